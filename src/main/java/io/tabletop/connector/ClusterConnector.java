@@ -1,0 +1,57 @@
+package io.tabletop.connector;
+
+import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.domain.Engine;
+import io.tabletop.domain.EngineCapabilities;
+import io.tabletop.domain.Step;
+
+/**
+ * The engine-neutral port every adapter implements. It takes and returns domain types only; vendor JSON,
+ * CLIs and client types stay inside the adapter. Every failure is a {@link ConnectorException} naming the
+ * engine, the operation and the cause.
+ *
+ * <p>Implementations are thread-safe: the poller reads snapshots while the executor runs several steps
+ * at once, each on its own thread.
+ */
+public interface ClusterConnector extends AutoCloseable {
+
+    /** A name for people: "Sandbox (built-in)", "kudu://127.0.0.1:7051". */
+    String name();
+
+    Engine engine();
+
+    /** What the engine can do; the planner takes its rules from here. */
+    EngineCapabilities capabilities();
+
+    /** The cluster as it is now. */
+    ClusterSnapshot snapshot() throws ConnectorException;
+
+    /** The engine's own health verdict (Kudu: ksck). */
+    HealthReport health() throws ConnectorException;
+
+    /**
+     * Runs one step and returns when it has finished in the cluster. Blocking; reports progress as it
+     * goes. Interruption asks it to stop waiting; the engine may still finish the step by itself.
+     */
+    void execute(io.tabletop.domain.Step step, StepProgress progress) throws ConnectorException, InterruptedException;
+
+    /** Releases what the connector holds. Idempotent. */
+    @Override
+    default void close() {
+    }
+
+    /** Progress of one running step. Called from the thread that runs the step. */
+    @FunctionalInterface
+    interface StepProgress {
+        /** @param fraction 0..1, or a negative number when unknown */
+        void update(double fraction, String message);
+
+        StepProgress NONE = (f, m) -> {
+        };
+    }
+
+    /** Whether a step of this kind can be retried without harm after it failed. */
+    default boolean isRetryable(Step step, ConnectorException e) {
+        return e.isTransient();
+    }
+}

@@ -1,0 +1,475 @@
+package io.tabletop.connector.sandbox;
+
+import io.tabletop.connector.ConnectorException;
+import io.tabletop.connector.HealthReport;
+import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.domain.Engine;
+import io.tabletop.domain.Partition;
+import io.tabletop.domain.PartitionId;
+import io.tabletop.domain.Replica;
+import io.tabletop.domain.ReplicaRole;
+import io.tabletop.domain.Server;
+import io.tabletop.domain.ServerId;
+import io.tabletop.domain.ServerState;
+import io.tabletop.domain.Table;
+import io.tabletop.domain.Units;
+import io.tabletop.domain.Verdict;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
+
+/**
+ * A simulated cluster that behaves like a Raft-replicated store: replica moves take time in proportion
+ * to their size (a new replica appears as LEARNER, is promoted to FOLLOWER, then the source leaves),
+ * leaders are re-elected among followers when a server stops or dies, maintenance mode keeps new
+ * replicas off a server, and faults can be injected. Time is a {@link SimClock}.
+ *
+ * <p>Thread-safe: state is guarded by this object's monitor; futures complete outside it.
+ */
+public final class SandboxCluster {
+    private static final Engine ENGINE = Engine.SANDBOX;
+
+    private final SimClock clock;
+    private final Instant epoch;
+    private final String name;
+    private final long moveOverheadMillis;
+    private final double bytesPerMilli;
+    private final Map<ServerId, Node> servers = new LinkedHashMap<>();
+    private final List<Table> tables;
+    private final Map<PartitionId, Partition> partitions = new LinkedHashMap<>();
+    private final Map<PartitionId, Move> moves = new HashMap<>();
+    private final Faults faults = new Faults();
+    private long completedMoves;
+
+    private static final class Node {
+        Server server;
+        long diedAt = -1;
+
+        Node(Server s) {
+            server = s;
+        }
+    }
+
+    private static final class Move {
+        final PartitionId partition;
+        final ServerId from;
+        final ServerId to;
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+        boolean finished;
+
+        Move(PartitionId p, ServerId from, ServerId to) {
+            this.partition = p;
+            this.from = from;
+            this.to = to;
+        }
+    }
+
+    /**
+     * @param moveOverheadSeconds fixed virtual cost of one move
+     * @param bytesPerSecond      virtual copy bandwidth of one move
+     */
+    public SandboxCluster(SimClock clock, ClusterSnapshot initial, double moveOverheadSeconds, double bytesPerSecond) {
+        this.clock = clock;
+        this.epoch = initial.takenAt() != null ? initial.takenAt() : Instant.parse("2026-01-01T00:00:00Z");
+        this.name = initial.cluster();
+        this.moveOverheadMillis = Math.round(moveOverheadSeconds * 1000);
+        this.bytesPerMilli = bytesPerSecond / 1000.0;
+        initial.servers().forEach(s -> servers.put(s.id(), new Node(s)));
+        this.tables = initial.tables();
+        initial.partitions().forEach(p -> partitions.put(p.id(), p));
+    }
+
+    public SimClock clock() {
+        return clock;
+    }
+
+    public Faults faults() {
+        return faults;
+    }
+
+    // ---- reading ---------------------------------------------------------------------------
+
+    public synchronized ClusterSnapshot snapshot() {
+        long now = clock.nowMillis();
+        Map<ServerId, Long> used = new HashMap<>();
+        for (Partition p : partitions.values()) {
+            for (Replica r : p.replicas()) {
+                used.merge(r.server(), p.sizeOrZero(), Long::sum);
+            }
+        }
+        List<Server> out = new ArrayList<>();
+        for (Node n : servers.values()) {
+            Server s = n.server;
+            long hb = n.diedAt >= 0 ? now - n.diedAt : Math.floorMod(now + s.id().hashCode() * 131L, 1000L);
+            out.add(new Server(s.id(), s.address(), s.location(), s.state(), s.capacityBytes(),
+                    used.getOrDefault(s.id(), 0L), hb));
+        }
+        return new ClusterSnapshot(ENGINE, name, epoch.plusMillis(now), out, tables, new ArrayList<>(partitions.values()));
+    }
+
+    public synchronized int movesInFlight() {
+        return moves.size();
+    }
+
+    public synchronized long completedMoves() {
+        return completedMoves;
+    }
+
+    /** The cluster's own health verdict, as ksck would give it. */
+    public synchronized HealthReport health() {
+        List<String> details = new ArrayList<>();
+        Verdict verdict = Verdict.PASS;
+        for (Node n : servers.values()) {
+            if (n.server.state() == ServerState.DEAD) {
+                details.add("Tablet server " + n.server.id() + " (" + n.server.address() + ") is UNAVAILABLE");
+                verdict = Verdict.BLOCK;
+            }
+        }
+        int under = 0;
+        int leaderless = 0;
+        int over = 0;
+        int recovering = 0;
+        for (Partition p : partitions.values()) {
+            int rf = tableRf(p);
+            long upVoters = p.replicas().stream().filter(r -> r.role().isVoter() && isUp(r.server())).count();
+            Optional<ServerId> leader = p.leader();
+            if (leader.isEmpty() || !isUp(leader.get())) {
+                leaderless++;
+                if (leaderless <= 5) {
+                    details.add("Partition " + p.id() + " has no leader");
+                }
+            } else if (upVoters < rf) {
+                under++;
+                if (under <= 5) {
+                    details.add("Partition " + p.id() + " is under-replicated: " + upVoters + " of " + rf + " voters running");
+                }
+            }
+            if (p.voterCount() > rf) {
+                over++;
+                details.add("Partition " + p.id() + " has " + p.voterCount() + " voters, more than its replication factor " + rf);
+            }
+            if (p.replicas().stream().anyMatch(r -> r.role() == ReplicaRole.LEARNER)) {
+                recovering++;
+            }
+        }
+        if (leaderless > 0 || under > 0) {
+            verdict = Verdict.BLOCK;
+        }
+        if (over > 0 || recovering > 0) {
+            verdict = verdict.worst(Verdict.WARN);
+        }
+        String summary = switch (verdict) {
+            case PASS -> "HEALTHY";
+            case WARN -> "RECOVERING";
+            case BLOCK -> "UNHEALTHY";
+        } + ": " + servers.size() + " servers, " + partitions.size() + " partitions"
+                + (under > 0 ? ", " + under + " under-replicated" : "")
+                + (leaderless > 0 ? ", " + leaderless + " without a leader" : "")
+                + (recovering > 0 ? ", " + recovering + " recovering" : "");
+        return new HealthReport(verdict, summary, details);
+    }
+
+    // ---- server operations --------------------------------------------------------------------
+
+    public CompletableFuture<Void> enterMaintenance(ServerId id) {
+        return serverOp("enter maintenance " + id, 200, () -> setState(id, ServerState.MAINTENANCE), id);
+    }
+
+    public CompletableFuture<Void> exitMaintenance(ServerId id) {
+        return serverOp("exit maintenance " + id, 200, () -> {
+            Node n = node(id);
+            if (n.server.state() == ServerState.MAINTENANCE) {
+                n.server = n.server.withState(ServerState.LIVE);
+            }
+        }, id);
+    }
+
+    /** Graceful stop: leaders are handed to followers first, then the server goes DEAD. */
+    public CompletableFuture<Void> stopServer(ServerId id) {
+        return serverOp("stop " + id, 1000, () -> kill(id), id);
+    }
+
+    /** Brings a stopped or dead server back, in the state it had before (maintenance is persisted). */
+    public synchronized void startServer(ServerId id) {
+        Node n = servers.get(id);
+        if (n != null && n.server.state() == ServerState.DEAD) {
+            n.server = n.server.withState(ServerState.LIVE);
+            n.diedAt = -1;
+        }
+    }
+
+    /** Forgets a stopped server. Refused while it is up or still holds replicas. */
+    public CompletableFuture<Void> unregister(ServerId id) {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        synchronized (this) {
+            Node n = servers.get(id);
+            if (n == null) {
+                f.complete(null); // idempotent, as Kudu's unregister
+                return f;
+            }
+            if (n.server.state().isUp()) {
+                return failed("unregister " + id, "Illegal state: tablet server " + id + " is still running; stop it first", false);
+            }
+            long held = partitions.values().stream().filter(p -> p.isOn(id)).count();
+            if (held > 0) {
+                return failed("unregister " + id, "Illegal state: tablet server " + id + " still holds " + held + " replica(s)", false);
+            }
+        }
+        clock.schedule(200, () -> {
+            synchronized (this) {
+                servers.remove(id);
+            }
+            f.complete(null);
+        });
+        return f;
+    }
+
+    /** Kills a server at once (SIGKILL): leaders are re-elected among live followers, moves onto it fail. */
+    public void kill(ServerId id) {
+        List<Move> broken = new ArrayList<>();
+        synchronized (this) {
+            Node n = servers.get(id);
+            if (n == null || n.server.state() == ServerState.DEAD) {
+                return;
+            }
+            n.server = n.server.withState(ServerState.DEAD);
+            n.diedAt = clock.nowMillis();
+            for (Partition p : new ArrayList<>(partitions.values())) {
+                if (p.leader().filter(id::equals).isPresent()) {
+                    elect(p.withRole(id, ReplicaRole.FOLLOWER), id);
+                }
+            }
+            for (Iterator<Move> it = moves.values().iterator(); it.hasNext(); ) {
+                Move m = it.next();
+                if (m.to.equals(id)) {
+                    it.remove();
+                    m.finished = true;
+                    Partition p = partitions.get(m.partition);
+                    partitions.put(p.id(), p.without(id));
+                    broken.add(m);
+                }
+            }
+        }
+        for (Move m : broken) {
+            m.done.completeExceptionally(new ConnectorException(ENGINE, "move replica " + m.partition + " " + m.from + " → " + m.to,
+                    "Network error: destination tablet server " + m.to + " died during the tablet copy", true, null));
+        }
+    }
+
+    // ---- partition operations -------------------------------------------------------------------
+
+    public CompletableFuture<Void> transferLeader(PartitionId pid, ServerId from, ServerId to) {
+        String op = "transfer leader of " + pid + " " + from + " → " + to;
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        synchronized (this) {
+            Partition p = partitions.get(pid);
+            if (p == null) {
+                return failed(op, "Not found: partition " + pid, false);
+            }
+            if (p.leader().filter(to::equals).isPresent()) {
+                f.complete(null); // already there: idempotent
+                return f;
+            }
+            if (p.roleOn(to).orElse(null) != ReplicaRole.FOLLOWER) {
+                return failed(op, "Invalid argument: " + to + " is not a voter in the active config", false);
+            }
+            if (!isUp(to)) {
+                return failed(op, "Illegal state: " + to + " is not running", false);
+            }
+        }
+        clock.schedule(300, () -> {
+            synchronized (this) {
+                Partition p = partitions.get(pid);
+                if (p != null && p.isOn(to) && isUp(to)) {
+                    Partition q = p;
+                    for (Replica r : p.replicas()) {
+                        if (r.role() == ReplicaRole.LEADER) {
+                            q = q.withRole(r.server(), ReplicaRole.FOLLOWER);
+                        }
+                    }
+                    partitions.put(pid, q.withRole(to, ReplicaRole.LEADER));
+                }
+            }
+            f.complete(null);
+        });
+        return f;
+    }
+
+    /**
+     * Moves one replica: {@code to} appears as LEARNER, copies the data, becomes FOLLOWER, then
+     * {@code from} leaves (a leader steps down first). Completes when the source has left.
+     */
+    public CompletableFuture<Void> moveReplica(PartitionId pid, ServerId from, ServerId to, BiConsumer<Double, String> progress) {
+        String op = "move replica " + pid + " " + from + " → " + to;
+        Move move;
+        long duration;
+        long size;
+        synchronized (this) {
+            Partition p = partitions.get(pid);
+            if (p == null) {
+                return failed(op, "Not found: " + pid + ": tablet not found", false);
+            }
+            if (!p.isOn(from)) {
+                return failed(op, "Not found: " + from + " holds no replica of " + pid, false);
+            }
+            if (p.isOn(to)) {
+                return failed(op, "Illegal state: tablet " + pid + ": replica " + to + " is already present", false);
+            }
+            Node dest = servers.get(to);
+            if (dest == null) {
+                return failed(op, "Not found: tablet server " + to + " is not registered", false);
+            }
+            if (dest.server.state() == ServerState.DEAD) {
+                return failed(op, "Illegal state: destination " + to + " is not running", false);
+            }
+            if (moves.containsKey(pid)) {
+                return failed(op, "Illegal state: tablet " + pid + " is already changing its config", true);
+            }
+            if (p.leader().filter(this::isUp).isEmpty()) {
+                return failed(op, "Illegal state: tablet " + pid + " has no leader to copy from", true);
+            }
+            move = new Move(pid, from, to);
+            moves.put(pid, move);
+            partitions.put(pid, p.withRole(to, ReplicaRole.LEARNER));
+            size = p.sizeOrZero();
+            duration = moveOverheadMillis + Math.round(size / bytesPerMilli);
+        }
+        Faults.Decision fault = faults.onMoveStart(pid, from, to);
+        for (int i = 1; i <= 9; i++) {
+            double fraction = i / 10.0;
+            long copied = Math.round(size * fraction);
+            clock.schedule(Math.round(duration * fraction), () -> {
+                if (!isFinished(move)) {
+                    progress.accept(fraction, "copying " + Units.bytes(copied) + " of " + Units.bytes(size));
+                }
+            });
+        }
+        if (fault.killAtFraction() != null) {
+            clock.schedule(Math.round(duration * fault.killAtFraction()), () -> kill(fault.kill()));
+        }
+        if (fault.failAtFraction() != null) {
+            clock.schedule(Math.round(duration * fault.failAtFraction()), () -> abort(move, fault.message()));
+        }
+        clock.schedule(duration, () -> finish(move));
+        return move.done;
+    }
+
+    private synchronized boolean isFinished(Move m) {
+        return m.finished;
+    }
+
+    private void abort(Move m, String message) {
+        synchronized (this) {
+            if (m.finished) {
+                return;
+            }
+            m.finished = true;
+            moves.remove(m.partition);
+            Partition p = partitions.get(m.partition);
+            if (p.roleOn(m.to).orElse(null) == ReplicaRole.LEARNER) {
+                partitions.put(p.id(), p.without(m.to));
+            }
+        }
+        m.done.completeExceptionally(new ConnectorException(ENGINE, "move replica " + m.partition + " " + m.from + " → " + m.to,
+                message, true, null));
+    }
+
+    private void finish(Move m) {
+        synchronized (this) {
+            if (m.finished) {
+                return;
+            }
+            m.finished = true;
+            moves.remove(m.partition);
+            Partition p = partitions.get(m.partition).withRole(m.to, ReplicaRole.FOLLOWER);
+            boolean wasLeader = p.leader().filter(m.from::equals).isPresent();
+            p = p.without(m.from);
+            partitions.put(p.id(), p);
+            if (wasLeader) {
+                elect(p, m.from);
+            }
+            completedMoves++;
+        }
+        m.done.complete(null);
+    }
+
+    /** Makes the up voter whose server leads least the leader (an election after a leader left). */
+    private void elect(Partition p, ServerId leaving) {
+        Map<ServerId, Integer> leads = new HashMap<>();
+        for (Partition q : partitions.values()) {
+            q.leader().ifPresent(l -> leads.merge(l, 1, Integer::sum));
+        }
+        ServerId best = null;
+        for (Replica r : p.replicas()) {
+            if (r.role() != ReplicaRole.FOLLOWER || r.server().equals(leaving) || !isUp(r.server())) {
+                continue;
+            }
+            if (best == null || leads.getOrDefault(r.server(), 0) < leads.getOrDefault(best, 0)
+                    || (leads.getOrDefault(r.server(), 0).equals(leads.getOrDefault(best, 0)) && r.server().compareTo(best) < 0)) {
+                best = r.server();
+            }
+        }
+        partitions.put(p.id(), best == null ? p : p.withRole(best, ReplicaRole.LEADER));
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------
+
+    private CompletableFuture<Void> serverOp(String op, long millis, Runnable action, ServerId id) {
+        synchronized (this) {
+            if (!servers.containsKey(id)) {
+                return failed(op, "Not found: Requested tserver " + id + " has not been registered", false);
+            }
+        }
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        clock.schedule(millis, () -> {
+            try {
+                action.run();
+                f.complete(null);
+            } catch (RuntimeException e) {
+                f.completeExceptionally(new ConnectorException(ENGINE, op, e.getMessage(), false, e));
+            }
+        });
+        return f;
+    }
+
+    private synchronized void setState(ServerId id, ServerState state) {
+        Node n = node(id);
+        if (n.server.state() != ServerState.DEAD) {
+            n.server = n.server.withState(state);
+        }
+    }
+
+    private Node node(ServerId id) {
+        Node n = servers.get(id);
+        if (n == null) {
+            throw new IllegalStateException("tablet server " + id + " has not been registered");
+        }
+        return n;
+    }
+
+    private boolean isUp(ServerId id) {
+        Node n = servers.get(id);
+        return n != null && n.server.state().isUp();
+    }
+
+    private int tableRf(Partition p) {
+        for (Table t : tables) {
+            if (t.id().equals(p.table())) {
+                return t.replicationFactor();
+            }
+        }
+        return p.voterCount();
+    }
+
+    private static CompletableFuture<Void> failed(String op, String reason, boolean transientFailure) {
+        return CompletableFuture.failedFuture(new ConnectorException(ENGINE, op, reason, transientFailure, null));
+    }
+}

@@ -1,0 +1,129 @@
+package io.tabletop.connector.sandbox;
+
+import io.tabletop.connector.ClusterConnector;
+import io.tabletop.connector.ConnectorException;
+import io.tabletop.connector.HealthReport;
+import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.domain.Engine;
+import io.tabletop.domain.EngineCapabilities;
+import io.tabletop.domain.Step;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * The built-in sandbox as a {@link ClusterConnector}. Engine rules are Kudu's (maintenance mode, leader
+ * step-down, health gates, stop and unregister). Its declared speed is the simulated speed divided by
+ * the time scale, so that estimates match what the operator sees.
+ */
+public final class SandboxConnector implements ClusterConnector {
+    /** Simulated per-move cost and bandwidth of a real cluster. */
+    public static final double MOVE_OVERHEAD_SECONDS = 2.0;
+    public static final double BYTES_PER_SECOND = 100e6;
+    /** The demo runs this many times faster than a real cluster would. */
+    public static final double DEMO_TIME_SCALE = 20;
+
+    private final SandboxCluster cluster;
+    private final ClockDriver driver;
+    private final EngineCapabilities caps;
+    private final String name;
+
+    private SandboxConnector(String name, SandboxCluster cluster, ClockDriver driver, double timeScale) {
+        this.name = name;
+        this.cluster = cluster;
+        this.driver = driver;
+        this.caps = EngineCapabilities.kudu().withSpeed(MOVE_OVERHEAD_SECONDS / timeScale,
+                BYTES_PER_SECOND * timeScale, 0.3 / timeScale);
+    }
+
+    /** The demo sandbox: the standard cluster, running {@link #DEMO_TIME_SCALE} times faster than real. */
+    public static SandboxConnector demo() {
+        return realTime(SandboxFixtures.standard(), DEMO_TIME_SCALE);
+    }
+
+    public static SandboxConnector realTime(ClusterSnapshot initial, double timeScale) {
+        SimClock clock = new SimClock();
+        SandboxCluster c = new SandboxCluster(clock, initial, MOVE_OVERHEAD_SECONDS, BYTES_PER_SECOND);
+        return new SandboxConnector("Sandbox (built-in)", c, ClockDriver.realTime(clock, timeScale), timeScale);
+    }
+
+    /** A sandbox whose virtual time jumps to the next event: a whole drain runs in milliseconds. */
+    public static SandboxConnector instant(ClusterSnapshot initial) {
+        SimClock clock = new SimClock();
+        SandboxCluster c = new SandboxCluster(clock, initial, MOVE_OVERHEAD_SECONDS, BYTES_PER_SECOND);
+        return new SandboxConnector("Sandbox (" + initial.cluster() + ")", c, ClockDriver.instant(clock), 1);
+    }
+
+    /** A sandbox whose time moves only when the caller moves {@code cluster().clock()}. */
+    public static SandboxConnector manual(ClusterSnapshot initial) {
+        SimClock clock = new SimClock();
+        SandboxCluster c = new SandboxCluster(clock, initial, MOVE_OVERHEAD_SECONDS, BYTES_PER_SECOND);
+        return new SandboxConnector("Sandbox (" + initial.cluster() + ", manual clock)", c, null, 1);
+    }
+
+    public SandboxCluster cluster() {
+        return cluster;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public Engine engine() {
+        return Engine.SANDBOX;
+    }
+
+    @Override
+    public EngineCapabilities capabilities() {
+        return caps;
+    }
+
+    @Override
+    public ClusterSnapshot snapshot() {
+        return cluster.snapshot();
+    }
+
+    @Override
+    public HealthReport health() {
+        return cluster.health();
+    }
+
+    @Override
+    public void execute(Step step, StepProgress progress) throws ConnectorException, InterruptedException {
+        CompletableFuture<Void> f = switch (step.type()) {
+            case ENTER_MAINTENANCE -> cluster.enterMaintenance(step.server());
+            case EXIT_MAINTENANCE -> cluster.exitMaintenance(step.server());
+            case TRANSFER_LEADER -> cluster.transferLeader(step.partition(), step.from(), step.to());
+            case MOVE_REPLICA -> cluster.moveReplica(step.partition(), step.from(), step.to(), progress::update);
+            case STOP_SERVER -> cluster.stopServer(step.server());
+            case UNREGISTER_SERVER -> cluster.unregister(step.server());
+            case HEALTH_GATE -> {
+                HealthReport h = cluster.health();
+                if (h.verdict() == io.tabletop.domain.Verdict.BLOCK) {
+                    throw new ConnectorException(Engine.SANDBOX, "health gate", h.summary()
+                            + (h.details().isEmpty() ? "" : " (" + String.join("; ", h.details()) + ")"), true, null);
+                }
+                yield CompletableFuture.completedFuture(null);
+            }
+            case ENGINE_REBALANCE -> throw new ConnectorException(Engine.SANDBOX, "engine rebalance",
+                    "the sandbox moves replicas one by one; it has no engine rebalance");
+        };
+        try {
+            f.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof ConnectorException ce) {
+                throw ce;
+            }
+            throw new ConnectorException(Engine.SANDBOX, step.describe(), String.valueOf(e.getCause()), false, e.getCause());
+        }
+    }
+
+    @Override
+    public void close() {
+        if (driver != null) {
+            driver.close();
+        }
+    }
+}

@@ -1,0 +1,159 @@
+package io.tabletop.domain;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The engine-neutral state of a cluster at one moment. Immutable and thread-safe.
+ *
+ * <p>Validated on construction: ids are unique, every partition names a known table, every replica a
+ * known server. Lists keep the order given; lookups by id are O(1).
+ */
+public final class ClusterSnapshot {
+    private final Engine engine;
+    private final String cluster;
+    private final Instant takenAt;
+    private final List<Server> servers;
+    private final List<Table> tables;
+    private final List<Partition> partitions;
+    private final Map<ServerId, Server> serverIndex;
+    private final Map<TableId, Table> tableIndex;
+    private final Map<PartitionId, Partition> partitionIndex;
+
+    public ClusterSnapshot(Engine engine, String cluster, Instant takenAt,
+                           List<Server> servers, List<Table> tables, List<Partition> partitions) {
+        this.engine = Objects.requireNonNull(engine, "engine");
+        this.cluster = cluster == null || cluster.isBlank() ? engine.wireName() : cluster;
+        this.takenAt = takenAt;
+        this.servers = List.copyOf(servers);
+        this.tables = List.copyOf(tables);
+        this.partitions = List.copyOf(partitions);
+        this.serverIndex = index(this.servers, Server::id, "server");
+        this.tableIndex = index(this.tables, Table::id, "table");
+        this.partitionIndex = index(this.partitions, Partition::id, "partition");
+        for (Partition p : this.partitions) {
+            if (!tableIndex.containsKey(p.table())) {
+                throw new IllegalArgumentException("partition " + p.id() + " names unknown table " + p.table());
+            }
+            for (Replica r : p.replicas()) {
+                if (!serverIndex.containsKey(r.server())) {
+                    throw new IllegalArgumentException("partition " + p.id() + " has a replica on unknown server " + r.server());
+                }
+            }
+        }
+    }
+
+    private static <K, V> Map<K, V> index(List<V> values, java.util.function.Function<V, K> key, String what) {
+        Map<K, V> map = new HashMap<>(values.size() * 2);
+        for (V v : values) {
+            if (map.put(key.apply(v), v) != null) {
+                throw new IllegalArgumentException("duplicate " + what + " id " + key.apply(v));
+            }
+        }
+        return Collections.unmodifiableMap(map);
+    }
+
+    public Engine engine() {
+        return engine;
+    }
+
+    public String cluster() {
+        return cluster;
+    }
+
+    /** When the snapshot was read; {@code null} for hand-written snapshots. */
+    public Instant takenAt() {
+        return takenAt;
+    }
+
+    public List<Server> servers() {
+        return servers;
+    }
+
+    public List<Table> tables() {
+        return tables;
+    }
+
+    public List<Partition> partitions() {
+        return partitions;
+    }
+
+    public Optional<Server> server(ServerId id) {
+        return Optional.ofNullable(serverIndex.get(id));
+    }
+
+    public Optional<Table> table(TableId id) {
+        return Optional.ofNullable(tableIndex.get(id));
+    }
+
+    public Optional<Partition> partition(PartitionId id) {
+        return Optional.ofNullable(partitionIndex.get(id));
+    }
+
+    public boolean hasLocations() {
+        return servers.stream().anyMatch(s -> s.location() != null);
+    }
+
+    /** Finds a server by id, or else by address (for command lines that name servers either way). */
+    public Optional<Server> findServer(String idOrAddress) {
+        Server byId = serverIndex.get(new ServerId(idOrAddress));
+        if (byId != null) {
+            return Optional.of(byId);
+        }
+        return servers.stream().filter(s -> s.address().equals(idOrAddress)).findFirst();
+    }
+
+    /** Per-server replica and leader counts, bytes and rows, in server order. */
+    public Map<ServerId, ServerLoad> loads() {
+        Map<ServerId, long[]> acc = new LinkedHashMap<>();
+        for (Server s : servers) {
+            acc.put(s.id(), new long[5]);
+        }
+        for (Partition p : partitions) {
+            for (Replica r : p.replicas()) {
+                long[] a = acc.get(r.server());
+                a[0]++;
+                a[2] += p.sizeOrZero();
+                if (r.role() == ReplicaRole.LEADER) {
+                    a[1]++;
+                    a[3] += p.rowsOrZero();
+                } else {
+                    a[4] += p.rowsOrZero();
+                }
+            }
+        }
+        Map<ServerId, ServerLoad> out = new LinkedHashMap<>();
+        acc.forEach((id, a) -> out.put(id, new ServerLoad(id, (int) a[0], (int) a[1], a[2], a[3], a[4])));
+        return Collections.unmodifiableMap(out);
+    }
+
+    /** A copy with the given partitions replacing those with the same id. */
+    public ClusterSnapshot withPartitions(List<Partition> newPartitions) {
+        return new ClusterSnapshot(engine, cluster, takenAt, servers, tables, newPartitions);
+    }
+
+    public ClusterSnapshot withServers(List<Server> newServers) {
+        return new ClusterSnapshot(engine, cluster, takenAt, newServers, tables, partitions);
+    }
+
+    public ClusterSnapshot withServerState(ServerId id, ServerState state) {
+        List<Server> out = new ArrayList<>(servers.size());
+        for (Server s : servers) {
+            out.add(s.id().equals(id) ? s.withState(state) : s);
+        }
+        return withServers(out);
+    }
+
+    @Override
+    public String toString() {
+        return "ClusterSnapshot[" + engine.wireName() + " " + cluster + ": " + servers.size() + " servers, "
+                + tables.size() + " tables, " + partitions.size() + " partitions]";
+    }
+}

@@ -1,0 +1,49 @@
+package io.tabletop.domain;
+
+/**
+ * What an engine can do, declared by its connector. The planner reads engine rules from here, never
+ * from the connector's type.
+ *
+ * @param maintenanceMode        the engine has a maintenance state that keeps new replicas off a server
+ * @param leaderTransfer         leadership can be moved explicitly to a chosen follower
+ * @param moveLeaderReplicas     a leader replica can be moved directly (false: change the leader first, as OpenMLDB)
+ * @param stopServerStep         the plan ends a removal by stopping the server
+ * @param unregister             a stopped server can be unregistered (Kudu 1.16+)
+ * @param healthGates            a cluster health check (ksck) gates each phase
+ * @param engineRebalance        the engine moves data itself in one rebalance (Couchbase); no per-replica moves
+ * @param onePhasePerServer      servers are removed one after the other, each its own phase (Kudu admin docs)
+ * @param maxMovesPerServer      default bound on concurrent moves touching one server
+ * @param moveOverheadSeconds    fixed cost of one replica move (config changes, bootstrap)
+ * @param bytesPerSecond         copy bandwidth of one move, for estimates
+ * @param leaderTransferSeconds  cost of one leader transfer
+ */
+public record EngineCapabilities(boolean maintenanceMode, boolean leaderTransfer, boolean moveLeaderReplicas,
+                                 boolean stopServerStep, boolean unregister, boolean healthGates,
+                                 boolean engineRebalance, boolean onePhasePerServer, int maxMovesPerServer,
+                                 double moveOverheadSeconds, double bytesPerSecond, double leaderTransferSeconds) {
+    public EngineCapabilities {
+        if (maxMovesPerServer < 1) {
+            throw new IllegalArgumentException("maxMovesPerServer must be >= 1");
+        }
+        if (bytesPerSecond <= 0) {
+            throw new IllegalArgumentException("bytesPerSecond must be > 0");
+        }
+    }
+
+    /** Kudu 1.17: explicit leader step-down, move_replica, maintenance mode, unregister, ksck gates. */
+    public static EngineCapabilities kudu() {
+        return new EngineCapabilities(true, true, true, true, true, true, false, true, 5, 2.3, 100e6, 0.35);
+    }
+
+    public EngineCapabilities withSpeed(double moveOverheadSeconds, double bytesPerSecond, double leaderTransferSeconds) {
+        return new EngineCapabilities(maintenanceMode, leaderTransfer, moveLeaderReplicas, stopServerStep, unregister,
+                healthGates, engineRebalance, onePhasePerServer, maxMovesPerServer, moveOverheadSeconds,
+                bytesPerSecond, leaderTransferSeconds);
+    }
+
+    public EngineCapabilities withMaxMovesPerServer(int n) {
+        return new EngineCapabilities(maintenanceMode, leaderTransfer, moveLeaderReplicas, stopServerStep, unregister,
+                healthGates, engineRebalance, onePhasePerServer, n, moveOverheadSeconds, bytesPerSecond,
+                leaderTransferSeconds);
+    }
+}

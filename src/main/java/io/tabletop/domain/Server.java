@@ -1,0 +1,39 @@
+package io.tabletop.domain;
+
+import java.util.Objects;
+
+/**
+ * One tablet server as seen in a snapshot.
+ *
+ * @param location           rack or location path such as {@code /rack1}; {@code null} when the cluster has none
+ * @param capacityBytes      disk capacity in bytes; {@code null} when unknown
+ * @param usedBytes          bytes in use; {@code null} when unknown
+ * @param heartbeatAgeMillis milliseconds since the last heartbeat; {@code null} when unknown
+ */
+public record Server(ServerId id, String address, String location, ServerState state,
+                     Long capacityBytes, Long usedBytes, Long heartbeatAgeMillis) {
+    public Server {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(state, "state of server " + id);
+        address = address == null || address.isBlank() ? id.value() : address;
+        location = location == null || location.isBlank() ? null : location;
+        if (capacityBytes != null && capacityBytes < 0) {
+            throw new IllegalArgumentException("server " + id + ": capacityBytes must be >= 0");
+        }
+        if (usedBytes != null && usedBytes < 0) {
+            throw new IllegalArgumentException("server " + id + ": usedBytes must be >= 0");
+        }
+    }
+
+    public Server(ServerId id, String address, String location, ServerState state) {
+        this(id, address, location, state, null, null, null);
+    }
+
+    public boolean hasCapacity() {
+        return capacityBytes != null && capacityBytes > 0;
+    }
+
+    public Server withState(ServerState newState) {
+        return new Server(id, address, location, newState, capacityBytes, usedBytes, heartbeatAgeMillis);
+    }
+}

@@ -1,0 +1,27 @@
+package io.tabletop.executor;
+
+import io.tabletop.domain.Step;
+
+/**
+ * Events of a run. Called from the run's own threads (the coordinator and the step workers), never from
+ * a UI thread: a UI listener must hand over to its toolkit, and should coalesce.
+ */
+public interface ExecutionListener {
+    enum Level { INFO, WARN, ERROR }
+
+    default void runStateChanged(RunState from, RunState to) {
+    }
+
+    default void stepStateChanged(Step step, StepState from, StepState to, String message) {
+    }
+
+    /** @param fraction 0..1 */
+    default void stepProgress(Step step, double fraction, String message) {
+    }
+
+    default void log(Level level, String message) {
+    }
+
+    ExecutionListener NONE = new ExecutionListener() {
+    };
+}

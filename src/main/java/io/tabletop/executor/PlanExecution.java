@@ -1,0 +1,417 @@
+package io.tabletop.executor;
+
+import io.tabletop.connector.ClusterConnector;
+import io.tabletop.connector.ConnectorException;
+import io.tabletop.domain.Step;
+import io.tabletop.domain.StepType;
+import io.tabletop.planner.Estimator;
+import io.tabletop.planner.Plan;
+import io.tabletop.planner.StepScheduler;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Runs one plan through a connector: phases in order, steps within the concurrency rules the estimate
+ * assumed ({@link StepScheduler}), a state machine per step ({@link StepState}), retries with backoff for
+ * transient failures, pause / resume / cancel, and events for progress.
+ *
+ * <p>After a step fails for good, the steps already free to run finish, no barrier step (health gate,
+ * stop, unregister) runs, and the run ends FAILED: a server is never stopped with replicas still on it.
+ *
+ * <p>Thread-safe. A coordinator thread owned by the run schedules; steps run on the dispatcher.
+ */
+public final class PlanExecution {
+    private static final Logger LOG = Logger.getLogger(PlanExecution.class.getName());
+    private static final AtomicInteger RUNS = new AtomicInteger();
+
+    private final Plan plan;
+    private final ClusterConnector connector;
+    private final ExecutorOptions options;
+    private final ExecutionListener listener;
+    private final StepDispatcher dispatcher;
+    private final ExecutorService ownPool;
+    private final ExecutorService coordinator;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final CountDownLatch cancelSignal = new CountDownLatch(1);
+    private final StepState[] states;
+    private final String[] messages;
+    private final double[] fractions;
+    private final double[] weights;
+    private final double totalWeight;
+    private final CompletableFuture<RunResult> done = new CompletableFuture<>();
+    private final StepScheduler scheduler;
+    private RunState state = RunState.READY;
+    private boolean pauseRequested;
+    private boolean cancelRequested;
+    private boolean failed;
+    private int inFlight;
+    private long startNanos;
+
+    /** Runs on the run's own pool of named daemon threads. */
+    public PlanExecution(Plan plan, ClusterConnector connector, ExecutorOptions options, ExecutionListener listener) {
+        this(plan, connector, options, listener, null);
+    }
+
+    /** Runs each step through {@code dispatcher} (null: the run's own pool). */
+    public PlanExecution(Plan plan, ClusterConnector connector, ExecutorOptions options, ExecutionListener listener,
+                         StepDispatcher dispatcher) {
+        this.plan = plan;
+        this.connector = connector;
+        this.options = options;
+        this.listener = listener == null ? ExecutionListener.NONE : listener;
+        int run = RUNS.incrementAndGet();
+        if (dispatcher == null) {
+            this.ownPool = Executors.newCachedThreadPool(named("tabletop-run-" + run + "-step"));
+            this.dispatcher = (step, work) -> ownPool.execute(work);
+        } else {
+            this.ownPool = null;
+            this.dispatcher = dispatcher;
+        }
+        this.coordinator = Executors.newSingleThreadExecutor(named("tabletop-run-" + run + "-coordinator"));
+        int n = plan.steps().size();
+        this.states = new StepState[n];
+        this.messages = new String[n];
+        this.fractions = new double[n];
+        this.weights = new double[n];
+        Arrays.fill(states, StepState.PENDING);
+        Arrays.fill(messages, "");
+        double sum = 0;
+        for (Step s : plan.steps()) {
+            weights[s.index()] = Math.max(0.05, Estimator.stepSeconds(s, plan.capabilities()));
+            sum += weights[s.index()];
+        }
+        this.totalWeight = sum;
+        this.scheduler = new StepScheduler(plan.steps(), options.maxMovesPerServer());
+    }
+
+    private static java.util.concurrent.ThreadFactory named(String prefix) {
+        AtomicInteger k = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + k.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    // ---- commands -------------------------------------------------------------------------
+
+    /** Starts the run; returns at once. The result completes when the run has ended. */
+    public CompletableFuture<RunResult> start() {
+        lock.lock();
+        try {
+            if (state != RunState.READY) {
+                throw new IllegalStateException("run already started (" + state + ")");
+            }
+            startNanos = System.nanoTime();
+            setRunState(RunState.RUNNING);
+        } finally {
+            lock.unlock();
+        }
+        listener.log(ExecutionListener.Level.INFO, "Run started: " + plan.steps().size() + " steps in "
+                + plan.phases().size() + " phase(s), at most " + options.maxMovesPerServer() + " moves per server");
+        coordinator.execute(this::coordinate);
+        return done;
+    }
+
+    /** No new step starts; steps in flight finish. */
+    public void pause() {
+        lock.lock();
+        try {
+            if (state == RunState.RUNNING) {
+                pauseRequested = true;
+                setRunState(RunState.PAUSED);
+                listener.log(ExecutionListener.Level.INFO, "Paused: " + inFlight + " step(s) in flight will finish; nothing new starts");
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public void resume() {
+        lock.lock();
+        try {
+            if (state == RunState.PAUSED) {
+                pauseRequested = false;
+                setRunState(RunState.RUNNING);
+                listener.log(ExecutionListener.Level.INFO, "Resumed");
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** No new step starts; steps in flight finish; the rest are CANCELLED. */
+    public void cancel() {
+        lock.lock();
+        try {
+            if (!state.isTerminal() && !cancelRequested) {
+                cancelRequested = true;
+                setRunState(RunState.CANCELLING);
+                listener.log(ExecutionListener.Level.WARN, "Cancelling: " + inFlight + " step(s) in flight will finish");
+                cancelSignal.countDown();
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- queries ------------------------------------------------------------------------------
+
+    public Plan plan() {
+        return plan;
+    }
+
+    public RunState state() {
+        lock.lock();
+        try {
+            return state;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public StepState stateOf(int step) {
+        lock.lock();
+        try {
+            return states[step];
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public CompletableFuture<RunResult> result() {
+        return done;
+    }
+
+    /** Weighted progress (by estimated step time) and counts. */
+    public RunProgress progress() {
+        lock.lock();
+        try {
+            double w = 0;
+            int finished = 0;
+            long bytes = 0;
+            for (int i = 0; i < states.length; i++) {
+                if (states[i].isTerminal()) {
+                    w += weights[i];
+                    finished++;
+                    if (states[i] == StepState.SUCCEEDED) {
+                        bytes += plan.steps().get(i).bytes();
+                    }
+                } else if (states[i] == StepState.RUNNING) {
+                    w += weights[i] * fractions[i];
+                    bytes += Math.round(plan.steps().get(i).bytes() * fractions[i]);
+                }
+            }
+            double elapsed = startNanos == 0 ? 0 : (System.nanoTime() - startNanos) / 1e9;
+            return new RunProgress(totalWeight == 0 ? 1 : w / totalWeight, finished, states.length, inFlight,
+                    bytes, plan.summary().bytesToMove(), elapsed);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- coordination -------------------------------------------------------------------------
+
+    private void coordinate() {
+        lock.lock();
+        try {
+            while (true) {
+                if (cancelRequested) {
+                    for (int i : scheduler.notStarted()) {
+                        transition(i, StepState.CANCELLED, "cancelled before it started");
+                        scheduler.skip(i);
+                    }
+                } else if (!pauseRequested) {
+                    List<Step> next = scheduler.next();
+                    for (Step s : next) {
+                        transition(s.index(), StepState.RUNNING, "");
+                        inFlight++;
+                        dispatcher.dispatch(s, () -> work(s));
+                    }
+                    if (!next.isEmpty()) {
+                        continue; // a dispatcher may run work inline: look again before waiting
+                    }
+                }
+                if (inFlight == 0) {
+                    if (scheduler.allStarted() || failed || cancelRequested) {
+                        break;
+                    }
+                    if (!pauseRequested) {
+                        throw new IllegalStateException("scheduler stalled with steps " + scheduler.notStarted() + " not started");
+                    }
+                }
+                changed.awaitUninterruptibly();
+            }
+            for (int i : scheduler.notStarted()) {
+                transition(i, StepState.SKIPPED, "not run: an earlier step failed");
+            }
+            RunState end = cancelRequested ? RunState.CANCELLED : failed ? RunState.FAILED : RunState.SUCCEEDED;
+            setRunState(end);
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "run coordinator failed", e);
+            failed = true;
+            setRunState(RunState.FAILED);
+        } finally {
+            lock.unlock();
+        }
+        RunResult result = snapshotResult();
+        listener.log(result.state() == RunState.SUCCEEDED ? ExecutionListener.Level.INFO : ExecutionListener.Level.WARN,
+                "Run " + result.state().name().toLowerCase() + ": " + result.count(StepState.SUCCEEDED) + " of "
+                        + plan.steps().size() + " steps succeeded"
+                        + (result.count(StepState.FAILED) > 0 ? ", " + result.count(StepState.FAILED) + " failed" : "")
+                        + (result.count(StepState.CANCELLED) > 0 ? ", " + result.count(StepState.CANCELLED) + " cancelled" : "")
+                        + (result.count(StepState.SKIPPED) > 0 ? ", " + result.count(StepState.SKIPPED) + " not run" : ""));
+        coordinator.shutdown();
+        if (ownPool != null) {
+            ownPool.shutdown();
+        }
+        done.complete(result);
+    }
+
+    private void work(Step step) {
+        StepState end = StepState.FAILED;
+        String message = "";
+        try {
+            Duration backoff = options.retryBackoff();
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    connector.execute(step, (f, m) -> progress(step, f, m));
+                    end = StepState.SUCCEEDED;
+                    message = attempt > 1 ? "succeeded on attempt " + attempt : "";
+                    break;
+                } catch (ConnectorException e) {
+                    LOG.log(Level.INFO, "step " + step.index() + " attempt " + attempt + " failed", e);
+                    if (alreadyDone(step)) {
+                        end = StepState.SUCCEEDED;
+                        message = "already done in the cluster after: " + e.reason();
+                        break;
+                    }
+                    boolean retry = attempt < options.maxAttempts() && connector.isRetryable(step, e) && !isCancelRequested();
+                    if (!retry) {
+                        message = e.getMessage() + (attempt > 1 ? " (after " + attempt + " attempts)" : "");
+                        break;
+                    }
+                    listener.log(ExecutionListener.Level.WARN, "Step " + (step.index() + 1) + " (" + step.describe() + ") attempt "
+                            + attempt + " failed: " + e.reason() + "; retrying in " + backoff.toMillis() + " ms");
+                    setState(step.index(), StepState.RETRY_WAIT, e.reason());
+                    if (!backoff.isZero() && cancelSignal.await(backoff.toMillis(), TimeUnit.MILLISECONDS)) {
+                        end = StepState.CANCELLED;
+                        message = "cancelled while waiting to retry";
+                        break;
+                    }
+                    backoff = backoff.multipliedBy(2);
+                    setState(step.index(), StepState.RUNNING, "attempt " + (attempt + 1));
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            message = "interrupted";
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "step " + step.index() + " failed unexpectedly", e);
+            message = "unexpected error: " + e;
+        }
+        lock.lock();
+        try {
+            transition(step.index(), end, message);
+            if (end == StepState.FAILED) {
+                failed = true;
+                scheduler.holdBarriers();
+            }
+            fractions[step.index()] = 1;
+            scheduler.finished(step);
+            inFlight--;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        if (end == StepState.FAILED) {
+            listener.log(ExecutionListener.Level.ERROR, "Step " + (step.index() + 1) + " failed: " + message
+                    + (step.type() == StepType.MOVE_REPLICA ? "; the replica stays on " + step.from() : ""));
+        }
+    }
+
+    private boolean alreadyDone(Step step) {
+        if (step.type() == StepType.HEALTH_GATE) {
+            return false;
+        }
+        try {
+            return StepTruth.isDone(step, connector.snapshot());
+        } catch (ConnectorException e) {
+            return false;
+        }
+    }
+
+    private boolean isCancelRequested() {
+        lock.lock();
+        try {
+            return cancelRequested;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void progress(Step step, double fraction, String message) {
+        lock.lock();
+        try {
+            fractions[step.index()] = Math.max(0, Math.min(1, fraction));
+        } finally {
+            lock.unlock();
+        }
+        listener.stepProgress(step, fraction, message);
+    }
+
+    private void setState(int i, StepState to, String message) {
+        lock.lock();
+        try {
+            transition(i, to, message);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Caller holds the lock. */
+    private void transition(int i, StepState to, String message) {
+        StepState from = states[i];
+        states[i] = from.to(to);
+        messages[i] = message;
+        listener.stepStateChanged(plan.steps().get(i), from, to, message);
+    }
+
+    private void setRunState(RunState to) {
+        RunState from = state;
+        state = to;
+        if (from != to) {
+            listener.runStateChanged(from, to);
+        }
+    }
+
+    private RunResult snapshotResult() {
+        lock.lock();
+        try {
+            List<RunResult.StepOutcome> out = new ArrayList<>();
+            for (int i = 0; i < states.length; i++) {
+                out.add(new RunResult.StepOutcome(plan.steps().get(i), states[i], messages[i]));
+            }
+            return new RunResult(state, out, (System.nanoTime() - startNanos) / 1e9);
+        } finally {
+            lock.unlock();
+        }
+    }
+}

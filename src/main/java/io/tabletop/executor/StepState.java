@@ -1,0 +1,47 @@
+package io.tabletop.executor;
+
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The life of one step. Legal transitions:
+ * <pre>
+ *   PENDING ──► RUNNING ──► SUCCEEDED
+ *      │           │ ▲
+ *      │           ▼ │
+ *      │       RETRY_WAIT ──► FAILED ◄── RUNNING
+ *      │           │
+ *      ├──► CANCELLED ◄┘
+ *      └──► SKIPPED        (not run: an earlier step failed, or it was already true in the cluster)
+ * </pre>
+ * Any other transition is a bug and throws {@link IllegalStateException} naming both states.
+ */
+public enum StepState {
+    PENDING, RUNNING, RETRY_WAIT, SUCCEEDED, FAILED, CANCELLED, SKIPPED;
+
+    private static final Map<StepState, Set<StepState>> NEXT = Map.of(
+            PENDING, EnumSet.of(RUNNING, CANCELLED, SKIPPED),
+            RUNNING, EnumSet.of(SUCCEEDED, FAILED, RETRY_WAIT),
+            RETRY_WAIT, EnumSet.of(RUNNING, FAILED, CANCELLED),
+            SUCCEEDED, EnumSet.noneOf(StepState.class),
+            FAILED, EnumSet.noneOf(StepState.class),
+            CANCELLED, EnumSet.noneOf(StepState.class),
+            SKIPPED, EnumSet.noneOf(StepState.class));
+
+    public boolean canGoTo(StepState next) {
+        return NEXT.get(this).contains(next);
+    }
+
+    /** Checks a transition; throws naming both states when it is illegal. */
+    public StepState to(StepState next) {
+        if (!canGoTo(next)) {
+            throw new IllegalStateException("illegal step transition " + this + " → " + next);
+        }
+        return next;
+    }
+
+    public boolean isTerminal() {
+        return NEXT.get(this).isEmpty();
+    }
+}

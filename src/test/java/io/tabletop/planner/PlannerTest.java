@@ -1,0 +1,174 @@
+package io.tabletop.planner;
+
+import io.tabletop.connector.sandbox.SandboxFixtures;
+import io.tabletop.domain.CheckResult;
+import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.domain.EngineCapabilities;
+import io.tabletop.domain.Partition;
+import io.tabletop.domain.Replica;
+import io.tabletop.domain.ServerId;
+import io.tabletop.domain.ServerLoad;
+import io.tabletop.domain.Step;
+import io.tabletop.domain.StepType;
+import io.tabletop.domain.Verdict;
+import org.junit.jupiter.api.Test;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class PlannerTest {
+    private final Planner planner = new Planner();
+    private final EngineCapabilities kudu = EngineCapabilities.kudu();
+
+    @Test
+    void removalMovesExactlyTheReplicasOnTheRemovedServer() throws Exception {
+        ClusterSnapshot c = SandboxFixtures.kuduBaseline();
+        ServerId ts2 = ServerId.of("ts-2");
+        Plan plan = planner.plan(c, RemoveServers.of(ts2), kudu);
+
+        List<Step> moves = plan.steps().stream().filter(s -> s.type() == StepType.MOVE_REPLICA).toList();
+        long onServer = c.partitions().stream().filter(p -> p.isOn(ts2)).count();
+        assertEquals(onServer, moves.size());
+        assertTrue(moves.stream().allMatch(s -> s.from().equals(ts2)), "only replicas of ts-2 move");
+        assertEquals(onServer, moves.stream().map(Step::partition).distinct().count(), "each partition moves once");
+        assertInvariants(plan);
+    }
+
+    @Test
+    void removalLeavesReplicasAndLeadersWithinOneAcrossRemainingServers() throws Exception {
+        ClusterSnapshot c = SandboxFixtures.kuduBaseline();
+        Plan plan = planner.plan(c, RemoveServers.of(ServerId.of("ts-2")), kudu);
+
+        List<ServerLoad> remaining = plan.loadsAfter().values().stream().toList();
+        assertEquals(4, remaining.size(), "ts-2 is unregistered in the predicted cluster");
+        assertTrue(spread(remaining, ServerLoad::replicas) <= 1, "replica skew " + spread(remaining, ServerLoad::replicas));
+        assertTrue(spread(remaining, ServerLoad::leaders) <= 1, "leader skew " + spread(remaining, ServerLoad::leaders));
+        for (var t : c.tables()) {
+            Map<ServerId, Integer> perServer = new HashMap<>();
+            remaining.forEach(l -> perServer.put(l.server(), 0));
+            plan.after().partitions().stream().filter(p -> p.table().equals(t.id()))
+                    .flatMap(p -> p.replicas().stream()).forEach(r -> perServer.merge(r.server(), 1, Integer::sum));
+            int max = perServer.values().stream().mapToInt(i -> i).max().orElseThrow();
+            int min = perServer.values().stream().mapToInt(i -> i).min().orElseThrow();
+            assertTrue(max - min <= 1, "table " + t.name() + " skew " + (max - min) + ": " + perServer);
+        }
+        assertInvariants(plan);
+    }
+
+    @Test
+    void leadersOnTheRemovedServerAreTransferredBeforeItsReplicasMove() throws Exception {
+        ClusterSnapshot c = SandboxFixtures.kuduBaseline();
+        ServerId ts2 = ServerId.of("ts-2");
+        Plan plan = planner.plan(c, RemoveServers.of(ts2), kudu);
+
+        long led = c.partitions().stream().filter(p -> p.leader().filter(ts2::equals).isPresent()).count();
+        List<Step> transfers = plan.stepsOfPhase(0).stream().filter(s -> s.type() == StepType.TRANSFER_LEADER).toList();
+        assertEquals(led, transfers.size());
+        int lastTransfer = transfers.stream().mapToInt(Step::index).max().orElseThrow();
+        int firstMove = plan.steps().stream().filter(s -> s.type() == StepType.MOVE_REPLICA).mapToInt(Step::index).min().orElseThrow();
+        assertTrue(lastTransfer < firstMove);
+        assertTrue(plan.steps().stream().filter(s -> s.type() == StepType.MOVE_REPLICA)
+                .noneMatch(s -> plan.before().partition(s.partition()).orElseThrow().leader().filter(ts2::equals).isPresent()
+                        && transfers.stream().noneMatch(t -> t.partition().equals(s.partition()))));
+        assertInvariants(plan);
+    }
+
+    @Test
+    void phaseEndsWithGateStopUnregisterGate() throws Exception {
+        Plan plan = planner.plan(SandboxFixtures.kuduBaseline(), RemoveServers.of(ServerId.of("ts-2")), kudu);
+        List<StepType> tail = plan.stepsOfPhase(0).stream().map(Step::type)
+                .filter(t -> t != StepType.MOVE_REPLICA && t != StepType.TRANSFER_LEADER).toList();
+        assertEquals(List.of(StepType.HEALTH_GATE, StepType.ENTER_MAINTENANCE, StepType.HEALTH_GATE,
+                StepType.STOP_SERVER, StepType.UNREGISTER_SERVER, StepType.HEALTH_GATE), tail);
+    }
+
+    @Test
+    void twoServersAreRemovedInTwoPhasesInTheGivenOrder() throws Exception {
+        ClusterSnapshot c = SandboxFixtures.kuduBaseline();
+        Plan plan = planner.plan(c, new RemoveServers(List.of(ServerId.of("ts-4"), ServerId.of("ts-1")), true, 0.85), kudu);
+        assertEquals(List.of(ServerId.of("ts-4")), plan.phases().get(0).servers());
+        assertEquals(List.of(ServerId.of("ts-1")), plan.phases().get(1).servers());
+        assertTrue(plan.stepsOfPhase(1).stream().filter(s -> s.type() == StepType.MOVE_REPLICA)
+                .noneMatch(s -> s.to().equals(ServerId.of("ts-4"))), "nothing moves onto a server removed earlier");
+        assertInvariants(plan);
+    }
+
+    @Test
+    void locationRuleKeepsEachReplicaInItsOwnLocationAndWarnsAboutTheSkew() throws Exception {
+        ClusterSnapshot c = SandboxFixtures.standard();
+        Plan plan = planner.plan(c, RemoveServers.of(ServerId.of("ts-3")), kudu);
+
+        for (Partition p : plan.after().partitions()) {
+            Map<String, Long> perLocation = p.replicas().stream().collect(Collectors.groupingBy(
+                    r -> plan.after().server(r.server()).orElseThrow().location(), Collectors.counting()));
+            assertTrue(perLocation.values().stream().allMatch(n -> n <= 1), p.id() + " " + perLocation);
+        }
+        CheckResult spread = plan.checks().stream().filter(k -> k.name().equals("Location spread")).findFirst().orElseThrow();
+        assertEquals(Verdict.WARN, spread.verdict(), spread.message());
+        assertInvariants(plan);
+    }
+
+    @Test
+    void removalBelowTheReplicationFactorIsRefusedNamingTheTable() {
+        ClusterSnapshot c = SandboxFixtures.tight();
+        PlanRefusedException e = assertThrows(PlanRefusedException.class, () -> planner.plan(c,
+                new RemoveServers(List.of(ServerId.of("ts-1"), ServerId.of("ts-2")), true, 0.85), kudu));
+        assertTrue(e.getMessage().contains("ledger (RF 3)"), e.getMessage());
+        assertTrue(e.getMessage().contains("at most 1"), e.getMessage());
+    }
+
+    @Test
+    void unknownServerIsRefused() {
+        PlanRefusedException e = assertThrows(PlanRefusedException.class, () -> planner.plan(SandboxFixtures.tight(),
+                RemoveServers.of(ServerId.of("ts-99")), kudu));
+        assertTrue(e.getMessage().contains("unknown server(s): ts-99"), e.getMessage());
+    }
+
+    @Test
+    void fullDestinationsAreNeverUsedAndAShortageIsRefusedNamingThem() {
+        ClusterSnapshot c = SandboxFixtures.build("full", 4, 0, new String[]{"t"}, new int[]{30}, 3, 0, 3L);
+        // Give every server a capacity barely above what it holds now.
+        var loads = c.loads();
+        ClusterSnapshot tightDisks = c.withServers(c.servers().stream().map(s -> new io.tabletop.domain.Server(s.id(), s.address(),
+                s.location(), s.state(), (long) (loads.get(s.id()).bytes() / 0.85) + 1, loads.get(s.id()).bytes(), null)).toList());
+        PlanRefusedException e = assertThrows(PlanRefusedException.class, () -> planner.plan(tightDisks,
+                RemoveServers.of(ServerId.of("ts-1")), kudu));
+        assertTrue(e.getMessage().contains("short of room"), e.getMessage());
+    }
+
+    @Test
+    void samePlanForTheSameInput() throws Exception {
+        ClusterSnapshot c = SandboxFixtures.standard();
+        Plan a = planner.plan(c, RemoveServers.of(ServerId.of("ts-5")), kudu);
+        Plan b = planner.plan(c, RemoveServers.of(ServerId.of("ts-5")), kudu);
+        assertEquals(a.steps(), b.steps());
+    }
+
+    @Test
+    void estimateFollowsTheConcurrencyLimit() throws Exception {
+        Plan plan = planner.plan(SandboxFixtures.kuduBaseline(), RemoveServers.of(ServerId.of("ts-2")), kudu);
+        double one = Estimator.seconds(plan.steps(), kudu, 1);
+        double five = Estimator.seconds(plan.steps(), kudu, 5);
+        assertTrue(five < one / 3, "five at a time (" + five + " s) must be much faster than one (" + one + " s)");
+        assertEquals(five, plan.summary().estimatedSeconds(), 1e-9);
+    }
+
+    static int spread(List<ServerLoad> loads, java.util.function.ToIntFunction<ServerLoad> f) {
+        return loads.stream().mapToInt(f).max().orElse(0) - loads.stream().mapToInt(f).min().orElse(0);
+    }
+
+    static void assertInvariants(Plan plan) {
+        List<String> v = Invariants.violations(plan.before(), plan.after(), plan.removedServers());
+        assertTrue(v.isEmpty(), String.join("\n", v));
+        for (Partition p : plan.after().partitions()) {
+            assertEquals(plan.after().table(p.table()).orElseThrow().replicationFactor(),
+                    p.replicas().stream().filter(r -> r.role().isVoter()).map(Replica::server).distinct().count());
+        }
+    }
+}
