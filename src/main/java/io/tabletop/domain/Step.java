@@ -7,7 +7,8 @@ import java.util.Objects;
  * One step of a plan. Which fields are set depends on the type: partition steps
  * ({@code TRANSFER_LEADER}, {@code MOVE_REPLICA}) have partition, table, from and to; server steps
  * ({@code ENTER_MAINTENANCE}, {@code STOP_SERVER}, {@code UNREGISTER_SERVER}, {@code EXIT_MAINTENANCE})
- * have server; {@code HEALTH_GATE} and {@code ENGINE_REBALANCE} have neither.
+ * have server; {@code HEALTH_GATE} may name the server being removed, whose absence it then ignores (as
+ * Kudu's {@code --ignored_tservers}); {@code ENGINE_REBALANCE} has neither.
  *
  * @param index  position in the plan, from 0
  * @param phase  index of the phase it belongs to
@@ -47,8 +48,8 @@ public record Step(int index, int phase, StepType type, PartitionId partition, T
         return new Step(-1, phase, type, null, null, null, null, server, 0, reason);
     }
 
-    public static Step gate(int phase, String reason) {
-        return new Step(-1, phase, StepType.HEALTH_GATE, null, null, null, null, null, 0, reason);
+    public static Step gate(int phase, ServerId ignoring, String reason) {
+        return new Step(-1, phase, StepType.HEALTH_GATE, null, null, null, null, ignoring, 0, reason);
     }
 
     public Step withIndex(int i) {
@@ -59,6 +60,9 @@ public record Step(int index, int phase, StepType type, PartitionId partition, T
     public java.util.List<ServerId> touchedServers() {
         if (from != null) {
             return java.util.List.of(from, to);
+        }
+        if (type == StepType.HEALTH_GATE) {
+            return java.util.List.of();
         }
         return server == null ? java.util.List.of() : java.util.List.of(server);
     }

@@ -237,7 +237,7 @@ public final class Planner {
             Server server = snap.server(r).orElseThrow();
             phases.add(new Phase(phase, "Remove " + r + " (" + server.address() + ")", List.of(r)));
             if (phase == 0 && caps.healthGates()) {
-                steps.add(Step.gate(phase, "cluster healthy before anything changes"));
+                steps.add(Step.gate(phase, r, "cluster healthy before anything changes"));
             }
             if (caps.maintenanceMode() && server.state() == ServerState.LIVE) {
                 steps.add(Step.server(phase, StepType.ENTER_MAINTENANCE, r, "no new replicas land on " + r + " while it drains"));
@@ -272,7 +272,7 @@ public final class Planner {
                 steps.add(Step.move(phase, m.partition.id(), m.partition.table(), m.from, m.to, m.partition.sizeOrZero(), m.reason));
             }
             if (caps.healthGates()) {
-                steps.add(Step.gate(phase, "every replica is off " + r + " and the cluster is healthy"));
+                steps.add(Step.gate(phase, r, "every replica is off " + r + " and the cluster is healthy"));
             }
             if (caps.stopServerStep() && server.state().isUp()) {
                 steps.add(Step.server(phase, StepType.STOP_SERVER, r, r + " holds nothing now; stop it and keep it stopped"));
@@ -280,7 +280,7 @@ public final class Planner {
             if (caps.unregister()) {
                 steps.add(Step.server(phase, StepType.UNREGISTER_SERVER, r, "the masters forget " + r + " without a restart"));
                 if (caps.healthGates()) {
-                    steps.add(Step.gate(phase, "cluster healthy without " + r));
+                    steps.add(Step.gate(phase, r, "cluster healthy without " + r));
                 }
             }
         }

@@ -124,13 +124,25 @@ public final class SandboxCluster {
     }
 
     /** The cluster's own health verdict, as ksck would give it. */
-    public synchronized HealthReport health() {
+    public HealthReport health() {
+        return health(java.util.Set.of());
+    }
+
+    /**
+     * Health with some servers ignored, as Kudu's {@code --ignored_tservers}: their being down is noted,
+     * and partitions short of voters only because of them count as recovering, not as a failure.
+     */
+    public synchronized HealthReport health(java.util.Set<ServerId> ignored) {
         List<String> details = new ArrayList<>();
         Verdict verdict = Verdict.PASS;
         for (Node n : servers.values()) {
             if (n.server.state() == ServerState.DEAD) {
-                details.add("Tablet server " + n.server.id() + " (" + n.server.address() + ") is UNAVAILABLE");
-                verdict = Verdict.BLOCK;
+                boolean ignore = ignored.contains(n.server.id());
+                details.add("Tablet server " + n.server.id() + " (" + n.server.address() + ") is UNAVAILABLE"
+                        + (ignore ? " (ignored: being removed)" : ""));
+                if (!ignore) {
+                    verdict = Verdict.BLOCK;
+                }
             }
         }
         int under = 0;
@@ -147,6 +159,12 @@ public final class SandboxCluster {
                     details.add("Partition " + p.id() + " has no leader");
                 }
             } else if (upVoters < rf) {
+                long countingIgnored = p.replicas().stream().filter(r -> r.role().isVoter()
+                        && (isUp(r.server()) || ignored.contains(r.server()))).count();
+                if (countingIgnored >= rf) {
+                    recovering++;
+                    continue;
+                }
                 under++;
                 if (under <= 5) {
                     details.add("Partition " + p.id() + " is under-replicated: " + upVoters + " of " + rf + " voters running");

@@ -100,7 +100,7 @@ public final class SandboxConnector implements ClusterConnector {
             case STOP_SERVER -> cluster.stopServer(step.server());
             case UNREGISTER_SERVER -> cluster.unregister(step.server());
             case HEALTH_GATE -> {
-                HealthReport h = cluster.health();
+                HealthReport h = cluster.health(step.server() == null ? java.util.Set.of() : java.util.Set.of(step.server()));
                 if (h.verdict() == io.tabletop.domain.Verdict.BLOCK) {
                     throw new ConnectorException(Engine.SANDBOX, "health gate", h.summary()
                             + (h.details().isEmpty() ? "" : " (" + String.join("; ", h.details()) + ")"), true, null);

@@ -1,0 +1,260 @@
+package io.tabletop.cli;
+
+import io.tabletop.connector.ClusterConnector;
+import io.tabletop.connector.ConnectorException;
+import io.tabletop.domain.CheckResult;
+import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.domain.ServerId;
+import io.tabletop.domain.Step;
+import io.tabletop.domain.Units;
+import io.tabletop.domain.Verdict;
+import io.tabletop.executor.ExecutionListener;
+import io.tabletop.executor.ExecutorOptions;
+import io.tabletop.executor.RunResult;
+import io.tabletop.executor.RunState;
+import io.tabletop.executor.StepState;
+import io.tabletop.planner.Plan;
+import io.tabletop.planner.PlanRefusedException;
+import io.tabletop.planner.Planner;
+import io.tabletop.planner.RemoveServers;
+import io.tabletop.service.AppPaths;
+import io.tabletop.service.Connections;
+import io.tabletop.service.LogSetup;
+import io.tabletop.service.RemovalService;
+import io.tabletop.store.FormatException;
+import io.tabletop.store.PlanJson;
+import io.tabletop.store.SnapshotJson;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The command line: the same services as the console, for scripts. Exit 0 on success; 1 with a one-line
+ * reason on any failure; 2 for a usage error. Detail goes to the log file, never a stack trace.
+ */
+@Command(name = "tabletop", mixinStandardHelpOptions = true, version = "tabletop 0.1.0",
+        description = "Take tablet servers out of a cluster without losing a byte or a minute of availability.%n"
+                + "With no command, the console opens.",
+        subcommands = {TabletopCli.SnapshotCmd.class, TabletopCli.PlanCmd.class, TabletopCli.ApplyCmd.class})
+public final class TabletopCli implements Callable<Integer> {
+    private static final Logger LOG = Logger.getLogger(TabletopCli.class.getName());
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** Runs the command line and returns the exit code. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        LogSetup.init();
+        CommandLine cl = new CommandLine(new TabletopCli());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionExceptionHandler((e, line, parsed) -> {
+            LOG.log(Level.WARNING, "command failed", e);
+            String msg = e instanceof UserError || e instanceof FormatException || e instanceof IllegalArgumentException
+                    || e instanceof ConnectorException || e instanceof PlanRefusedException
+                    ? e.getMessage() : "unexpected error: " + e + " (details in " + AppPaths.logFile() + ")";
+            line.getErr().println("tabletop: " + msg);
+            line.getErr().flush();
+            return 1;
+        });
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+        return 0;
+    }
+
+    /** An error the operator can act on; its message is the whole story. */
+    static final class UserError extends Exception {
+        UserError(String message) {
+            super(message);
+        }
+    }
+
+    // ---- snapshot ------------------------------------------------------------------------------
+
+    @Command(name = "snapshot", mixinStandardHelpOptions = true, description = "Write the cluster's snapshot JSON.")
+    static final class SnapshotCmd implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--connect", required = true, paramLabel = "SPEC", description = "sandbox, sandbox:FIXTURE[:instant]")
+        String connect;
+
+        @Option(names = "--out", paramLabel = "FILE", description = "write here instead of standard output")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            try (ClusterConnector c = Connections.open(connect)) {
+                ClusterSnapshot s = c.snapshot();
+                if (out == null) {
+                    spec.commandLine().getOut().println(SnapshotJson.write(s));
+                } else {
+                    SnapshotJson.write(s, out);
+                    spec.commandLine().getErr().println("wrote " + out + " (" + s.servers().size() + " servers, "
+                            + s.partitions().size() + " partitions)");
+                }
+            }
+            return 0;
+        }
+    }
+
+    // ---- plan ------------------------------------------------------------------------------------
+
+    static class PlanOptions {
+        @Option(names = "--remove", required = true, split = ",", paramLabel = "ID", description = "servers to remove, by id or address")
+        List<String> remove;
+
+        @Option(names = "--no-balance-leaders", negatable = true, defaultValue = "true", fallbackValue = "true",
+                description = "end with leader transfers that even leaders out (default: on)")
+        boolean balanceLeaders = true;
+
+        @Option(names = "--fill-limit", defaultValue = "0.85", description = "destinations stay below this fraction of capacity (default: ${DEFAULT-VALUE})")
+        double fillLimit;
+
+        @Option(names = "--max-moves-per-server", defaultValue = "0", description = "concurrent moves per server (default: the engine's)")
+        int maxMovesPerServer;
+
+        RemoveServers goal(ClusterSnapshot s) {
+            return new RemoveServers(RemovalService.resolve(s, remove), balanceLeaders, fillLimit);
+        }
+    }
+
+    @Command(name = "plan", mixinStandardHelpOptions = true, description = "Plan a removal against a saved snapshot; nothing runs.")
+    static final class PlanCmd implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--snapshot", required = true, paramLabel = "FILE", description = "snapshot JSON, or - for standard input")
+        String snapshot;
+
+        @Option(names = "--format", defaultValue = "text", description = "json or text (default: ${DEFAULT-VALUE})")
+        String format;
+
+        @CommandLine.Mixin
+        PlanOptions options = new PlanOptions();
+
+        @Override
+        public Integer call() throws Exception {
+            if (!format.equals("json") && !format.equals("text")) {
+                throw new UserError("--format must be json or text, was '" + format + "'");
+            }
+            ClusterSnapshot s = snapshot.equals("-")
+                    ? SnapshotJson.read(new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8), "standard input")
+                    : SnapshotJson.read(Path.of(snapshot));
+            var caps = Connections.capabilitiesFor(s.engine());
+            if (options.maxMovesPerServer > 0) {
+                caps = caps.withMaxMovesPerServer(options.maxMovesPerServer);
+            }
+            Plan plan = new Planner().plan(s, options.goal(s), caps);
+            PrintWriter out = spec.commandLine().getOut();
+            out.println(format.equals("json") ? PlanJson.write(plan) : PlanText.render(plan));
+            return 0;
+        }
+    }
+
+    // ---- apply -----------------------------------------------------------------------------------
+
+    @Command(name = "apply", mixinStandardHelpOptions = true, description = "Pre-check, plan and run a removal on a live cluster.")
+    static final class ApplyCmd implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--connect", required = true, paramLabel = "SPEC", description = "sandbox, sandbox:FIXTURE[:instant]")
+        String connect;
+
+        @Option(names = "--yes", description = "run without asking (required: there is no prompt)")
+        boolean yes;
+
+        @CommandLine.Mixin
+        PlanOptions options = new PlanOptions();
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter out = spec.commandLine().getOut();
+            if (!yes) {
+                throw new UserError("apply changes the cluster: review the plan (tabletop plan ...), then add --yes");
+            }
+            RemovalService service = new RemovalService();
+            try (ClusterConnector c = Connections.open(connect)) {
+                ClusterSnapshot s = c.snapshot();
+                RemovalService.PreCheck pre = service.preCheck(c, options.goal(s));
+                for (CheckResult check : pre.checks()) {
+                    out.println(PlanText.check(check));
+                }
+                if (pre.plan() == null) {
+                    throw new UserError("refused: " + pre.checks().stream().filter(k -> k.verdict() == Verdict.BLOCK)
+                            .map(k -> k.name() + ": " + k.message()).findFirst().orElse("a pre-check blocks"));
+                }
+                Plan plan = pre.plan();
+                out.println(PlanText.summary(plan));
+                int per = options.maxMovesPerServer > 0 ? options.maxMovesPerServer : c.capabilities().maxMovesPerServer();
+                int total = plan.steps().size();
+                ExecutionListener printer = new ExecutionListener() {
+                    @Override
+                    public void stepStateChanged(Step step, StepState from, StepState to, String message) {
+                        if (to.isTerminal() && from != StepState.PENDING) {
+                            synchronized (out) {
+                                out.printf(Locale.ROOT, "[%4d/%d] %-9s %s%s%n", step.index() + 1, total, to.name(), step.describe(),
+                                        message.isEmpty() ? "" : " — " + message);
+                                out.flush();
+                            }
+                        }
+                    }
+
+                    @Override
+                    public void log(Level level, String message) {
+                        if (level != Level.INFO) {
+                            synchronized (out) {
+                                out.println(level + " " + message);
+                                out.flush();
+                            }
+                        }
+                    }
+                };
+                RunResult result = service.execution(plan, c, new ExecutorOptions(per, 3, Duration.ofSeconds(2)), printer, null)
+                        .start().get();
+                for (CheckResult check : service.postChecks(plan, c)) {
+                    out.println(PlanText.check(check));
+                }
+                out.printf(Locale.ROOT, "%s in %s: %d of %d steps succeeded%n", result.state(), Units.duration(result.seconds()),
+                        result.count(StepState.SUCCEEDED), total);
+                if (result.state() != RunState.SUCCEEDED) {
+                    RunResult.StepOutcome first = result.failures().stream().findFirst().orElse(null);
+                    throw new UserError("run " + result.state().name().toLowerCase(Locale.ROOT)
+                            + (first == null ? "" : ": step " + (first.step().index() + 1) + " " + first.step().describe() + ": " + first.message()));
+                }
+            }
+            return 0;
+        }
+    }
+
+    static List<ServerId> ids(List<String> names, ClusterSnapshot s) {
+        return RemovalService.resolve(s, names);
+    }
+
+    static void ensureDir(Path p) throws IOException {
+        Files.createDirectories(p);
+    }
+}

@@ -1,0 +1,57 @@
+package io.tabletop.service;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.logging.FileHandler;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
+
+/**
+ * Sends all detail (stack traces included) to the log file, never to the operator's screen. People see
+ * one-line messages; the log keeps the rest. Idempotent.
+ */
+public final class LogSetup {
+    private static boolean done;
+
+    private LogSetup() {
+    }
+
+    public static synchronized void init() {
+        if (done) {
+            return;
+        }
+        done = true;
+        System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT.%1$tL %4$s %3$s: %5$s%6$s%n");
+        Logger root = Logger.getLogger("");
+        for (Handler h : root.getHandlers()) {
+            root.removeHandler(h);
+        }
+        try {
+            Files.createDirectories(AppPaths.logFile().getParent());
+            FileHandler file = new FileHandler(AppPaths.logFile().toString(), 5_000_000, 3, true);
+            file.setFormatter(new SimpleFormatter());
+            file.setLevel(Level.ALL);
+            root.addHandler(file);
+        } catch (IOException e) {
+            // No log file: fall back to nothing rather than to stack traces on screen.
+            root.addHandler(new Handler() {
+                @Override
+                public void publish(LogRecord r) {
+                }
+
+                @Override
+                public void flush() {
+                }
+
+                @Override
+                public void close() {
+                }
+            });
+        }
+        root.setLevel(Level.INFO);
+        Logger.getLogger("io.tabletop").setLevel(Level.FINE);
+    }
+}

@@ -1,0 +1,98 @@
+package io.tabletop.store;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tabletop.domain.CheckResult;
+import io.tabletop.domain.ServerId;
+import io.tabletop.domain.ServerLoad;
+import io.tabletop.domain.Step;
+import io.tabletop.domain.Table;
+import io.tabletop.planner.Phase;
+import io.tabletop.planner.Plan;
+import io.tabletop.planner.RemoveServers;
+
+/** The plan interchange format (README, "Plan JSON"). Written, for review and for scripts. */
+public final class PlanJson {
+    private PlanJson() {
+    }
+
+    public static String write(Plan plan) {
+        try {
+            return SnapshotJson.MAPPER.writeValueAsString(toTree(plan));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static ObjectNode toTree(Plan plan) {
+        ObjectNode root = SnapshotJson.MAPPER.createObjectNode();
+        root.put("engine", plan.before().engine().wireName());
+        root.put("cluster", plan.before().cluster());
+        if (plan.before().takenAt() != null) {
+            root.put("snapshotTakenAt", plan.before().takenAt().toString());
+        }
+        ObjectNode goal = root.putObject("goal");
+        if (plan.goal() instanceof RemoveServers r) {
+            goal.put("type", "REMOVE_SERVERS");
+            ArrayNode ids = goal.putArray("servers");
+            r.servers().forEach(id -> ids.add(id.value()));
+            goal.put("balanceLeaders", r.balanceLeaders());
+            goal.put("fillLimit", r.fillLimit());
+        }
+        Plan.Summary s = plan.summary();
+        root.putObject("summary")
+                .put("replicaMoves", s.replicaMoves())
+                .put("leaderTransfers", s.leaderTransfers())
+                .put("bytesToMove", s.bytesToMove())
+                .put("estimatedSeconds", Math.round(s.estimatedSeconds() * 10) / 10.0)
+                .put("maxMovesPerServer", s.maxMovesPerServer())
+                .put("steps", plan.steps().size());
+        ArrayNode phases = root.putArray("phases");
+        for (Phase p : plan.phases()) {
+            ObjectNode n = phases.addObject().put("index", p.index()).put("title", p.title());
+            ArrayNode ids = n.putArray("servers");
+            p.servers().forEach(id -> ids.add(id.value()));
+        }
+        ArrayNode checks = root.putArray("checks");
+        for (CheckResult c : plan.checks()) {
+            checks.addObject().put("name", c.name()).put("verdict", c.verdict().name()).put("message", c.message());
+        }
+        ArrayNode steps = root.putArray("steps");
+        for (Step st : plan.steps()) {
+            ObjectNode n = steps.addObject();
+            n.put("index", st.index());
+            n.put("phase", st.phase());
+            n.put("type", st.type().name());
+            if (st.partition() != null) {
+                n.put("partition", st.partition().value());
+                n.put("table", st.table().value());
+            }
+            if (st.from() != null) {
+                n.put("from", st.from().value());
+                n.put("to", st.to().value());
+            }
+            if (st.server() != null) {
+                n.put("server", st.server().value());
+            }
+            if (st.bytes() > 0) {
+                n.put("bytes", st.bytes());
+            }
+            n.put("reason", st.reason());
+        }
+        ObjectNode predicted = root.putObject("predicted");
+        ArrayNode servers = predicted.putArray("servers");
+        for (ServerLoad l : plan.loadsAfter().values()) {
+            servers.addObject().put("server", l.server().value()).put("replicas", l.replicas()).put("leaders", l.leaders())
+                    .put("bytes", l.bytes()).put("rows", l.rows()).put("replicaRows", l.replicaRows());
+        }
+        ArrayNode tables = predicted.putArray("tables");
+        for (Table t : plan.after().tables()) {
+            tables.addObject().put("table", t.id().value()).put("name", t.name())
+                    .put("replicationFactor", t.replicationFactor()).put("effectiveReplicationFactor", t.replicationFactor());
+        }
+        ArrayNode removed = predicted.putArray("removedServers");
+        plan.removedServers().stream().map(ServerId::value).forEach(removed::add);
+        return root;
+    }
+}

@@ -1,0 +1,43 @@
+package io.tabletop.ui;
+
+import io.tabletop.domain.ServerId;
+import io.tabletop.domain.ServerLoad;
+import javafx.scene.chart.BarChart;
+import javafx.scene.chart.CategoryAxis;
+import javafx.scene.chart.NumberAxis;
+import javafx.scene.chart.XYChart;
+
+import java.util.Collection;
+import java.util.Map;
+
+/** Replicas and leaders per server as a bar chart. */
+final class Charts {
+    private Charts() {
+    }
+
+    static BarChart<String, Number> loadChart(String title) {
+        CategoryAxis x = new CategoryAxis();
+        NumberAxis y = new NumberAxis();
+        y.setLabel("count");
+        BarChart<String, Number> chart = new BarChart<>(x, y);
+        chart.setTitle(title);
+        chart.setAnimated(false);
+        chart.setCategoryGap(18);
+        chart.setBarGap(2);
+        return chart;
+    }
+
+    /** Sets the chart's data; servers absent from {@code loads} (removed) show as zero. */
+    static void show(BarChart<String, Number> chart, Collection<ServerId> servers, Map<ServerId, ServerLoad> loads) {
+        XYChart.Series<String, Number> replicas = new XYChart.Series<>();
+        replicas.setName("Replicas");
+        XYChart.Series<String, Number> leaders = new XYChart.Series<>();
+        leaders.setName("Leaders");
+        for (ServerId id : servers) {
+            ServerLoad l = loads.get(id);
+            replicas.getData().add(new XYChart.Data<>(id.value(), l == null ? 0 : l.replicas()));
+            leaders.getData().add(new XYChart.Data<>(id.value(), l == null ? 0 : l.leaders()));
+        }
+        chart.getData().setAll(java.util.List.of(replicas, leaders));
+    }
+}

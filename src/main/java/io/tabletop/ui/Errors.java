@@ -1,0 +1,23 @@
+package io.tabletop.ui;
+
+import io.tabletop.service.AppPaths;
+
+/** Turns any failure into one line for people; the log keeps the detail. */
+final class Errors {
+    private Errors() {
+    }
+
+    static String oneLine(Throwable t) {
+        Throwable e = t;
+        while ((e instanceof java.util.concurrent.ExecutionException || e instanceof java.util.concurrent.CompletionException)
+                && e.getCause() != null) {
+            e = e.getCause();
+        }
+        String m = e.getMessage();
+        if (m == null || m.isBlank() || e instanceof NullPointerException || e instanceof ClassCastException) {
+            return "unexpected error (" + e.getClass().getSimpleName() + "); details in " + AppPaths.logFile();
+        }
+        int nl = m.indexOf('\n');
+        return nl > 0 ? m.substring(0, nl) : m;
+    }
+}

@@ -1,0 +1,282 @@
+package io.tabletop.ui;
+
+import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.domain.Server;
+import io.tabletop.domain.ServerState;
+import io.tabletop.domain.Verdict;
+import io.tabletop.service.RemovalService;
+import javafx.beans.binding.Bindings;
+import javafx.geometry.Insets;
+import javafx.geometry.Pos;
+import javafx.scene.chart.BarChart;
+import javafx.scene.control.Button;
+import javafx.scene.control.ComboBox;
+import javafx.scene.control.Label;
+import javafx.scene.control.ListView;
+import javafx.scene.control.Tab;
+import javafx.scene.control.TabPane;
+import javafx.scene.control.TableColumn;
+import javafx.scene.control.TableRow;
+import javafx.scene.control.TableView;
+import javafx.scene.control.ToolBar;
+import javafx.scene.control.Tooltip;
+import javafx.scene.control.cell.CheckBoxTableCell;
+import javafx.scene.input.KeyCode;
+import javafx.scene.input.KeyCodeCombination;
+import javafx.scene.input.KeyCombination;
+import javafx.scene.layout.BorderPane;
+import javafx.scene.layout.HBox;
+import javafx.scene.layout.Priority;
+import javafx.scene.layout.Region;
+import javafx.scene.layout.VBox;
+import org.controlsfx.control.StatusBar;
+
+import java.util.List;
+
+/** The main window: connections, live servers and partitions, the distribution chart, the removal tab. */
+public final class MainView extends BorderPane {
+    private final MainViewModel model;
+    private final RemovalService service;
+    private final UiRunner runner;
+    private final TabPane tabs = new TabPane();
+    private final TableView<ServerRow> serversTable = new TableView<>();
+    private final TableView<PartitionRow> partitionsTable = new TableView<>();
+    private final BarChart<String, Number> chart = Charts.loadChart("Replicas and leaders per server");
+    private final Button refresh = new Button("Refresh");
+    private final Button remove = new Button();
+    private final StatusBar status = new StatusBar();
+    private final Label lastRefresh = new Label();
+    private final Tab serversTab = new Tab("Servers");
+    private final Tab partitionsTab = new Tab("Partitions");
+    private Tab removalTab;
+    private RemovalViewModel removal;
+
+    public MainView(MainViewModel model, RemovalService service, UiRunner runner) {
+        this.model = model;
+        this.service = service;
+        this.runner = runner;
+        getStyleClass().add("main-view");
+        setTop(toolbar());
+        setLeft(connections());
+        setCenter(tabs);
+        setBottom(status);
+        buildServersTable();
+        buildPartitionsTable();
+        tabs.getTabs().addAll(serversTab, partitionsTab, distributionTab());
+        tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
+        bindStatus();
+        model.snapshotProperty().addListener((o, a, s) -> {
+            if (s != null) {
+                Charts.show(chart, s.servers().stream().map(Server::id).toList(), s.loads());
+            }
+        });
+    }
+
+    /** Keyboard shortcuts; call once the view is in a scene. */
+    public void installShortcuts() {
+        var acc = getScene().getAccelerators();
+        acc.put(new KeyCodeCombination(KeyCode.F5), model::refresh);
+        acc.put(new KeyCodeCombination(KeyCode.R, KeyCombination.SHORTCUT_DOWN), model::refresh);
+        acc.put(new KeyCodeCombination(KeyCode.D, KeyCombination.SHORTCUT_DOWN), this::openRemoval);
+        acc.put(new KeyCodeCombination(KeyCode.DIGIT1, KeyCombination.SHORTCUT_DOWN), () -> tabs.getSelectionModel().select(0));
+        acc.put(new KeyCodeCombination(KeyCode.DIGIT2, KeyCombination.SHORTCUT_DOWN), () -> tabs.getSelectionModel().select(1));
+        acc.put(new KeyCodeCombination(KeyCode.DIGIT3, KeyCombination.SHORTCUT_DOWN), () -> tabs.getSelectionModel().select(2));
+    }
+
+    private ToolBar toolbar() {
+        refresh.setId("refresh");
+        refresh.setTooltip(new Tooltip("Read the cluster now (F5). It also refreshes by itself every 2 s."));
+        remove.setId("remove-selected");
+        remove.getStyleClass().add(Styles.DANGER);
+        remove.textProperty().bind(Bindings.format("Remove selected (%d)…", model.selectedCountProperty()));
+        remove.disableProperty().bind(model.selectedCountProperty().isEqualTo(0));
+        remove.setTooltip(new Tooltip("Pre-check, preview and run the removal of the ticked servers (Ctrl+D)"));
+        Label title = new Label("Tabletop");
+        title.getStyleClass().add(Styles.TITLE);
+        Label subtitle = new Label("take tablet servers out without losing a byte");
+        subtitle.getStyleClass().add(Styles.MUTED);
+        Region grow = new Region();
+        HBox.setHgrow(grow, Priority.ALWAYS);
+        refresh.setOnAction(e -> model.refresh());
+        remove.setOnAction(e -> openRemoval());
+        return new ToolBar(title, subtitle, grow, refresh, remove);
+    }
+
+    private VBox connections() {
+        Label head = new Label("Connections");
+        head.getStyleClass().add(Styles.SUBTITLE);
+        ListView<String> list = new ListView<>(model.connections());
+        list.setId("connections");
+        list.getSelectionModel().select(0);
+        list.setPrefWidth(190);
+        VBox.setVgrow(list, Priority.ALWAYS);
+        VBox box = new VBox(6, head, list);
+        box.setPadding(new Insets(8));
+        box.getStyleClass().add("sidebar");
+        return box;
+    }
+
+    private void buildServersTable() {
+        serversTable.setId("servers");
+        serversTable.setEditable(true);
+        serversTable.setItems(model.servers());
+        TableColumn<ServerRow, Boolean> pick = new TableColumn<>("Remove");
+        pick.setCellValueFactory(c -> c.getValue().selectedProperty());
+        pick.setCellFactory(CheckBoxTableCell.forTableColumn(pick));
+        pick.setEditable(true);
+        pick.setPrefWidth(70);
+        TableColumn<ServerRow, String> id = new TableColumn<>("Server");
+        id.setCellValueFactory(c -> new javafx.beans.property.ReadOnlyStringWrapper(c.getValue().id().value()));
+        TableColumn<ServerRow, String> addr = new TableColumn<>("Address");
+        addr.setCellValueFactory(c -> c.getValue().addressProperty());
+        addr.setPrefWidth(190);
+        TableColumn<ServerRow, String> loc = new TableColumn<>("Location");
+        loc.setCellValueFactory(c -> c.getValue().locationProperty());
+        TableColumn<ServerRow, ServerState> state = new TableColumn<>("State");
+        state.setCellValueFactory(c -> c.getValue().stateProperty());
+        state.setCellFactory(c -> Cells.stateBadge());
+        state.setPrefWidth(140);
+        TableColumn<ServerRow, Number> replicas = new TableColumn<>("Replicas");
+        replicas.setCellValueFactory(c -> c.getValue().replicasProperty());
+        TableColumn<ServerRow, Number> leaders = new TableColumn<>("Leaders");
+        leaders.setCellValueFactory(c -> c.getValue().leadersProperty());
+        TableColumn<ServerRow, Number> data = new TableColumn<>("Data");
+        data.setCellValueFactory(c -> c.getValue().bytesProperty());
+        data.setCellFactory(c -> Cells.bytes());
+        TableColumn<ServerRow, Long> hb = new TableColumn<>("Heartbeat");
+        hb.setCellValueFactory(c -> c.getValue().heartbeatProperty());
+        hb.setCellFactory(c -> Cells.heartbeat());
+        serversTable.getColumns().setAll(List.of(pick, id, addr, loc, state, replicas, leaders, data, hb));
+        serversTable.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_FLEX_LAST_COLUMN);
+        serversTable.setPlaceholder(new Label("Reading the cluster…"));
+        serversTable.setRowFactory(t -> {
+            TableRow<ServerRow> row = new TableRow<>();
+            row.setOnMouseClicked(e -> {
+                if (e.getClickCount() == 2 && !row.isEmpty()) {
+                    model.showPartitionsOf(row.getItem().id());
+                    tabs.getSelectionModel().select(partitionsTab);
+                }
+            });
+            return row;
+        });
+        Label hint = new Label("Tick the servers to take out, then \"Remove selected\". Double-click a server to see its partitions.");
+        hint.getStyleClass().add(Styles.MUTED);
+        Label error = new Label();
+        error.getStyleClass().add(Styles.ERROR_BANNER);
+        error.textProperty().bind(model.errorProperty());
+        error.visibleProperty().bind(model.errorProperty().isNotEmpty());
+        error.managedProperty().bind(error.visibleProperty());
+        VBox box = new VBox(8, error, hint, serversTable);
+        VBox.setVgrow(serversTable, Priority.ALWAYS);
+        box.setPadding(new Insets(10));
+        serversTab.setContent(box);
+    }
+
+    private void buildPartitionsTable() {
+        partitionsTable.setId("partitions");
+        partitionsTable.setItems(model.partitions());
+        TableColumn<PartitionRow, String> table = new TableColumn<>("Table");
+        table.setCellValueFactory(c -> c.getValue().tableProperty());
+        TableColumn<PartitionRow, String> id = new TableColumn<>("Partition");
+        id.setCellValueFactory(c -> new javafx.beans.property.ReadOnlyStringWrapper(c.getValue().id()));
+        TableColumn<PartitionRow, String> leader = new TableColumn<>("Leader");
+        leader.setCellValueFactory(c -> c.getValue().leaderProperty());
+        leader.setCellFactory(c -> Cells.leader());
+        TableColumn<PartitionRow, String> followers = new TableColumn<>("Followers");
+        followers.setCellValueFactory(c -> c.getValue().followersProperty());
+        followers.setPrefWidth(160);
+        TableColumn<PartitionRow, String> learners = new TableColumn<>("Learners");
+        learners.setCellValueFactory(c -> c.getValue().learnersProperty());
+        TableColumn<PartitionRow, Long> size = new TableColumn<>("Size");
+        size.setCellValueFactory(c -> c.getValue().sizeProperty());
+        size.setCellFactory(c -> Cells.bytesOrUnknown());
+        partitionsTable.getColumns().setAll(List.of(table, id, leader, followers, learners, size));
+        partitionsTable.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_FLEX_LAST_COLUMN);
+
+        ComboBox<String> tableFilter = new ComboBox<>(model.tableChoices());
+        tableFilter.setId("table-filter");
+        tableFilter.valueProperty().bindBidirectional(model.tableFilterProperty());
+        ComboBox<String> serverFilter = new ComboBox<>(model.serverChoices());
+        serverFilter.setId("server-filter");
+        serverFilter.valueProperty().bindBidirectional(model.serverFilterProperty());
+        Label count = new Label();
+        count.getStyleClass().add(Styles.MUTED);
+        count.textProperty().bind(Bindings.createStringBinding(() -> model.partitions().size() + " of "
+                + model.partitionCount() + " partitions · ♛ marks the leader", model.partitions()));
+        HBox filters = new HBox(8, new Label("Table"), tableFilter, new Label("Server"), serverFilter, count);
+        filters.setAlignment(Pos.CENTER_LEFT);
+        VBox box = new VBox(8, filters, partitionsTable);
+        VBox.setVgrow(partitionsTable, Priority.ALWAYS);
+        box.setPadding(new Insets(10));
+        partitionsTab.setContent(box);
+    }
+
+    private Tab distributionTab() {
+        chart.setId("distribution-chart");
+        VBox box = new VBox(chart);
+        VBox.setVgrow(chart, Priority.ALWAYS);
+        box.setPadding(new Insets(10));
+        return new Tab("Distribution", box);
+    }
+
+    private void bindStatus() {
+        status.setId("status");
+        status.textProperty().bind(Bindings.createStringBinding(() -> {
+            ClusterSnapshot s = model.snapshotProperty().get();
+            return (s == null ? "" : "Cluster " + s.cluster() + " · ") + model.healthTextProperty().get();
+        }, model.snapshotProperty(), model.healthTextProperty()));
+        status.graphicProperty().bind(Bindings.createObjectBinding(() -> {
+            Verdict v = model.healthProperty().get();
+            return v == null ? null : Icons.view(switch (v) {
+                case PASS -> "check-pass";
+                case WARN -> "check-warn";
+                case BLOCK -> "check-block";
+            });
+        }, model.healthProperty()));
+        lastRefresh.textProperty().bind(Bindings.concat("Last refresh ", model.lastRefreshProperty()));
+        lastRefresh.setId("last-refresh");
+        status.getRightItems().add(lastRefresh);
+    }
+
+    /** Opens (or re-opens) the removal tab for the ticked servers and starts the pre-checks. */
+    public void openRemoval() {
+        var targets = model.selectedServers();
+        if (targets.isEmpty() || model.connectorProperty().get() == null) {
+            return;
+        }
+        if (removalTab != null && removal != null
+                && removal.stageProperty().get() == RemovalViewModel.Stage.RUNNING) {
+            tabs.getSelectionModel().select(removalTab);
+            return;
+        }
+        closeRemoval();
+        removal = new RemovalViewModel(model.connectorProperty().get(), service, runner, targets);
+        removal.setOnFinished(model::refresh);
+        RemovalView view = new RemovalView(removal, this::closeRemoval);
+        removalTab = new Tab("Removal: " + removal.confirmWord(), view);
+        removalTab.setId("removal-tab");
+        tabs.getTabs().add(removalTab);
+        tabs.getSelectionModel().select(removalTab);
+        removal.check();
+    }
+
+    void closeRemoval() {
+        if (removalTab != null) {
+            if (removal != null && removal.stageProperty().get() == RemovalViewModel.Stage.RUNNING) {
+                return; // a run in progress keeps its tab
+            }
+            tabs.getTabs().remove(removalTab);
+            removalTab = null;
+            if (removal != null && removal.stageProperty().get() == RemovalViewModel.Stage.DONE) {
+                model.clearSelection();
+            }
+            removal = null;
+            tabs.getSelectionModel().select(serversTab);
+            model.refresh();
+        }
+    }
+
+    public TabPane tabs() {
+        return tabs;
+    }
+}

@@ -1,0 +1,254 @@
+package io.tabletop.ui;
+
+import io.tabletop.connector.ClusterConnector;
+import io.tabletop.connector.HealthReport;
+import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.domain.Partition;
+import io.tabletop.domain.PartitionId;
+import io.tabletop.domain.Server;
+import io.tabletop.domain.ServerId;
+import io.tabletop.domain.ServerLoad;
+import io.tabletop.domain.Table;
+import io.tabletop.domain.Verdict;
+import javafx.animation.KeyFrame;
+import javafx.animation.Timeline;
+import javafx.beans.property.IntegerProperty;
+import javafx.beans.property.ObjectProperty;
+import javafx.beans.property.ReadOnlyObjectProperty;
+import javafx.beans.property.SimpleIntegerProperty;
+import javafx.beans.property.SimpleObjectProperty;
+import javafx.beans.property.SimpleStringProperty;
+import javafx.beans.property.StringProperty;
+import javafx.collections.FXCollections;
+import javafx.collections.ObservableList;
+import javafx.collections.transformation.FilteredList;
+import javafx.util.Duration;
+
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The main window's state: the live servers and partitions (refreshed in the background every two
+ * seconds, rows updated by key), filters, cluster health, and which servers are ticked for removal.
+ * Properties are read and written on the FX thread only.
+ */
+public final class MainViewModel {
+    public static final String ALL_TABLES = "All tables";
+    public static final String ALL_SERVERS = "All servers";
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss");
+
+    private final UiRunner runner;
+    private final ObservableList<String> connections = FXCollections.observableArrayList();
+    private final ObjectProperty<ClusterConnector> connector = new SimpleObjectProperty<>();
+    private final ObjectProperty<ClusterSnapshot> snapshot = new SimpleObjectProperty<>();
+    private final ObservableList<ServerRow> servers = FXCollections.observableArrayList();
+    private final ObservableList<PartitionRow> partitions = FXCollections.observableArrayList();
+    private final FilteredList<PartitionRow> visiblePartitions = new FilteredList<>(partitions);
+    private final ObservableList<String> tableChoices = FXCollections.observableArrayList(ALL_TABLES);
+    private final ObservableList<String> serverChoices = FXCollections.observableArrayList(ALL_SERVERS);
+    private final StringProperty tableFilter = new SimpleStringProperty(ALL_TABLES);
+    private final StringProperty serverFilter = new SimpleStringProperty(ALL_SERVERS);
+    private final StringProperty healthText = new SimpleStringProperty("Connecting…");
+    private final ObjectProperty<Verdict> health = new SimpleObjectProperty<>();
+    private final StringProperty lastRefresh = new SimpleStringProperty("never");
+    private final StringProperty error = new SimpleStringProperty("");
+    private final IntegerProperty selectedCount = new SimpleIntegerProperty();
+    private final Map<ServerId, ServerRow> serverIndex = new HashMap<>();
+    private final Map<PartitionId, PartitionRow> partitionIndex = new HashMap<>();
+    private final Timeline poller;
+    private boolean refreshing;
+
+    public MainViewModel(UiRunner runner, String connectionName, ClusterConnector initial) {
+        this.runner = runner;
+        connections.add(connectionName);
+        connector.set(initial);
+        tableFilter.addListener((o, a, b) -> applyFilter());
+        serverFilter.addListener((o, a, b) -> applyFilter());
+        poller = new Timeline(new KeyFrame(Duration.seconds(2), e -> refresh()));
+        poller.setCycleCount(Timeline.INDEFINITE);
+    }
+
+    // ---- commands -----------------------------------------------------------------------------
+
+    public void startPolling() {
+        refresh();
+        poller.play();
+    }
+
+    public void stopPolling() {
+        poller.stop();
+    }
+
+    /** Reads snapshot and health in the background; skipped if a refresh is already under way. */
+    public void refresh() {
+        ClusterConnector c = connector.get();
+        if (c == null || refreshing) {
+            return;
+        }
+        refreshing = true;
+        record Read(ClusterSnapshot snapshot, HealthReport health) {
+        }
+        runner.background("refresh " + c.name(), () -> new Read(c.snapshot(), c.health()), r -> {
+            refreshing = false;
+            apply(r.snapshot(), r.health());
+            error.set("");
+        }, t -> {
+            refreshing = false;
+            error.set(Errors.oneLine(t));
+            healthText.set("Cannot read the cluster: " + Errors.oneLine(t));
+            health.set(Verdict.BLOCK);
+        });
+    }
+
+    /** Filters the partitions view to the partitions with a replica on {@code id}. */
+    public void showPartitionsOf(ServerId id) {
+        serverFilter.set(id.value());
+    }
+
+    public List<ServerId> selectedServers() {
+        return servers.stream().filter(r -> r.selectedProperty().get()).map(ServerRow::id).toList();
+    }
+
+    public void clearSelection() {
+        servers.forEach(r -> r.selectedProperty().set(false));
+    }
+
+    // ---- applying a snapshot ----------------------------------------------------------------------
+
+    void apply(ClusterSnapshot s, HealthReport h) {
+        snapshot.set(s);
+        Map<ServerId, ServerLoad> loads = s.loads();
+        Set<ServerId> seen = new HashSet<>();
+        List<ServerRow> added = new ArrayList<>();
+        for (Server server : s.servers()) {
+            seen.add(server.id());
+            ServerRow row = serverIndex.get(server.id());
+            if (row == null) {
+                row = new ServerRow(server.id());
+                row.selectedProperty().addListener((o, a, b) -> recount());
+                serverIndex.put(server.id(), row);
+                added.add(row);
+            }
+            row.update(server, loads.get(server.id()));
+        }
+        servers.removeIf(r -> !seen.contains(r.id()) && serverIndex.remove(r.id()) != null);
+        servers.addAll(added);
+        recount();
+
+        Map<io.tabletop.domain.TableId, String> tableNames = new HashMap<>();
+        for (Table t : s.tables()) {
+            tableNames.put(t.id(), t.name());
+        }
+        Set<PartitionId> seenP = new HashSet<>();
+        List<PartitionRow> addedP = new ArrayList<>();
+        for (Partition p : s.partitions()) {
+            seenP.add(p.id());
+            PartitionRow row = partitionIndex.get(p.id());
+            if (row == null) {
+                row = new PartitionRow(p.id().value());
+                partitionIndex.put(p.id(), row);
+                addedP.add(row);
+            }
+            row.update(p, tableNames.get(p.table()));
+        }
+        partitions.removeIf(r -> !seenP.contains(PartitionId.of(r.id())) && partitionIndex.remove(PartitionId.of(r.id())) != null);
+        partitions.addAll(addedP);
+
+        syncChoices(tableChoices, ALL_TABLES, s.tables().stream().map(Table::name).toList());
+        syncChoices(serverChoices, ALL_SERVERS, s.servers().stream().map(x -> x.id().value()).toList());
+        applyFilter();
+
+        health.set(h.verdict());
+        healthText.set(h.summary());
+        lastRefresh.set(LocalTime.now().format(TIME));
+    }
+
+    private static void syncChoices(ObservableList<String> list, String all, List<String> values) {
+        List<String> want = new ArrayList<>();
+        want.add(all);
+        want.addAll(values);
+        if (!list.equals(want)) {
+            list.setAll(want);
+        }
+    }
+
+    private void recount() {
+        selectedCount.set((int) servers.stream().filter(r -> r.selectedProperty().get()).count());
+    }
+
+    private void applyFilter() {
+        String t = tableFilter.get();
+        String sv = serverFilter.get();
+        ServerId server = sv == null || sv.equals(ALL_SERVERS) ? null : ServerId.of(sv);
+        visiblePartitions.setPredicate(r -> (t == null || t.equals(ALL_TABLES) || t.equals(r.tableProperty().get()))
+                && (server == null || (r.partition() != null && r.partition().isOn(server))));
+    }
+
+    // ---- properties ----------------------------------------------------------------------------------
+
+    public ObservableList<String> connections() {
+        return connections;
+    }
+
+    public ReadOnlyObjectProperty<ClusterConnector> connectorProperty() {
+        return connector;
+    }
+
+    public ReadOnlyObjectProperty<ClusterSnapshot> snapshotProperty() {
+        return snapshot;
+    }
+
+    public ObservableList<ServerRow> servers() {
+        return servers;
+    }
+
+    public ObservableList<PartitionRow> partitions() {
+        return visiblePartitions;
+    }
+
+    public int partitionCount() {
+        return partitions.size();
+    }
+
+    public ObservableList<String> tableChoices() {
+        return tableChoices;
+    }
+
+    public ObservableList<String> serverChoices() {
+        return serverChoices;
+    }
+
+    public StringProperty tableFilterProperty() {
+        return tableFilter;
+    }
+
+    public StringProperty serverFilterProperty() {
+        return serverFilter;
+    }
+
+    public StringProperty healthTextProperty() {
+        return healthText;
+    }
+
+    public ReadOnlyObjectProperty<Verdict> healthProperty() {
+        return health;
+    }
+
+    public StringProperty lastRefreshProperty() {
+        return lastRefresh;
+    }
+
+    public StringProperty errorProperty() {
+        return error;
+    }
+
+    public IntegerProperty selectedCountProperty() {
+        return selectedCount;
+    }
+}

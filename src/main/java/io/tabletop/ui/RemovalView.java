@@ -1,0 +1,318 @@
+package io.tabletop.ui;
+
+import io.tabletop.domain.CheckResult;
+import io.tabletop.domain.ServerId;
+import io.tabletop.domain.Step;
+import io.tabletop.domain.Units;
+import io.tabletop.executor.RunState;
+import io.tabletop.executor.StepState;
+import io.tabletop.planner.Plan;
+import javafx.beans.binding.Bindings;
+import javafx.beans.property.ReadOnlyObjectWrapper;
+import javafx.beans.property.ReadOnlyStringWrapper;
+import javafx.geometry.Insets;
+import javafx.geometry.Orientation;
+import javafx.geometry.Pos;
+import javafx.scene.Node;
+import javafx.scene.chart.BarChart;
+import javafx.scene.control.Button;
+import javafx.scene.control.CheckBox;
+import javafx.scene.control.Label;
+import javafx.scene.control.ListView;
+import javafx.scene.control.ProgressBar;
+import javafx.scene.control.ProgressIndicator;
+import javafx.scene.control.SplitPane;
+import javafx.scene.control.TableColumn;
+import javafx.scene.control.TableView;
+import javafx.scene.control.TextField;
+import javafx.scene.layout.BorderPane;
+import javafx.scene.layout.HBox;
+import javafx.scene.layout.Priority;
+import javafx.scene.layout.Region;
+import javafx.scene.layout.StackPane;
+import javafx.scene.layout.VBox;
+import org.controlsfx.control.TaskProgressView;
+
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/** The removal flow: pre-check, preview and confirm, run, verify. Holds no logic. */
+final class RemovalView extends BorderPane {
+    private final RemovalViewModel model;
+    private final Label[] stepper = {new Label("1  Pre-check"), new Label("2  Preview & confirm"), new Label("3  Run"), new Label("4  Verify")};
+
+    RemovalView(RemovalViewModel model, Runnable onClose) {
+        this.model = model;
+        getStyleClass().add("removal-view");
+        HBox header = new HBox(6);
+        header.getStyleClass().add(Styles.STEPPER);
+        for (Label l : stepper) {
+            l.getStyleClass().add(Styles.STEPPER_ITEM);
+            header.getChildren().add(l);
+        }
+        Node check = checkPage(onClose);
+        Node preview = previewPage();
+        Node run = runPage();
+        Node done = donePage(onClose);
+        StackPane pages = new StackPane(check, preview, run, done);
+        setTop(header);
+        setCenter(pages);
+        model.stageProperty().addListener((o, a, s) -> show(s, check, preview, run, done));
+        show(model.stageProperty().get(), check, preview, run, done);
+    }
+
+    private void show(RemovalViewModel.Stage s, Node check, Node preview, Node run, Node done) {
+        int page = switch (s) {
+            case CHECKING, CHECKED -> 0;
+            case PREVIEW -> 1;
+            case RUNNING -> 2;
+            case DONE -> 3;
+        };
+        Node[] nodes = {check, preview, run, done};
+        for (int i = 0; i < nodes.length; i++) {
+            nodes[i].setVisible(i == page);
+            stepper[i].pseudoClassStateChanged(Styles.CURRENT, i == page);
+            stepper[i].pseudoClassStateChanged(Styles.DONE, i < page);
+        }
+    }
+
+    // ---- 1. pre-check ----------------------------------------------------------------------------
+
+    private Node checkPage(Runnable onClose) {
+        Label title = new Label("Pre-checks for removing " + model.confirmWord());
+        title.getStyleClass().add(Styles.TITLE);
+        ProgressIndicator spinner = new ProgressIndicator();
+        spinner.setMaxSize(22, 22);
+        spinner.visibleProperty().bind(model.stageProperty().isEqualTo(RemovalViewModel.Stage.CHECKING));
+        ListView<CheckResult> list = new ListView<>(model.checks());
+        list.setId("checks");
+        list.setCellFactory(l -> Cells.check());
+        VBox.setVgrow(list, Priority.ALWAYS);
+        CheckBox balance = new CheckBox("Even out leaders afterwards (leader transfers only, no data moves)");
+        balance.setId("balance-leaders");
+        balance.selectedProperty().bindBidirectional(model.balanceLeadersProperty());
+        balance.setOnAction(e -> model.check());
+        Label verdict = new Label();
+        verdict.setId("check-verdict");
+        verdict.textProperty().bind(Bindings.createStringBinding(() -> switch (model.stageProperty().get()) {
+            case CHECKING -> "Reading the cluster and planning…";
+            default -> model.planProperty().get() == null
+                    ? "Blocked: nothing will run. Read the reasons above."
+                    : model.verdict() == io.tabletop.domain.Verdict.WARN
+                    ? "Possible, with warnings: read them before you preview the plan."
+                    : "All checks pass.";
+        }, model.stageProperty(), model.planProperty(), model.checks()));
+        Button close = new Button("Close");
+        close.setOnAction(e -> onClose.run());
+        Button again = new Button("Check again");
+        again.setOnAction(e -> model.check());
+        Button preview = new Button("Preview plan →");
+        preview.setId("preview");
+        preview.getStyleClass().add(Styles.PRIMARY);
+        preview.setDefaultButton(true);
+        preview.disableProperty().bind(model.planProperty().isNull()
+                .or(model.stageProperty().isNotEqualTo(RemovalViewModel.Stage.CHECKED)));
+        preview.setOnAction(e -> model.preview());
+        HBox buttons = new HBox(8, verdict, grow(), close, again, preview);
+        buttons.setAlignment(Pos.CENTER_LEFT);
+        VBox box = new VBox(10, new HBox(10, title, spinner), list, balance, buttons);
+        box.setPadding(new Insets(12));
+        return box;
+    }
+
+    // ---- 2. preview --------------------------------------------------------------------------------
+
+    private Node previewPage() {
+        Label summary = new Label();
+        summary.setId("plan-summary");
+        summary.getStyleClass().add(Styles.SUMMARY);
+        summary.setWrapText(true);
+        summary.textProperty().bind(Bindings.createStringBinding(() -> {
+            Plan p = model.planProperty().get();
+            if (p == null) {
+                return "";
+            }
+            Plan.Summary s = p.summary();
+            return String.format("%d replica moves · %d leader transfers · %s to move · %d steps in %d phase(s) · estimated %s at up to %d moves per server",
+                    s.replicaMoves(), s.leaderTransfers(), Units.bytes(s.bytesToMove()), p.steps().size(), p.phases().size(),
+                    Units.duration(s.estimatedSeconds()), s.maxMovesPerServer());
+        }, model.planProperty()));
+
+        TableView<StepRow> steps = stepsTable(false);
+        steps.setId("plan-steps");
+        BarChart<String, Number> before = Charts.loadChart("Before");
+        BarChart<String, Number> after = Charts.loadChart("After");
+        before.setId("chart-before");
+        after.setId("chart-after");
+        model.planProperty().addListener((o, a, p) -> {
+            if (p != null) {
+                Set<ServerId> all = new LinkedHashSet<>(p.loadsBefore().keySet());
+                Charts.show(before, all, p.loadsBefore());
+                Charts.show(after, all, p.loadsAfter());
+            }
+        });
+        HBox charts = new HBox(8, before, after);
+        HBox.setHgrow(before, Priority.ALWAYS);
+        HBox.setHgrow(after, Priority.ALWAYS);
+        charts.setMinHeight(230);
+        charts.setPrefHeight(260);
+        SplitPane split = new SplitPane(steps, charts);
+        split.setOrientation(Orientation.VERTICAL);
+        split.setDividerPositions(0.55);
+        VBox.setVgrow(split, Priority.ALWAYS);
+
+        Label prompt = new Label("Type " + model.confirmWord() + " to confirm:");
+        TextField confirm = new TextField();
+        confirm.setId("confirm");
+        confirm.setPromptText(model.confirmWord());
+        confirm.textProperty().bindBidirectional(model.confirmTextProperty());
+        Button back = new Button("← Back");
+        back.setOnAction(e -> model.back());
+        Button run = new Button("Run");
+        run.setId("run");
+        run.getStyleClass().add(Styles.DANGER);
+        run.disableProperty().bind(model.canRunBinding().not());
+        run.setOnAction(e -> model.run());
+        confirm.setOnAction(e -> model.run());
+        HBox bottom = new HBox(8, back, grow(), prompt, confirm, run);
+        bottom.setAlignment(Pos.CENTER_LEFT);
+        VBox box = new VBox(10, summary, split, bottom);
+        box.setPadding(new Insets(12));
+        return box;
+    }
+
+    private TableView<StepRow> stepsTable(boolean withState) {
+        TableView<StepRow> t = new TableView<>(model.steps());
+        TableColumn<StepRow, Number> n = new TableColumn<>("#");
+        n.setCellValueFactory(c -> new ReadOnlyObjectWrapper<>(c.getValue().step().index() + 1));
+        n.setPrefWidth(48);
+        TableColumn<StepRow, Number> phase = new TableColumn<>("Phase");
+        phase.setCellValueFactory(c -> new ReadOnlyObjectWrapper<>(c.getValue().step().phase() + 1));
+        phase.setPrefWidth(56);
+        TableColumn<StepRow, String> type = new TableColumn<>("Step");
+        type.setCellValueFactory(c -> new ReadOnlyStringWrapper(c.getValue().step().type().label()));
+        TableColumn<StepRow, String> what = new TableColumn<>("Partition / server");
+        what.setCellValueFactory(c -> {
+            Step s = c.getValue().step();
+            return new ReadOnlyStringWrapper(s.partition() != null ? s.partition().value() : s.server() != null ? s.server().value() : "");
+        });
+        TableColumn<StepRow, String> from = new TableColumn<>("From");
+        from.setCellValueFactory(c -> new ReadOnlyStringWrapper(c.getValue().step().from() == null ? "" : c.getValue().step().from().value()));
+        TableColumn<StepRow, String> to = new TableColumn<>("To");
+        to.setCellValueFactory(c -> new ReadOnlyStringWrapper(c.getValue().step().to() == null ? "" : c.getValue().step().to().value()));
+        TableColumn<StepRow, Number> size = new TableColumn<>("Data");
+        size.setCellValueFactory(c -> new ReadOnlyObjectWrapper<>(c.getValue().step().bytes()));
+        size.setCellFactory(c -> Cells.bytes());
+        TableColumn<StepRow, String> reason = new TableColumn<>("Why");
+        reason.setCellValueFactory(c -> new ReadOnlyStringWrapper(c.getValue().step().reason()));
+        reason.setPrefWidth(420);
+        if (withState) {
+            TableColumn<StepRow, StepState> state = new TableColumn<>("State");
+            state.setCellValueFactory(c -> c.getValue().stateProperty());
+            state.setCellFactory(c -> Cells.stepState());
+            state.setPrefWidth(110);
+            TableColumn<StepRow, String> msg = new TableColumn<>("Message");
+            msg.setCellValueFactory(c -> c.getValue().messageProperty());
+            msg.setPrefWidth(360);
+            t.getColumns().setAll(List.of(n, state, type, what, from, to, size, msg));
+        } else {
+            t.getColumns().setAll(List.of(n, phase, type, what, from, to, size, reason));
+        }
+        t.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_FLEX_LAST_COLUMN);
+        return t;
+    }
+
+    // ---- 3. run ---------------------------------------------------------------------------------------
+
+    private Node runPage() {
+        ProgressBar overall = new ProgressBar();
+        overall.setId("overall-progress");
+        overall.progressProperty().bind(model.progressProperty());
+        overall.setMaxWidth(Double.MAX_VALUE);
+        HBox.setHgrow(overall, Priority.ALWAYS);
+        Label text = new Label();
+        text.setId("progress-text");
+        text.textProperty().bind(model.progressTextProperty());
+        Label state = new Label();
+        state.setId("run-state");
+        state.getStyleClass().add(Styles.SUBTITLE);
+        state.textProperty().bind(Bindings.createStringBinding(() -> String.valueOf(model.runStateProperty().get()), model.runStateProperty()));
+        Button pause = new Button("Pause");
+        pause.setId("pause");
+        pause.setOnAction(e -> model.pause());
+        pause.disableProperty().bind(model.runStateProperty().isNotEqualTo(RunState.RUNNING));
+        Button resume = new Button("Resume");
+        resume.setId("resume");
+        resume.setOnAction(e -> model.resume());
+        resume.disableProperty().bind(model.runStateProperty().isNotEqualTo(RunState.PAUSED));
+        Button cancel = new Button("Cancel");
+        cancel.setId("cancel");
+        cancel.getStyleClass().add(Styles.DANGER);
+        cancel.setOnAction(e -> model.cancel());
+        cancel.disableProperty().bind(Bindings.createBooleanBinding(() -> {
+            RunState s = model.runStateProperty().get();
+            return s == null || s.isTerminal() || s == RunState.CANCELLING;
+        }, model.runStateProperty()));
+        HBox top = new HBox(10, state, overall, pause, resume, cancel);
+        top.setAlignment(Pos.CENTER_LEFT);
+
+        TaskProgressView<javafx.concurrent.Task<Void>> tasks = new TaskProgressView<>();
+        tasks.setId("tasks");
+        // The progress view drops finished tasks from its own list, so only additions are forwarded.
+        model.tasks().addListener((javafx.collections.ListChangeListener<javafx.concurrent.Task<Void>>) c -> {
+            while (c.next()) {
+                if (c.wasAdded()) {
+                    tasks.getTasks().addAll(c.getAddedSubList());
+                }
+            }
+        });
+        tasks.setGraphicFactory(t -> Icons.view("step-running"));
+        ListView<String> log = new ListView<>(model.log());
+        log.setId("log");
+        log.getItems().addListener((javafx.collections.ListChangeListener<String>) c -> log.scrollTo(log.getItems().size() - 1));
+        Label logTitle = new Label("Log");
+        logTitle.getStyleClass().add(Styles.SUBTITLE);
+        VBox logBox = new VBox(4, logTitle, log);
+        VBox.setVgrow(log, Priority.ALWAYS);
+        SplitPane split = new SplitPane(tasks, logBox);
+        split.setDividerPositions(0.45);
+        VBox.setVgrow(split, Priority.ALWAYS);
+        VBox box = new VBox(10, top, text, split);
+        box.setPadding(new Insets(12));
+        return box;
+    }
+
+    // ---- 4. verify -------------------------------------------------------------------------------------
+
+    private Node donePage(Runnable onClose) {
+        Label outcome = new Label();
+        outcome.setId("outcome");
+        outcome.getStyleClass().add(Styles.TITLE);
+        outcome.setWrapText(true);
+        outcome.textProperty().bind(model.outcomeProperty());
+        Label postTitle = new Label("Post-checks");
+        postTitle.getStyleClass().add(Styles.SUBTITLE);
+        ListView<CheckResult> post = new ListView<>(model.postChecks());
+        post.setId("post-checks");
+        post.setCellFactory(l -> Cells.check());
+        post.setPrefHeight(230);
+        TableView<StepRow> steps = stepsTable(true);
+        steps.setId("run-steps");
+        VBox.setVgrow(steps, Priority.ALWAYS);
+        Button done = new Button("Done");
+        done.setId("done");
+        done.getStyleClass().add(Styles.PRIMARY);
+        done.setOnAction(e -> onClose.run());
+        HBox buttons = new HBox(8, grow(), done);
+        VBox box = new VBox(10, outcome, postTitle, post, new Label("Steps"), steps, buttons);
+        box.setPadding(new Insets(12));
+        return box;
+    }
+
+    private static Region grow() {
+        Region r = new Region();
+        HBox.setHgrow(r, Priority.ALWAYS);
+        return r;
+    }
+}

@@ -1,0 +1,362 @@
+package io.tabletop.ui;
+
+import io.tabletop.connector.ClusterConnector;
+import io.tabletop.domain.CheckResult;
+import io.tabletop.domain.ServerId;
+import io.tabletop.domain.Step;
+import io.tabletop.domain.Units;
+import io.tabletop.domain.Verdict;
+import io.tabletop.executor.ExecutionListener;
+import io.tabletop.executor.ExecutorOptions;
+import io.tabletop.executor.PlanExecution;
+import io.tabletop.executor.RunProgress;
+import io.tabletop.executor.RunResult;
+import io.tabletop.executor.RunState;
+import io.tabletop.executor.StepState;
+import io.tabletop.planner.Plan;
+import io.tabletop.planner.RemoveServers;
+import io.tabletop.service.RemovalService;
+import javafx.animation.KeyFrame;
+import javafx.animation.Timeline;
+import javafx.beans.binding.Bindings;
+import javafx.beans.binding.BooleanBinding;
+import javafx.beans.property.BooleanProperty;
+import javafx.beans.property.DoubleProperty;
+import javafx.beans.property.ObjectProperty;
+import javafx.beans.property.ReadOnlyObjectProperty;
+import javafx.beans.property.SimpleBooleanProperty;
+import javafx.beans.property.SimpleDoubleProperty;
+import javafx.beans.property.SimpleObjectProperty;
+import javafx.beans.property.SimpleStringProperty;
+import javafx.beans.property.StringProperty;
+import javafx.collections.FXCollections;
+import javafx.collections.ObservableList;
+import javafx.concurrent.Task;
+import javafx.util.Duration;
+
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.stream.Collectors;
+
+/**
+ * One removal, from pre-check to verify. The run's events arrive on its own threads and are queued;
+ * a 100 ms timeline drains the queue on the FX thread, so the view gets one update per tick however
+ * many steps report. Each step runs as a {@link StepTask}, which the task progress view shows.
+ */
+public final class RemovalViewModel {
+    public enum Stage { CHECKING, CHECKED, PREVIEW, RUNNING, DONE }
+
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss");
+
+    private final ClusterConnector connector;
+    private final RemovalService service;
+    private final UiRunner runner;
+    private final List<ServerId> targets;
+    private final String confirmWord;
+    private final ObjectProperty<Stage> stage = new SimpleObjectProperty<>(Stage.CHECKING);
+    private final ObservableList<CheckResult> checks = FXCollections.observableArrayList();
+    private final ObjectProperty<Plan> plan = new SimpleObjectProperty<>();
+    private final ObservableList<StepRow> steps = FXCollections.observableArrayList();
+    private final StringProperty confirmText = new SimpleStringProperty("");
+    private final BooleanProperty balanceLeaders = new SimpleBooleanProperty(true);
+    private final ObjectProperty<RunState> runState = new SimpleObjectProperty<>(RunState.READY);
+    private final DoubleProperty progress = new SimpleDoubleProperty(0);
+    private final StringProperty progressText = new SimpleStringProperty("");
+    private final ObservableList<String> log = FXCollections.observableArrayList();
+    private final ObservableList<Task<Void>> tasks = FXCollections.observableArrayList();
+    private final ObservableList<CheckResult> postChecks = FXCollections.observableArrayList();
+    private final StringProperty outcome = new SimpleStringProperty("");
+    private final StringProperty error = new SimpleStringProperty("");
+    private final BooleanBinding canRun;
+    private final Queue<Runnable> pending = new ConcurrentLinkedQueue<>();
+    private final Map<Integer, StepTask> running = new ConcurrentHashMap<>();
+    private final Timeline pump;
+    private PlanExecution execution;
+    private Runnable onFinished = () -> {
+    };
+
+    public RemovalViewModel(ClusterConnector connector, RemovalService service, UiRunner runner, List<ServerId> targets) {
+        if (targets.isEmpty()) {
+            throw new IllegalArgumentException("select at least one server to remove");
+        }
+        this.connector = connector;
+        this.service = service;
+        this.runner = runner;
+        this.targets = List.copyOf(targets);
+        this.confirmWord = targets.stream().map(ServerId::value).collect(Collectors.joining(","));
+        this.canRun = Bindings.createBooleanBinding(() -> plan.get() != null && stage.get() == Stage.PREVIEW
+                && confirmText.get().replace(" ", "").equals(confirmWord), plan, stage, confirmText);
+        pump = new Timeline(new KeyFrame(Duration.millis(100), e -> drain()));
+        pump.setCycleCount(Timeline.INDEFINITE);
+    }
+
+    // ---- commands -----------------------------------------------------------------------------
+
+    /** Reads the cluster and runs the pre-checks (and plans) in the background. */
+    public void check() {
+        stage.set(Stage.CHECKING);
+        checks.clear();
+        plan.set(null);
+        error.set("");
+        RemoveServers goal = new RemoveServers(targets, balanceLeaders.get(), RemoveServers.DEFAULT_FILL_LIMIT);
+        runner.background("pre-check", () -> service.preCheck(connector, goal), r -> {
+            checks.setAll(r.checks());
+            plan.set(r.plan());
+            stage.set(Stage.CHECKED);
+        }, t -> {
+            error.set("Pre-check failed: " + Errors.oneLine(t));
+            checks.setAll(CheckResult.block("Read cluster", Errors.oneLine(t)));
+            stage.set(Stage.CHECKED);
+        });
+    }
+
+    public void preview() {
+        if (plan.get() == null) {
+            return;
+        }
+        steps.setAll(plan.get().steps().stream().map(StepRow::new).toList());
+        stage.set(Stage.PREVIEW);
+    }
+
+    public void back() {
+        if (stage.get() == Stage.PREVIEW) {
+            confirmText.set("");
+            stage.set(Stage.CHECKED);
+        }
+    }
+
+    /** Starts the previewed plan; the same object the preview showed is what runs. */
+    public void run() {
+        if (!canRun.get()) {
+            return;
+        }
+        Plan p = plan.get();
+        ExecutionListener listener = new ExecutionListener() {
+            @Override
+            public void runStateChanged(RunState from, RunState to) {
+                pending.add(() -> runState.set(to));
+            }
+
+            @Override
+            public void stepStateChanged(Step step, StepState from, StepState to, String message) {
+                pending.add(() -> {
+                    StepRow row = steps.get(step.index());
+                    row.stateProperty().set(to);
+                    row.messageProperty().set(message);
+                });
+            }
+
+            @Override
+            public void stepProgress(Step step, double fraction, String message) {
+                StepTask t = running.get(step.index());
+                if (t != null) {
+                    t.report(fraction, message); // Task coalesces these itself
+                }
+            }
+
+            @Override
+            public void log(Level level, String message) {
+                String line = LocalTime.now().format(TIME) + "  " + (level == Level.INFO ? "" : level + "  ") + message;
+                pending.add(() -> log.add(line));
+            }
+        };
+        execution = service.execution(p, connector, ExecutorOptions.defaults(p.summary().maxMovesPerServer()), listener,
+                (step, work) -> {
+                    StepTask task = new StepTask(step, work);
+                    running.put(step.index(), task);
+                    task.stateProperty().addListener((o, a, b) -> {
+                        if (task.isDone()) {
+                            running.remove(step.index());
+                            tasks.remove(task);
+                        }
+                    });
+                    pending.add(() -> {
+                        tasks.add(task);
+                        runner.execute(task);
+                    });
+                });
+        stage.set(Stage.RUNNING);
+        pump.play();
+        execution.start().whenComplete((result, t) -> pending.add(() -> finished(result)));
+    }
+
+    public void pause() {
+        if (execution != null) {
+            execution.pause();
+        }
+    }
+
+    public void resume() {
+        if (execution != null) {
+            execution.resume();
+        }
+    }
+
+    public void cancel() {
+        if (execution != null) {
+            execution.cancel();
+        }
+    }
+
+    public void setOnFinished(Runnable r) {
+        onFinished = r;
+    }
+
+    private void drain() {
+        Runnable r;
+        int n = 0;
+        while (n++ < 5000 && (r = pending.poll()) != null) {
+            r.run();
+        }
+        if (execution != null) {
+            RunProgress pr = execution.progress();
+            progress.set(pr.fraction());
+            double eta = pr.etaSeconds();
+            progressText.set(String.format(Locale.ROOT, "%.0f%% · %d of %d steps · %s of %s%s", pr.fraction() * 100,
+                    pr.finishedSteps(), pr.totalSteps(), Units.bytes(pr.bytesDone()), Units.bytes(pr.bytesTotal()),
+                    execution.state().isTerminal() ? " · " + Units.duration(pr.elapsedSeconds())
+                            : eta < 0 ? " · ETA estimating…" : " · ETA " + Units.duration(eta)));
+        }
+    }
+
+    private void finished(RunResult result) {
+        drain();
+        pump.stop();
+        if (result == null) {
+            outcome.set("The run ended unexpectedly; see the log.");
+        } else {
+            outcome.set(switch (result.state()) {
+                case SUCCEEDED -> "Done: " + targets.stream().map(ServerId::value).collect(Collectors.joining(", "))
+                        + " removed in " + Units.duration(result.seconds()) + ".";
+                case CANCELLED -> "Cancelled after " + result.count(StepState.SUCCEEDED) + " steps. "
+                        + "The servers stay in maintenance mode; nothing is lost.";
+                default -> "Failed: " + result.failures().stream().findFirst().map(f -> "step " + (f.step().index() + 1)
+                        + " " + f.step().describe() + ": " + f.message()).orElse("see the log")
+                        + ". Steps after it did not run; the server was not stopped.";
+            });
+        }
+        runner.background("post-checks", () -> service.postChecks(plan.get(), connector), r -> {
+            postChecks.setAll(r);
+            stage.set(Stage.DONE);
+            onFinished.run();
+        }, t -> {
+            postChecks.setAll(CheckResult.block("Post-checks", Errors.oneLine(t)));
+            stage.set(Stage.DONE);
+            onFinished.run();
+        });
+    }
+
+    // ---- properties ----------------------------------------------------------------------------
+
+    public List<ServerId> targets() {
+        return targets;
+    }
+
+    public String confirmWord() {
+        return confirmWord;
+    }
+
+    public ReadOnlyObjectProperty<Stage> stageProperty() {
+        return stage;
+    }
+
+    public ObservableList<CheckResult> checks() {
+        return checks;
+    }
+
+    public ReadOnlyObjectProperty<Plan> planProperty() {
+        return plan;
+    }
+
+    public ObservableList<StepRow> steps() {
+        return steps;
+    }
+
+    public StringProperty confirmTextProperty() {
+        return confirmText;
+    }
+
+    public BooleanProperty balanceLeadersProperty() {
+        return balanceLeaders;
+    }
+
+    public BooleanBinding canRunBinding() {
+        return canRun;
+    }
+
+    public ReadOnlyObjectProperty<RunState> runStateProperty() {
+        return runState;
+    }
+
+    public DoubleProperty progressProperty() {
+        return progress;
+    }
+
+    public StringProperty progressTextProperty() {
+        return progressText;
+    }
+
+    public ObservableList<String> log() {
+        return log;
+    }
+
+    public ObservableList<Task<Void>> tasks() {
+        return tasks;
+    }
+
+    public ObservableList<CheckResult> postChecks() {
+        return postChecks;
+    }
+
+    public StringProperty outcomeProperty() {
+        return outcome;
+    }
+
+    public StringProperty errorProperty() {
+        return error;
+    }
+
+    public Verdict verdict() {
+        return checks.stream().map(CheckResult::verdict).reduce(Verdict.PASS, Verdict::worst);
+    }
+
+    public List<CheckResult> checksSnapshot() {
+        return new ArrayList<>(checks);
+    }
+
+    /** A step as a JavaFX task: the task progress view shows it with its own bar. */
+    public static final class StepTask extends Task<Void> {
+        private final Step step;
+        private final Runnable work;
+
+        StepTask(Step step, Runnable work) {
+            this.step = step;
+            this.work = work;
+            updateTitle((step.index() + 1) + ". " + step.describe());
+            updateMessage(step.bytes() > 0 ? Units.bytes(step.bytes()) : step.type().label());
+            updateProgress(-1, 1);
+        }
+
+        public Step step() {
+            return step;
+        }
+
+        void report(double fraction, String message) {
+            updateProgress(fraction, 1);
+            updateMessage(message);
+        }
+
+        @Override
+        protected Void call() {
+            work.run();
+            return null;
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package io.tabletop.ui;
+
+import javafx.application.Platform;
+import javafx.concurrent.Task;
+
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The one way the console runs background work: each job is a {@link Task} on a pool of named daemon
+ * threads; results and errors come back on the FX thread. {@link #shutdown()} stops the pool (called
+ * from the application's {@code stop()}).
+ */
+public final class UiRunner {
+    private static final Logger LOG = Logger.getLogger(UiRunner.class.getName());
+    private final ExecutorService pool;
+
+    public UiRunner() {
+        AtomicInteger n = new AtomicInteger();
+        pool = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "tabletop-ui-worker-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public <T> Task<T> background(String what, Callable<T> work, Consumer<T> onSuccess, Consumer<Throwable> onError) {
+        Task<T> task = new Task<>() {
+            @Override
+            protected T call() throws Exception {
+                return work.call();
+            }
+        };
+        task.setOnSucceeded(e -> onSuccess.accept(task.getValue()));
+        task.setOnFailed(e -> {
+            LOG.log(Level.WARNING, what + " failed", task.getException());
+            onError.accept(task.getException());
+        });
+        pool.execute(task);
+        return task;
+    }
+
+    /** Runs an already built task (a step of a run) on the pool. */
+    public void execute(Task<?> task) {
+        pool.execute(task);
+    }
+
+    public static void fx(Runnable r) {
+        if (Platform.isFxApplicationThread()) {
+            r.run();
+        } else {
+            Platform.runLater(r);
+        }
+    }
+
+    public void shutdown() {
+        pool.shutdownNow();
+        try {
+            pool.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,130 @@
+package io.tabletop.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.store.SnapshotJson;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TabletopCliTest {
+    @TempDir
+    Path dir;
+
+    record Result(int code, String out, String err) {
+    }
+
+    static Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = TabletopCli.run(args, new PrintWriter(out), new PrintWriter(err));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    private Path snapshot(String fixture) throws Exception {
+        Path f = dir.resolve(fixture + ".json");
+        Result r = run("snapshot", "--connect", "sandbox:" + fixture + ":instant", "--out", f.toString());
+        assertEquals(0, r.code, r.err);
+        return f;
+    }
+
+    @Test
+    void snapshotWritesTheSandboxAsJson() throws Exception {
+        ClusterSnapshot s = SnapshotJson.read(snapshot("baseline"));
+        assertEquals(5, s.servers().size());
+        assertEquals(60, s.partitions().size());
+    }
+
+    @Test
+    void planPrintsJsonWithStepsPhasesAndPrediction() throws Exception {
+        Result r = run("plan", "--snapshot", snapshot("baseline").toString(), "--remove", "ts-2", "--format", "json");
+        assertEquals(0, r.code, r.err);
+        JsonNode plan = new ObjectMapper().readTree(r.out);
+        assertEquals(36, plan.at("/summary/replicaMoves").asInt());
+        assertEquals("HEALTH_GATE", plan.at("/steps/0/type").asText());
+        assertEquals(4, plan.at("/predicted/servers").size());
+        for (JsonNode s : plan.at("/predicted/servers")) {
+            assertEquals(45, s.get("replicas").asInt());
+        }
+        long moves = 0;
+        for (JsonNode st : plan.get("steps")) {
+            if (st.get("type").asText().equals("MOVE_REPLICA")) {
+                moves++;
+                assertEquals("ts-2", st.get("from").asText());
+                assertFalse(st.get("reason").asText().isEmpty());
+            }
+        }
+        assertEquals(36, moves);
+    }
+
+    @Test
+    void serversMayBeNamedByAddress() throws Exception {
+        Result r = run("plan", "--snapshot", snapshot("baseline").toString(), "--remove", "ts-2.baseline:7050");
+        assertEquals(0, r.code, r.err);
+        assertTrue(r.out.contains("Phase 1: Remove ts-2 (ts-2.baseline:7050)"), r.out);
+    }
+
+    @Test
+    void unknownServerIsOneLineAndExitOne() throws Exception {
+        Result r = run("plan", "--snapshot", snapshot("baseline").toString(), "--remove", "ts-9");
+        assertEquals(1, r.code);
+        assertEquals("tabletop: unknown server 'ts-9' (known: ts-1, ts-2, ts-3, ts-4, ts-5)\n", r.err);
+    }
+
+    @Test
+    void impossibleRemovalNamesTheTable() throws Exception {
+        Result r = run("plan", "--snapshot", snapshot("tight").toString(), "--remove", "ts-1,ts-2");
+        assertEquals(1, r.code);
+        assertTrue(r.err.startsWith("tabletop: Replication factor: only 2 live server(s) would remain, fewer than the replication factor of ledger (RF 3)"), r.err);
+        assertEquals(1, r.err.lines().count());
+    }
+
+    @Test
+    void malformedSnapshotIsOneLine() throws Exception {
+        Path bad = dir.resolve("bad.json");
+        Files.writeString(bad, "{\"servers\": [ {\"id\": \"ts-1\" ");
+        Result r = run("plan", "--snapshot", bad.toString(), "--remove", "ts-1");
+        assertEquals(1, r.code);
+        assertTrue(r.err.startsWith("tabletop: " + bad + ": not valid JSON at line 1"), r.err);
+        assertEquals(1, r.err.lines().count());
+        Result missing = run("plan", "--snapshot", dir.resolve("nope.json").toString(), "--remove", "ts-1");
+        assertEquals(1, missing.code);
+        assertTrue(missing.err.contains("no such file"), missing.err);
+    }
+
+    @Test
+    void applyDrainsTheSandboxAndReportsPostChecks() {
+        Result r = run("apply", "--connect", "sandbox:baseline:instant", "--remove", "ts-2", "--yes");
+        assertEquals(0, r.code, r.err + r.out);
+        assertTrue(r.out.contains("PASS  Removed servers empty: no replica left on ts-2; unregistered"), r.out);
+        assertTrue(r.out.contains("PASS  Replicas and leaders"), r.out);
+        assertTrue(r.out.lines().anyMatch(l -> l.startsWith("SUCCEEDED in ")), r.out);
+    }
+
+    @Test
+    void applyWithoutYesRefuses() {
+        Result r = run("apply", "--connect", "sandbox:baseline:instant", "--remove", "ts-2");
+        assertEquals(1, r.code);
+        assertTrue(r.err.contains("add --yes"), r.err);
+    }
+
+    @Test
+    void unknownConnectionAndUsageErrors() {
+        Result r = run("snapshot", "--connect", "mysql://x");
+        assertEquals(1, r.code);
+        assertTrue(r.err.startsWith("tabletop: cannot understand connection 'mysql://x'"), r.err);
+        assertEquals(2, run("plan").code, "missing required options is a usage error");
+        Result help = run("--help");
+        assertEquals(0, help.code);
+        assertTrue(help.out.contains("snapshot") && help.out.contains("plan") && help.out.contains("apply"), help.out);
+    }
+}

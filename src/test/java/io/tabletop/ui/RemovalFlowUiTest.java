@@ -1,0 +1,145 @@
+package io.tabletop.ui;
+
+import io.tabletop.connector.sandbox.SandboxConnector;
+import io.tabletop.connector.sandbox.SandboxFixtures;
+import io.tabletop.domain.CheckResult;
+import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.domain.ServerId;
+import io.tabletop.domain.Verdict;
+import io.tabletop.planner.Invariants;
+import io.tabletop.service.RemovalService;
+import javafx.scene.Node;
+import javafx.scene.Scene;
+import javafx.scene.control.Button;
+import javafx.scene.control.CheckBox;
+import javafx.scene.control.Label;
+import javafx.scene.control.ListView;
+import javafx.scene.control.TableView;
+import javafx.stage.Stage;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.testfx.api.FxRobot;
+import org.testfx.framework.junit5.ApplicationExtension;
+import org.testfx.framework.junit5.Start;
+import org.testfx.util.WaitForAsyncUtils;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Removes a server from the sandbox by clicking through the whole flow, headless. */
+@ExtendWith(ApplicationExtension.class)
+class RemovalFlowUiTest {
+    private SandboxConnector sandbox;
+    private UiRunner runner;
+    private MainViewModel model;
+
+    @Start
+    void start(Stage stage) {
+        sandbox = SandboxConnector.instant(SandboxFixtures.kuduBaseline());
+        runner = new UiRunner();
+        model = new MainViewModel(runner, sandbox.name(), sandbox);
+        MainView view = new MainView(model, new RemovalService(), runner);
+        Scene scene = new Scene(view, 1400, 900);
+        scene.getStylesheets().add(getClass().getResource(Styles.STYLESHEET).toExternalForm());
+        view.installShortcuts();
+        stage.setScene(scene);
+        stage.show();
+        model.startPolling();
+    }
+
+    @AfterEach
+    void stop() {
+        WaitForAsyncUtils.asyncFx(() -> model.stopPolling());
+        runner.shutdown();
+        sandbox.close();
+    }
+
+    @Test
+    void removesAServerByClickingThroughPrecheckPreviewRunAndVerify(FxRobot robot) throws Exception {
+        ClusterSnapshot before = sandbox.snapshot();
+        TableView<?> servers = robot.lookup("#servers").queryAs(TableView.class);
+        waitFor(() -> servers.getItems().size() == 5);
+
+        List<CheckBox> ticks = robot.from(servers).lookup(".check-box").queryAllAs(CheckBox.class).stream().toList();
+        robot.clickOn(ticks.get(1)); // ts-2
+        waitFor(() -> model.selectedServers().equals(List.of(ServerId.of("ts-2"))));
+        robot.clickOn("#remove-selected");
+
+        Button preview = robot.lookup("#preview").queryButton();
+        waitFor(() -> !preview.isDisabled());
+        ListView<CheckResult> checks = robot.lookup("#checks").queryListView();
+        assertTrue(checks.getItems().stream().anyMatch(c -> c.name().equals("Cluster health") && c.verdict() == Verdict.PASS));
+        assertTrue(checks.getItems().stream().noneMatch(c -> c.verdict() == Verdict.BLOCK));
+        robot.clickOn(preview);
+
+        TableView<?> steps = robot.lookup("#plan-steps").queryAs(TableView.class);
+        waitFor(() -> treeVisible(steps) && !steps.getItems().isEmpty());
+        String summary = robot.lookup("#plan-summary").queryAs(Label.class).getText();
+        assertTrue(summary.startsWith("36 replica moves"), summary);
+        Button run = robot.lookup("#run").queryButton();
+        assertTrue(run.isDisabled(), "Run stays disabled until the server's name is typed");
+        robot.clickOn("#confirm").write("ts-2");
+        waitFor(() -> !run.isDisabled());
+        robot.clickOn(run);
+
+        Button done = robot.lookup("#done").queryButton();
+        waitFor(60, () -> treeVisible(done) && !robot.lookup("#outcome").queryAs(Label.class).getText().isEmpty());
+        String outcome = robot.lookup("#outcome").queryAs(Label.class).getText();
+        assertTrue(outcome.startsWith("Done: ts-2 removed"), outcome);
+        ListView<CheckResult> post = robot.lookup("#post-checks").queryListView();
+        assertEquals(4, post.getItems().size());
+        assertTrue(post.getItems().stream().allMatch(c -> c.verdict() == Verdict.PASS), post.getItems().toString());
+
+        ClusterSnapshot after = sandbox.snapshot();
+        assertTrue(after.server(ServerId.of("ts-2")).isEmpty(), "ts-2 is gone");
+        assertEquals(List.of(), Invariants.violations(before, after, List.of(ServerId.of("ts-2"))));
+
+        robot.clickOn(done);
+        waitFor(() -> robot.lookup("#removal-tab").tryQuery().isEmpty() || model.servers().size() == 4);
+        waitFor(() -> servers.getItems().size() == 4);
+    }
+
+    @Test
+    void aRemovalBelowTheReplicationFactorIsBlockedAndCannotBePreviewed(FxRobot robot) throws Exception {
+        TableView<?> servers = robot.lookup("#servers").queryAs(TableView.class);
+        waitFor(() -> servers.getItems().size() == 5);
+        List<CheckBox> ticks = robot.from(servers).lookup(".check-box").queryAllAs(CheckBox.class).stream().toList();
+        robot.clickOn(ticks.get(0)).clickOn(ticks.get(1)).clickOn(ticks.get(2));
+        waitFor(() -> model.selectedServers().size() == 3);
+        robot.clickOn("#remove-selected");
+
+        ListView<CheckResult> checks = robot.lookup("#checks").queryListView();
+        waitFor(() -> checks.getItems().stream().anyMatch(c -> c.verdict() == Verdict.BLOCK));
+        Node preview = robot.lookup("#preview").query();
+        WaitForAsyncUtils.waitForFxEvents();
+        assertTrue(preview.isDisabled());
+        CheckResult block = checks.getItems().stream().filter(c -> c.verdict() == Verdict.BLOCK).findFirst().orElseThrow();
+        assertEquals("Replication factor", block.name());
+        assertTrue(block.message().contains("loadgen_a (RF 3)"), block.message());
+        assertTrue(robot.lookup("#check-verdict").queryAs(Label.class).getText().startsWith("Blocked"));
+        assertFalse(sandbox.snapshot().servers().isEmpty());
+        assertEquals(0, sandbox.cluster().completedMoves(), "nothing ran");
+    }
+
+    static boolean treeVisible(Node n) {
+        for (Node x = n; x != null; x = x.getParent()) {
+            if (!x.isVisible()) {
+                return false;
+            }
+        }
+        return n.getScene() != null;
+    }
+
+    static void waitFor(java.util.concurrent.Callable<Boolean> condition) throws Exception {
+        waitFor(20, condition);
+    }
+
+    static void waitFor(int seconds, java.util.concurrent.Callable<Boolean> condition) throws Exception {
+        WaitForAsyncUtils.waitFor(seconds, TimeUnit.SECONDS, () -> WaitForAsyncUtils.asyncFx(condition).get());
+    }
+}
