@@ -56,6 +56,17 @@ final class Cells {
         };
     }
 
+    /** Bytes, blank for zero (steps that copy nothing). */
+    static <S> TableCell<S, Number> bytesOrBlank() {
+        return new TableCell<>() {
+            @Override
+            protected void updateItem(Number n, boolean empty) {
+                super.updateItem(n, empty);
+                setText(empty || n == null || n.longValue() == 0 ? null : Units.bytes(n.longValue()));
+            }
+        };
+    }
+
     static <S> TableCell<S, Long> bytesOrUnknown() {
         return new TableCell<>() {
             @Override

@@ -8,6 +8,7 @@ import javafx.scene.chart.NumberAxis;
 import javafx.scene.chart.XYChart;
 
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 
 /** Replicas and leaders per server as a bar chart. */
@@ -25,6 +26,24 @@ final class Charts {
         chart.setCategoryGap(18);
         chart.setBarGap(2);
         return chart;
+    }
+
+    /** Gives both charts the same fixed value axis, from zero to a round number above both maxima. */
+    static void shareScale(BarChart<String, Number> a, BarChart<String, Number> b) {
+        double max = Math.max(maxValue(a), maxValue(b));
+        double step = max <= 50 ? 5 : max <= 200 ? 25 : max <= 500 ? 50 : Math.pow(10, Math.floor(Math.log10(max)));
+        double upper = Math.max(step, Math.ceil(max * 1.05 / step) * step);
+        for (BarChart<String, Number> c : List.of(a, b)) {
+            NumberAxis y = (NumberAxis) c.getYAxis();
+            y.setAutoRanging(false);
+            y.setLowerBound(0);
+            y.setUpperBound(upper);
+            y.setTickUnit(step);
+        }
+    }
+
+    private static double maxValue(BarChart<String, Number> c) {
+        return c.getData().stream().flatMap(s -> s.getData().stream()).mapToDouble(d -> d.getYValue().doubleValue()).max().orElse(0);
     }
 
     /** Sets the chart's data; servers absent from {@code loads} (removed) show as zero. */

@@ -62,7 +62,7 @@ public final class MainView extends BorderPane {
         setBottom(status);
         buildServersTable();
         buildPartitionsTable();
-        tabs.getTabs().addAll(serversTab, partitionsTab, distributionTab());
+        tabs.getTabs().addAll(serversTab, partitionsTab);
         tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
         bindStatus();
         model.snapshotProperty().addListener((o, a, s) -> {
@@ -80,7 +80,6 @@ public final class MainView extends BorderPane {
         acc.put(new KeyCodeCombination(KeyCode.D, KeyCombination.SHORTCUT_DOWN), this::openRemoval);
         acc.put(new KeyCodeCombination(KeyCode.DIGIT1, KeyCombination.SHORTCUT_DOWN), () -> tabs.getSelectionModel().select(0));
         acc.put(new KeyCodeCombination(KeyCode.DIGIT2, KeyCombination.SHORTCUT_DOWN), () -> tabs.getSelectionModel().select(1));
-        acc.put(new KeyCodeCombination(KeyCode.DIGIT3, KeyCombination.SHORTCUT_DOWN), () -> tabs.getSelectionModel().select(2));
     }
 
     private ToolBar toolbar() {
@@ -168,8 +167,12 @@ public final class MainView extends BorderPane {
         error.managedProperty().bind(error.visibleProperty());
         VBox box = new VBox(8, error, hint, serversTable);
         VBox.setVgrow(serversTable, Priority.ALWAYS);
-        box.setPadding(new Insets(10));
-        serversTab.setContent(box);
+        chart.setId("distribution-chart");
+        javafx.scene.control.SplitPane split = new javafx.scene.control.SplitPane(box, chart);
+        split.setOrientation(javafx.geometry.Orientation.VERTICAL);
+        split.setDividerPositions(0.5);
+        split.setPadding(new Insets(10));
+        serversTab.setContent(split);
     }
 
     private void buildPartitionsTable() {
@@ -209,14 +212,6 @@ public final class MainView extends BorderPane {
         VBox.setVgrow(partitionsTable, Priority.ALWAYS);
         box.setPadding(new Insets(10));
         partitionsTab.setContent(box);
-    }
-
-    private Tab distributionTab() {
-        chart.setId("distribution-chart");
-        VBox box = new VBox(chart);
-        VBox.setVgrow(chart, Priority.ALWAYS);
-        box.setPadding(new Insets(10));
-        return new Tab("Distribution", box);
     }
 
     private void bindStatus() {

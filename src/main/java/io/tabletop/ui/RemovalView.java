@@ -150,6 +150,7 @@ final class RemovalView extends BorderPane {
                 Set<ServerId> all = new LinkedHashSet<>(p.loadsBefore().keySet());
                 Charts.show(before, all, p.loadsBefore());
                 Charts.show(after, all, p.loadsAfter());
+                Charts.shareScale(before, after); // side by side only compares on one scale
             }
         });
         HBox charts = new HBox(8, before, after);
@@ -175,6 +176,11 @@ final class RemovalView extends BorderPane {
         run.disableProperty().bind(model.canRunBinding().not());
         run.setOnAction(e -> model.run());
         confirm.setOnAction(e -> model.run());
+        model.stageProperty().addListener((o, a, s) -> {
+            if (s == RemovalViewModel.Stage.PREVIEW) {
+                javafx.application.Platform.runLater(confirm::requestFocus); // after the page is shown
+            }
+        });
         HBox bottom = new HBox(8, back, grow(), prompt, confirm, run);
         bottom.setAlignment(Pos.CENTER_LEFT);
         VBox box = new VBox(10, summary, split, bottom);
@@ -195,7 +201,8 @@ final class RemovalView extends BorderPane {
         TableColumn<StepRow, String> what = new TableColumn<>("Partition / server");
         what.setCellValueFactory(c -> {
             Step s = c.getValue().step();
-            return new ReadOnlyStringWrapper(s.partition() != null ? s.partition().value() : s.server() != null ? s.server().value() : "");
+            return new ReadOnlyStringWrapper(s.partition() != null ? s.partition().value()
+                    : s.server() != null && s.type() != io.tabletop.domain.StepType.HEALTH_GATE ? s.server().value() : "");
         });
         TableColumn<StepRow, String> from = new TableColumn<>("From");
         from.setCellValueFactory(c -> new ReadOnlyStringWrapper(c.getValue().step().from() == null ? "" : c.getValue().step().from().value()));
@@ -203,7 +210,9 @@ final class RemovalView extends BorderPane {
         to.setCellValueFactory(c -> new ReadOnlyStringWrapper(c.getValue().step().to() == null ? "" : c.getValue().step().to().value()));
         TableColumn<StepRow, Number> size = new TableColumn<>("Data");
         size.setCellValueFactory(c -> new ReadOnlyObjectWrapper<>(c.getValue().step().bytes()));
-        size.setCellFactory(c -> Cells.bytes());
+        size.setCellFactory(c -> Cells.bytesOrBlank());
+        type.setPrefWidth(130);
+        what.setPrefWidth(150);
         TableColumn<StepRow, String> reason = new TableColumn<>("Why");
         reason.setCellValueFactory(c -> new ReadOnlyStringWrapper(c.getValue().step().reason()));
         reason.setPrefWidth(420);

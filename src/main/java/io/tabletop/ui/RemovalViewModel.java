@@ -146,6 +146,14 @@ public final class RemovalViewModel {
 
             @Override
             public void stepStateChanged(Step step, StepState from, StepState to, String message) {
+                if (to.isTerminal() && from != StepState.PENDING) {
+                    String line = LocalTime.now().format(TIME) + "  " + (to == StepState.SUCCEEDED ? "✓ " : "✗ ")
+                            + (step.index() + 1) + ". " + step.describe()
+                            + (step.bytes() > 0 ? " (" + Units.bytes(step.bytes()) + ")" : "")
+                            + (to == StepState.SUCCEEDED ? "" : " " + to.name().toLowerCase(Locale.ROOT))
+                            + (message.isEmpty() ? "" : ": " + message);
+                    pending.add(() -> log.add(line));
+                }
                 pending.add(() -> {
                     StepRow row = steps.get(step.index());
                     row.stateProperty().set(to);

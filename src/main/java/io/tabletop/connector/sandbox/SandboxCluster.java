@@ -361,8 +361,8 @@ public final class SandboxCluster {
             duration = moveOverheadMillis + Math.round(size / bytesPerMilli);
         }
         Faults.Decision fault = faults.onMoveStart(pid, from, to);
-        for (int i = 1; i <= 9; i++) {
-            double fraction = i / 10.0;
+        for (int i = 1; i <= 19; i++) {
+            double fraction = i / 20.0;
             long copied = Math.round(size * fraction);
             clock.schedule(Math.round(duration * fraction), () -> {
                 if (!isFinished(move)) {

@@ -93,11 +93,11 @@ public final class SandboxFixtures {
                 PartitionId pid = PartitionId.of(tableNames[t] + "-" + (k + 1));
                 // log-uniform size between 10 MB and 5 GB
                 long size = Math.round(Math.exp(Math.log(10 * MB) + rnd.nextDouble() * (Math.log(5 * GB) - Math.log(10 * MB))));
-                List<ServerId> chosen = pick(servers, rf, perTable, total);
+                List<ServerId> chosen = pick(servers, rf, perTable, total, rnd);
                 // leader: weighted pick among the chosen
                 double sum = 0;
                 for (ServerId s : chosen) {
-                    sum += leaderWeight[servers.indexOf(servers.stream().filter(x -> x.id().equals(s)).findFirst().orElseThrow())];
+                    sum += leaderWeight[Integer.parseInt(s.value().substring(3)) - 1];
                 }
                 double r = rnd.nextDouble() * sum;
                 ServerId leader = chosen.get(0);
@@ -122,11 +122,14 @@ public final class SandboxFixtures {
     }
 
     /** RF servers: at most one per location while locations last, fewest of this table, then fewest in total. */
-    private static List<ServerId> pick(List<Server> servers, int rf, Map<ServerId, Integer> perTable, Map<ServerId, Integer> total) {
+    private static List<ServerId> pick(List<Server> servers, int rf, Map<ServerId, Integer> perTable,
+                                       Map<ServerId, Integer> total, Random rnd) {
         List<Server> order = new ArrayList<>(servers);
+        Map<ServerId, Double> tieBreak = new HashMap<>();
+        servers.forEach(s -> tieBreak.put(s.id(), rnd.nextDouble())); // equals are picked at random, as a master would
         order.sort(Comparator.<Server>comparingInt(s -> perTable.get(s.id()))
                 .thenComparingInt(s -> total.get(s.id()))
-                .thenComparing(Server::id));
+                .thenComparing(s -> tieBreak.get(s.id())));
         List<ServerId> out = new ArrayList<>();
         Map<String, Integer> usedLoc = new LinkedHashMap<>();
         long locCount = servers.stream().map(Server::location).filter(java.util.Objects::nonNull).distinct().count();

@@ -1,0 +1,136 @@
+package io.tabletop.ui;
+
+import io.tabletop.connector.sandbox.SandboxConnector;
+import io.tabletop.connector.sandbox.SandboxFixtures;
+import io.tabletop.domain.ServerId;
+import io.tabletop.service.RemovalService;
+import javafx.embed.swing.SwingFXUtils;
+import javafx.scene.Scene;
+import javafx.scene.control.Button;
+import javafx.scene.control.TabPane;
+import javafx.scene.control.TableView;
+import javafx.scene.image.WritableImage;
+import javafx.stage.Stage;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.testfx.api.FxRobot;
+import org.testfx.framework.junit5.ApplicationExtension;
+import org.testfx.framework.junit5.Start;
+import org.testfx.util.WaitForAsyncUtils;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+
+import static io.tabletop.ui.RemovalFlowUiTest.treeVisible;
+import static io.tabletop.ui.RemovalFlowUiTest.waitFor;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Renders every screen of the console on the demo cluster and checks each image really rendered.
+ * The images land in target/screenshots; the README's come from here.
+ */
+@ExtendWith(ApplicationExtension.class)
+class ScreenshotTourUiTest {
+    private static final Path OUT = Path.of("target", "screenshots");
+    private SandboxConnector sandbox;
+    private UiRunner runner;
+    private MainViewModel model;
+    private MainView view;
+    private Scene scene;
+
+    @Start
+    void start(Stage stage) {
+        sandbox = SandboxConnector.manual(SandboxFixtures.standard());
+        runner = new UiRunner();
+        model = new MainViewModel(runner, sandbox.name(), sandbox);
+        view = new MainView(model, new RemovalService(), runner);
+        scene = new Scene(view, 1440, 900);
+        scene.getStylesheets().add(getClass().getResource(Styles.STYLESHEET).toExternalForm());
+        stage.setScene(scene);
+        stage.show();
+        model.refresh();
+    }
+
+    @AfterEach
+    void stop() {
+        runner.shutdown();
+        sandbox.close();
+    }
+
+    @Test
+    void everyScreenRendersOnTheDemoCluster(FxRobot robot) throws Exception {
+        Files.createDirectories(OUT);
+        TableView<?> servers = robot.lookup("#servers").queryAs(TableView.class);
+        waitFor(() -> servers.getItems().size() == 6);
+        shoot("main-window");
+
+        TabPane tabs = view.tabs();
+        WaitForAsyncUtils.asyncFx(() -> {
+            model.tableFilterProperty().set("orders");
+            tabs.getSelectionModel().select(1);
+        }).get();
+        shoot("partitions");
+        WaitForAsyncUtils.asyncFx(() -> {
+            model.tableFilterProperty().set(MainViewModel.ALL_TABLES);
+            tabs.getSelectionModel().select(0);
+        }).get();
+
+        WaitForAsyncUtils.asyncFx(() -> model.servers().stream().filter(r -> r.id().equals(ServerId.of("ts-3")))
+                .forEach(r -> r.selectedProperty().set(true))).get();
+        robot.clickOn("#remove-selected");
+        Button preview = robot.lookup("#preview").queryButton();
+        waitFor(() -> !preview.isDisabled());
+        shoot("precheck");
+        robot.clickOn(preview);
+        waitFor(() -> treeVisible(robot.lookup("#plan-steps").query()));
+        robot.clickOn("#confirm").write("ts-3");
+        shoot("preview");
+
+        robot.clickOn("#run");
+        // Move virtual time on by a third of the estimate: a run in full swing.
+        // Move virtual time on until the drain is in full swing, then a little more so bars are part-filled.
+        waitFor(() -> {
+            sandbox.cluster().clock().advanceBy(500);
+            return sandbox.cluster().completedMoves() >= 30 && runningTasksShown();
+        });
+        sandbox.cluster().clock().advanceBy(1_100);
+        WaitForAsyncUtils.waitForFxEvents(5);
+        shoot("run");
+
+        Button done = robot.lookup("#done").queryButton();
+        waitFor(120, () -> {
+            sandbox.cluster().clock().advanceBy(60_000);
+            return treeVisible(done);
+        });
+        WaitForAsyncUtils.waitForFxEvents(5);
+        shoot("verify");
+    }
+
+    private boolean runningTasksShown() throws Exception {
+        return WaitForAsyncUtils.asyncFx(() -> sandbox.cluster().movesInFlight() >= 3).get();
+    }
+
+    private void shoot(String name) throws Exception {
+        WaitForAsyncUtils.waitForFxEvents(3);
+        WritableImage img = WaitForAsyncUtils.asyncFx(() -> scene.getRoot().snapshot(null, null)).get();
+        BufferedImage png = SwingFXUtils.fromFXImage(img, null);
+        Path file = OUT.resolve(name + ".png");
+        ImageIO.write(png, "png", file.toFile());
+        BufferedImage back = ImageIO.read(file.toFile());
+        assertEquals(1440, back.getWidth());
+        assertEquals(900, back.getHeight());
+        Set<Integer> colours = new HashSet<>();
+        for (int y = 0; y < back.getHeight(); y += 3) {
+            for (int x = 0; x < back.getWidth(); x += 3) {
+                colours.add(back.getRGB(x, y));
+            }
+        }
+        assertTrue(colours.size() > 100, name + " looks blank: " + colours.size() + " colours");
+    }
+}
