@@ -682,6 +682,9 @@ public final class Planner {
             if (!transfers.isEmpty()) {
                 phases.add(new Phase(phase, "Balance leaders", List.copyOf(remaining)));
                 steps.addAll(transfers);
+                if (caps.healthGates()) {
+                    steps.add(Step.gate(phase, null, "cluster healthy after the leader changes"));
+                }
             }
         }
 

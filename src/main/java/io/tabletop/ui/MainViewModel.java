@@ -94,7 +94,10 @@ public final class MainViewModel {
         refreshing = true;
         record Read(ClusterSnapshot snapshot, HealthReport health) {
         }
-        runner.background("refresh " + c.name(), () -> new Read(c.snapshot(), c.health()), r -> {
+        runner.background("refresh " + c.name(), () -> {
+            HealthReport h = c.health(); // first: a snapshot may reuse what the health check just read
+            return new Read(c.snapshot(), h);
+        }, r -> {
             refreshing = false;
             apply(r.snapshot(), r.health());
             error.set("");

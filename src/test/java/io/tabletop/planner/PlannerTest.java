@@ -89,6 +89,13 @@ class PlannerTest {
     }
 
     @Test
+    void thePlanEndsOnAHealthGateAfterTheLeaderChanges() throws Exception {
+        Plan plan = planner.plan(SandboxFixtures.kuduBaseline(), RemoveServers.of(ServerId.of("ts-2")), kudu);
+        assertEquals("Balance leaders", plan.phases().get(1).title());
+        assertEquals(StepType.HEALTH_GATE, plan.steps().get(plan.steps().size() - 1).type());
+    }
+
+    @Test
     void twoServersAreRemovedInTwoPhasesInTheGivenOrder() throws Exception {
         ClusterSnapshot c = SandboxFixtures.kuduBaseline();
         Plan plan = planner.plan(c, new RemoveServers(List.of(ServerId.of("ts-4"), ServerId.of("ts-1")), true, 0.85), kudu);

@@ -1,0 +1,129 @@
+package io.tabletop.connector.kudu;
+
+import io.tabletop.connector.ConnectorException;
+import io.tabletop.domain.Engine;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Runs the {@code kudu} CLI. rc 0 is success; otherwise the error is the {@code Status: message} line
+ * the CLI writes to stderr (glog lines are skipped). Every call is logged with its arguments.
+ * Thread-safe.
+ */
+public final class KuduCli {
+    private static final Logger LOG = Logger.getLogger(KuduCli.class.getName());
+
+    private final KuduBinary binary;
+    private final String masters;
+
+    public KuduCli(KuduBinary binary, String masters) {
+        this.binary = binary;
+        this.masters = masters;
+    }
+
+    /** What one call returned. */
+    public record Result(int rc, String out, String err, List<String> args) {
+        public boolean ok() {
+            return rc == 0;
+        }
+
+        /** The CLI's own error line, e.g. "Illegal state: tablet ...: replica ... is already present". */
+        public String error() {
+            String last = null;
+            for (String line : err.split("\n")) {
+                String t = line.strip();
+                if (t.isEmpty() || t.matches("^[IWEF]\\d{8} .*") || t.startsWith("Metrics:") || t.startsWith("*** ")
+                        || t.startsWith("@ ") || t.matches("^\\d{4} \\d\\d:.*")) {
+                    continue;
+                }
+                last = t;
+                if (t.matches("^[A-Z][A-Za-z ]+: .*")) {
+                    return t;
+                }
+            }
+            if (last != null) {
+                return last;
+            }
+            return rc > 128 ? "the kudu CLI died with signal " + (rc - 128) : "exit code " + rc;
+        }
+    }
+
+    public String masters() {
+        return masters;
+    }
+
+    /** Runs {@code kudu ARGS...}, where "@MASTERS" in ARGS is replaced by the master addresses. */
+    public Result run(long timeoutMillis, String... args) throws ConnectorException {
+        return run(timeoutMillis, null, args);
+    }
+
+    /** As {@link #run(long, String...)}; {@code started} receives the process (to kill it in tests). */
+    public Result run(long timeoutMillis, Consumer<Process> started, String... args) throws ConnectorException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(binary.cli().toString());
+        for (String a : args) {
+            cmd.add(a.equals("@MASTERS") ? masters : a);
+        }
+        String op = String.join(" ", cmd.subList(1, Math.min(cmd.size(), 4)));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        binary.applyEnvironment(pb.environment());
+        long t0 = System.nanoTime();
+        Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            throw new ConnectorException(Engine.KUDU, op, "cannot run " + binary.cli() + ": " + e.getMessage(), false, e);
+        }
+        if (started != null) {
+            started.accept(p);
+        }
+        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
+        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+        try {
+            if (!p.waitFor(timeoutMillis, TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly();
+                throw new ConnectorException(Engine.KUDU, op, "no answer within " + timeoutMillis / 1000 + " s", true, null);
+            }
+            Result r = new Result(p.exitValue(), out.get(), err.get(), List.copyOf(cmd.subList(1, cmd.size())));
+            LOG.log(r.ok() ? Level.FINE : Level.INFO, () -> "kudu " + String.join(" ", r.args()) + " -> rc " + r.rc()
+                    + " in " + (System.nanoTime() - t0) / 1_000_000 + " ms" + (r.ok() ? "" : ": " + r.error()));
+            return r;
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new ConnectorException(Engine.KUDU, op, "interrupted", true, e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new ConnectorException(Engine.KUDU, op, "cannot read the CLI's output: " + e.getCause(), true, e);
+        }
+    }
+
+    /** Runs and throws the CLI's error when rc is not 0. */
+    public String check(long timeoutMillis, String operation, String... args) throws ConnectorException {
+        Result r = run(timeoutMillis, args);
+        if (!r.ok()) {
+            throw new ConnectorException(Engine.KUDU, operation, r.error(), isTransient(r.error()), null);
+        }
+        return r.out();
+    }
+
+    static boolean isTransient(String error) {
+        return error.startsWith("Network error") || error.startsWith("Timed out") || error.startsWith("Service unavailable")
+                || error.startsWith("Remote error: Service unavailable") || error.contains("signal");
+    }
+
+    private static String read(java.io.InputStream in) {
+        try (in) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+}

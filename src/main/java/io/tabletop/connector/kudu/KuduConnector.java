@@ -1,0 +1,516 @@
+package io.tabletop.connector.kudu;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tabletop.connector.ClusterConnector;
+import io.tabletop.connector.ConnectorException;
+import io.tabletop.connector.HealthReport;
+import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.domain.Engine;
+import io.tabletop.domain.EngineCapabilities;
+import io.tabletop.domain.Partition;
+import io.tabletop.domain.PartitionId;
+import io.tabletop.domain.Replica;
+import io.tabletop.domain.ReplicaRole;
+import io.tabletop.domain.Server;
+import io.tabletop.domain.ServerId;
+import io.tabletop.domain.ServerState;
+import io.tabletop.domain.Step;
+import io.tabletop.domain.Table;
+import io.tabletop.domain.TableId;
+import io.tabletop.domain.Verdict;
+
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * Apache Kudu 1.17 through its own tools: topology from the leader master's {@code /dump-entities},
+ * server states and locations from {@code kudu tserver list}, replication factors, sizes and health from
+ * {@code kudu cluster ksck}; every change through the {@code kudu} CLI (research/kudu.md §2).
+ *
+ * <p>ksck reports a tablet stuck with more voters than its replication factor as HEALTHY (research
+ * §5.3); this connector compares voters with the replication factor itself, reports it, and repairs it
+ * with a leader step-down at every health gate and after every failed move. Thread-safe.
+ */
+public final class KuduConnector implements ClusterConnector {
+    private static final Logger LOG = Logger.getLogger(KuduConnector.class.getName());
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long CLI_TIMEOUT = 120_000;
+    private static final long MOVE_TIMEOUT = 900_000;
+
+    /** Stops tablet server processes: the local launcher does; for a remote cluster the operator does. */
+    public interface ServerControl {
+        void stop(String rpcAddress) throws ConnectorException;
+
+        boolean controls(String rpcAddress);
+    }
+
+    private final String name;
+    private final KuduCli cli;
+    private final KuduMasterHttp http;
+    private final ServerControl control;
+    private final EngineCapabilities caps = EngineCapabilities.kudu();
+    private final Object ksckLock = new Object();
+    private JsonNode lastKsck;
+    private int lastKsckRc;
+    private long lastKsckNanos;
+
+    public KuduConnector(String masters, List<String> masterWebAddresses, KuduBinary binary, ServerControl control) {
+        this.name = "kudu://" + masters;
+        this.cli = new KuduCli(binary, masters);
+        this.http = new KuduMasterHttp(masterWebAddresses);
+        this.control = control;
+    }
+
+    /** A connector to a local cluster started by {@link LocalKuduCluster}, which also stops its servers. */
+    public static KuduConnector local(LocalKuduCluster c) {
+        return new KuduConnector(c.masterAddresses(), List.of(c.masterWebAddress()), c.binary(), c);
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public Engine engine() {
+        return Engine.KUDU;
+    }
+
+    @Override
+    public EngineCapabilities capabilities() {
+        return caps;
+    }
+
+    public KuduCli cli() {
+        return cli;
+    }
+
+    // ---- reading --------------------------------------------------------------------------------
+
+    @Override
+    public ClusterSnapshot snapshot() throws ConnectorException {
+        JsonNode dump = http.dumpEntities();
+        Map<String, JsonNode> listed = tserverList();
+        JsonNode ksck = ksck(false).json;
+        Map<String, Integer> rf = new HashMap<>();
+        for (JsonNode t : ksck.path("table_summaries")) {
+            rf.put(t.path("id").asText(), t.path("replication_factor").asInt());
+        }
+        Map<String, Long> sizes = new HashMap<>();
+        for (JsonNode t : ksck.path("tablet_summaries")) {
+            long max = -1;
+            for (JsonNode r : t.path("replicas")) {
+                JsonNode s = r.path("status_pb").path("estimated_on_disk_size");
+                if (s.canConvertToLong()) {
+                    max = Math.max(max, s.asLong());
+                }
+            }
+            if (max >= 0) {
+                sizes.put(t.path("id").asText(), max);
+            }
+        }
+        Map<ServerId, Server> servers = new LinkedHashMap<>();
+        for (JsonNode ts : dump.path("tablet_servers")) {
+            String uuid = ts.path("uuid").asText();
+            JsonNode l = listed.get(uuid);
+            String loc = l == null ? null : l.path("location").asText(null);
+            if ("<none>".equals(loc)) {
+                loc = null;
+            }
+            boolean live = ts.path("live").asBoolean(true);
+            ServerState state = !live ? ServerState.DEAD
+                    : l != null && "MAINTENANCE_MODE".equals(l.path("state").asText()) ? ServerState.MAINTENANCE : ServerState.LIVE;
+            String rpc = ts.path("rpc_addrs").path(0).asText(uuid);
+            Long hb = ts.path("millis_since_heartbeat").canConvertToLong() ? ts.path("millis_since_heartbeat").asLong() : null;
+            servers.put(ServerId.of(uuid), new Server(ServerId.of(uuid), rpc, loc, state, null, null, hb));
+        }
+        List<Table> tables = new ArrayList<>();
+        for (JsonNode t : dump.path("tables")) {
+            String id = t.path("table_id").asText();
+            tables.add(new Table(TableId.of(id), t.path("table_name").asText(id), rf.getOrDefault(id, 3)));
+        }
+        List<Partition> partitions = new ArrayList<>();
+        for (JsonNode t : dump.path("tablets")) {
+            String leader = t.path("leader").asText("");
+            List<Replica> reps = new ArrayList<>();
+            for (JsonNode r : t.path("replicas")) {
+                String uuid = r.path("server_uuid").asText();
+                servers.computeIfAbsent(ServerId.of(uuid), k -> new Server(k, r.path("addr").asText(uuid) + " (unregistered)",
+                        null, ServerState.DEAD, null, null, null));
+                ReplicaRole role = "NON_VOTER".equals(r.path("type").asText()) ? ReplicaRole.LEARNER
+                        : uuid.equals(leader) ? ReplicaRole.LEADER : ReplicaRole.FOLLOWER;
+                reps.add(new Replica(ServerId.of(uuid), role));
+            }
+            String tablet = t.path("tablet_id").asText();
+            partitions.add(new Partition(PartitionId.of(tablet), TableId.of(t.path("table_id").asText()),
+                    sizes.get(tablet), null, reps));
+        }
+        String cluster = cli.masters();
+        return new ClusterSnapshot(Engine.KUDU, cluster, Instant.now(), new ArrayList<>(servers.values()), tables, partitions);
+    }
+
+    private Map<String, JsonNode> tserverList() throws ConnectorException {
+        String out = cli.check(CLI_TIMEOUT, "list tablet servers", "tserver", "list", "@MASTERS",
+                "--columns=uuid,rpc-addresses,location,state,heartbeat", "--format=json");
+        Map<String, JsonNode> byUuid = new HashMap<>();
+        for (JsonNode n : parse(out, "kudu tserver list")) {
+            byUuid.put(n.path("uuid").asText(), n);
+        }
+        return byUuid;
+    }
+
+    private record Ksck(int rc, JsonNode json) {
+    }
+
+    /**
+     * ksck as JSON. {@code fresh=false} (snapshots: sizes and replication factors) may reuse a result under
+     * a second old, so a refresh that asks for health first does not run ksck twice.
+     */
+    private Ksck ksck(boolean fresh) throws ConnectorException {
+        synchronized (ksckLock) {
+            if (!fresh && lastKsck != null && System.nanoTime() - lastKsckNanos < 1_000_000_000L) {
+                return new Ksck(lastKsckRc, lastKsck);
+            }
+            KuduCli.Result r = cli.run(CLI_TIMEOUT, "cluster", "ksck", "@MASTERS", "--ksck_format=json_compact");
+            String out = r.out().strip();
+            int brace = out.indexOf('{');
+            if (brace < 0) {
+                throw new ConnectorException(Engine.KUDU, "cluster ksck", r.error(), KuduCli.isTransient(r.error()), null);
+            }
+            int end = out.lastIndexOf('}');
+            JsonNode json = parse(out.substring(brace, end + 1), "kudu cluster ksck");
+            lastKsck = json;
+            lastKsckRc = r.rc();
+            lastKsckNanos = System.nanoTime();
+            return new Ksck(r.rc(), json);
+        }
+    }
+
+    private static JsonNode parse(String text, String what) throws ConnectorException {
+        try {
+            return JSON.readTree(text);
+        } catch (IOException e) {
+            throw new ConnectorException(Engine.KUDU, what, "output is not the JSON expected: " + e.getMessage(), false, e);
+        }
+    }
+
+    /** Always a fresh ksck: a health verdict must never be older than the question. */
+    @Override
+    public HealthReport health() throws ConnectorException {
+        return health(ksck(true));
+    }
+
+    private HealthReport health(Ksck k) {
+        List<String> details = new ArrayList<>();
+        for (JsonNode e : k.json.path("errors")) {
+            details.add(e.asText());
+        }
+        for (JsonNode ts : k.json.path("tserver_summaries")) {
+            if (!"HEALTHY".equals(ts.path("health").asText())) {
+                details.add("Tablet server " + ts.path("uuid").asText() + " (" + ts.path("address").asText() + ") is "
+                        + ts.path("health").asText() + ": " + ts.path("status").asText());
+            }
+        }
+        int listed = 0;
+        for (JsonNode t : k.json.path("tablet_summaries")) {
+            if (!"HEALTHY".equals(t.path("health").asText()) && listed++ < 5) {
+                details.add(t.path("status").asText("Tablet " + t.path("id").asText() + " is " + t.path("health").asText()));
+            }
+        }
+        List<String> over = overReplicated(k.json);
+        details.addAll(over);
+        int tablets = k.json.path("tablet_summaries").size();
+        int servers = k.json.path("tserver_summaries").size();
+        Verdict v = k.rc != 0 ? Verdict.BLOCK : over.isEmpty() ? Verdict.PASS : Verdict.WARN;
+        String summary = (k.rc != 0 ? "ksck FAILED" : over.isEmpty() ? "ksck OK" : "ksck OK, but " + over.size()
+                + " tablet(s) have more voters than their replication factor") + ": " + servers + " tablet servers, " + tablets + " tablets";
+        return new HealthReport(v, summary, details);
+    }
+
+    /** Tablets whose committed config has more voters than the table's RF (ksck calls them healthy). */
+    static List<String> overReplicated(JsonNode ksck) {
+        Map<String, Integer> rf = new HashMap<>();
+        for (JsonNode t : ksck.path("table_summaries")) {
+            rf.put(t.path("id").asText(), t.path("replication_factor").asInt());
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonNode t : ksck.path("tablet_summaries")) {
+            int voters = t.path("master_cstate").path("voter_uuids").size();
+            Integer want = rf.get(t.path("table_id").asText());
+            if (want != null && voters > want) {
+                out.add("Tablet " + t.path("id").asText() + " of " + t.path("table_name").asText() + " has " + voters
+                        + " voters, more than its replication factor " + want);
+            }
+        }
+        return out;
+    }
+
+    static List<String> overReplicatedIds(JsonNode ksck) {
+        Map<String, Integer> rf = new HashMap<>();
+        for (JsonNode t : ksck.path("table_summaries")) {
+            rf.put(t.path("id").asText(), t.path("replication_factor").asInt());
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonNode t : ksck.path("tablet_summaries")) {
+            Integer want = rf.get(t.path("table_id").asText());
+            if (want != null && t.path("master_cstate").path("voter_uuids").size() > want) {
+                out.add(t.path("id").asText());
+            }
+        }
+        return out;
+    }
+
+    /** Rows per table name by an exact scan ({@code kudu table scan --row_count_only}). */
+    public Map<String, Long> rowCounts() throws ConnectorException {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        for (JsonNode t : http.dumpEntities().path("tables")) {
+            String table = t.path("table_name").asText();
+            String text = cli.check(CLI_TIMEOUT, "count rows of " + table, "table", "scan", "@MASTERS", table, "--row_count_only");
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("Total count (\\d+)").matcher(text);
+            if (!m.find()) {
+                throw new ConnectorException(Engine.KUDU, "count rows of " + table, "unexpected output: " + text.strip());
+            }
+            out.put(table, Long.parseLong(m.group(1)));
+        }
+        return out;
+    }
+
+    // ---- acting -----------------------------------------------------------------------------------
+
+    @Override
+    public void execute(Step step, StepProgress progress) throws ConnectorException, InterruptedException {
+        switch (step.type()) {
+            case HEALTH_GATE -> gate(progress);
+            case ENTER_MAINTENANCE -> cli.check(CLI_TIMEOUT, "enter maintenance " + step.server(),
+                    "tserver", "state", "enter_maintenance", "@MASTERS", step.server().value());
+            case EXIT_MAINTENANCE -> cli.check(CLI_TIMEOUT, "exit maintenance " + step.server(),
+                    "tserver", "state", "exit_maintenance", "@MASTERS", step.server().value());
+            case TRANSFER_LEADER -> transferLeader(step, progress);
+            case MOVE_REPLICA -> moveReplica(step, progress);
+            case STOP_SERVER -> stopServer(step, progress);
+            case UNREGISTER_SERVER -> unregister(step, progress);
+            case ENGINE_REBALANCE -> throw new ConnectorException(Engine.KUDU, "engine rebalance", "not supported by this connector yet");
+        }
+    }
+
+    /** ksck must pass; tablets with too many voters are repaired first (research §5.3). */
+    private void gate(StepProgress progress) throws ConnectorException, InterruptedException {
+        progress.update(0.1, "kudu cluster ksck");
+        Ksck k = ksck(true);
+        List<String> over = overReplicatedIds(k.json);
+        if (!over.isEmpty()) {
+            progress.update(0.4, "repairing " + over.size() + " tablet(s) with too many voters");
+            for (String tablet : over) {
+                repairOverReplicated(tablet);
+            }
+            k = ksck(true);
+        }
+        HealthReport h = health(k);
+        if (h.verdict() != Verdict.PASS) {
+            throw new ConnectorException(Engine.KUDU, "health gate", h.summary()
+                    + (h.details().isEmpty() ? "" : " (" + String.join("; ", h.details().subList(0, Math.min(3, h.details().size()))) + ")"),
+                    true, null);
+        }
+        progress.update(1, h.summary());
+    }
+
+    /**
+     * A leader whose own move was interrupted keeps a REPLACE mark it cannot act on; stepping it down lets
+     * the master evict the marked replica (research §5.3). Waits until the config is back to RF voters.
+     */
+    void repairOverReplicated(String tablet) throws ConnectorException, InterruptedException {
+        LOG.warning("tablet " + tablet + " has more voters than its replication factor: leader step-down to let the master evict the replaced replica");
+        cli.check(CLI_TIMEOUT, "leader step-down of " + tablet, "tablet", "leader_step_down", "@MASTERS", tablet);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            List<String> still = overReplicatedIds(ksck(true).json);
+            if (!still.contains(tablet)) {
+                return;
+            }
+            TimeUnit.MILLISECONDS.sleep(500);
+        }
+        throw new ConnectorException(Engine.KUDU, "repair tablet " + tablet, "still has more voters than its replication factor after a leader step-down", true, null);
+    }
+
+    private Optional<JsonNode> tablet(String id) throws ConnectorException {
+        for (JsonNode t : http.dumpEntities().path("tablets")) {
+            if (t.path("tablet_id").asText().equals(id)) {
+                return Optional.of(t);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private void transferLeader(Step s, StepProgress progress) throws ConnectorException, InterruptedException {
+        String tablet = s.partition().value();
+        KuduCli.Result r = cli.run(CLI_TIMEOUT, "tablet", "leader_step_down", "@MASTERS", tablet, "--new_leader_uuid=" + s.to().value());
+        if (!r.ok() && !r.error().contains("is already the leader")) {
+            throw new ConnectorException(Engine.KUDU, "leader step-down of " + tablet, r.error(), KuduCli.isTransient(r.error()), null);
+        }
+        progress.update(0.5, "waiting for " + s.to() + " to lead");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (System.nanoTime() < deadline) {
+            if (tablet(tablet).map(t -> t.path("leader").asText()).filter(s.to().value()::equals).isPresent()) {
+                return;
+            }
+            TimeUnit.MILLISECONDS.sleep(100);
+        }
+        throw new ConnectorException(Engine.KUDU, "leader step-down of " + tablet, s.to() + " did not become leader within 15 s", true, null);
+    }
+
+    private void moveReplica(Step s, StepProgress progress) throws ConnectorException, InterruptedException {
+        String tablet = s.partition().value();
+        CompletableFuture<KuduCli.Result> run = CompletableFuture.supplyAsync(() -> {
+            try {
+                return cli.run(MOVE_TIMEOUT, "tablet", "change_config", "move_replica", "@MASTERS", tablet,
+                        s.from().value(), s.to().value());
+            } catch (ConnectorException e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        progress.update(0.05, "asking the leader to add " + s.to() + " as a non-voter");
+        while (!run.isDone()) {
+            try {
+                Optional<JsonNode> t = tablet(tablet);
+                if (t.isPresent()) {
+                    String type = null;
+                    boolean sourceIn = false;
+                    for (JsonNode r : t.get().path("replicas")) {
+                        if (r.path("server_uuid").asText().equals(s.to().value())) {
+                            type = r.path("type").asText();
+                        }
+                        sourceIn |= r.path("server_uuid").asText().equals(s.from().value());
+                    }
+                    if ("NON_VOTER".equals(type)) {
+                        progress.update(0.4, "copying to " + s.to() + " (non-voter)");
+                    } else if ("VOTER".equals(type)) {
+                        progress.update(sourceIn ? 0.8 : 0.95, sourceIn ? "promoted; waiting for " + s.from() + " to leave" : "source left");
+                    }
+                }
+            } catch (ConnectorException e) {
+                LOG.fine("progress poll failed: " + e.getMessage());
+            }
+            try {
+                run.get(400, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                // keep polling until the CLI has finished
+            }
+        }
+        KuduCli.Result r;
+        try {
+            r = run.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw (ConnectorException) e.getCause();
+        }
+        if (r.ok()) {
+            return;
+        }
+        // Any failure, a crash above all, leaves the outcome unknown: read the config again (research §3.2, §5.3).
+        if (moveDone(s)) {
+            LOG.info("move of " + tablet + " reported '" + r.error() + "' but the config shows it done");
+            return;
+        }
+        for (String over : overReplicatedIds(ksck(true).json)) {
+            if (over.equals(tablet)) {
+                repairOverReplicated(tablet);
+                if (moveDone(s)) {
+                    return;
+                }
+            }
+        }
+        throw new ConnectorException(Engine.KUDU, "move replica " + tablet + " " + s.from() + " → " + s.to(), r.error(),
+                KuduCli.isTransient(r.error()), null);
+    }
+
+    private boolean moveDone(Step s) throws ConnectorException {
+        Optional<JsonNode> t = tablet(s.partition().value());
+        if (t.isEmpty()) {
+            return false;
+        }
+        boolean toVoter = false;
+        boolean fromIn = false;
+        for (JsonNode r : t.get().path("replicas")) {
+            String u = r.path("server_uuid").asText();
+            toVoter |= u.equals(s.to().value()) && "VOTER".equals(r.path("type").asText());
+            fromIn |= u.equals(s.from().value());
+        }
+        return toVoter && !fromIn;
+    }
+
+    private Optional<JsonNode> tserver(ServerId id) throws ConnectorException {
+        for (JsonNode ts : http.dumpEntities().path("tablet_servers")) {
+            if (ts.path("uuid").asText().equals(id.value())) {
+                return Optional.of(ts);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Stops the tserver (local cluster) or waits for the operator to; done once its heartbeats stop. */
+    private void stopServer(Step s, StepProgress progress) throws ConnectorException, InterruptedException {
+        JsonNode ts = tserver(s.server()).orElse(null);
+        if (ts == null) {
+            return;
+        }
+        String rpc = ts.path("rpc_addrs").path(0).asText();
+        if (control != null && control.controls(rpc)) {
+            progress.update(0.3, "stopping the tablet server process at " + rpc);
+            control.stop(rpc);
+        } else {
+            progress.update(-1, "Stop the tablet server process at " + rpc + " now and keep it stopped "
+                    + "(e.g. systemctl stop kudu-tserver && systemctl disable kudu-tserver); waiting for its heartbeats to stop");
+        }
+        long deadline = System.nanoTime() + TimeUnit.HOURS.toNanos(2);
+        while (System.nanoTime() < deadline) {
+            Optional<JsonNode> now = tserver(s.server());
+            if (now.isEmpty() || !now.get().path("live").asBoolean(true) || now.get().path("millis_since_heartbeat").asLong() > 5_000) {
+                progress.update(1, "no heartbeat from " + rpc);
+                return;
+            }
+            TimeUnit.MILLISECONDS.sleep(500);
+        }
+        throw new ConnectorException(Engine.KUDU, "stop " + rpc, "the tablet server still heartbeats after 2 hours", false, null);
+    }
+
+    /**
+     * Unregisters a stopped tserver so the masters need no restart (Kudu 1.16+, KUDU-2915). The force
+     * flag is safe only because the heartbeats have stopped: a running tserver would re-register.
+     */
+    private void unregister(Step s, StepProgress progress) throws ConnectorException, InterruptedException {
+        Optional<JsonNode> ts = tserver(s.server());
+        if (ts.isEmpty()) {
+            return;
+        }
+        if (ts.get().path("live").asBoolean(true) && ts.get().path("millis_since_heartbeat").asLong() < 3_000) {
+            throw new ConnectorException(Engine.KUDU, "unregister " + s.server(), "the tablet server still heartbeats; stop it first", false, null);
+        }
+        KuduCli.Result r = cli.run(CLI_TIMEOUT, "tserver", "unregister", "@MASTERS", s.server().value(), "--force_unregister_live_tserver");
+        if (!r.ok()) {
+            String e = r.error();
+            if (e.contains("Invalid argument") && e.contains("force_unregister_live_tserver") || e.contains("unknown command")) {
+                throw new ConnectorException(Engine.KUDU, "unregister " + s.server(), "this Kudu has no 'tserver unregister' (before 1.16): "
+                        + "restart the masters one by one so they forget " + s.server() + ", then run ksck", false, null);
+            }
+            throw new ConnectorException(Engine.KUDU, "unregister " + s.server(), e, KuduCli.isTransient(e), null);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            if (tserver(s.server()).isEmpty()) {
+                progress.update(1, "unregistered");
+                return;
+            }
+            TimeUnit.MILLISECONDS.sleep(200);
+        }
+        throw new ConnectorException(Engine.KUDU, "unregister " + s.server(), "the masters still list it 10 s later; it may be running again", false, null);
+    }
+}

@@ -1,0 +1,326 @@
+package io.tabletop.connector.kudu;
+
+import io.tabletop.connector.ConnectorException;
+import io.tabletop.domain.Engine;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+
+/**
+ * A real Kudu cluster on this machine: one master and N tablet servers from the kudu-binary artifact,
+ * bound to 127.0.0.1 on free ports, with their data in a directory of their own. {@link #close()} stops
+ * every process it started (SIGTERM, then SIGKILL), and a shutdown hook does the same if the JVM exits
+ * first. Thread-safe.
+ */
+public final class LocalKuduCluster implements AutoCloseable, KuduConnector.ServerControl {
+    private static final Logger LOG = Logger.getLogger(LocalKuduCluster.class.getName());
+
+    private final KuduBinary binary;
+    private final Path dataDir;
+    private final boolean deleteOnClose;
+    private volatile boolean keepDataDir;
+    private final List<Proc> procs = new ArrayList<>();
+    private final Thread hook;
+    private String masterRpc;
+    private String masterWeb;
+
+    /** One server process. */
+    public static final class Proc {
+        final String name;
+        final String rpc;
+        final String web;
+        final List<String> command;
+        volatile Process process;
+
+        Proc(String name, String rpc, String web, List<String> command) {
+            this.name = name;
+            this.rpc = rpc;
+            this.web = web;
+            this.command = command;
+        }
+
+        public String name() {
+            return name;
+        }
+
+        public String rpcAddress() {
+            return rpc;
+        }
+
+        public String webAddress() {
+            return web;
+        }
+
+        public boolean isAlive() {
+            Process p = process;
+            return p != null && p.isAlive();
+        }
+    }
+
+    private LocalKuduCluster(KuduBinary binary, Path dataDir, boolean deleteOnClose) {
+        this.binary = binary;
+        this.dataDir = dataDir;
+        this.deleteOnClose = deleteOnClose;
+        this.hook = new Thread(this::stopAll, "tabletop-kudu-local-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+    }
+
+    /**
+     * Starts 1 master and {@code tservers} tablet servers and waits until every tablet server is live.
+     *
+     * @param dataDir a directory for the servers' data and logs; null for a fresh temporary one,
+     *                deleted on close
+     */
+    public static LocalKuduCluster start(KuduBinary binary, Path dataDir, int tservers) throws ConnectorException {
+        if (binary.home() == null) {
+            throw new ConnectorException(Engine.KUDU, "start a local cluster", "the kudu-binary artifact is needed (kudu-master, kudu-tserver); only a kudu CLI was found");
+        }
+        LocalKuduCluster c;
+        try {
+            boolean temp = dataDir == null;
+            Path dir = temp ? Files.createTempDirectory("tabletop-kudu-") : dataDir;
+            Files.createDirectories(dir.resolve("logs"));
+            c = new LocalKuduCluster(binary, dir, temp);
+        } catch (IOException e) {
+            throw new ConnectorException(Engine.KUDU, "start a local cluster", "cannot create the data directory: " + e.getMessage(), false, e);
+        }
+        try {
+            c.startMaster();
+            for (int i = 0; i < tservers; i++) {
+                c.addTServer();
+            }
+            c.awaitLive(tservers, 60_000);
+            return c;
+        } catch (ConnectorException | RuntimeException e) {
+            c.keepDataDir = true; // the message points at the logs
+            c.close();
+            throw e;
+        }
+    }
+
+    private List<String> common() {
+        return List.of("--never_fsync", "--unlock_unsafe_flags", "--unlock_experimental_flags",
+                "--webserver_interface=127.0.0.1", "--webserver_doc_root=" + binary.webRoot(),
+                "--time_source=system_unsync", "--block_cache_capacity_mb=64",
+                "--memory_limit_hard_bytes=1073741824", "--maintenance_manager_num_threads=1",
+                "--log_dir=" + dataDir.resolve("logs"));
+    }
+
+    private synchronized void startMaster() throws ConnectorException {
+        int rpc = freePort();
+        int web = freePort();
+        masterRpc = "127.0.0.1:" + rpc;
+        masterWeb = "127.0.0.1:" + web;
+        List<String> cmd = new ArrayList<>(List.of(binary.master().toString(), "--fs_wal_dir=" + dataDir.resolve("master-0"),
+                "--rpc_bind_addresses=" + masterRpc, "--webserver_port=" + web));
+        cmd.addAll(common());
+        Proc p = new Proc("master-0", masterRpc, masterWeb, cmd);
+        procs.add(p);
+        launch(p);
+    }
+
+    /** Adds a tablet server (it registers with the master by itself). */
+    public synchronized Proc addTServer() throws ConnectorException {
+        int index = (int) procs.stream().filter(p -> p.name.startsWith("tserver-")).count();
+        int rpc = freePort();
+        int web = freePort();
+        String name = "tserver-" + index;
+        List<String> cmd = new ArrayList<>(List.of(binary.tserver().toString(), "--fs_wal_dir=" + dataDir.resolve(name),
+                "--rpc_bind_addresses=127.0.0.1:" + rpc, "--webserver_port=" + web, "--tserver_master_addrs=" + masterRpc));
+        cmd.addAll(common());
+        Proc p = new Proc(name, "127.0.0.1:" + rpc, "127.0.0.1:" + web, cmd);
+        procs.add(p);
+        launch(p);
+        return p;
+    }
+
+    private void launch(Proc p) throws ConnectorException {
+        ProcessBuilder pb = new ProcessBuilder(p.command);
+        binary.applyEnvironment(pb.environment());
+        pb.redirectErrorStream(true);
+        pb.redirectOutput(dataDir.resolve("logs").resolve(p.name + ".out").toFile());
+        try {
+            p.process = pb.start();
+            LOG.info("started " + p.name + " pid " + p.process.pid() + " rpc " + p.rpc + " web " + p.web);
+        } catch (IOException e) {
+            throw new ConnectorException(Engine.KUDU, "start " + p.name, e.getMessage(), false, e);
+        }
+    }
+
+    private void awaitLive(int tservers, long timeoutMillis) throws ConnectorException {
+        KuduMasterHttp http = new KuduMasterHttp(List.of(masterWeb));
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        String last = "no answer yet";
+        while (System.nanoTime() < deadline) {
+            for (Proc p : procs) {
+                if (!p.isAlive()) {
+                    throw new ConnectorException(Engine.KUDU, "start a local cluster", p.name + " exited at start: "
+                            + tail(dataDir.resolve("logs").resolve(p.name + ".out")) + " (logs kept in " + dataDir.resolve("logs") + ")");
+                }
+            }
+            try {
+                long live = http.dumpEntities().path("tablet_servers").findValuesAsText("live").stream().filter("true"::equals).count();
+                if (live >= tservers) {
+                    return;
+                }
+                last = live + " of " + tservers + " tablet servers live";
+            } catch (ConnectorException e) {
+                last = e.reason();
+            }
+            pause(200);
+        }
+        throw new ConnectorException(Engine.KUDU, "start a local cluster", "not ready within " + timeoutMillis / 1000 + " s: " + last);
+    }
+
+    /** Waits between polls of a process that is starting; nothing else to wait on. */
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public String masterAddresses() {
+        return masterRpc;
+    }
+
+    public String masterWebAddress() {
+        return masterWeb;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public KuduBinary binary() {
+        return binary;
+    }
+
+    public synchronized List<Proc> tservers() {
+        return procs.stream().filter(p -> p.name.startsWith("tserver-")).toList();
+    }
+
+    /** Fills the cluster with demo tables through {@code kudu perf loadgen}: one table per entry, with rows. */
+    public void loadTables(int[] hashPartitions, int rowsPerTable, int replicas) throws ConnectorException {
+        KuduCli cli = new KuduCli(binary, masterRpc);
+        for (int parts : hashPartitions) {
+            cli.check(300_000, "load a demo table", "perf", "loadgen", "@MASTERS", "--keep_auto_table",
+                    "--table_num_hash_partitions=" + parts, "--table_num_replicas=" + replicas,
+                    "--num_threads=1", "--num_rows_per_thread=" + rowsPerTable);
+        }
+    }
+
+    /** Gracefully stops the tablet server with this RPC address (SIGTERM) and waits for it to exit. */
+    @Override
+    public void stop(String rpcAddress) throws ConnectorException {
+        Proc p = byRpc(rpcAddress);
+        terminate(p, false);
+    }
+
+    /** Kills the tablet server with this RPC address at once (SIGKILL), for fault tests. */
+    public void kill(String rpcAddress) throws ConnectorException {
+        terminate(byRpc(rpcAddress), true);
+    }
+
+    @Override
+    public boolean controls(String rpcAddress) {
+        return procs.stream().anyMatch(p -> p.rpc.equals(rpcAddress));
+    }
+
+    private synchronized Proc byRpc(String rpcAddress) throws ConnectorException {
+        return procs.stream().filter(p -> p.rpc.equals(rpcAddress)).findFirst().orElseThrow(() ->
+                new ConnectorException(Engine.KUDU, "stop " + rpcAddress, "not a server of this local cluster"));
+    }
+
+    private static void terminate(Proc p, boolean hard) {
+        Process proc = p.process;
+        if (proc == null || !proc.isAlive()) {
+            return;
+        }
+        if (hard) {
+            proc.destroyForcibly();
+        } else {
+            proc.destroy();
+        }
+        try {
+            if (!proc.waitFor(15, TimeUnit.SECONDS)) {
+                proc.destroyForcibly();
+                proc.waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            proc.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+        LOG.info((hard ? "killed " : "stopped ") + p.name + " (" + p.rpc + ")");
+    }
+
+    private synchronized void stopAll() {
+        List<Proc> all = new ArrayList<>(procs);
+        java.util.Collections.reverse(all); // tablet servers first, the master last
+        for (Proc p : all) {
+            terminate(p, false);
+        }
+    }
+
+    /** Stops every process this cluster started; deletes a temporary data directory. Idempotent. */
+    @Override
+    public void close() {
+        stopAll();
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+            // the JVM is already shutting down; the hook runs anyway
+        }
+        if (deleteOnClose && !keepDataDir) {
+            try (Stream<Path> s = Files.walk(dataDir)) {
+                s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            } catch (IOException e) {
+                LOG.log(Level.FINE, "could not delete " + dataDir, e);
+            }
+        }
+    }
+
+    /** The last meaningful line of a server's output, for error messages. */
+    private static String tail(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            for (int i = lines.size() - 1; i >= 0; i--) {
+                String l = lines.get(i).strip();
+                if (!l.isEmpty() && !l.startsWith("*** ") && !l.startsWith("@ ")) {
+                    return l;
+                }
+            }
+            return "no output";
+        } catch (IOException e) {
+            return "no output";
+        }
+    }
+
+    private static int freePort() throws ConnectorException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            s.setReuseAddress(true);
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new ConnectorException(Engine.KUDU, "find a free port", e.getMessage(), false, e);
+        }
+    }
+
+    /** Environment map for tools that run next to the cluster. */
+    public Map<String, String> environment() {
+        Map<String, String> env = new java.util.HashMap<>();
+        binary.applyEnvironment(env);
+        return env;
+    }
+}
