@@ -72,7 +72,7 @@ public final class KuduCli {
         for (String a : args) {
             cmd.add(a.equals("@MASTERS") ? masters : a);
         }
-        String op = String.join(" ", cmd.subList(1, Math.min(cmd.size(), 4)));
+        String op = String.join(" ", List.of(args).subList(0, Math.min(args.length, 2)));
         ProcessBuilder pb = new ProcessBuilder(cmd);
         binary.applyEnvironment(pb.environment());
         long t0 = System.nanoTime();
