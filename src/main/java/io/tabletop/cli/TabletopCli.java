@@ -46,7 +46,7 @@ import java.util.logging.Logger;
 @Command(name = "tabletop", mixinStandardHelpOptions = true, version = "tabletop 0.1.0",
         description = "Take tablet servers out of a cluster without losing a byte or a minute of availability.%n"
                 + "With no command, the console opens.",
-        subcommands = {TabletopCli.SnapshotCmd.class, TabletopCli.PlanCmd.class, TabletopCli.ApplyCmd.class})
+        subcommands = {TabletopCli.SnapshotCmd.class, TabletopCli.PlanCmd.class, TabletopCli.ApplyCmd.class, LocalKuduCmd.class})
 public final class TabletopCli implements Callable<Integer> {
     private static final Logger LOG = Logger.getLogger(TabletopCli.class.getName());
 
@@ -98,7 +98,8 @@ public final class TabletopCli implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
-        @Option(names = "--connect", required = true, paramLabel = "SPEC", description = "sandbox, sandbox:FIXTURE[:instant]")
+        @Option(names = "--connect", required = true, paramLabel = "SPEC",
+                description = "sandbox, sandbox:FIXTURE[:instant], kudu://HOST:PORT[,HOST:PORT...][?web=HOST:PORT,...]")
         String connect;
 
         @Option(names = "--out", paramLabel = "FILE", description = "write here instead of standard output")
@@ -181,11 +182,16 @@ public final class TabletopCli implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
-        @Option(names = "--connect", required = true, paramLabel = "SPEC", description = "sandbox, sandbox:FIXTURE[:instant]")
+        @Option(names = "--connect", required = true, paramLabel = "SPEC",
+                description = "sandbox, sandbox:FIXTURE[:instant], kudu://HOST:PORT[,HOST:PORT...][?web=HOST:PORT,...]")
         String connect;
 
         @Option(names = "--yes", description = "run without asking (required: there is no prompt)")
         boolean yes;
+
+        @Option(names = "--stop-local", description = "Kudu: the local cluster (tabletop local-kudu start) stops the tablet servers; "
+                + "without it the run waits for the operator to stop each one")
+        boolean stopLocal;
 
         @CommandLine.Mixin
         PlanOptions options = new PlanOptions();
@@ -197,7 +203,10 @@ public final class TabletopCli implements Callable<Integer> {
                 throw new UserError("apply changes the cluster: review the plan (tabletop plan ...), then add --yes");
             }
             RemovalService service = new RemovalService();
-            try (ClusterConnector c = Connections.open(connect)) {
+            if (stopLocal && !connect.startsWith("kudu://")) {
+                throw new UserError("--stop-local goes with a kudu:// connection");
+            }
+            try (ClusterConnector c = connect.startsWith("kudu://") ? Connections.openKudu(connect, stopLocal) : Connections.open(connect)) {
                 ClusterSnapshot s = c.snapshot();
                 RemovalService.PreCheck pre = service.preCheck(c, options.goal(s));
                 for (CheckResult check : pre.checks()) {
@@ -218,6 +227,18 @@ public final class TabletopCli implements Callable<Integer> {
                             synchronized (out) {
                                 out.printf(Locale.ROOT, "[%4d/%d] %-9s %s%s%n", step.index() + 1, total, to.name(), step.describe(),
                                         message.isEmpty() ? "" : " — " + message);
+                                out.flush();
+                            }
+                        }
+                    }
+
+                    private final java.util.Set<Integer> told = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+                    @Override
+                    public void stepProgress(Step step, double fraction, String message) {
+                        if (step.type() == io.tabletop.domain.StepType.STOP_SERVER && fraction < 0 && told.add(step.index())) {
+                            synchronized (out) {
+                                out.println("ACTION    " + message);
                                 out.flush();
                             }
                         }

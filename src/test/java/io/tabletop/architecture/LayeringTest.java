@@ -31,9 +31,10 @@ class LayeringTest {
             "planner", Set.of("domain"),
             "connector", Set.of("domain"),
             "connector.sandbox", Set.of("connector", "domain"),
+            "connector.kudu", Set.of("connector", "domain"),
             "executor", Set.of("planner", "connector", "domain"),
             "store", Set.of("planner", "domain"),
-            "service", Set.of("executor", "planner", "connector", "connector.sandbox", "store", "domain"),
+            "service", Set.of("executor", "planner", "connector", "connector.sandbox", "connector.kudu", "store", "domain"),
             "cli", Set.of("service", "executor", "planner", "connector", "store", "domain"),
             "ui", Set.of("cli", "service", "executor", "planner", "connector", "connector.sandbox", "domain"));
 

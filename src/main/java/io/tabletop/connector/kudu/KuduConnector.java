@@ -317,6 +317,14 @@ public final class KuduConnector implements ClusterConnector {
             k = ksck(true);
         }
         HealthReport h = health(k);
+        // Right after config changes (leader transfers above all) ksck briefly reports tablets whose replicas'
+        // configs disagree with the master's; give the cluster a few seconds to settle before failing.
+        long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (h.verdict() != Verdict.PASS && System.nanoTime() < settle && h.details().stream().noneMatch(d -> d.contains("UNAVAILABLE"))) {
+            progress.update(0.6, "waiting for the cluster to settle: " + h.summary());
+            TimeUnit.MILLISECONDS.sleep(1000);
+            h = health(ksck(true));
+        }
         if (h.verdict() != Verdict.PASS) {
             throw new ConnectorException(Engine.KUDU, "health gate", h.summary()
                     + (h.details().isEmpty() ? "" : " (" + String.join("; ", h.details().subList(0, Math.min(3, h.details().size()))) + ")"),

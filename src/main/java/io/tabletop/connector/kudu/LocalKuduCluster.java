@@ -66,14 +66,24 @@ public final class LocalKuduCluster implements AutoCloseable, KuduConnector.Serv
             Process p = process;
             return p != null && p.isAlive();
         }
+
+        public long pid() {
+            Process p = process;
+            return p == null ? -1 : p.pid();
+        }
     }
 
-    private LocalKuduCluster(KuduBinary binary, Path dataDir, boolean deleteOnClose) {
+    private final boolean detached;
+
+    private LocalKuduCluster(KuduBinary binary, Path dataDir, boolean deleteOnClose, boolean detached) {
         this.binary = binary;
         this.dataDir = dataDir;
         this.deleteOnClose = deleteOnClose;
+        this.detached = detached;
         this.hook = new Thread(this::stopAll, "tabletop-kudu-local-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
+        if (!detached) {
+            Runtime.getRuntime().addShutdownHook(hook);
+        }
     }
 
     /**
@@ -83,6 +93,15 @@ public final class LocalKuduCluster implements AutoCloseable, KuduConnector.Serv
      *                deleted on close
      */
     public static LocalKuduCluster start(KuduBinary binary, Path dataDir, int tservers) throws ConnectorException {
+        return start(binary, dataDir, tservers, false);
+    }
+
+    /**
+     * As {@link #start(KuduBinary, Path, int)}; a {@code detached} cluster outlives this JVM (no shutdown
+     * hook, nothing deleted) and records itself in {@code dataDir/cluster.properties} so that a later
+     * process can {@link LocalKuduClusters#attach attach} to it and stop it.
+     */
+    public static LocalKuduCluster start(KuduBinary binary, Path dataDir, int tservers, boolean detached) throws ConnectorException {
         if (binary.home() == null) {
             throw new ConnectorException(Engine.KUDU, "start a local cluster", "the kudu-binary artifact is needed (kudu-master, kudu-tserver); only a kudu CLI was found");
         }
@@ -91,7 +110,7 @@ public final class LocalKuduCluster implements AutoCloseable, KuduConnector.Serv
             boolean temp = dataDir == null;
             Path dir = temp ? Files.createTempDirectory("tabletop-kudu-") : dataDir;
             Files.createDirectories(dir.resolve("logs"));
-            c = new LocalKuduCluster(binary, dir, temp);
+            c = new LocalKuduCluster(binary, dir, temp && !detached, detached);
         } catch (IOException e) {
             throw new ConnectorException(Engine.KUDU, "start a local cluster", "cannot create the data directory: " + e.getMessage(), false, e);
         }
@@ -101,6 +120,9 @@ public final class LocalKuduCluster implements AutoCloseable, KuduConnector.Serv
                 c.addTServer();
             }
             c.awaitLive(tservers, 60_000);
+            if (detached) {
+                LocalKuduClusters.record(c);
+            }
             return c;
         } catch (ConnectorException | RuntimeException e) {
             c.keepDataDir = true; // the message points at the logs
@@ -208,6 +230,10 @@ public final class LocalKuduCluster implements AutoCloseable, KuduConnector.Serv
         return binary;
     }
 
+    synchronized List<Proc> allProcs() {
+        return List.copyOf(procs);
+    }
+
     public synchronized List<Proc> tservers() {
         return procs.stream().filter(p -> p.name.startsWith("tserver-")).toList();
     }
@@ -278,10 +304,12 @@ public final class LocalKuduCluster implements AutoCloseable, KuduConnector.Serv
     @Override
     public void close() {
         stopAll();
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException e) {
-            // the JVM is already shutting down; the hook runs anyway
+        if (!detached) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // the JVM is already shutting down; the hook runs anyway
+            }
         }
         if (deleteOnClose && !keepDataDir) {
             try (Stream<Path> s = Files.walk(dataDir)) {
@@ -308,13 +336,26 @@ public final class LocalKuduCluster implements AutoCloseable, KuduConnector.Serv
         }
     }
 
-    private static int freePort() throws ConnectorException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new ConnectorException(Engine.KUDU, "find a free port", e.getMessage(), false, e);
+    private static final java.util.Random PORTS = new java.util.Random();
+    private final java.util.Set<Integer> taken = new java.util.HashSet<>();
+
+    /**
+     * A free loopback port below Linux's ephemeral range (32768+): a port the kernel hands out for
+     * outgoing connections (the servers make many) could be taken again before the server binds it.
+     */
+    private synchronized int freePort() throws ConnectorException {
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int port = 20_000 + PORTS.nextInt(12_000);
+            if (!taken.add(port)) {
+                continue;
+            }
+            try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+                return port;
+            } catch (IOException e) {
+                // in use: try another
+            }
         }
+        throw new ConnectorException(Engine.KUDU, "find a free port", "no free port in 20000-31999 on 127.0.0.1");
     }
 
     /** Environment map for tools that run next to the cluster. */
