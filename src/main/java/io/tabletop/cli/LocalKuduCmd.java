@@ -1,16 +1,11 @@
 package io.tabletop.cli;
 
-import io.tabletop.connector.kudu.KuduBinary;
-import io.tabletop.connector.kudu.LocalKuduCluster;
-import io.tabletop.connector.kudu.LocalKuduClusters;
-import io.tabletop.service.AppPaths;
-import io.tabletop.service.Connections;
+import io.tabletop.service.LocalKudu;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
 
@@ -28,14 +23,8 @@ final class LocalKuduCmd implements Callable<Integer> {
         return 0;
     }
 
-    static Path dir(String name) throws TabletopCli.UserError {
-        if (!name.matches("[A-Za-z0-9_-]{1,40}")) {
-            throw new TabletopCli.UserError("--name takes letters, digits, - and _ only");
-        }
-        return Connections.localKuduRoot().resolve(name);
-    }
-
-    @Command(name = "start", mixinStandardHelpOptions = true, description = "Start 1 master and N tablet servers with demo tables; they keep running after this command.")
+    @Command(name = "start", mixinStandardHelpOptions = true,
+            description = "Start 1 master and N tablet servers with demo tables; they keep running after this command.")
     static final class Start implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -54,32 +43,10 @@ final class LocalKuduCmd implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            if (!KuduBinary.platformSupported()) {
-                throw new TabletopCli.UserError("the kudu-binary artifact runs on Linux x86_64 only");
-            }
-            Path dir = dir(name);
-            var existing = LocalKuduClusters.attach(dir);
-            if (existing.isPresent()) {
-                throw new TabletopCli.UserError("a local cluster '" + name + "' is recorded already (" + existing.get().spec()
-                        + "); stop it first: tabletop local-kudu stop --name " + name);
-            }
-            if (tservers < 1 || tservers > 20) {
-                throw new TabletopCli.UserError("--tservers must be 1 to 20");
-            }
-            PrintWriter out = spec.commandLine().getOut();
-            KuduBinary binary = KuduBinary.locate(AppPaths.home().resolve("kudu"));
-            LocalKuduCluster c = LocalKuduCluster.start(binary, dir, tservers, true);
-            try {
-                int rf = Math.min(3, tservers);
-                c.loadTables(tables, rows, rf);
-            } catch (Exception e) {
-                LocalKuduClusters.attach(dir).orElseThrow().stopAll();
-                throw e;
-            }
-            out.println("kudu://" + c.masterAddresses() + "?web=" + c.masterWebAddress());
+            LocalKudu.Status s = LocalKudu.start(name, tservers, tables, rows);
+            spec.commandLine().getOut().println(s.spec());
             spec.commandLine().getErr().println("started " + tservers + " tablet servers with " + tables.length + " tables ("
-                    + Arrays.stream(tables).sum() + " tablets, " + rows + " rows each) in " + dir
-                    + "; stop with: tabletop local-kudu stop --name " + name);
+                    + Arrays.stream(tables).sum() + " tablets, " + rows + " rows each); stop with: tabletop local-kudu stop --name " + name);
             return 0;
         }
     }
@@ -94,11 +61,11 @@ final class LocalKuduCmd implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            var c = LocalKuduClusters.attach(dir(name)).orElseThrow(() -> new TabletopCli.UserError("no local cluster '" + name + "'"));
+            LocalKudu.Status s = LocalKudu.status(name).orElseThrow(() -> new TabletopCli.UserError("no local cluster '" + name + "'"));
             PrintWriter out = spec.commandLine().getOut();
-            out.println(c.spec());
-            for (var s : c.servers()) {
-                out.printf("%-10s %-21s pid %-8d %s%n", s.name(), s.rpc(), s.pid(), c.isRunning(s) ? "running" : "stopped");
+            out.println(s.spec());
+            for (LocalKudu.ServerStatus v : s.servers()) {
+                out.printf("%-10s %-21s pid %-8d %s%n", v.name(), v.rpcAddress(), v.pid(), v.running() ? "running" : "stopped");
             }
             return 0;
         }
@@ -114,8 +81,9 @@ final class LocalKuduCmd implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            var c = LocalKuduClusters.attach(dir(name)).orElseThrow(() -> new TabletopCli.UserError("no local cluster '" + name + "'"));
-            c.stopAll();
+            if (!LocalKudu.stop(name)) {
+                throw new TabletopCli.UserError("no local cluster '" + name + "'");
+            }
             spec.commandLine().getErr().println("stopped local cluster '" + name + "'");
             return 0;
         }

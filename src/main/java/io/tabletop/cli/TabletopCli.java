@@ -62,6 +62,7 @@ public final class TabletopCli implements Callable<Integer> {
         cl.setExecutionExceptionHandler((e, line, parsed) -> {
             LOG.log(Level.WARNING, "command failed", e);
             String msg = e instanceof UserError || e instanceof FormatException || e instanceof IllegalArgumentException
+                    || e instanceof java.io.IOException
                     || e instanceof ConnectorException || e instanceof PlanRefusedException
                     ? e.getMessage() : "unexpected error: " + e + " (details in " + AppPaths.logFile() + ")";
             line.getErr().println("tabletop: " + msg);
