@@ -46,7 +46,7 @@ import java.util.logging.Logger;
 @Command(name = "tabletop", mixinStandardHelpOptions = true, version = "tabletop 0.1.0",
         description = "Take tablet servers out of a cluster without losing a byte or a minute of availability.%n"
                 + "With no command, the console opens.",
-        subcommands = {TabletopCli.SnapshotCmd.class, TabletopCli.PlanCmd.class, TabletopCli.ApplyCmd.class, LocalKuduCmd.class})
+        subcommands = {TabletopCli.SnapshotCmd.class, TabletopCli.PlanCmd.class, TabletopCli.ApplyCmd.class, LocalKuduCmd.class, BenchCmd.class})
 public final class TabletopCli implements Callable<Integer> {
     private static final Logger LOG = Logger.getLogger(TabletopCli.class.getName());
 

@@ -79,6 +79,27 @@ public final class Connections {
         }
     }
 
+    /** The Kudu connections the operator saved (specs only; no secrets are ever stored). */
+    public static List<String> loadSaved() throws Exception {
+        return new io.tabletop.store.ConnectionStore(io.tabletop.store.ConnectionStore.defaultFile()).load().stream()
+                .map(io.tabletop.store.ConnectionStore.Saved::spec).toList();
+    }
+
+    public static void save(List<String> specs) throws java.io.IOException {
+        new io.tabletop.store.ConnectionStore(io.tabletop.store.ConnectionStore.defaultFile())
+                .save(specs.stream().map(s -> new io.tabletop.store.ConnectionStore.Saved(s, s)).toList());
+    }
+
+    /** Checks a kudu:// spec's form without opening anything; throws with the reason. */
+    public static void checkKuduSpec(String spec) {
+        if (!spec.toLowerCase(Locale.ROOT).startsWith("kudu://")) {
+            throw new IllegalArgumentException("a Kudu connection starts with kudu://, e.g. kudu://10.0.1.29:7051,10.0.1.16:7051");
+        }
+        String rest = spec.substring(7);
+        int q = rest.indexOf('?');
+        hostPorts(q < 0 ? rest : rest.substring(0, q), spec);
+    }
+
     private static List<String> hostPorts(String list, String spec) {
         List<String> out = new java.util.ArrayList<>();
         for (String hp : list.split(",")) {

@@ -65,6 +65,36 @@ public final class LocalKudu {
         return status(name).orElseThrow();
     }
 
+    /** A local cluster owned by the caller: closing it stops every server it started. */
+    public record Owned(io.tabletop.connector.ClusterConnector connector, String spec, AutoCloseable cluster) implements AutoCloseable {
+        @Override
+        public void close() {
+            connector.close();
+            try {
+                cluster.close();
+            } catch (Exception e) {
+                java.util.logging.Logger.getLogger(LocalKudu.class.getName()).log(java.util.logging.Level.WARNING, "stopping the local cluster", e);
+            }
+        }
+    }
+
+    /** Starts a local cluster that lives as long as the returned handle (the console's "Start local Kudu cluster"). */
+    public static Owned startOwned(int tservers, int[] tables, int rows) throws ConnectorException {
+        if (!platformSupported()) {
+            throw new IllegalArgumentException("the kudu-binary artifact runs on Linux x86_64 only");
+        }
+        KuduBinary binary = KuduBinary.locate(AppPaths.home().resolve("kudu"));
+        LocalKuduCluster c = LocalKuduCluster.start(binary, null, tservers);
+        try {
+            c.loadTables(tables, rows, Math.min(3, tservers));
+        } catch (ConnectorException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+        return new Owned(io.tabletop.connector.kudu.KuduConnector.local(c),
+                "kudu://" + c.masterAddresses() + "?web=" + c.masterWebAddress(), c);
+    }
+
     public static Optional<Status> status(String name) {
         return LocalKuduClusters.attach(dir(name)).map(r -> new Status(name, r.spec(), r.masters(),
                 r.servers().stream().map(s -> new ServerStatus(s.name(), s.rpc(), s.pid(), r.isRunning(s))).toList()));

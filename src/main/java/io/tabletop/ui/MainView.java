@@ -104,15 +104,82 @@ public final class MainView extends BorderPane {
     private VBox connections() {
         Label head = new Label("Connections");
         head.getStyleClass().add(Styles.SUBTITLE);
-        ListView<String> list = new ListView<>(model.connections());
+        ListView<MainViewModel.Connection> list = new ListView<>(model.connections());
         list.setId("connections");
-        list.getSelectionModel().select(0);
-        list.setPrefWidth(190);
+        list.getSelectionModel().select(model.currentProperty().get());
+        list.setPrefWidth(200);
         VBox.setVgrow(list, Priority.ALWAYS);
-        VBox box = new VBox(6, head, list);
+        Button local = new Button("Start local Kudu cluster");
+        local.setId("start-local-kudu");
+        local.setMaxWidth(Double.MAX_VALUE);
+        local.setTooltip(new Tooltip("Starts a real Kudu cluster on this machine (1 master, 5 tablet servers, 3 tables with rows, "
+                + "127.0.0.1 only) from the kudu-binary artifact. It stops when the console closes."));
+        local.setDisable(!io.tabletop.service.LocalKudu.platformSupported());
+        local.disableProperty().bind(model.busyProperty().isNotEmpty()
+                .or(Bindings.createBooleanBinding(() -> !io.tabletop.service.LocalKudu.platformSupported())));
+        Button add = new Button("Add Kudu…");
+        add.setId("add-kudu");
+        add.setMaxWidth(Double.MAX_VALUE);
+        add.setTooltip(new Tooltip("kudu://HOST:7051,HOST:7051,HOST:7051 (web UI on 8051), or ?web=HOST:PORT for other ports"));
+        Label busy = new Label();
+        busy.setWrapText(true);
+        busy.getStyleClass().add(Styles.MUTED);
+        busy.textProperty().bind(model.busyProperty());
+        busy.visibleProperty().bind(model.busyProperty().isNotEmpty());
+        busy.managedProperty().bind(busy.visibleProperty());
+        VBox box = new VBox(6, head, list, busy, local, add);
         box.setPadding(new Insets(8));
         box.getStyleClass().add("sidebar");
+
+        list.getSelectionModel().selectedItemProperty().addListener((o, a, c) -> {
+            if (c != null && !c.equals(model.currentProperty().get())) {
+                if (removal != null && removal.stageProperty().get() == RemovalViewModel.Stage.RUNNING) {
+                    model.errorProperty().set("A removal is running on " + model.currentProperty().get().name()
+                            + "; switch clusters when it has finished.");
+                    list.getSelectionModel().select(model.currentProperty().get());
+                    return;
+                }
+                closeRemoval();
+                model.select(c);
+            }
+        });
+        model.currentProperty().addListener((o, a, c) -> list.getSelectionModel().select(c));
+        local.setOnAction(e -> startLocalKudu());
+        add.setOnAction(e -> addKudu());
         return box;
+    }
+
+    private void startLocalKudu() {
+        model.busyProperty().set("Starting a local Kudu cluster (about 15 s)…");
+        runner.background("start local Kudu", () -> io.tabletop.service.LocalKudu.startOwned(5, new int[]{24, 20, 16}, 20_000), owned -> {
+            model.busyProperty().set("");
+            model.own(owned);
+            MainViewModel.Connection c = model.addConnection("Local Kudu (" + owned.spec().substring(7, owned.spec().indexOf('?')) + ")",
+                    owned::connector);
+            model.select(c);
+        }, t -> {
+            model.busyProperty().set("");
+            model.errorProperty().set("Cannot start a local Kudu cluster: " + Errors.oneLine(t));
+        });
+    }
+
+    private void addKudu() {
+        javafx.scene.control.TextInputDialog d = new javafx.scene.control.TextInputDialog("kudu://127.0.0.1:7051");
+        d.setTitle("Add a Kudu cluster");
+        d.setHeaderText("The masters' RPC addresses, as the kudu CLI takes them");
+        d.setContentText("Connection:");
+        d.initOwner(getScene() == null ? null : getScene().getWindow());
+        d.showAndWait().map(String::trim).filter(s -> !s.isEmpty()).ifPresent(spec -> {
+            try {
+                io.tabletop.service.Connections.checkKuduSpec(spec);
+            } catch (IllegalArgumentException ex) {
+                model.errorProperty().set(ex.getMessage());
+                return;
+            }
+            MainViewModel.Connection c = model.addConnection(spec, () -> io.tabletop.service.Connections.openKudu(spec, false));
+            model.saveConnections();
+            model.select(c);
+        });
     }
 
     private void buildServersTable() {

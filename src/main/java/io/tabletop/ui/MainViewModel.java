@@ -44,7 +44,25 @@ public final class MainViewModel {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss");
 
     private final UiRunner runner;
-    private final ObservableList<String> connections = FXCollections.observableArrayList();
+    /** A cluster the console can show: a name and how to open it. */
+    public record Connection(String name, Opener opener) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    /** Opens a connector; runs in the background. */
+    @FunctionalInterface
+    public interface Opener {
+        ClusterConnector open() throws Exception;
+    }
+
+    private final ObservableList<Connection> connections = FXCollections.observableArrayList();
+    private final ObjectProperty<Connection> current = new SimpleObjectProperty<>();
+    private final Map<Connection, ClusterConnector> opened = new HashMap<>();
+    private final List<AutoCloseable> owned = new ArrayList<>();
+    private final StringProperty busy = new SimpleStringProperty("");
     private final ObjectProperty<ClusterConnector> connector = new SimpleObjectProperty<>();
     private final ObjectProperty<ClusterSnapshot> snapshot = new SimpleObjectProperty<>();
     private final ObservableList<ServerRow> servers = FXCollections.observableArrayList();
@@ -66,7 +84,12 @@ public final class MainViewModel {
 
     public MainViewModel(UiRunner runner, String connectionName, ClusterConnector initial) {
         this.runner = runner;
-        connections.add(connectionName);
+        Connection first = new Connection(connectionName, () -> initial);
+        connections.add(first);
+        if (initial != null) {
+            opened.put(first, initial);
+        }
+        current.set(first);
         connector.set(initial);
         tableFilter.addListener((o, a, b) -> applyFilter());
         serverFilter.addListener((o, a, b) -> applyFilter());
@@ -99,14 +122,131 @@ public final class MainViewModel {
             return new Read(c.snapshot(), h);
         }, r -> {
             refreshing = false;
+            if (c != connector.get()) {
+                return; // the operator switched clusters meanwhile
+            }
             apply(r.snapshot(), r.health());
             error.set("");
         }, t -> {
             refreshing = false;
+            if (c != connector.get()) {
+                return;
+            }
             error.set(Errors.oneLine(t));
             healthText.set("Cannot read the cluster: " + Errors.oneLine(t));
             health.set(Verdict.BLOCK);
         });
+    }
+
+    /** Adds a connection to the list (not opened until selected). */
+    public Connection addConnection(String name, Opener opener) {
+        for (Connection c : connections) {
+            if (c.name().equals(name)) {
+                return c;
+            }
+        }
+        Connection c = new Connection(name, opener);
+        connections.add(c);
+        return c;
+    }
+
+    /** Switches the console to another cluster; opens it in the background the first time. */
+    public void select(Connection c) {
+        if (c == null || c.equals(current.get())) {
+            return;
+        }
+        current.set(c);
+        ClusterConnector known = opened.get(c);
+        if (known != null) {
+            show(known);
+            return;
+        }
+        connector.set(null);
+        clearRows();
+        healthText.set("Opening " + c.name() + "…");
+        health.set(null);
+        busy.set("Opening " + c.name() + "…");
+        runner.background("open " + c.name(), c.opener()::open, k -> {
+            busy.set("");
+            opened.put(c, k);
+            if (c.equals(current.get())) {
+                show(k);
+            }
+        }, t -> {
+            busy.set("");
+            error.set("Cannot open " + c.name() + ": " + Errors.oneLine(t));
+            healthText.set("Not connected");
+        });
+    }
+
+    private void show(ClusterConnector k) {
+        clearRows();
+        connector.set(k);
+        refresh();
+    }
+
+    private void clearRows() {
+        servers.clear();
+        serverIndex.clear();
+        partitions.clear();
+        partitionIndex.clear();
+        snapshot.set(null);
+        error.set("");
+        recount();
+    }
+
+    /** Saves the added Kudu connections (names and specs only) in the user's config directory. */
+    public void saveConnections() {
+        try {
+            io.tabletop.service.Connections.save(connections.stream().map(Connection::name).filter(n -> n.startsWith("kudu://")).toList());
+        } catch (java.io.IOException e) {
+            error.set("Cannot save connections: " + Errors.oneLine(e));
+        }
+    }
+
+    /** Adds the saved Kudu connections; a broken file is reported, not fatal. */
+    public void loadSavedConnections() {
+        try {
+            for (String spec : io.tabletop.service.Connections.loadSaved()) {
+                addConnection(spec, () -> io.tabletop.service.Connections.openKudu(spec, false));
+            }
+        } catch (Exception e) {
+            error.set("Cannot read saved connections: " + Errors.oneLine(e));
+        }
+    }
+
+    /** Keeps a resource (a local cluster the console started) until {@link #close()}. */
+    public void own(AutoCloseable resource) {
+        owned.add(resource);
+    }
+
+    /** Closes every connector opened and everything owned (local clusters stop). */
+    public void close() {
+        stopPolling();
+        for (ClusterConnector k : opened.values()) {
+            k.close();
+        }
+        opened.clear();
+        for (AutoCloseable a : owned) {
+            try {
+                a.close();
+            } catch (Exception e) {
+                java.util.logging.Logger.getLogger(MainViewModel.class.getName()).log(java.util.logging.Level.WARNING, "close", e);
+            }
+        }
+        owned.clear();
+    }
+
+    public ObjectProperty<Connection> currentProperty() {
+        return current;
+    }
+
+    public StringProperty busyProperty() {
+        return busy;
+    }
+
+    public UiRunner runner() {
+        return runner;
     }
 
     /** Filters the partitions view to the partitions with a replica on {@code id}. */
@@ -195,7 +335,7 @@ public final class MainViewModel {
 
     // ---- properties ----------------------------------------------------------------------------------
 
-    public ObservableList<String> connections() {
+    public ObservableList<Connection> connections() {
         return connections;
     }
 

@@ -25,6 +25,7 @@ import javafx.scene.control.SplitPane;
 import javafx.scene.control.TableColumn;
 import javafx.scene.control.TableView;
 import javafx.scene.control.TextField;
+import javafx.scene.control.Tooltip;
 import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
@@ -313,7 +314,19 @@ final class RemovalView extends BorderPane {
         done.setId("done");
         done.getStyleClass().add(Styles.PRIMARY);
         done.setOnAction(e -> onClose.run());
-        HBox buttons = new HBox(8, grow(), done);
+        Button exit = new Button("Exit maintenance");
+        exit.setId("exit-maintenance");
+        exit.setTooltip(new Tooltip("The run stopped with " + model.confirmWord() + " in maintenance mode: "
+                + "let it take new replicas again. Finished moves stay where they are."));
+        exit.visibleProperty().bind(model.maintenanceLeftProperty());
+        exit.managedProperty().bind(exit.visibleProperty());
+        exit.setOnAction(e -> model.exitMaintenance());
+        Label error = new Label();
+        error.getStyleClass().add(Styles.ERROR_BANNER);
+        error.textProperty().bind(model.errorProperty());
+        error.visibleProperty().bind(model.errorProperty().isNotEmpty());
+        error.managedProperty().bind(error.visibleProperty());
+        HBox buttons = new HBox(8, error, grow(), exit, done);
         VBox box = new VBox(10, outcome, postTitle, post, new Label("Steps"), steps, buttons);
         box.setPadding(new Insets(12));
         return box;

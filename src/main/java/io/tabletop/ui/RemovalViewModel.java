@@ -74,6 +74,7 @@ public final class RemovalViewModel {
     private final ObservableList<CheckResult> postChecks = FXCollections.observableArrayList();
     private final StringProperty outcome = new SimpleStringProperty("");
     private final StringProperty error = new SimpleStringProperty("");
+    private final BooleanProperty maintenanceLeft = new SimpleBooleanProperty(false);
     private final BooleanBinding canRun;
     private final Queue<Runnable> pending = new ConcurrentLinkedQueue<>();
     private final Map<Integer, StepTask> running = new ConcurrentHashMap<>();
@@ -213,6 +214,33 @@ public final class RemovalViewModel {
         }
     }
 
+    /**
+     * After a cancelled or failed run: takes the servers this run put in maintenance out of it again, so
+     * they take new replicas as before. Nothing else changes; the moves that finished stay.
+     */
+    public void exitMaintenance() {
+        List<Step> exits = plan.get().steps().stream().filter(s -> s.type() == io.tabletop.domain.StepType.ENTER_MAINTENANCE)
+                .map(s -> Step.server(s.phase(), io.tabletop.domain.StepType.EXIT_MAINTENANCE, s.server(), "operator: exit maintenance"))
+                .toList();
+        runner.background("exit maintenance", () -> {
+            for (Step s : exits) {
+                connector.execute(s, io.tabletop.connector.ClusterConnector.StepProgress.NONE);
+            }
+            return service.postChecks(plan.get(), connector);
+        }, r -> {
+            maintenanceLeft.set(false);
+            log.add(LocalTime.now().format(TIME) + "  Exited maintenance on "
+                    + exits.stream().map(s -> s.server().value()).collect(Collectors.joining(", ")));
+            outcome.set(outcome.get() + " Maintenance mode has been cleared.");
+            postChecks.setAll(r);
+            onFinished.run();
+        }, t -> error.set("Exit maintenance failed: " + Errors.oneLine(t)));
+    }
+
+    public BooleanProperty maintenanceLeftProperty() {
+        return maintenanceLeft;
+    }
+
     public void setOnFinished(Runnable r) {
         onFinished = r;
     }
@@ -250,6 +278,9 @@ public final class RemovalViewModel {
                         + ". Steps after it did not run; the server was not stopped.";
             });
         }
+        boolean inMaintenance = result != null && result.state() != RunState.SUCCEEDED && result.steps().stream().anyMatch(o ->
+                o.step().type() == io.tabletop.domain.StepType.ENTER_MAINTENANCE && o.state() == StepState.SUCCEEDED);
+        maintenanceLeft.set(inMaintenance);
         runner.background("post-checks", () -> service.postChecks(plan.get(), connector), r -> {
             postChecks.setAll(r);
             stage.set(Stage.DONE);

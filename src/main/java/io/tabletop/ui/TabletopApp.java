@@ -26,6 +26,7 @@ public final class TabletopApp extends Application {
         runner = new UiRunner();
         connector = SandboxConnector.demo();
         model = new MainViewModel(runner, connector.name(), connector);
+        model.loadSavedConnections();
         MainView view = new MainView(model, new RemovalService(), runner);
         Scene scene = new Scene(view, 1440, 900);
         scene.getStylesheets().add(getClass().getResource(Styles.STYLESHEET).toExternalForm());
@@ -40,13 +41,10 @@ public final class TabletopApp extends Application {
     @Override
     public void stop() {
         if (model != null) {
-            model.stopPolling();
+            model.close(); // every connector, and the local Kudu cluster if one was started
         }
         if (runner != null) {
             runner.shutdown();
-        }
-        if (connector != null) {
-            connector.close();
         }
     }
 }

@@ -1,0 +1,93 @@
+package io.tabletop.ui;
+
+import io.tabletop.connector.sandbox.SandboxConnector;
+import io.tabletop.connector.sandbox.SandboxFixtures;
+import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.domain.Partition;
+import io.tabletop.domain.ServerId;
+import io.tabletop.domain.ServerState;
+import io.tabletop.service.RemovalService;
+import javafx.scene.Scene;
+import javafx.scene.control.Button;
+import javafx.scene.control.Label;
+import javafx.stage.Stage;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.testfx.api.FxRobot;
+import org.testfx.framework.junit5.ApplicationExtension;
+import org.testfx.framework.junit5.Start;
+import org.testfx.util.WaitForAsyncUtils;
+
+import static io.tabletop.ui.RemovalFlowUiTest.treeVisible;
+import static io.tabletop.ui.RemovalFlowUiTest.waitFor;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Cancel mid-run: in-flight moves finish, nothing is lost, and the server can leave maintenance again. */
+@ExtendWith(ApplicationExtension.class)
+class CancelUiTest {
+    private SandboxConnector sandbox;
+    private UiRunner runner;
+    private MainViewModel model;
+
+    @Start
+    void start(Stage stage) {
+        sandbox = SandboxConnector.manual(SandboxFixtures.kuduBaseline());
+        runner = new UiRunner();
+        model = new MainViewModel(runner, sandbox.name(), sandbox);
+        MainView view = new MainView(model, new RemovalService(), runner);
+        Scene scene = new Scene(view, 1400, 900);
+        scene.getStylesheets().add(getClass().getResource(Styles.STYLESHEET).toExternalForm());
+        stage.setScene(scene);
+        stage.show();
+        model.refresh();
+    }
+
+    @AfterEach
+    void stop() {
+        runner.shutdown();
+        sandbox.close();
+    }
+
+    @Test
+    void cancelThenExitMaintenanceLeavesTheServerLiveAndLosesNothing(FxRobot robot) throws Exception {
+        ServerId ts2 = ServerId.of("ts-2");
+        waitFor(() -> model.servers().size() == 5);
+        ClusterSnapshot before = sandbox.snapshot();
+        WaitForAsyncUtils.asyncFx(() -> model.servers().get(1).selectedProperty().set(true)).get();
+        robot.clickOn("#remove-selected");
+        Button preview = robot.lookup("#preview").queryButton();
+        waitFor(() -> !preview.isDisabled());
+        robot.clickOn(preview);
+        robot.clickOn("#confirm").write("ts-2");
+        robot.clickOn("#run");
+        waitFor(() -> {
+            sandbox.cluster().clock().advanceBy(300);
+            return sandbox.cluster().completedMoves() >= 3 && sandbox.cluster().movesInFlight() > 0;
+        });
+        robot.clickOn("#cancel");
+        Button done = robot.lookup("#done").queryButton();
+        waitFor(60, () -> {
+            sandbox.cluster().clock().advanceBy(1_000);
+            return treeVisible(done);
+        });
+        String outcome = robot.lookup("#outcome").queryAs(Label.class).getText();
+        assertTrue(outcome.startsWith("Cancelled after"), outcome);
+        assertEquals(ServerState.MAINTENANCE, sandbox.snapshot().server(ts2).orElseThrow().state());
+        assertEquals(0, sandbox.cluster().movesInFlight(), "moves in flight finished");
+        for (Partition p : sandbox.snapshot().partitions()) {
+            assertEquals(3, p.voterCount(), p.id() + " keeps 3 voters");
+        }
+
+        Button exit = robot.lookup("#exit-maintenance").queryButton();
+        assertTrue(treeVisible(exit));
+        robot.clickOn(exit);
+        waitFor(() -> {
+            sandbox.cluster().clock().advanceBy(500);
+            return sandbox.snapshot().server(ts2).orElseThrow().state() == ServerState.LIVE;
+        });
+        waitFor(() -> !treeVisible(exit));
+        assertEquals(before.partitions().size(), sandbox.snapshot().partitions().size());
+    }
+}
