@@ -138,8 +138,17 @@ public final class TabletopCli implements Callable<Integer> {
         @Option(names = "--max-moves-per-server", defaultValue = "0", description = "concurrent moves per server (default: the engine's)")
         int maxMovesPerServer;
 
-        RemoveServers goal(ClusterSnapshot s) {
-            return new RemoveServers(RemovalService.resolve(s, remove), balanceLeaders, fillLimit);
+        @Option(names = "--strategy", defaultValue = "tabletop",
+                description = "tabletop (every move planned and previewed) or engine (Kudu: cluster rebalance --ignored_tservers) (default: ${DEFAULT-VALUE})")
+        String strategy;
+
+        RemoveServers goal(ClusterSnapshot s) throws UserError {
+            RemoveServers.Strategy st = switch (strategy) {
+                case "tabletop" -> RemoveServers.Strategy.TABLETOP;
+                case "engine", "kudu-rebalancer" -> RemoveServers.Strategy.ENGINE;
+                default -> throw new UserError("--strategy must be tabletop or engine, was '" + strategy + "'");
+            };
+            return new RemoveServers(RemovalService.resolve(s, remove), balanceLeaders, fillLimit, st);
         }
     }
 

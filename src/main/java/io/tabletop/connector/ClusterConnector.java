@@ -33,7 +33,7 @@ public interface ClusterConnector extends AutoCloseable {
      * Runs one step and returns when it has finished in the cluster. Blocking; reports progress as it
      * goes. Interruption asks it to stop waiting; the engine may still finish the step by itself.
      */
-    void execute(io.tabletop.domain.Step step, StepProgress progress) throws ConnectorException, InterruptedException;
+    void execute(Step step, StepProgress progress) throws ConnectorException, InterruptedException;
 
     /** Releases what the connector holds. Idempotent. */
     @Override
@@ -45,6 +45,10 @@ public interface ClusterConnector extends AutoCloseable {
     interface StepProgress {
         /** @param fraction 0..1, or a negative number when unknown */
         void update(double fraction, String message);
+
+        /** A line of the engine's own output worth keeping in the run's log (a long engine command's progress). */
+        default void log(String line) {
+        }
 
         StepProgress NONE = (f, m) -> {
         };

@@ -16,11 +16,15 @@ package io.tabletop.domain;
  * @param moveOverheadSeconds    fixed cost of one replica move (config changes, bootstrap)
  * @param bytesPerSecond         copy bandwidth of one move, for estimates
  * @param leaderTransferSeconds  cost of one leader transfer
+ * @param engineDrain            the engine can empty a server by itself (Kudu: {@code cluster rebalance
+ *                               --ignored_tservers --move_replicas_from_ignored_tservers}), offered as an
+ *                               alternative strategy
  */
 public record EngineCapabilities(boolean maintenanceMode, boolean leaderTransfer, boolean moveLeaderReplicas,
                                  boolean stopServerStep, boolean unregister, boolean healthGates,
                                  boolean engineRebalance, boolean onePhasePerServer, int maxMovesPerServer,
-                                 double moveOverheadSeconds, double bytesPerSecond, double leaderTransferSeconds) {
+                                 double moveOverheadSeconds, double bytesPerSecond, double leaderTransferSeconds,
+                                 boolean engineDrain) {
     public EngineCapabilities {
         if (maxMovesPerServer < 1) {
             throw new IllegalArgumentException("maxMovesPerServer must be >= 1");
@@ -32,18 +36,24 @@ public record EngineCapabilities(boolean maintenanceMode, boolean leaderTransfer
 
     /** Kudu 1.17: explicit leader step-down, move_replica, maintenance mode, unregister, ksck gates. */
     public static EngineCapabilities kudu() {
-        return new EngineCapabilities(true, true, true, true, true, true, false, true, 5, 2.3, 100e6, 0.35);
+        return new EngineCapabilities(true, true, true, true, true, true, false, true, 5, 2.3, 100e6, 0.35, true);
     }
 
     public EngineCapabilities withSpeed(double moveOverheadSeconds, double bytesPerSecond, double leaderTransferSeconds) {
         return new EngineCapabilities(maintenanceMode, leaderTransfer, moveLeaderReplicas, stopServerStep, unregister,
                 healthGates, engineRebalance, onePhasePerServer, maxMovesPerServer, moveOverheadSeconds,
-                bytesPerSecond, leaderTransferSeconds);
+                bytesPerSecond, leaderTransferSeconds, engineDrain);
+    }
+
+    public EngineCapabilities withEngineDrain(boolean d) {
+        return new EngineCapabilities(maintenanceMode, leaderTransfer, moveLeaderReplicas, stopServerStep, unregister,
+                healthGates, engineRebalance, onePhasePerServer, maxMovesPerServer, moveOverheadSeconds,
+                bytesPerSecond, leaderTransferSeconds, d);
     }
 
     public EngineCapabilities withMaxMovesPerServer(int n) {
         return new EngineCapabilities(maintenanceMode, leaderTransfer, moveLeaderReplicas, stopServerStep, unregister,
                 healthGates, engineRebalance, onePhasePerServer, n, moveOverheadSeconds, bytesPerSecond,
-                leaderTransferSeconds);
+                leaderTransferSeconds, engineDrain);
     }
 }

@@ -292,7 +292,17 @@ public final class PlanExecution {
             Duration backoff = options.retryBackoff();
             for (int attempt = 1; ; attempt++) {
                 try {
-                    connector.execute(step, (f, m) -> progress(step, f, m));
+                    connector.execute(step, new ClusterConnector.StepProgress() {
+                        @Override
+                        public void update(double fraction, String message) {
+                            progress(step, fraction, message);
+                        }
+
+                        @Override
+                        public void log(String line) {
+                            listener.log(ExecutionListener.Level.INFO, "Step " + (step.index() + 1) + ": " + line);
+                        }
+                    });
                     end = StepState.SUCCEEDED;
                     message = attempt > 1 ? "succeeded on attempt " + attempt : "";
                     break;

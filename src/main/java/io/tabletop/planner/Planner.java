@@ -17,6 +17,9 @@ import io.tabletop.domain.ServerState;
 import io.tabletop.domain.Table;
 import io.tabletop.domain.TableId;
 import io.tabletop.domain.Units;
+import io.tabletop.domain.CheckResult;
+import io.tabletop.domain.Step;
+import io.tabletop.domain.StepType;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -52,10 +55,61 @@ public final class Planner {
 
     /** Plans the goal, or refuses with the checks that block it. */
     public Plan plan(ClusterSnapshot snapshot, Goal goal, EngineCapabilities caps) throws PlanRefusedException {
+        if (goal instanceof RemoveServers r && r.strategy() == RemoveServers.Strategy.ENGINE) {
+            return engineDrain(snapshot, r, caps);
+        }
         if (goal instanceof RemoveServers r) {
             return new Removal(snapshot, r, caps).run();
         }
         throw new IllegalArgumentException("unsupported goal " + goal);
+    }
+
+    /**
+     * The engine empties each server itself (Kudu: {@code cluster rebalance --ignored_tservers=U
+     * --move_replicas_from_ignored_tservers}), one server per phase with the same gates, maintenance,
+     * stop and unregister. The engine picks destinations and does not balance leaders; the predicted
+     * placement shown is Tabletop's own plan without its leader phase, and the checks say so.
+     */
+    private Plan engineDrain(ClusterSnapshot snapshot, RemoveServers goal, EngineCapabilities caps) throws PlanRefusedException {
+        RemoveServers ours = new RemoveServers(goal.servers(), false, goal.fillLimit(), RemoveServers.Strategy.TABLETOP);
+        Plan base = new Removal(snapshot, ours, caps).run();
+        List<CheckResult> checks = new ArrayList<>(base.checks());
+        if (!caps.engineDrain()) {
+            checks.add(CheckResult.block("Strategy", "this engine cannot empty a server by itself; use Tabletop's plan"));
+            throw new PlanRefusedException(checks);
+        }
+        checks.add(CheckResult.warn("Strategy", "the engine's rebalancer chooses the destinations and does not balance leaders: "
+                + "the moves and the 'after' placement shown are Tabletop's prediction, not what the engine will do, and it "
+                + "usually makes extra moves to even out afterwards"));
+        List<Step> steps = new ArrayList<>();
+        for (Phase ph : base.phases()) {
+            for (Step s : base.stepsOfPhase(ph.index())) {
+                switch (s.type()) {
+                    case TRANSFER_LEADER -> {
+                    }
+                    case MOVE_REPLICA -> {
+                        if (steps.stream().noneMatch(x -> x.type() == StepType.ENGINE_REBALANCE && x.phase() == ph.index())) {
+                            long bytes = base.stepsOfPhase(ph.index()).stream().mapToLong(Step::bytes).sum();
+                            long moves = base.stepsOfPhase(ph.index()).stream().filter(x -> x.type() == StepType.MOVE_REPLICA).count();
+                            ServerId r = ph.servers().get(0);
+                            steps.add(new Step(-1, ph.index(), StepType.ENGINE_REBALANCE, null, null, null, null, r, bytes,
+                                    "the engine's rebalancer empties " + r + " (" + moves + " replicas) and then evens out the rest"));
+                        }
+                    }
+                    default -> steps.add(s);
+                }
+            }
+        }
+        List<Step> indexed = new ArrayList<>();
+        for (int i = 0; i < steps.size(); i++) {
+            indexed.add(steps.get(i).withIndex(i));
+        }
+        Plan.Summary b = base.summary();
+        // The engine keeps about 3 replacements per emptied server in flight at max_moves_per_server=5 (research/kudu.md 2.8).
+        double secs = Estimator.seconds(base.steps().stream().filter(s -> s.type() == StepType.MOVE_REPLICA).toList(), caps, 3);
+        Plan.Summary summary = new Plan.Summary(b.replicaMoves(), 0, b.bytesToMove(), secs, b.maxMovesPerServer());
+        List<Phase> phases = base.phases().stream().filter(p -> !p.title().equals("Balance leaders")).toList();
+        return new Plan(snapshot, goal, caps, phases, indexed, checks, base.after(), summary);
     }
 
     /** The checks alone, whether or not the plan is possible. */

@@ -10,11 +10,25 @@ import java.util.List;
  *
  * @param balanceLeaders add a last phase of leader transfers that evens leaders out (no data moves)
  * @param fillLimit      a destination never goes above this fraction of its capacity, when capacity is known
+ * @param strategy       who chooses the moves: Tabletop (every move previewed) or the engine's own drain
  */
-public record RemoveServers(List<ServerId> servers, boolean balanceLeaders, double fillLimit) implements Goal {
+public record RemoveServers(List<ServerId> servers, boolean balanceLeaders, double fillLimit, Strategy strategy) implements Goal {
     public static final double DEFAULT_FILL_LIMIT = 0.85;
 
+    /** Who moves the replicas. */
+    public enum Strategy {
+        /** Tabletop's plan: every move chosen here and shown in the preview. */
+        TABLETOP,
+        /** The engine empties the server itself (Kudu's rebalancer); destinations are the engine's. */
+        ENGINE
+    }
+
+    public RemoveServers(List<ServerId> servers, boolean balanceLeaders, double fillLimit) {
+        this(servers, balanceLeaders, fillLimit, Strategy.TABLETOP);
+    }
+
     public RemoveServers {
+        strategy = strategy == null ? Strategy.TABLETOP : strategy;
         servers = List.copyOf(new LinkedHashSet<>(servers));
         if (servers.isEmpty()) {
             throw new IllegalArgumentException("select at least one server to remove");

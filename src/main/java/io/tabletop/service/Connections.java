@@ -148,7 +148,8 @@ public final class Connections {
     public static EngineCapabilities capabilitiesFor(Engine engine) {
         return switch (engine) {
             case SANDBOX -> EngineCapabilities.kudu().withSpeed(SandboxConnector.MOVE_OVERHEAD_SECONDS / SandboxConnector.DEMO_TIME_SCALE,
-                    SandboxConnector.BYTES_PER_SECOND * SandboxConnector.DEMO_TIME_SCALE, 0.3 / SandboxConnector.DEMO_TIME_SCALE);
+                    SandboxConnector.BYTES_PER_SECOND * SandboxConnector.DEMO_TIME_SCALE, 0.3 / SandboxConnector.DEMO_TIME_SCALE)
+                    .withEngineDrain(false);
             case KUDU -> EngineCapabilities.kudu();
             case COUCHBASE, OPENMLDB -> throw new IllegalArgumentException("planning for " + engine.wireName()
                     + " snapshots is not in this build yet (sandbox and kudu are)");

@@ -111,6 +111,13 @@ public final class RemovalService {
                 + String.join("; ", broken.subList(0, Math.min(5, broken.size())))));
         out.add(healthCheck(connector));
         long differ = plan.after().partitions().stream().filter(p -> !sameReplicas(p, live)).count();
+        boolean engineChose = plan.steps().stream().anyMatch(s -> s.type() == io.tabletop.domain.StepType.ENGINE_REBALANCE);
+        if (engineChose) {
+            out.add(CheckResult.pass("Placement", "the engine's rebalancer chose the destinations; "
+                    + (plan.after().partitions().size() - differ) + " of " + plan.after().partitions().size()
+                    + " partitions are where Tabletop predicted"));
+            return out;
+        }
         out.add(differ == 0
                 ? CheckResult.pass("Placement as planned", "every partition is where the plan said")
                 : CheckResult.warn("Placement as planned", differ + " partition(s) differ from the plan (the cluster moved them, or a step did not run)"));

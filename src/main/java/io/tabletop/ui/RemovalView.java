@@ -94,6 +94,21 @@ final class RemovalView extends BorderPane {
         balance.setId("balance-leaders");
         balance.selectedProperty().bindBidirectional(model.balanceLeadersProperty());
         balance.setOnAction(e -> model.check());
+        javafx.scene.control.ToggleGroup who = new javafx.scene.control.ToggleGroup();
+        javafx.scene.control.RadioButton ours = new javafx.scene.control.RadioButton("Tabletop's plan: every move chosen here and previewed");
+        javafx.scene.control.RadioButton engine = new javafx.scene.control.RadioButton("The engine's own rebalancer (kudu cluster rebalance --ignored_tservers): it picks the destinations");
+        ours.setToggleGroup(who);
+        engine.setToggleGroup(who);
+        ours.setSelected(true);
+        engine.setId("strategy-engine");
+        who.selectedToggleProperty().addListener((o, a, t) -> {
+            model.strategyProperty().set(t == engine ? io.tabletop.planner.RemoveServers.Strategy.ENGINE : io.tabletop.planner.RemoveServers.Strategy.TABLETOP);
+            model.check();
+        });
+        HBox strategy = new HBox(16, new Label("Moves by:"), ours, engine);
+        strategy.setVisible(model.engineDrainOffered());
+        strategy.setManaged(strategy.isVisible());
+        balance.disableProperty().bind(model.strategyProperty().isEqualTo(io.tabletop.planner.RemoveServers.Strategy.ENGINE));
         Label verdict = new Label();
         verdict.setId("check-verdict");
         verdict.textProperty().bind(Bindings.createStringBinding(() -> switch (model.stageProperty().get()) {
@@ -117,7 +132,7 @@ final class RemovalView extends BorderPane {
         preview.setOnAction(e -> model.preview());
         HBox buttons = new HBox(8, verdict, grow(), close, again, preview);
         buttons.setAlignment(Pos.CENTER_LEFT);
-        VBox box = new VBox(10, new HBox(10, title, spinner), list, balance, buttons);
+        VBox box = new VBox(10, new HBox(10, title, spinner), list, strategy, balance, buttons);
         box.setPadding(new Insets(12));
         return box;
     }

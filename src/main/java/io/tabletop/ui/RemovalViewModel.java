@@ -66,6 +66,7 @@ public final class RemovalViewModel {
     private final ObservableList<StepRow> steps = FXCollections.observableArrayList();
     private final StringProperty confirmText = new SimpleStringProperty("");
     private final BooleanProperty balanceLeaders = new SimpleBooleanProperty(true);
+    private final ObjectProperty<RemoveServers.Strategy> strategy = new SimpleObjectProperty<>(RemoveServers.Strategy.TABLETOP);
     private final ObjectProperty<RunState> runState = new SimpleObjectProperty<>(RunState.READY);
     private final DoubleProperty progress = new SimpleDoubleProperty(0);
     private final StringProperty progressText = new SimpleStringProperty("");
@@ -106,7 +107,7 @@ public final class RemovalViewModel {
         checks.clear();
         plan.set(null);
         error.set("");
-        RemoveServers goal = new RemoveServers(targets, balanceLeaders.get(), RemoveServers.DEFAULT_FILL_LIMIT);
+        RemoveServers goal = new RemoveServers(targets, balanceLeaders.get(), RemoveServers.DEFAULT_FILL_LIMIT, strategy.get());
         runner.background("pre-check", () -> service.preCheck(connector, goal), r -> {
             checks.setAll(r.checks());
             plan.set(r.plan());
@@ -320,6 +321,15 @@ public final class RemovalViewModel {
 
     public StringProperty confirmTextProperty() {
         return confirmText;
+    }
+
+    public ObjectProperty<RemoveServers.Strategy> strategyProperty() {
+        return strategy;
+    }
+
+    /** Whether the engine can empty a server by itself, so the strategy choice is offered. */
+    public boolean engineDrainOffered() {
+        return connector.capabilities().engineDrain();
     }
 
     public BooleanProperty balanceLeadersProperty() {

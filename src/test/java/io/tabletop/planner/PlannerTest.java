@@ -96,6 +96,20 @@ class PlannerTest {
     }
 
     @Test
+    void theEngineStrategyHandsEachServerToTheEnginesRebalancerBetweenTheSameGates() throws Exception {
+        ClusterSnapshot c = SandboxFixtures.kuduBaseline();
+        Plan plan = planner.plan(c, new RemoveServers(List.of(ServerId.of("ts-2")), true, 0.85, RemoveServers.Strategy.ENGINE), kudu);
+        assertEquals(List.of(StepType.HEALTH_GATE, StepType.ENTER_MAINTENANCE, StepType.ENGINE_REBALANCE, StepType.HEALTH_GATE,
+                StepType.STOP_SERVER, StepType.UNREGISTER_SERVER, StepType.HEALTH_GATE), plan.steps().stream().map(Step::type).toList());
+        assertEquals(ServerId.of("ts-2"), plan.steps().get(2).server());
+        assertTrue(plan.checks().stream().anyMatch(k -> k.name().equals("Strategy") && k.verdict() == Verdict.WARN));
+        assertInvariants(plan);
+        PlanRefusedException e = assertThrows(PlanRefusedException.class, () -> planner.plan(c,
+                new RemoveServers(List.of(ServerId.of("ts-2")), true, 0.85, RemoveServers.Strategy.ENGINE), kudu.withEngineDrain(false)));
+        assertTrue(e.getMessage().contains("cannot empty a server by itself"), e.getMessage());
+    }
+
+    @Test
     void twoServersAreRemovedInTwoPhasesInTheGivenOrder() throws Exception {
         ClusterSnapshot c = SandboxFixtures.kuduBaseline();
         Plan plan = planner.plan(c, new RemoveServers(List.of(ServerId.of("ts-4"), ServerId.of("ts-1")), true, 0.85), kudu);

@@ -105,6 +105,63 @@ public final class KuduCli {
         }
     }
 
+    /**
+     * Runs a long command and hands each line of its output (stdout and stderr, glog prefixes removed) to
+     * {@code lines} as it comes. Returns when the command exits.
+     */
+    public Result stream(long timeoutMillis, Consumer<String> lines, String... args) throws ConnectorException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(binary.cli().toString());
+        for (String a : args) {
+            cmd.add(a.equals("@MASTERS") ? masters : a);
+        }
+        String op = String.join(" ", List.of(args).subList(0, Math.min(args.length, 2)));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        binary.applyEnvironment(pb.environment());
+        pb.redirectErrorStream(true);
+        Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            throw new ConnectorException(Engine.KUDU, op, "cannot run " + binary.cli() + ": " + e.getMessage(), false, e);
+        }
+        StringBuilder all = new StringBuilder();
+        CompletableFuture<Void> reader = CompletableFuture.runAsync(() -> {
+            try (var r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    synchronized (all) {
+                        all.append(line).append('\n');
+                    }
+                    String t = line.replaceFirst("^[IWEF]\\d{8} [0-9:.]+ +\\d+ [^\\]]+\\] ", "").strip();
+                    if (!t.isEmpty()) {
+                        lines.accept(t);
+                    }
+                }
+            } catch (IOException e) {
+                LOG.log(Level.FINE, "reading " + op, e);
+            }
+        });
+        try {
+            if (!p.waitFor(timeoutMillis, TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly();
+                throw new ConnectorException(Engine.KUDU, op, "no answer within " + timeoutMillis / 1000 + " s", true, null);
+            }
+            reader.get(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new ConnectorException(Engine.KUDU, op, "interrupted", true, e);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.log(Level.FINE, "output of " + op, e);
+        }
+        String text;
+        synchronized (all) {
+            text = all.toString();
+        }
+        return new Result(p.exitValue(), text, text, List.copyOf(cmd.subList(1, cmd.size())));
+    }
+
     /** Runs and throws the CLI's error when rc is not 0. */
     public String check(long timeoutMillis, String operation, String... args) throws ConnectorException {
         Result r = run(timeoutMillis, args);

@@ -300,7 +300,7 @@ public final class KuduConnector implements ClusterConnector {
             case MOVE_REPLICA -> moveReplica(step, progress);
             case STOP_SERVER -> stopServer(step, progress);
             case UNREGISTER_SERVER -> unregister(step, progress);
-            case ENGINE_REBALANCE -> throw new ConnectorException(Engine.KUDU, "engine rebalance", "not supported by this connector yet");
+            case ENGINE_REBALANCE -> engineDrain(step, progress);
         }
     }
 
@@ -454,6 +454,70 @@ public final class KuduConnector implements ClusterConnector {
             fromIn |= u.equals(s.from().value());
         }
         return toVoter && !fromIn;
+    }
+
+    /**
+     * Kudu's documented drain: {@code cluster rebalance --ignored_tservers=U
+     * --move_replicas_from_ignored_tservers} (U must be in maintenance mode). Its lines go to the run's log;
+     * progress is the share of U's replicas that have left it, read from the master.
+     */
+    private void engineDrain(Step s, StepProgress progress) throws ConnectorException, InterruptedException {
+        String u = s.server().value();
+        long initial = replicasOn(u);
+        CompletableFuture<KuduCli.Result> run = CompletableFuture.supplyAsync(() -> {
+            try {
+                return cli.stream(4 * 3_600_000L, line -> {
+                    if (line.contains("move scheduled") || line.contains("move completed") || line.contains("rebalancing is complete")
+                            || line.startsWith("running ") || line.contains("replacing replicas") || line.contains("re-synchronizing")
+                            || line.contains("abandoned") || line.contains("ignored") || line.contains("No replica could be moved")
+                            || line.contains("Illegal state") || line.contains("Invalid argument")) {
+                        progress.log(line);
+                    }
+                }, "cluster", "rebalance", "@MASTERS", "--ignored_tservers=" + u, "--move_replicas_from_ignored_tservers",
+                        "--max_moves_per_server=" + caps.maxMovesPerServer());
+            } catch (ConnectorException e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        while (!run.isDone()) {
+            try {
+                long left = replicasOn(u);
+                progress.update(initial == 0 ? 0.9 : Math.min(0.95, 0.9 * (initial - left) / initial),
+                        left > 0 ? left + " of " + initial + " replicas still on " + u : u + " is empty; the rebalancer evens out the rest");
+            } catch (ConnectorException e) {
+                LOG.fine("progress poll failed: " + e.getMessage());
+            }
+            try {
+                run.get(1, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                // keep polling until the rebalancer has finished
+            }
+        }
+        KuduCli.Result r;
+        try {
+            r = run.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw (ConnectorException) e.getCause();
+        }
+        if (!r.ok()) {
+            throw new ConnectorException(Engine.KUDU, "cluster rebalance", r.error(), KuduCli.isTransient(r.error()), null);
+        }
+        long left = replicasOn(u);
+        if (left > 0) {
+            throw new ConnectorException(Engine.KUDU, "cluster rebalance", "finished but " + left + " replica(s) are still on " + u, true, null);
+        }
+    }
+
+    private long replicasOn(String uuid) throws ConnectorException {
+        long n = 0;
+        for (JsonNode t : http.dumpEntities().path("tablets")) {
+            for (JsonNode r : t.path("replicas")) {
+                if (r.path("server_uuid").asText().equals(uuid)) {
+                    n++;
+                }
+            }
+        }
+        return n;
     }
 
     private Optional<JsonNode> tserver(ServerId id) throws ConnectorException {
