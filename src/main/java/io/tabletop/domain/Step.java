@@ -67,14 +67,21 @@ public record Step(int index, int phase, StepType type, PartitionId partition, T
         return server == null ? java.util.List.of() : java.util.List.of(server);
     }
 
-    /** A short human description: "Move p-17 ts-3 → ts-5". */
+    /**
+     * A short human description: "Move p-17 ts-3 → ts-5". Long ids (Kudu's 32-hex UUIDs) appear as their
+     * first 8 characters, as operators read them.
+     */
     public String describe() {
         return switch (type) {
-            case MOVE_REPLICA -> "Move " + partition + " " + from + " → " + to;
-            case TRANSFER_LEADER -> "Leader of " + partition + " " + from + " → " + to;
+            case MOVE_REPLICA -> "Move " + brief(partition.value()) + " " + brief(from.value()) + " → " + brief(to.value());
+            case TRANSFER_LEADER -> "Leader of " + brief(partition.value()) + " " + brief(from.value()) + " → " + brief(to.value());
             case HEALTH_GATE -> "Health gate";
-            case ENGINE_REBALANCE -> "Engine rebalance";
-            default -> type.label() + " " + server;
+            case ENGINE_REBALANCE -> "Engine rebalance emptying " + brief(server.value());
+            default -> type.label() + " " + brief(server.value());
         };
+    }
+
+    private static String brief(String id) {
+        return id.length() > 16 ? id.substring(0, 8) : id;
     }
 }

@@ -46,6 +46,11 @@ final class Charts {
         return c.getData().stream().flatMap(s -> s.getData().stream()).mapToDouble(d -> d.getYValue().doubleValue()).max().orElse(0);
     }
 
+    /** Long ids (Kudu's 32-hex UUIDs) shortened to their first 8 characters, as Kudu's own tools print them. */
+    static String shortId(ServerId id) {
+        return id.value().length() > 16 ? id.value().substring(0, 8) : id.value();
+    }
+
     /** Sets the chart's data; servers absent from {@code loads} (removed) show as zero. */
     static void show(BarChart<String, Number> chart, Collection<ServerId> servers, Map<ServerId, ServerLoad> loads) {
         XYChart.Series<String, Number> replicas = new XYChart.Series<>();
@@ -54,8 +59,8 @@ final class Charts {
         leaders.setName("Leaders");
         for (ServerId id : servers) {
             ServerLoad l = loads.get(id);
-            replicas.getData().add(new XYChart.Data<>(id.value(), l == null ? 0 : l.replicas()));
-            leaders.getData().add(new XYChart.Data<>(id.value(), l == null ? 0 : l.leaders()));
+            replicas.getData().add(new XYChart.Data<>(shortId(id), l == null ? 0 : l.replicas()));
+            leaders.getData().add(new XYChart.Data<>(shortId(id), l == null ? 0 : l.leaders()));
         }
         chart.getData().setAll(java.util.List.of(replicas, leaders));
     }

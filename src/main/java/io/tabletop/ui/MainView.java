@@ -312,7 +312,9 @@ public final class MainView extends BorderPane {
             return;
         }
         closeRemoval();
-        removal = new RemovalViewModel(model.connectorProperty().get(), service, runner, targets);
+        List<String> names = targets.stream().map(id -> model.servers().stream().filter(r -> r.id().equals(id)).findFirst()
+                .filter(r -> id.value().length() > 16).map(r -> r.addressProperty().get()).orElse(id.value())).toList();
+        removal = new RemovalViewModel(model.connectorProperty().get(), service, runner, targets, names);
         removal.setOnFinished(model::refresh);
         RemovalView view = new RemovalView(removal, this::closeRemoval);
         removalTab = new Tab("Removal: " + removal.confirmWord(), view);

@@ -101,6 +101,7 @@ final class RemovalView extends BorderPane {
         engine.setToggleGroup(who);
         ours.setSelected(true);
         engine.setId("strategy-engine");
+        engine.setMnemonicParsing(false); // the label shows a flag with underscores
         who.selectedToggleProperty().addListener((o, a, t) -> {
             model.strategyProperty().set(t == engine ? io.tabletop.planner.RemoveServers.Strategy.ENGINE : io.tabletop.planner.RemoveServers.Strategy.TABLETOP);
             model.check();

@@ -85,6 +85,15 @@ public final class RemovalViewModel {
     };
 
     public RemovalViewModel(ClusterConnector connector, RemovalService service, UiRunner runner, List<ServerId> targets) {
+        this(connector, service, runner, targets, targets.stream().map(ServerId::value).toList());
+    }
+
+    /**
+     * @param names what the operator types to confirm, one per target: the id, or the address where the id
+     *              is a long UUID (the id is accepted too)
+     */
+    public RemovalViewModel(ClusterConnector connector, RemovalService service, UiRunner runner, List<ServerId> targets,
+                            List<String> names) {
         if (targets.isEmpty()) {
             throw new IllegalArgumentException("select at least one server to remove");
         }
@@ -92,9 +101,11 @@ public final class RemovalViewModel {
         this.service = service;
         this.runner = runner;
         this.targets = List.copyOf(targets);
-        this.confirmWord = targets.stream().map(ServerId::value).collect(Collectors.joining(","));
+        this.confirmWord = String.join(",", names);
+        String ids = targets.stream().map(ServerId::value).collect(Collectors.joining(","));
         this.canRun = Bindings.createBooleanBinding(() -> plan.get() != null && stage.get() == Stage.PREVIEW
-                && confirmText.get().replace(" ", "").equals(confirmWord), plan, stage, confirmText);
+                && (confirmText.get().replace(" ", "").equals(confirmWord) || confirmText.get().replace(" ", "").equals(ids)),
+                plan, stage, confirmText);
         pump = new Timeline(new KeyFrame(Duration.millis(100), e -> drain()));
         pump.setCycleCount(Timeline.INDEFINITE);
     }
@@ -270,8 +281,7 @@ public final class RemovalViewModel {
             outcome.set("The run ended unexpectedly; see the log.");
         } else {
             outcome.set(switch (result.state()) {
-                case SUCCEEDED -> "Done: " + targets.stream().map(ServerId::value).collect(Collectors.joining(", "))
-                        + " removed in " + Units.duration(result.seconds()) + ".";
+                case SUCCEEDED -> "Done: " + confirmWord.replace(",", ", ") + " removed in " + Units.duration(result.seconds()) + ".";
                 case CANCELLED -> "Cancelled after " + result.count(StepState.SUCCEEDED) + " steps. "
                         + "The servers stay in maintenance mode; nothing is lost.";
                 default -> "Failed: " + result.failures().stream().findFirst().map(f -> "step " + (f.step().index() + 1)
