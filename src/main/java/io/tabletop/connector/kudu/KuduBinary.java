@@ -125,7 +125,38 @@ public final class KuduBinary {
         String repo = System.getProperty("maven.repo.local",
                 Path.of(System.getProperty("user.home"), ".m2", "repository").toString());
         Path jar = Path.of(repo, "org", "apache", "kudu", "kudu-binary", VERSION, "kudu-binary-" + VERSION + "-linux-x86_64.jar");
+        if (!Files.isRegularFile(jar) && platformSupported()) {
+            fetchWithMaven(repo);
+        }
         return Files.isRegularFile(jar) ? jar : null;
+    }
+
+    /** Resolves the artifact through Maven when mvn is on the PATH (32 MB, once). */
+    private static void fetchWithMaven(String repo) {
+        String mvn = null;
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+            if (!dir.isBlank() && Files.isExecutable(Path.of(dir, "mvn"))) {
+                mvn = Path.of(dir, "mvn").toString();
+                break;
+            }
+        }
+        if (mvn == null) {
+            return;
+        }
+        LOG.info("fetching org.apache.kudu:kudu-binary:" + VERSION + ":linux-x86_64 with Maven");
+        try {
+            Process p = new ProcessBuilder(mvn, "-q", "-B", "dependency:get",
+                    "-Dartifact=org.apache.kudu:kudu-binary:" + VERSION + ":jar:linux-x86_64", "-Dtransitive=false",
+                    "-Dmaven.repo.local=" + repo)
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!p.waitFor(10, java.util.concurrent.TimeUnit.MINUTES)) {
+                p.destroyForcibly();
+            }
+        } catch (IOException e) {
+            LOG.warning("mvn dependency:get failed: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Unpacks once; a marker file written last says the unpacking finished. */
