@@ -99,16 +99,15 @@ public final class TabletopCli implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
-        @Option(names = "--connect", required = true, paramLabel = "SPEC",
-                description = "sandbox, sandbox:FIXTURE[:instant], kudu://HOST:PORT[,HOST:PORT...][?web=HOST:PORT,...]")
-        String connect;
+        @CommandLine.Mixin
+        ConnectOption target = new ConnectOption();
 
         @Option(names = "--out", paramLabel = "FILE", description = "write here instead of standard output")
         Path out;
 
         @Override
         public Integer call() throws Exception {
-            try (ClusterConnector c = Connections.open(connect)) {
+            try (ClusterConnector c = Connections.open(target.connect)) {
                 ClusterSnapshot s = c.snapshot();
                 if (out == null) {
                     spec.commandLine().getOut().println(SnapshotJson.write(s));
@@ -123,6 +122,13 @@ public final class TabletopCli implements Callable<Integer> {
     }
 
     // ---- plan ------------------------------------------------------------------------------------
+
+    /** Which cluster to talk to. */
+    static class ConnectOption {
+        @Option(names = "--connect", required = true, paramLabel = "SPEC",
+                description = "sandbox, sandbox:FIXTURE[:instant], kudu://HOST:PORT[,HOST:PORT...][?web=HOST:PORT,...]")
+        String connect;
+    }
 
     static class PlanOptions {
         @Option(names = "--remove", required = true, split = ",", paramLabel = "ID", description = "servers to remove, by id or address")
@@ -192,9 +198,8 @@ public final class TabletopCli implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
-        @Option(names = "--connect", required = true, paramLabel = "SPEC",
-                description = "sandbox, sandbox:FIXTURE[:instant], kudu://HOST:PORT[,HOST:PORT...][?web=HOST:PORT,...]")
-        String connect;
+        @CommandLine.Mixin
+        ConnectOption target = new ConnectOption();
 
         @Option(names = "--yes", description = "run without asking (required: there is no prompt)")
         boolean yes;
@@ -213,6 +218,7 @@ public final class TabletopCli implements Callable<Integer> {
                 throw new UserError("apply changes the cluster: review the plan (tabletop plan ...), then add --yes");
             }
             RemovalService service = new RemovalService();
+            String connect = target.connect;
             if (stopLocal && !connect.startsWith("kudu://")) {
                 throw new UserError("--stop-local goes with a kudu:// connection");
             }

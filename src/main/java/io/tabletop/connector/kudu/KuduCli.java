@@ -67,14 +67,9 @@ public final class KuduCli {
 
     /** As {@link #run(long, String...)}; {@code started} receives the process (to kill it in tests). */
     public Result run(long timeoutMillis, Consumer<Process> started, String... args) throws ConnectorException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(binary.cli().toString());
-        for (String a : args) {
-            cmd.add(a.equals("@MASTERS") ? masters : a);
-        }
-        String op = String.join(" ", List.of(args).subList(0, Math.min(args.length, 2)));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        binary.applyEnvironment(pb.environment());
+        List<String> cmd = command(args);
+        String op = operation(args);
+        ProcessBuilder pb = processBuilder(cmd);
         long t0 = System.nanoTime();
         Process p;
         try {
@@ -110,14 +105,9 @@ public final class KuduCli {
      * {@code lines} as it comes. Returns when the command exits.
      */
     public Result stream(long timeoutMillis, Consumer<String> lines, String... args) throws ConnectorException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(binary.cli().toString());
-        for (String a : args) {
-            cmd.add(a.equals("@MASTERS") ? masters : a);
-        }
-        String op = String.join(" ", List.of(args).subList(0, Math.min(args.length, 2)));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        binary.applyEnvironment(pb.environment());
+        List<String> cmd = command(args);
+        String op = operation(args);
+        ProcessBuilder pb = processBuilder(cmd);
         pb.redirectErrorStream(true);
         Process p;
         try {
@@ -160,6 +150,26 @@ public final class KuduCli {
             text = all.toString();
         }
         return new Result(p.exitValue(), text, text, List.copyOf(cmd.subList(1, cmd.size())));
+    }
+
+    private List<String> command(String... args) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(binary.cli().toString());
+        for (String a : args) {
+            cmd.add(a.equals("@MASTERS") ? masters : a);
+        }
+        return cmd;
+    }
+
+    /** "cluster ksck", "tablet change_config": how an operation is named in errors. */
+    private static String operation(String... args) {
+        return String.join(" ", List.of(args).subList(0, Math.min(args.length, 2)));
+    }
+
+    private ProcessBuilder processBuilder(List<String> cmd) {
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        binary.applyEnvironment(pb.environment());
+        return pb;
     }
 
     /** Runs and throws the CLI's error when rc is not 0. */

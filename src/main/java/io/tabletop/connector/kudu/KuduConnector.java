@@ -379,48 +379,27 @@ public final class KuduConnector implements ClusterConnector {
 
     private void moveReplica(Step s, StepProgress progress) throws ConnectorException, InterruptedException {
         String tablet = s.partition().value();
-        CompletableFuture<KuduCli.Result> run = CompletableFuture.supplyAsync(() -> {
-            try {
-                return cli.run(MOVE_TIMEOUT, "tablet", "change_config", "move_replica", "@MASTERS", tablet,
-                        s.from().value(), s.to().value());
-            } catch (ConnectorException e) {
-                throw new java.util.concurrent.CompletionException(e);
+        progress.update(0.05, "asking the leader to add " + s.to() + " as a non-voter");
+        KuduCli.Result r = whilePolling(() -> cli.run(MOVE_TIMEOUT, "tablet", "change_config", "move_replica", "@MASTERS", tablet,
+                s.from().value(), s.to().value()), 400, () -> {
+            Optional<JsonNode> t = tablet(tablet);
+            if (t.isEmpty()) {
+                return;
+            }
+            String type = null;
+            boolean sourceIn = false;
+            for (JsonNode rep : t.get().path("replicas")) {
+                if (rep.path("server_uuid").asText().equals(s.to().value())) {
+                    type = rep.path("type").asText();
+                }
+                sourceIn |= rep.path("server_uuid").asText().equals(s.from().value());
+            }
+            if ("NON_VOTER".equals(type)) {
+                progress.update(0.4, "copying to " + s.to() + " (non-voter)");
+            } else if ("VOTER".equals(type)) {
+                progress.update(sourceIn ? 0.8 : 0.95, sourceIn ? "promoted; waiting for " + s.from() + " to leave" : "source left");
             }
         });
-        progress.update(0.05, "asking the leader to add " + s.to() + " as a non-voter");
-        while (!run.isDone()) {
-            try {
-                Optional<JsonNode> t = tablet(tablet);
-                if (t.isPresent()) {
-                    String type = null;
-                    boolean sourceIn = false;
-                    for (JsonNode r : t.get().path("replicas")) {
-                        if (r.path("server_uuid").asText().equals(s.to().value())) {
-                            type = r.path("type").asText();
-                        }
-                        sourceIn |= r.path("server_uuid").asText().equals(s.from().value());
-                    }
-                    if ("NON_VOTER".equals(type)) {
-                        progress.update(0.4, "copying to " + s.to() + " (non-voter)");
-                    } else if ("VOTER".equals(type)) {
-                        progress.update(sourceIn ? 0.8 : 0.95, sourceIn ? "promoted; waiting for " + s.from() + " to leave" : "source left");
-                    }
-                }
-            } catch (ConnectorException e) {
-                LOG.fine("progress poll failed: " + e.getMessage());
-            }
-            try {
-                run.get(400, TimeUnit.MILLISECONDS);
-            } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
-                // keep polling until the CLI has finished
-            }
-        }
-        KuduCli.Result r;
-        try {
-            r = run.join();
-        } catch (java.util.concurrent.CompletionException e) {
-            throw (ConnectorException) e.getCause();
-        }
         if (r.ok()) {
             return;
         }
@@ -464,47 +443,65 @@ public final class KuduConnector implements ClusterConnector {
     private void engineDrain(Step s, StepProgress progress) throws ConnectorException, InterruptedException {
         String u = s.server().value();
         long initial = replicasOn(u);
-        CompletableFuture<KuduCli.Result> run = CompletableFuture.supplyAsync(() -> {
-            try {
-                return cli.stream(4 * 3_600_000L, line -> {
-                    if (line.contains("move scheduled") || line.contains("move completed") || line.contains("rebalancing is complete")
-                            || line.startsWith("running ") || line.contains("replacing replicas") || line.contains("re-synchronizing")
-                            || line.contains("abandoned") || line.contains("ignored") || line.contains("No replica could be moved")
-                            || line.contains("Illegal state") || line.contains("Invalid argument")) {
-                        progress.log(line);
-                    }
-                }, "cluster", "rebalance", "@MASTERS", "--ignored_tservers=" + u, "--move_replicas_from_ignored_tservers",
-                        "--max_moves_per_server=" + caps.maxMovesPerServer());
-            } catch (ConnectorException e) {
-                throw new java.util.concurrent.CompletionException(e);
+        KuduCli.Result r = whilePolling(() -> cli.stream(4 * 3_600_000L, line -> {
+            if (line.contains("move scheduled") || line.contains("move completed") || line.contains("rebalancing is complete")
+                    || line.startsWith("running ") || line.contains("replacing replicas") || line.contains("re-synchronizing")
+                    || line.contains("abandoned") || line.contains("ignored") || line.contains("No replica could be moved")
+                    || line.contains("Illegal state") || line.contains("Invalid argument")) {
+                progress.log(line);
             }
+        }, "cluster", "rebalance", "@MASTERS", "--ignored_tservers=" + u, "--move_replicas_from_ignored_tservers",
+                "--max_moves_per_server=" + caps.maxMovesPerServer()), 1000, () -> {
+            long left = replicasOn(u);
+            progress.update(initial == 0 ? 0.9 : Math.min(0.95, 0.9 * (initial - left) / initial),
+                    left > 0 ? left + " of " + initial + " replicas still on " + u : u + " is empty; the rebalancer evens out the rest");
         });
-        while (!run.isDone()) {
-            try {
-                long left = replicasOn(u);
-                progress.update(initial == 0 ? 0.9 : Math.min(0.95, 0.9 * (initial - left) / initial),
-                        left > 0 ? left + " of " + initial + " replicas still on " + u : u + " is empty; the rebalancer evens out the rest");
-            } catch (ConnectorException e) {
-                LOG.fine("progress poll failed: " + e.getMessage());
-            }
-            try {
-                run.get(1, TimeUnit.SECONDS);
-            } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
-                // keep polling until the rebalancer has finished
-            }
-        }
-        KuduCli.Result r;
-        try {
-            r = run.join();
-        } catch (java.util.concurrent.CompletionException e) {
-            throw (ConnectorException) e.getCause();
-        }
         if (!r.ok()) {
             throw new ConnectorException(Engine.KUDU, "cluster rebalance", r.error(), KuduCli.isTransient(r.error()), null);
         }
         long left = replicasOn(u);
         if (left > 0) {
             throw new ConnectorException(Engine.KUDU, "cluster rebalance", "finished but " + left + " replica(s) are still on " + u, true, null);
+        }
+    }
+
+    /** A blocking CLI call. */
+    @FunctionalInterface
+    private interface Call {
+        KuduCli.Result run() throws ConnectorException;
+    }
+
+    /** A look at the cluster to report progress; its failures are only logged. */
+    @FunctionalInterface
+    private interface Poll {
+        void run() throws ConnectorException;
+    }
+
+    /** Runs a blocking CLI call on another thread and polls the cluster every {@code everyMillis} until it returns. */
+    private static KuduCli.Result whilePolling(Call call, long everyMillis, Poll poll) throws ConnectorException, InterruptedException {
+        CompletableFuture<KuduCli.Result> run = CompletableFuture.supplyAsync(() -> {
+            try {
+                return call.run();
+            } catch (ConnectorException e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        while (!run.isDone()) {
+            try {
+                poll.run();
+            } catch (ConnectorException e) {
+                LOG.fine("progress poll failed: " + e.getMessage());
+            }
+            try {
+                run.get(everyMillis, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                // keep polling until the call has returned
+            }
+        }
+        try {
+            return run.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw (ConnectorException) e.getCause();
         }
     }
 
