@@ -586,10 +586,9 @@ public final class Planner {
         }
 
         /**
-         * Greedy placement table by table can leave totals two or more apart. Reassign planned
-         * destinations (never adding a move) from the fullest server to an emptier one, choosing only
-         * replicas of a table the emptier server holds fewer of, so per-table skew never grows, and only
-         * where the partition, location and capacity rules allow. Each reassignment lowers the sum of
+         * Placement table by table can leave totals two or more apart. Reassign planned destinations
+         * (never adding a move) from the fullest server to an emptier one, only where no table's spread
+         * grows and the partition, location and capacity rules allow. Each reassignment lowers the sum of
          * squared totals, so the loop ends.
          */
         private void evenTotals(List<PlannedMove> planned) {
@@ -624,9 +623,25 @@ public final class Planner {
 
         private boolean canReassign(PlannedMove m, ServerId lo) {
             TableId t = m.partition.table();
-            if (perTable.get(m.to).getOrDefault(t, 0) <= perTable.get(lo).getOrDefault(t, 0)) {
+            // The table's spread among the destinations must not grow: the receiver stays at or below the
+            // table's current maximum, the giver at or above its minimum.
+            int loCount = perTable.get(lo).getOrDefault(t, 0);
+            int hiCount = perTable.get(m.to).getOrDefault(t, 0);
+            int tableMax = Integer.MIN_VALUE;
+            int tableMin = Integer.MAX_VALUE;
+            for (Server d : destinations) {
+                int n = perTable.get(d.id()).getOrDefault(t, 0);
+                tableMax = Math.max(tableMax, n);
+                tableMin = Math.min(tableMin, n);
+            }
+            // ...and no server joins the table's minimum or maximum unless the other one leaves it.
+            if (loCount + 1 > tableMax || (loCount + 1 == tableMax && hiCount != tableMax)) {
                 return false;
             }
+            if (hiCount - 1 < tableMin || (hiCount - 1 == tableMin && loCount != tableMin)) {
+                return false;
+            }
+
             if (onServer(m.partition.id(), lo)) {
                 return false;
             }
