@@ -13,7 +13,7 @@ import java.util.concurrent.Callable;
 
 /** Benchmarks (not tests): their results and commands go in the README. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks; results go in the README.",
-        subcommands = {BenchCmd.KuduDrain.class})
+        subcommands = {BenchCmd.KuduDrain.class, BenchCmd.PlannerBench.class})
 final class BenchCmd implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -22,6 +22,33 @@ final class BenchCmd implements Callable<Integer> {
     public Integer call() {
         spec.commandLine().usage(spec.commandLine().getOut());
         return 0;
+    }
+
+    @Command(name = "planner", mixinStandardHelpOptions = true,
+            description = "Time the planner on even clusters of 10k, 100k and 1M replicas (RF 3, 10 servers removed).")
+    static final class PlannerBench implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--replicas", defaultValue = "10000,100000,1000000", split = ",", description = "cluster sizes (default: ${DEFAULT-VALUE})")
+        int[] replicas;
+
+        @Option(names = "--repeats", defaultValue = "5", description = "timed runs per size after one warm-up (default: ${DEFAULT-VALUE})")
+        int repeats;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter out = spec.commandLine().getOut();
+            out.println("| replicas | servers | removed | moves | best s | median s | heap after, MB |");
+            out.println("|---|---|---|---|---|---|---|");
+            for (int n : replicas) {
+                var r = io.tabletop.service.PlannerBenchmark.run(n, repeats);
+                out.println(String.format(Locale.ROOT, "| %,d | %d | %d | %,d | %.3f | %.3f | %d |", r.replicas(), r.servers(), r.removed(),
+                        r.moves(), r.bestSeconds(), r.medianSeconds(), r.heapUsedMb()));
+                out.flush();
+            }
+            return 0;
+        }
     }
 
     @Command(name = "kudu-drain", mixinStandardHelpOptions = true,

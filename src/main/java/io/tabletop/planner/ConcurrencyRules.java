@@ -78,6 +78,15 @@ public final class ConcurrencyRules {
         }
     }
 
+    public boolean barrierRunning() {
+        return barrierRunning;
+    }
+
+    /** Whether {@code server} already has as many steps in flight as allowed. */
+    public boolean saturated(ServerId server) {
+        return perServer.getOrDefault(server, 0) >= maxPerServer;
+    }
+
     public int inFlight() {
         return inFlight;
     }

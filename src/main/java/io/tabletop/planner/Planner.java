@@ -592,23 +592,38 @@ public final class Planner {
          * squared totals, so the loop ends.
          */
         private void evenTotals(List<PlannedMove> planned) {
-            int guard = planned.size() * destinations.size() + 1;
+            if (planned.isEmpty()) {
+                return;
+            }
+            Map<ServerId, List<PlannedMove>> into = new HashMap<>();
+            for (PlannedMove m : planned) {
+                into.computeIfAbsent(m.to, k -> new ArrayList<>()).add(m);
+            }
+            tableSpan.clear();
+            int guard = planned.size() * 2 + 1;
             while (guard-- > 0) {
                 List<ServerId> ids = destinations.stream().map(Server::id)
                         .sorted(Comparator.<ServerId>comparingInt(total::get).reversed().thenComparing(x -> x))
                         .toList();
                 boolean changed = false;
                 outer:
-                for (int i = 0; i < ids.size(); i++) {
+                for (int i = 0; i < ids.size() && !changed; i++) {
+                    ServerId hi = ids.get(i);
+                    List<PlannedMove> candidates = into.getOrDefault(hi, List.of());
+                    if (candidates.isEmpty()) {
+                        continue;
+                    }
                     for (int j = ids.size() - 1; j > i; j--) {
-                        ServerId hi = ids.get(i);
                         ServerId lo = ids.get(j);
                         if (total.get(hi) - total.get(lo) < 2) {
-                            continue;
+                            break; // the rest are closer still
                         }
-                        for (PlannedMove m : planned) {
-                            if (m.to.equals(hi) && canReassign(m, lo)) {
+                        for (PlannedMove m : candidates) {
+                            if (canReassign(m, lo)) {
                                 reassign(m, lo);
+                                candidates.remove(m);
+                                into.computeIfAbsent(lo, k -> new ArrayList<>()).add(m);
+                                tableSpan.remove(m.partition.table());
                                 changed = true;
                                 break outer;
                             }
@@ -621,19 +636,31 @@ public final class Planner {
             }
         }
 
+        /** Per table: {min, max} of its replica counts over the destinations, cached within one repair pass. */
+        private final Map<TableId, int[]> tableSpan = new HashMap<>();
+
+        private int[] span(TableId t) {
+            return tableSpan.computeIfAbsent(t, k -> {
+                int max = Integer.MIN_VALUE;
+                int min = Integer.MAX_VALUE;
+                for (Server d : destinations) {
+                    int n = perTable.get(d.id()).getOrDefault(t, 0);
+                    max = Math.max(max, n);
+                    min = Math.min(min, n);
+                }
+                return new int[]{min, max};
+            });
+        }
+
         private boolean canReassign(PlannedMove m, ServerId lo) {
             TableId t = m.partition.table();
             // The table's spread among the destinations must not grow: the receiver stays at or below the
             // table's current maximum, the giver at or above its minimum.
             int loCount = perTable.get(lo).getOrDefault(t, 0);
             int hiCount = perTable.get(m.to).getOrDefault(t, 0);
-            int tableMax = Integer.MIN_VALUE;
-            int tableMin = Integer.MAX_VALUE;
-            for (Server d : destinations) {
-                int n = perTable.get(d.id()).getOrDefault(t, 0);
-                tableMax = Math.max(tableMax, n);
-                tableMin = Math.min(tableMin, n);
-            }
+            int[] mm = span(t);
+            int tableMin = mm[0];
+            int tableMax = mm[1];
             // ...and no server joins the table's minimum or maximum unless the other one leaves it.
             if (loCount + 1 > tableMax || (loCount + 1 == tableMax && hiCount != tableMax)) {
                 return false;
@@ -706,12 +733,56 @@ public final class Planner {
             placement.forEach((pid, reps) -> reps.stream().filter(r -> r.role() == ReplicaRole.LEADER && remaining.contains(r.server()))
                     .forEach(r -> led.get(r.server()).add(pid)));
             List<Step> transfers = new ArrayList<>();
+            // Cheap passes first: each partition's leadership goes to its least-leading follower when that
+            // evens two servers out. The targeted loop below then finishes what the passes leave.
+            for (int pass = 0; pass < 4; pass++) {
+                boolean any = false;
+                for (Map.Entry<PartitionId, List<Replica>> e : placement.entrySet()) {
+                    ServerId l = null;
+                    ServerId bestF = null;
+                    for (Replica rep : e.getValue()) {
+                        if (rep.role() == ReplicaRole.LEADER) {
+                            l = rep.server();
+                        }
+                    }
+                    if (l == null || !remaining.contains(l)) {
+                        continue;
+                    }
+                    for (Replica rep : e.getValue()) {
+                        if (rep.role() == ReplicaRole.FOLLOWER && remaining.contains(rep.server())
+                                && (bestF == null || compareForLeadership(rep.server(), bestF) < 0)) {
+                            bestF = rep.server();
+                        }
+                    }
+                    if (bestF != null && leaders.get(l) - leaders.get(bestF) >= 2) {
+                        PartitionId pid = e.getKey();
+                        Partition p = snap.partition(pid).orElseThrow();
+                        setRole(pid, l, ReplicaRole.FOLLOWER);
+                        setRole(pid, bestF, ReplicaRole.LEADER);
+                        leaders.merge(l, -1, Integer::sum);
+                        leaders.merge(bestF, 1, Integer::sum);
+                        led.get(l).remove(pid);
+                        led.get(bestF).add(pid);
+                        transfers.add(Step.transfer(phase, pid, p.table(), l, bestF,
+                                "evens leaders: " + l + " " + (leaders.get(l) + 1) + " → " + leaders.get(l)
+                                        + ", " + bestF + " " + (leaders.get(bestF) - 1) + " → " + leaders.get(bestF)));
+                        any = true;
+                    }
+                }
+                if (!any) {
+                    break;
+                }
+            }
             int guard = placement.size() * 2 + 10;
             while (guard-- > 0) {
                 List<ServerId> byLeaders = new ArrayList<>(remaining);
                 byLeaders.sort((a, b) -> compareForLeadership(b, a));
+                int fewest = remaining.stream().mapToInt(leaders::get).min().orElse(0);
                 boolean moved = false;
                 for (ServerId src : byLeaders) {
+                    if (leaders.get(src) - fewest < 2) {
+                        break; // neither this server nor any after it leads two more than the least-leading one
+                    }
                     PartitionId bestP = null;
                     ServerId bestDst = null;
                     for (PartitionId pid : led.get(src)) {

@@ -180,6 +180,28 @@ class PlannerTest {
         assertEquals(five, plan.summary().estimatedSeconds(), 1e-9);
     }
 
+    @Test
+    void aPartitionsStepsStartInPlanOrderEvenWhenTheFirstWaitsForAServer() {
+        ServerId a = ServerId.of("a");
+        ServerId b = ServerId.of("b");
+        ServerId c = ServerId.of("c");
+        io.tabletop.domain.PartitionId p = io.tabletop.domain.PartitionId.of("p");
+        io.tabletop.domain.PartitionId q = io.tabletop.domain.PartitionId.of("q");
+        io.tabletop.domain.TableId t = io.tabletop.domain.TableId.of("t");
+        List<Step> steps = List.of(
+                Step.move(0, q, t, c, b, 1, "fills b").withIndex(0),
+                Step.transfer(0, p, t, a, b, "waits for b").withIndex(1),
+                Step.move(0, p, t, a, c, 1, "must wait for the transfer").withIndex(2));
+        StepScheduler s = new StepScheduler(steps, 1);
+        List<Step> first = s.next();
+        assertEquals(List.of(steps.get(0)), first, "b is full, so p's transfer waits, and p's move must wait behind it");
+        s.finished(steps.get(0));
+        assertEquals(List.of(steps.get(1)), s.next());
+        assertEquals(List.of(), s.next(), "the move waits until the transfer has finished");
+        s.finished(steps.get(1));
+        assertEquals(List.of(steps.get(2)), s.next());
+    }
+
     static int spread(List<ServerLoad> loads, java.util.function.ToIntFunction<ServerLoad> f) {
         return loads.stream().mapToInt(f).max().orElse(0) - loads.stream().mapToInt(f).min().orElse(0);
     }

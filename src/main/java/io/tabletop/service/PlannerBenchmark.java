@@ -1,0 +1,87 @@
+package io.tabletop.service;
+
+import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.domain.Engine;
+import io.tabletop.domain.EngineCapabilities;
+import io.tabletop.domain.Partition;
+import io.tabletop.domain.PartitionId;
+import io.tabletop.domain.Replica;
+import io.tabletop.domain.ReplicaRole;
+import io.tabletop.domain.Server;
+import io.tabletop.domain.ServerId;
+import io.tabletop.domain.ServerState;
+import io.tabletop.domain.Table;
+import io.tabletop.domain.TableId;
+import io.tabletop.planner.Plan;
+import io.tabletop.planner.Planner;
+import io.tabletop.planner.RemoveServers;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Times the planner on large even clusters (20 tables, RF 3; servers = replicas / 1,000, at least 20;
+ * 10 servers removed, fewer on small clusters). One thread. A benchmark, not a test.
+ */
+public final class PlannerBenchmark {
+    /** One measurement. */
+    public record Result(int replicas, int servers, int removed, int moves, double bestSeconds, double medianSeconds,
+                         long heapUsedMb) {
+    }
+
+    public static ClusterSnapshot cluster(int replicas, long seed) {
+        Random r = new Random(seed);
+        int servers = Math.max(20, replicas / 1000);
+        List<Server> ss = new ArrayList<>(servers);
+        for (int i = 0; i < servers; i++) {
+            ss.add(new Server(ServerId.of("ts-" + (i + 1)), "ts-" + (i + 1) + ":7050", null, ServerState.LIVE));
+        }
+        int tables = 20;
+        int partitions = replicas / 3;
+        List<Table> ts = new ArrayList<>();
+        for (int t = 0; t < tables; t++) {
+            ts.add(new Table(TableId.of("t-" + (t + 1)), "table" + (t + 1), 3));
+        }
+        List<Partition> ps = new ArrayList<>(partitions);
+        int stride = Math.max(1, servers / 3);
+        for (int k = 0; k < partitions; k++) {
+            int t = k % tables;
+            int base = (k * 7 + t * 13) % servers;
+            int leader = r.nextInt(3);
+            List<Replica> reps = new ArrayList<>(3);
+            for (int j = 0; j < 3; j++) {
+                int s = (base + j * stride + (j == 2 && stride * 2 % servers == 0 ? 1 : 0)) % servers;
+                reps.add(new Replica(ss.get(s).id(), j == leader ? ReplicaRole.LEADER : ReplicaRole.FOLLOWER));
+            }
+            long size = 10_000_000L + r.nextInt(1_000_000_000);
+            ps.add(new Partition(PartitionId.of("p-" + k), ts.get(t).id(), size, size / 100, reps));
+        }
+        return new ClusterSnapshot(Engine.KUDU, "bench-" + replicas, null, ss, ts, ps);
+    }
+
+    public static Result run(int replicas, int repeats) throws Exception {
+        ClusterSnapshot c = cluster(replicas, 1);
+        int removeCount = Math.min(10, c.servers().size() / 4);
+        List<ServerId> remove = new ArrayList<>();
+        for (int i = 0; i < removeCount; i++) {
+            remove.add(c.servers().get(i * (c.servers().size() / removeCount)).id());
+        }
+        RemoveServers goal = new RemoveServers(remove, true, 0.85);
+        Planner planner = new Planner();
+        EngineCapabilities caps = EngineCapabilities.kudu();
+        planner.plan(c, goal, caps); // warm-up
+        double[] t = new double[repeats];
+        Plan plan = null;
+        for (int i = 0; i < repeats; i++) {
+            long t0 = System.nanoTime();
+            plan = planner.plan(c, goal, caps);
+            t[i] = (System.nanoTime() - t0) / 1e9;
+        }
+        java.util.Arrays.sort(t);
+        System.gc();
+        long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / 1_000_000;
+        return new Result(replicas, c.servers().size(), removeCount, plan.summary().replicaMoves(), t[0], t[repeats / 2], heap);
+    }
+}
