@@ -755,17 +755,7 @@ public final class Planner {
                         }
                     }
                     if (bestF != null && leaders.get(l) - leaders.get(bestF) >= 2) {
-                        PartitionId pid = e.getKey();
-                        Partition p = snap.partition(pid).orElseThrow();
-                        setRole(pid, l, ReplicaRole.FOLLOWER);
-                        setRole(pid, bestF, ReplicaRole.LEADER);
-                        leaders.merge(l, -1, Integer::sum);
-                        leaders.merge(bestF, 1, Integer::sum);
-                        led.get(l).remove(pid);
-                        led.get(bestF).add(pid);
-                        transfers.add(Step.transfer(phase, pid, p.table(), l, bestF,
-                                "evens leaders: " + l + " " + (leaders.get(l) + 1) + " → " + leaders.get(l)
-                                        + ", " + bestF + " " + (leaders.get(bestF) - 1) + " → " + leaders.get(bestF)));
+                        transfers.add(evenLeader(phase, e.getKey(), l, bestF, led));
                         any = true;
                     }
                 }
@@ -801,16 +791,7 @@ public final class Planner {
                         }
                     }
                     if (bestP != null) {
-                        Partition p = snap.partition(bestP).orElseThrow();
-                        setRole(bestP, src, ReplicaRole.FOLLOWER);
-                        setRole(bestP, bestDst, ReplicaRole.LEADER);
-                        leaders.merge(src, -1, Integer::sum);
-                        leaders.merge(bestDst, 1, Integer::sum);
-                        led.get(src).remove(bestP);
-                        led.get(bestDst).add(bestP);
-                        transfers.add(Step.transfer(phase, bestP, p.table(), src, bestDst,
-                                "evens leaders: " + src + " " + (leaders.get(src) + 1) + " → " + leaders.get(src)
-                                        + ", " + bestDst + " " + (leaders.get(bestDst) - 1) + " → " + leaders.get(bestDst)));
+                        transfers.add(evenLeader(phase, bestP, src, bestDst, led));
                         moved = true;
                         break;
                     }
@@ -826,6 +807,19 @@ public final class Planner {
                     steps.add(Step.gate(phase, null, "cluster healthy after the leader changes"));
                 }
             }
+        }
+
+        /** Moves leadership of {@code pid} from {@code from} to {@code to} in the working state; the step that does it. */
+        private Step evenLeader(int phase, PartitionId pid, ServerId from, ServerId to, Map<ServerId, List<PartitionId>> led) {
+            Partition p = snap.partition(pid).orElseThrow();
+            setRole(pid, from, ReplicaRole.FOLLOWER);
+            setRole(pid, to, ReplicaRole.LEADER);
+            leaders.merge(from, -1, Integer::sum);
+            leaders.merge(to, 1, Integer::sum);
+            led.get(from).remove(pid);
+            led.get(to).add(pid);
+            return Step.transfer(phase, pid, p.table(), from, to, "evens leaders: " + from + " " + (leaders.get(from) + 1)
+                    + " → " + leaders.get(from) + ", " + to + " " + (leaders.get(to) - 1) + " → " + leaders.get(to));
         }
 
         // ---- result checks -----------------------------------------------------------------
