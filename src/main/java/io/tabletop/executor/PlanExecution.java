@@ -343,6 +343,9 @@ public final class PlanExecution {
             if (end == StepState.FAILED) {
                 failed = true;
                 scheduler.holdBarriers();
+                // Logged before the coordinator can wake: the run's result never precedes the reason it failed.
+                listener.log(ExecutionListener.Level.ERROR, "Step " + (step.index() + 1) + " failed: " + message
+                        + (step.type() == StepType.MOVE_REPLICA ? "; the replica stays on " + step.from() : ""));
             }
             fractions[step.index()] = 1;
             scheduler.finished(step);
@@ -350,10 +353,6 @@ public final class PlanExecution {
             changed.signalAll();
         } finally {
             lock.unlock();
-        }
-        if (end == StepState.FAILED) {
-            listener.log(ExecutionListener.Level.ERROR, "Step " + (step.index() + 1) + " failed: " + message
-                    + (step.type() == StepType.MOVE_REPLICA ? "; the replica stays on " + step.from() : ""));
         }
     }
 
