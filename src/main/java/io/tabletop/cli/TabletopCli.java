@@ -4,7 +4,6 @@ import io.tabletop.connector.ClusterConnector;
 import io.tabletop.connector.ConnectorException;
 import io.tabletop.domain.CheckResult;
 import io.tabletop.domain.ClusterSnapshot;
-import io.tabletop.domain.ServerId;
 import io.tabletop.domain.Step;
 import io.tabletop.domain.Units;
 import io.tabletop.domain.Verdict;
@@ -30,7 +29,6 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -287,11 +285,4 @@ public final class TabletopCli implements Callable<Integer> {
         }
     }
 
-    static List<ServerId> ids(List<String> names, ClusterSnapshot s) {
-        return RemovalService.resolve(s, names);
-    }
-
-    static void ensureDir(Path p) throws IOException {
-        Files.createDirectories(p);
-    }
 }

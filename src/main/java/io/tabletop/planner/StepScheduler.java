@@ -29,7 +29,6 @@ public final class StepScheduler {
     private final List<Step> steps;
     private final ConcurrencyRules rules;
     private final boolean[] started;
-    private final boolean[] finished;
     private final Map<PartitionId, ArrayDeque<Integer>> byPartition = new HashMap<>();
     /** Position of each step in the list given (a step's own index may differ: the estimator schedules sublists). */
     private final Map<Step, Integer> position = new java.util.IdentityHashMap<>();
@@ -45,7 +44,6 @@ public final class StepScheduler {
         this.steps = List.copyOf(steps);
         this.rules = new ConcurrencyRules(maxPerServer);
         this.started = new boolean[steps.size()];
-        this.finished = new boolean[steps.size()];
         for (int i = 0; i < this.steps.size(); i++) {
             Step s = this.steps.get(i);
             position.put(s, i);
@@ -61,7 +59,6 @@ public final class StepScheduler {
             return;
         }
         started[index] = true;
-        finished[index] = true;
         ready.remove(index);
         release(index);
         advance();
@@ -171,9 +168,7 @@ public final class StepScheduler {
 
     public void finished(Step s) {
         rules.finished(s);
-        int i = position.get(s);
-        finished[i] = true;
-        release(i);
+        release(position.get(s));
         for (ServerId server : s.touchedServers()) {
             List<Integer> waiting = parked.remove(server);
             if (waiting != null) {

@@ -19,7 +19,6 @@ import io.tabletop.executor.StepState;
 import io.tabletop.planner.Plan;
 import io.tabletop.planner.RemoveServers;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
@@ -131,10 +130,5 @@ public final class KuduDrainBenchmark {
         long before = rowsBefore.values().stream().mapToLong(Long::longValue).sum();
         long afterRows = kudu.rowCounts().values().stream().mapToLong(Long::longValue).sum();
         return new Side(tool, drain, total, moves, on, replicaSkew, leaderSkew, tableSkew, before, afterRows);
-    }
-
-    /** Where the benchmark unpacks the binaries and keeps nothing else. */
-    static Path home() {
-        return AppPaths.home();
     }
 }

@@ -245,10 +245,6 @@ public final class MainViewModel {
         return busy;
     }
 
-    public UiRunner runner() {
-        return runner;
-    }
-
     /** Filters the partitions view to the partitions with a replica on {@code id}. */
     public void showPartitionsOf(ServerId id) {
         serverFilter.set(id.value());

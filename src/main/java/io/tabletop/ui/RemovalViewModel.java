@@ -36,7 +36,6 @@ import javafx.util.Duration;
 
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -384,10 +383,6 @@ public final class RemovalViewModel {
 
     public Verdict verdict() {
         return checks.stream().map(CheckResult::verdict).reduce(Verdict.PASS, Verdict::worst);
-    }
-
-    public List<CheckResult> checksSnapshot() {
-        return new ArrayList<>(checks);
     }
 
     /** A step as a JavaFX task: the task progress view shows it with its own bar. */

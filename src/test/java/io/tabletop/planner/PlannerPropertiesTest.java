@@ -19,7 +19,6 @@ import io.tabletop.domain.Verdict;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -27,7 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -294,7 +292,4 @@ class PlannerPropertiesTest {
         return v.stream().mapToInt(i -> i).max().orElse(0) - v.stream().mapToInt(i -> i).min().orElse(0);
     }
 
-    static String describe(Collection<?> c) {
-        return c.stream().map(Object::toString).collect(Collectors.joining(","));
-    }
 }

@@ -228,7 +228,7 @@ public final class KuduConnector implements ClusterConnector {
                 details.add(t.path("status").asText("Tablet " + t.path("id").asText() + " is " + t.path("health").asText()));
             }
         }
-        List<String> over = overReplicated(k.json);
+        List<String> over = overReplicated(k.json).stream().map(OverReplicated::message).toList();
         details.addAll(over);
         int tablets = k.json.path("tablet_summaries").size();
         int servers = k.json.path("tserver_summaries").size();
@@ -238,37 +238,31 @@ public final class KuduConnector implements ClusterConnector {
         return new HealthReport(v, summary, details);
     }
 
-    /** Tablets whose committed config has more voters than the table's RF (ksck calls them healthy). */
-    static List<String> overReplicated(JsonNode ksck) {
+    /** A tablet whose committed config has more voters than its table's replication factor. */
+    record OverReplicated(String tablet, String message) {
+    }
+
+    /** Tablets with more voters than their table's RF, which ksck calls healthy (research/kudu.md 5.3). */
+    static List<OverReplicated> overReplicated(JsonNode ksck) {
         Map<String, Integer> rf = new HashMap<>();
         for (JsonNode t : ksck.path("table_summaries")) {
             rf.put(t.path("id").asText(), t.path("replication_factor").asInt());
         }
-        List<String> out = new ArrayList<>();
+        List<OverReplicated> out = new ArrayList<>();
         for (JsonNode t : ksck.path("tablet_summaries")) {
             int voters = t.path("master_cstate").path("voter_uuids").size();
             Integer want = rf.get(t.path("table_id").asText());
             if (want != null && voters > want) {
-                out.add("Tablet " + t.path("id").asText() + " of " + t.path("table_name").asText() + " has " + voters
-                        + " voters, more than its replication factor " + want);
+                String id = t.path("id").asText();
+                out.add(new OverReplicated(id, "Tablet " + id + " of " + t.path("table_name").asText() + " has " + voters
+                        + " voters, more than its replication factor " + want));
             }
         }
         return out;
     }
 
     static List<String> overReplicatedIds(JsonNode ksck) {
-        Map<String, Integer> rf = new HashMap<>();
-        for (JsonNode t : ksck.path("table_summaries")) {
-            rf.put(t.path("id").asText(), t.path("replication_factor").asInt());
-        }
-        List<String> out = new ArrayList<>();
-        for (JsonNode t : ksck.path("tablet_summaries")) {
-            Integer want = rf.get(t.path("table_id").asText());
-            if (want != null && t.path("master_cstate").path("voter_uuids").size() > want) {
-                out.add(t.path("id").asText());
-            }
-        }
-        return out;
+        return overReplicated(ksck).stream().map(OverReplicated::tablet).toList();
     }
 
     /** Rows per table name by an exact scan ({@code kudu table scan --row_count_only}). */

@@ -85,10 +85,4 @@ public final class SimClock {
             }
         }
     }
-
-    public int pendingEvents() {
-        synchronized (lock) {
-            return queue.size();
-        }
-    }
 }
