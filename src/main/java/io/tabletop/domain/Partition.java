@@ -71,7 +71,13 @@ public record Partition(PartitionId id, TableId table, Long sizeBytes, Long rows
     }
 
     public int voterCount() {
-        return (int) replicas.stream().filter(r -> r.role().isVoter()).count();
+        int n = 0;
+        for (Replica r : replicas) {
+            if (r.role().isVoter()) {
+                n++;
+            }
+        }
+        return n;
     }
 
     public long sizeOrZero() {

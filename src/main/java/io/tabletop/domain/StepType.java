@@ -3,7 +3,7 @@ package io.tabletop.domain;
 /**
  * Kinds of plan steps. A <em>barrier</em> step runs alone: every step before it has finished before it
  * starts, and none after it starts before it has finished. Non-barrier steps between two barriers run
- * concurrently within the concurrency rules (the planner's ConcurrencyRules).
+ * concurrently within the concurrency rules (the planner's StepScheduler).
  */
 public enum StepType {
     ENTER_MAINTENANCE(true, "Enter maintenance"),

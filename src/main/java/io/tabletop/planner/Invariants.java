@@ -5,12 +5,15 @@ import io.tabletop.domain.Partition;
 import io.tabletop.domain.Replica;
 import io.tabletop.domain.ReplicaRole;
 import io.tabletop.domain.ServerId;
-import io.tabletop.domain.Table;
+import io.tabletop.domain.TableId;
 
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Optional;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * The safety properties every removal must keep, checked on a cluster before and after: no partition
@@ -24,35 +27,49 @@ public final class Invariants {
     /** Every violation found, each one line; empty when all hold. */
     public static List<String> violations(ClusterSnapshot before, ClusterSnapshot after, Collection<ServerId> removed) {
         List<String> out = new ArrayList<>();
-        for (Partition b : before.partitions()) {
-            Optional<Partition> a = after.partition(b.id());
-            if (a.isEmpty()) {
+        Set<ServerId> up = new HashSet<>();
+        after.servers().forEach(s -> {
+            if (s.state().isUp()) {
+                up.add(s.id());
+            }
+        });
+        Set<ServerId> gone = new HashSet<>(removed);
+        Map<TableId, Integer> rfs = new HashMap<>();
+        after.tables().forEach(t -> rfs.put(t.id(), t.replicationFactor()));
+        boolean samePositions = after.partitions().size() == before.partitions().size();
+        for (int i = 0; i < before.partitions().size(); i++) {
+            Partition b = before.partitions().get(i);
+            Partition p = samePositions && after.partitions().get(i).id().equals(b.id())
+                    ? after.partitions().get(i) : after.partition(b.id()).orElse(null);
+            if (p == null) {
                 out.add("partition " + b.id() + " is gone");
                 continue;
             }
-            Partition p = a.get();
-            int rf = after.table(p.table()).map(Table::replicationFactor).orElse(b.voterCount());
-            int expected = Math.min(rf, Math.max(b.voterCount(), rf));
-            if (p.voterCount() < expected) {
-                out.add("partition " + p.id() + " has " + p.voterCount() + " voters, expected " + expected);
+            int rf = rfs.getOrDefault(p.table(), b.voterCount());
+            int voters = p.voterCount();
+            if (voters < Math.min(rf, Math.max(b.voterCount(), rf))) {
+                out.add("partition " + p.id() + " has " + voters + " voters, expected " + rf);
             }
-            if (p.voterCount() > rf) {
-                out.add("partition " + p.id() + " has " + p.voterCount() + " voters, more than its replication factor " + rf);
+            if (voters > rf) {
+                out.add("partition " + p.id() + " has " + voters + " voters, more than its replication factor " + rf);
             }
-            long leaders = p.replicas().stream().filter(r -> r.role() == ReplicaRole.LEADER).count();
-            if (leaders != 1) {
-                out.add("partition " + p.id() + " has " + leaders + " leaders");
-            }
+            int leaders = 0;
             for (Replica r : p.replicas()) {
-                if (removed.contains(r.server())) {
+                if (r.role() == ReplicaRole.LEADER) {
+                    leaders++;
+                }
+                if (gone.contains(r.server())) {
                     out.add("partition " + p.id() + " still has a replica on removed server " + r.server());
                 }
                 if (r.role() == ReplicaRole.LEARNER) {
                     out.add("partition " + p.id() + " has a learner left on " + r.server());
                 }
-                if (after.server(r.server()).map(s -> !s.state().isUp()).orElse(true)) {
+                if (!up.contains(r.server())) {
                     out.add("partition " + p.id() + " has a replica on " + r.server() + ", which is not up");
                 }
+            }
+            if (leaders != 1) {
+                out.add("partition " + p.id() + " has " + leaders + " leaders");
             }
         }
         return out;

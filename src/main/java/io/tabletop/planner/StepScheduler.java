@@ -4,52 +4,110 @@ import io.tabletop.domain.PartitionId;
 import io.tabletop.domain.ServerId;
 import io.tabletop.domain.Step;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
+import java.util.PriorityQueue;
 
 /**
  * Decides which steps of a plan start next, shared by the {@link Estimator} and the executor so that the
  * estimate describes the run:
  * <ul>
- *   <li>never past a barrier that has not finished, and a barrier only alone;</li>
+ *   <li>never past a barrier that has not finished, and a barrier only alone, with nothing else in flight;</li>
  *   <li>the steps of one partition in plan order, each after the previous one has finished (a leader
- *       transfer before the move of that partition's replica);</li>
- *   <li>within {@link ConcurrencyRules} (steps per server);</li>
+ *       transfer before the move of that partition's replica), so one step per partition at a time;</li>
+ *   <li>at most {@code maxPerServer} steps touching a server (as source or destination, as Kudu's
+ *       rebalancer counts);</li>
  *   <li>otherwise in plan order.</li>
  * </ul>
- * Steps held back by a saturated server wait under that server and are looked at again only when it frees
- * a slot, so each event costs about what it changes, not the length of the plan. Not thread-safe: one
- * owner.
+ * A step held back by a saturated server waits in that server's queue. When the server frees a slot, only
+ * as many waiting steps as it has free slots are looked at again (a step that finds another server full
+ * moves to that server's queue), so each event costs about what it changes, not the length of the plan:
+ * a million-replica plan schedules in milliseconds. Servers and partitions are numbered once; no hashing
+ * on the hot path. Not thread-safe: one owner.
  */
 public final class StepScheduler {
     private final List<Step> steps;
-    private final ConcurrencyRules rules;
+    private final int n;
+    private final int maxPerServer;
+    private final boolean[] barrier;
+    /** Server numbers each step touches. */
+    private final int[][] touched;
+    /** For each step, the next step of the same partition, or -1. */
+    private final int[] nextOfPartition;
+    /** For each step, its partition's number, or -1. */
+    private final int[] partitionOf;
+    /** Per partition number: its first step not yet finished or skipped, or -1. */
+    private final int[] head;
+    private final int[] perServer;
+    private final Map<Step, Integer> position = new IdentityHashMap<>();
     private final boolean[] started;
-    private final Map<PartitionId, ArrayDeque<Integer>> byPartition = new HashMap<>();
-    /** Position of each step in the list given (a step's own index may differ: the estimator schedules sublists). */
-    private final Map<Step, Integer> position = new java.util.IdentityHashMap<>();
-    /** Steps of the current segment that may start as far as order goes. */
-    private final TreeSet<Integer> ready = new TreeSet<>();
-    /** Steps that found this server saturated; looked at again when it frees a slot. */
-    private final Map<ServerId, List<Integer>> parked = new HashMap<>();
+    /** Steps of the current segment that may start as far as order goes, by position. */
+    private final BitSet ready = new BitSet();
+    /** Per server: steps that found it saturated, lowest position first. */
+    private final List<PriorityQueue<Integer>> parked = new ArrayList<>();
+    /** Servers that may have free slots and waiting steps to look at again. */
+    private final BitSet dirty = new BitSet();
+    /** Servers touched by every step of the current segment (a drain: the drained server). */
+    private int[] common = new int[0];
+    private int inFlight;
+    private boolean barrierRunning;
     private int firstNotStarted;
     private int segmentEnd = -1;
     private boolean holdBarriers;
 
     public StepScheduler(List<Step> steps, int maxPerServer) {
+        if (maxPerServer < 1) {
+            throw new IllegalArgumentException("maxPerServer must be >= 1");
+        }
         this.steps = List.copyOf(steps);
-        this.rules = new ConcurrencyRules(maxPerServer);
-        this.started = new boolean[steps.size()];
-        for (int i = 0; i < this.steps.size(); i++) {
+        this.n = this.steps.size();
+        this.maxPerServer = maxPerServer;
+        this.barrier = new boolean[n];
+        this.touched = new int[n][];
+        this.nextOfPartition = new int[n];
+        this.partitionOf = new int[n];
+        this.started = new boolean[n];
+        Map<ServerId, Integer> serverNo = new HashMap<>();
+        Map<PartitionId, Integer> partitionNo = new HashMap<>();
+        List<Integer> lastOfPartition = new ArrayList<>();
+        List<Integer> firstOfPartition = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
             Step s = this.steps.get(i);
             position.put(s, i);
-            if (s.partition() != null && !s.type().isBarrier()) {
-                byPartition.computeIfAbsent(s.partition(), k -> new ArrayDeque<>()).add(i);
+            barrier[i] = s.type().isBarrier();
+            List<ServerId> ts = barrier[i] ? List.of() : s.touchedServers();
+            int[] t = new int[ts.size()];
+            for (int k = 0; k < t.length; k++) {
+                t[k] = serverNo.computeIfAbsent(ts.get(k), x -> serverNo.size());
             }
+            touched[i] = t;
+            nextOfPartition[i] = -1;
+            partitionOf[i] = -1;
+            if (s.partition() != null && !barrier[i]) {
+                Integer no = partitionNo.get(s.partition());
+                if (no == null) {
+                    no = partitionNo.size();
+                    partitionNo.put(s.partition(), no);
+                    firstOfPartition.add(i);
+                    lastOfPartition.add(i);
+                } else {
+                    nextOfPartition[lastOfPartition.get(no)] = i;
+                    lastOfPartition.set(no, i);
+                }
+                partitionOf[i] = no;
+            }
+        }
+        this.head = new int[partitionNo.size()];
+        for (int p = 0; p < head.length; p++) {
+            head[p] = firstOfPartition.get(p);
+        }
+        this.perServer = new int[serverNo.size()];
+        for (int k = 0; k < serverNo.size(); k++) {
+            parked.add(new PriorityQueue<>());
         }
     }
 
@@ -59,7 +117,7 @@ public final class StepScheduler {
             return;
         }
         started[index] = true;
-        ready.remove(index);
+        ready.clear(index);
         release(index);
         advance();
     }
@@ -67,39 +125,76 @@ public final class StepScheduler {
     /** Steps that may start now, marked as started. Empty when everything waits. */
     public List<Step> next() {
         List<Step> out = new ArrayList<>();
-        if (firstNotStarted >= steps.size() || rules.barrierRunning()) {
+        if (firstNotStarted >= n || barrierRunning) {
             return out;
         }
-        Step first = steps.get(firstNotStarted);
-        if (first.type().isBarrier()) {
-            if (!holdBarriers && rules.canStart(first)) {
-                start(firstNotStarted, first, out);
+        if (barrier[firstNotStarted]) {
+            if (!holdBarriers && inFlight == 0) {
+                start(firstNotStarted, out);
             }
             return out;
         }
         enterSegment();
-        if (commonSaturated()) {
-            return out; // every step left in this segment needs a server that is full
-        }
-        java.util.Iterator<Integer> it = ready.iterator();
-        while (it.hasNext()) {
-            int i = it.next();
-            Step s = steps.get(i);
-            it.remove();
-            if (rules.canStart(s)) {
-                start(i, s, out);
-                if (commonSaturated()) {
-                    break;
+        while (!commonSaturated()) {
+            for (int t = dirty.nextSetBit(0); t >= 0; t = dirty.nextSetBit(t + 1)) {
+                wake(t);
+            }
+            dirty.clear();
+            if (ready.isEmpty()) {
+                break;
+            }
+            for (int i = ready.nextSetBit(0); i >= 0; i = ready.nextSetBit(i + 1)) {
+                ready.clear(i);
+                int full = saturatedServerOf(i);
+                if (full < 0) {
+                    start(i, out);
+                    if (commonSaturated()) {
+                        break;
+                    }
+                } else {
+                    park(full, i);
                 }
-            } else {
-                ServerId full = s.touchedServers().stream().filter(rules::saturated).findFirst().orElse(null);
-                if (full == null) {
-                    throw new IllegalStateException("step " + i + " blocked by neither order nor a saturated server");
-                }
-                parked.computeIfAbsent(full, k -> new ArrayList<>()).add(i);
             }
         }
         return out;
+    }
+
+    /** Looks again at as many of the steps waiting for {@code server} as it has free slots. */
+    private void wake(int server) {
+        PriorityQueue<Integer> q = parked.get(server);
+        int free = maxPerServer - perServer[server];
+        while (free > 0 && !q.isEmpty()) {
+            int i = q.poll();
+            if (started[i]) {
+                continue;
+            }
+            int full = saturatedServerOf(i);
+            if (full >= 0) {
+                parked.get(full).add(i);
+            } else {
+                ready.set(i);
+                free--;
+            }
+        }
+    }
+
+    /** A step waits for a full server; if another server of it has room, that server's queue may hold work for it. */
+    private void park(int server, int i) {
+        parked.get(server).add(i);
+        for (int t : touched[i]) {
+            if (t != server && perServer[t] < maxPerServer && !parked.get(t).isEmpty()) {
+                dirty.set(t);
+            }
+        }
+    }
+
+    private int saturatedServerOf(int i) {
+        for (int t : touched[i]) {
+            if (perServer[t] >= maxPerServer) {
+                return t;
+            }
+        }
+        return -1;
     }
 
     /** When the first step not started opens a new segment, its order-eligible steps become ready. */
@@ -108,36 +203,42 @@ public final class StepScheduler {
             return;
         }
         int end = firstNotStarted;
-        while (end < steps.size() && !steps.get(end).type().isBarrier()) {
+        while (end < n && !barrier[end]) {
             end++;
         }
         segmentEnd = end - 1;
         ready.clear();
-        parked.clear();
-        common = null;
-        for (int i = firstNotStarted; i <= segmentEnd && (common == null || !common.isEmpty()); i++) {
-            if (common == null) {
-                common = new java.util.HashSet<>(steps.get(i).touchedServers());
-            } else {
-                common.retainAll(steps.get(i).touchedServers());
-            }
+        dirty.clear();
+        parked.forEach(PriorityQueue::clear);
+        int[] c = null;
+        for (int i = firstNotStarted; i <= segmentEnd && (c == null || c.length > 0); i++) {
+            c = c == null ? touched[i].clone() : retain(c, touched[i]);
         }
-        if (common == null) {
-            common = java.util.Set.of();
-        }
+        common = c == null ? new int[0] : c;
         for (int i = firstNotStarted; i <= segmentEnd; i++) {
             if (!started[i] && orderAllows(i)) {
-                ready.add(i);
+                ready.set(i);
             }
         }
     }
 
-    /** Servers touched by every step of the current segment (a drain: the drained server). */
-    private java.util.Set<ServerId> common = java.util.Set.of();
+    private static int[] retain(int[] a, int[] b) {
+        int k = 0;
+        int[] out = new int[a.length];
+        for (int x : a) {
+            for (int y : b) {
+                if (x == y) {
+                    out[k++] = x;
+                    break;
+                }
+            }
+        }
+        return java.util.Arrays.copyOf(out, k);
+    }
 
     private boolean commonSaturated() {
-        for (ServerId s : common) {
-            if (rules.saturated(s)) {
+        for (int s : common) {
+            if (perServer[s] >= maxPerServer) {
                 return true;
             }
         }
@@ -145,52 +246,56 @@ public final class StepScheduler {
     }
 
     private boolean orderAllows(int i) {
-        Step s = steps.get(i);
-        if (s.partition() == null) {
-            return true;
-        }
-        ArrayDeque<Integer> q = byPartition.get(s.partition());
-        return q == null || q.isEmpty() || q.peekFirst() == i;
+        return partitionOf[i] < 0 || head[partitionOf[i]] == i;
     }
 
-    private void start(int i, Step s, List<Step> out) {
-        rules.started(s);
+    private void start(int i, List<Step> out) {
+        inFlight++;
+        if (barrier[i]) {
+            barrierRunning = true;
+        }
+        for (int t : touched[i]) {
+            perServer[t]++;
+        }
         started[i] = true;
-        out.add(s);
+        out.add(steps.get(i));
         advance();
     }
 
     private void advance() {
-        while (firstNotStarted < steps.size() && started[firstNotStarted]) {
+        while (firstNotStarted < n && started[firstNotStarted]) {
             firstNotStarted++;
         }
     }
 
     public void finished(Step s) {
-        rules.finished(s);
-        release(position.get(s));
-        for (ServerId server : s.touchedServers()) {
-            List<Integer> waiting = parked.remove(server);
-            if (waiting != null) {
-                ready.addAll(waiting);
+        Integer i = position.get(s);
+        if (i == null || !started[i]) {
+            throw new IllegalStateException("step " + s.index() + " finished but was never started");
+        }
+        inFlight--;
+        if (barrier[i]) {
+            barrierRunning = false;
+        }
+        for (int t : touched[i]) {
+            perServer[t]--;
+            if (!parked.get(t).isEmpty()) {
+                dirty.set(t);
             }
         }
+        release(i);
     }
 
     /** The next step of the same partition may go once this one is done. */
     private void release(int i) {
-        Step s = steps.get(i);
-        if (s.partition() == null) {
+        int p = partitionOf[i];
+        if (p < 0 || head[p] != i) {
             return;
         }
-        ArrayDeque<Integer> q = byPartition.get(s.partition());
-        if (q != null && !q.isEmpty() && q.peekFirst() == i) {
-            q.pollFirst();
-            Integer nextOfPartition = q.peekFirst();
-            if (nextOfPartition != null && !started[nextOfPartition] && nextOfPartition <= segmentEnd
-                    && nextOfPartition >= firstNotStarted) {
-                ready.add(nextOfPartition);
-            }
+        int next = nextOfPartition[i];
+        head[p] = next;
+        if (next >= 0 && !started[next] && next <= segmentEnd && next >= firstNotStarted) {
+            ready.set(next);
         }
     }
 
@@ -200,17 +305,17 @@ public final class StepScheduler {
     }
 
     public boolean allStarted() {
-        return firstNotStarted == steps.size();
+        return firstNotStarted == n;
     }
 
     public int inFlight() {
-        return rules.inFlight();
+        return inFlight;
     }
 
     /** Indexes of steps not started yet. */
     public List<Integer> notStarted() {
         List<Integer> out = new ArrayList<>();
-        for (int i = 0; i < steps.size(); i++) {
+        for (int i = 0; i < n; i++) {
             if (!started[i]) {
                 out.add(i);
             }

@@ -22,7 +22,7 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * Times the planner on large even clusters (20 tables, RF 3; servers = replicas / 1,000, at least 20;
+ * Times the planner on large balanced clusters (20 tables, RF 3; servers = replicas / 1,000, at least 20;
  * 10 servers removed, fewer on small clusters). One thread. A benchmark, not a test.
  */
 public final class PlannerBenchmark {
@@ -45,20 +45,39 @@ public final class PlannerBenchmark {
             ts.add(new Table(TableId.of("t-" + (t + 1)), "table" + (t + 1), 3));
         }
         List<Partition> ps = new ArrayList<>(partitions);
-        int stride = Math.max(1, servers / 3);
+        // Placed as a balancing engine would leave it: each replica on the emptier of two random servers
+        // ("power of two choices"), so counts sit within a few percent of even; leaders drawn at random.
+        int[] load = new int[servers];
         for (int k = 0; k < partitions; k++) {
             int t = k % tables;
-            int base = (k * 7 + t * 13) % servers;
             int leader = r.nextInt(3);
+            int[] chosen = new int[3];
             List<Replica> reps = new ArrayList<>(3);
             for (int j = 0; j < 3; j++) {
-                int s = (base + j * stride + (j == 2 && stride * 2 % servers == 0 ? 1 : 0)) % servers;
+                int s = pick(r, servers, load, chosen, j);
+                chosen[j] = s;
+                load[s]++;
                 reps.add(new Replica(ss.get(s).id(), j == leader ? ReplicaRole.LEADER : ReplicaRole.FOLLOWER));
             }
             long size = 10_000_000L + r.nextInt(1_000_000_000);
             ps.add(new Partition(PartitionId.of("p-" + k), ts.get(t).id(), size, size / 100, reps));
         }
         return new ClusterSnapshot(Engine.KUDU, "bench-" + replicas, null, ss, ts, ps);
+    }
+
+    private static int pick(Random r, int servers, int[] load, int[] chosen, int taken) {
+        while (true) {
+            int a = r.nextInt(servers);
+            int b = r.nextInt(servers);
+            int s = load[a] <= load[b] ? a : b;
+            boolean dup = false;
+            for (int j = 0; j < taken; j++) {
+                dup |= chosen[j] == s;
+            }
+            if (!dup) {
+                return s;
+            }
+        }
     }
 
     public static Result run(int replicas, int repeats) throws Exception {

@@ -161,6 +161,10 @@ class PlannerPropertiesTest {
         } catch (PlanRefusedException e) {
             fail("refused on the second try");
         }
+        // leaders: within one, or no chain of transfers could bring them closer
+        Set<ServerId> eligible = new HashSet<>();
+        before.servers().stream().filter(s -> s.state() == ServerState.LIVE && !removed.contains(s.id())).forEach(s -> eligible.add(s.id()));
+        assertEquals(null, leaderImprovement(after, eligible), "leader balance is as even as transfers allow");
         // fill limit
         Map<ServerId, ServerLoad> loads = after.loads();
         for (Server s : after.servers()) {
@@ -185,6 +189,65 @@ class PlannerPropertiesTest {
                 }
             }
         }
+    }
+
+    /**
+     * An independent check that leaders are as even as transfers can make them: null when the skew is at
+     * most 1 or when no chain of transfers from a most-leading server reaches a server leading two fewer
+     * (nor one to a least-leading server from one leading two more); otherwise the chain's end.
+     */
+    static String leaderImprovement(ClusterSnapshot c, Set<ServerId> eligible) {
+        Map<ServerId, Integer> led = new HashMap<>();
+        eligible.forEach(s -> led.put(s, 0));
+        Map<ServerId, List<ServerId>> edges = new HashMap<>();
+        Map<ServerId, List<ServerId>> reverse = new HashMap<>();
+        for (Partition p : c.partitions()) {
+            ServerId l = p.leader().orElse(null);
+            if (l == null || !eligible.contains(l)) {
+                continue;
+            }
+            led.merge(l, 1, Integer::sum);
+            for (Replica r : p.replicas()) {
+                if (r.role() == ReplicaRole.FOLLOWER && eligible.contains(r.server())) {
+                    edges.computeIfAbsent(l, k -> new ArrayList<>()).add(r.server());
+                    reverse.computeIfAbsent(r.server(), k -> new ArrayList<>()).add(l);
+                }
+            }
+        }
+        if (led.isEmpty()) {
+            return null;
+        }
+        int max = Collections.max(led.values());
+        int min = Collections.min(led.values());
+        if (max - min <= 1) {
+            return null;
+        }
+        String down = reach(led, edges, max, v -> v <= max - 2);
+        return down != null ? "from a server with " + max + " to " + down : reach(led, reverse, min, v -> v >= min + 2);
+    }
+
+    private static String reach(Map<ServerId, Integer> led, Map<ServerId, List<ServerId>> edges, int start,
+                                java.util.function.IntPredicate goal) {
+        java.util.ArrayDeque<ServerId> q = new java.util.ArrayDeque<>();
+        Set<ServerId> seen = new HashSet<>();
+        led.forEach((s, n) -> {
+            if (n == start) {
+                q.add(s);
+                seen.add(s);
+            }
+        });
+        while (!q.isEmpty()) {
+            ServerId u = q.poll();
+            for (ServerId v : edges.getOrDefault(u, List.of())) {
+                if (seen.add(v)) {
+                    if (goal.test(led.get(v))) {
+                        return v + " (" + led.get(v) + ")";
+                    }
+                    q.add(v);
+                }
+            }
+        }
+        return null;
     }
 
     private static int maxPerLocation(ClusterSnapshot c, Partition p) {
