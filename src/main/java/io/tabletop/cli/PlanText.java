@@ -5,6 +5,7 @@ import io.tabletop.domain.ServerId;
 import io.tabletop.domain.ServerLoad;
 import io.tabletop.domain.Step;
 import io.tabletop.domain.Units;
+import io.tabletop.planner.BucketForecast;
 import io.tabletop.planner.Phase;
 import io.tabletop.planner.Plan;
 
@@ -46,6 +47,18 @@ final class PlanText {
             ServerLoad a = after.get(l.server());
             b.append(String.format(Locale.ROOT, "%-15s %8d → %-14s %8d → %s%n", l.server(), l.replicas(),
                     a == null ? "removed" : String.valueOf(a.replicas()), l.leaders(), a == null ? "removed" : String.valueOf(a.leaders())));
+        }
+        for (BucketForecast f : plan.forecast()) {
+            b.append(String.format(Locale.ROOT, "%nBucket %s: %d vBuckets, %d replica(s) wanted, %d kept; %d copies to build, %d takeovers%n",
+                    f.name(), f.vbuckets(), f.replicasWanted(), f.replicasKept(), f.copiesToBuild(), f.takeovers()));
+            b.append("Node            active vBuckets    active items        replica vBuckets   replica items\n");
+            for (BucketForecast.Node n : f.nodes()) {
+                b.append(String.format(Locale.ROOT, "%-15s %5d → %-8s %7d → %-10s %5d → %-8s %7d → %s%n", n.server(),
+                        n.activeBefore(), n.leaves() ? "leaves" : String.valueOf(n.activeAfter()),
+                        n.activeItemsBefore(), n.leaves() ? "leaves" : String.valueOf(n.activeItemsAfter()),
+                        n.replicasBefore(), n.leaves() ? "leaves" : String.valueOf(n.replicasAfter()),
+                        n.replicaItemsBefore(), n.leaves() ? "leaves" : String.valueOf(n.replicaItemsAfter())));
+            }
         }
         return b.toString();
     }

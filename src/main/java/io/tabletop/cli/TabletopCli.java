@@ -15,7 +15,10 @@ import io.tabletop.executor.StepState;
 import io.tabletop.planner.Plan;
 import io.tabletop.planner.PlanRefusedException;
 import io.tabletop.planner.Planner;
+import io.tabletop.planner.Goal;
+import io.tabletop.planner.Rebalance;
 import io.tabletop.planner.RemoveServers;
+import io.tabletop.planner.ScaleOut;
 import io.tabletop.service.AppPaths;
 import io.tabletop.service.Connections;
 import io.tabletop.service.LogSetup;
@@ -129,8 +132,17 @@ public final class TabletopCli implements Callable<Integer> {
     }
 
     static class PlanOptions {
-        @Option(names = "--remove", required = true, split = ",", paramLabel = "ID", description = "servers to remove, by id or address")
+        @Option(names = "--remove", split = ",", paramLabel = "ID", description = "servers to remove, by id or address")
         List<String> remove;
+
+        @Option(names = "--rebalance", description = "even the cluster out (per table, then totals, then leaders), as kudu cluster rebalance does")
+        boolean rebalance;
+
+        @Option(names = "--max-moves", paramLabel = "N", description = "with --rebalance: at most N replica moves (default: as many as help)")
+        Integer maxMoves;
+
+        @Option(names = "--scale-out", split = ",", paramLabel = "ID", description = "new servers to move replicas and leaders onto until balanced")
+        List<String> scaleOut;
 
         @Option(names = "--no-balance-leaders", negatable = true, defaultValue = "true", fallbackValue = "true",
                 description = "end with leader transfers that even leaders out (default: on)")
@@ -146,7 +158,20 @@ public final class TabletopCli implements Callable<Integer> {
                 description = "tabletop (every move planned and previewed) or engine (Kudu: cluster rebalance --ignored_tservers) (default: ${DEFAULT-VALUE})")
         String strategy;
 
-        RemoveServers goal(ClusterSnapshot s) throws UserError {
+        Goal goal(ClusterSnapshot s) throws UserError {
+            int goals = (remove != null ? 1 : 0) + (rebalance ? 1 : 0) + (scaleOut != null ? 1 : 0);
+            if (goals != 1) {
+                throw new UserError("name one goal: --remove IDS, --rebalance [--max-moves N] or --scale-out IDS");
+            }
+            if (maxMoves != null && (!rebalance || maxMoves < 0)) {
+                throw new UserError("--max-moves goes with --rebalance and must be 0 or more");
+            }
+            if (rebalance) {
+                return new Rebalance(maxMoves == null ? Integer.MAX_VALUE : maxMoves, balanceLeaders);
+            }
+            if (scaleOut != null) {
+                return new ScaleOut(RemovalService.resolve(s, scaleOut), balanceLeaders);
+            }
             RemoveServers.Strategy st = switch (strategy) {
                 case "tabletop" -> RemoveServers.Strategy.TABLETOP;
                 case "engine", "kudu-rebalancer" -> RemoveServers.Strategy.ENGINE;
@@ -156,7 +181,7 @@ public final class TabletopCli implements Callable<Integer> {
         }
     }
 
-    @Command(name = "plan", mixinStandardHelpOptions = true, description = "Plan a removal against a saved snapshot; nothing runs.")
+    @Command(name = "plan", mixinStandardHelpOptions = true, description = "Plan a removal, rebalance or scale-out against a saved snapshot; nothing runs.")
     static final class PlanCmd implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -191,7 +216,7 @@ public final class TabletopCli implements Callable<Integer> {
 
     // ---- apply -----------------------------------------------------------------------------------
 
-    @Command(name = "apply", mixinStandardHelpOptions = true, description = "Pre-check, plan and run a removal on a live cluster.")
+    @Command(name = "apply", mixinStandardHelpOptions = true, description = "Pre-check, plan and run a removal, rebalance or scale-out on a live cluster.")
     static final class ApplyCmd implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;

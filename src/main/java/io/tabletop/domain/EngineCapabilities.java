@@ -39,6 +39,25 @@ public record EngineCapabilities(boolean maintenanceMode, boolean leaderTransfer
         return new EngineCapabilities(true, true, true, true, true, true, false, true, 5, 2.3, 100e6, 0.35, true);
     }
 
+    /**
+     * OpenMLDB (seed 002): {@code migrate} moves followers only, so a leader is changed first with
+     * {@code changeleader}; no maintenance state, no cluster health check to gate on, and the tablet
+     * process is stopped by the operator once it holds nothing. Conservative speed: one
+     * AddReplica/DelReplica operation chain per server at a time.
+     */
+    public static EngineCapabilities openmldb() {
+        return new EngineCapabilities(false, true, false, true, false, false, false, true, 1, 5.0, 50e6, 1.0, false);
+    }
+
+    /**
+     * Couchbase Server (seed 001): removal is one rebalance that ejects the nodes; the cluster picks every
+     * vBucket move itself ({@code rebalanceMovesPerNode} = 4 at a time), so a plan is one engine step and
+     * a prediction of where the data ends up.
+     */
+    public static EngineCapabilities couchbase() {
+        return new EngineCapabilities(false, false, false, false, false, false, true, false, 4, 1.0, 50e6, 0.0, false);
+    }
+
     public EngineCapabilities withSpeed(double moveOverheadSeconds, double bytesPerSecond, double leaderTransferSeconds) {
         return new EngineCapabilities(maintenanceMode, leaderTransfer, moveLeaderReplicas, stopServerStep, unregister,
                 healthGates, engineRebalance, onePhasePerServer, maxMovesPerServer, moveOverheadSeconds,

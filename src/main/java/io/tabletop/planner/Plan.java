@@ -15,11 +15,15 @@ import java.util.Map;
  * preview shows is this object, and it is this object that runs. Immutable.
  *
  * @param before the snapshot the plan was made from
- * @param after  the predicted cluster once every step has run
+ * @param after    the predicted cluster once every step has run
+ * @param forecast for an engine that moves data itself (Couchbase): per bucket, what each node holds
+ *                 before and after; empty otherwise
  */
 public record Plan(ClusterSnapshot before, Goal goal, EngineCapabilities capabilities, List<Phase> phases,
-                   List<Step> steps, List<CheckResult> checks, ClusterSnapshot after, Summary summary) {
+                   List<Step> steps, List<CheckResult> checks, ClusterSnapshot after, Summary summary,
+                   List<BucketForecast> forecast) {
     public Plan {
+        forecast = forecast == null ? List.of() : List.copyOf(forecast);
         phases = List.copyOf(phases);
         steps = List.copyOf(steps);
         checks = List.copyOf(checks);

@@ -58,10 +58,17 @@ public final class Planner {
         if (goal instanceof RemoveServers r && r.strategy() == RemoveServers.Strategy.ENGINE) {
             return engineDrain(snapshot, r, caps);
         }
+        if (goal instanceof RemoveServers r && caps.engineRebalance()) {
+            return EngineRebalance.plan(snapshot, r, caps);
+        }
         if (goal instanceof RemoveServers r) {
             return new Removal(snapshot, r, caps).run();
         }
-        throw new IllegalArgumentException("unsupported goal " + goal);
+        if (caps.engineRebalance()) {
+            throw new PlanRefusedException(List.of(CheckResult.block("Goal",
+                    "this engine moves data only in its own rebalance; plan a removal, or run the engine's rebalance")));
+        }
+        return new Balancing(snapshot, goal, caps).run();
     }
 
     /**
@@ -109,7 +116,7 @@ public final class Planner {
         double secs = Estimator.seconds(base.steps().stream().filter(s -> s.type() == StepType.MOVE_REPLICA).toList(), caps, 3);
         Plan.Summary summary = new Plan.Summary(b.replicaMoves(), 0, b.bytesToMove(), secs, b.maxMovesPerServer());
         List<Phase> phases = base.phases().stream().filter(p -> !p.title().equals("Balance leaders")).toList();
-        return new Plan(snapshot, goal, caps, phases, indexed, checks, base.after(), summary);
+        return new Plan(snapshot, goal, caps, phases, indexed, checks, base.after(), summary, List.of());
     }
 
     /** The checks alone, whether or not the plan is possible. */
@@ -143,6 +150,6 @@ public final class Planner {
         }
         double secs = Estimator.seconds(indexed, caps, caps.maxMovesPerServer());
         Plan.Summary summary = new Plan.Summary(moves, transfers, data, secs, caps.maxMovesPerServer());
-        return new Plan(snap, goal, caps, phases, indexed, checks, after, summary);
+        return new Plan(snap, goal, caps, phases, indexed, checks, after, summary, List.of());
     }
 }

@@ -151,8 +151,8 @@ public final class Connections {
                     SandboxConnector.BYTES_PER_SECOND * SandboxConnector.DEMO_TIME_SCALE, 0.3 / SandboxConnector.DEMO_TIME_SCALE)
                     .withEngineDrain(false);
             case KUDU -> EngineCapabilities.kudu();
-            case COUCHBASE, OPENMLDB -> throw new IllegalArgumentException("planning for " + engine.wireName()
-                    + " snapshots is not in this build yet (sandbox and kudu are)");
+            case COUCHBASE -> EngineCapabilities.couchbase();
+            case OPENMLDB -> EngineCapabilities.openmldb();
         };
     }
 }

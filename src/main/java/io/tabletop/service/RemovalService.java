@@ -12,6 +12,7 @@ import io.tabletop.executor.ExecutionListener;
 import io.tabletop.executor.ExecutorOptions;
 import io.tabletop.executor.PlanExecution;
 import io.tabletop.executor.StepDispatcher;
+import io.tabletop.planner.Goal;
 import io.tabletop.planner.Invariants;
 import io.tabletop.planner.Plan;
 import io.tabletop.planner.PlanRefusedException;
@@ -56,7 +57,7 @@ public final class RemovalService {
     }
 
     /** Reads the cluster and its health, and plans; never throws for a refusal (the checks say why). */
-    public PreCheck preCheck(ClusterConnector connector, RemoveServers goal) throws ConnectorException {
+    public PreCheck preCheck(ClusterConnector connector, Goal goal) throws ConnectorException {
         ClusterSnapshot snapshot = connector.snapshot();
         List<CheckResult> checks = new ArrayList<>();
         checks.add(healthCheck(connector));
@@ -99,10 +100,12 @@ public final class RemovalService {
         }
         List<ServerId> removed = plan.removedServers();
         long left = live.partitions().stream().filter(p -> removed.stream().anyMatch(p::isOn)).count();
-        out.add(left == 0
-                ? CheckResult.pass("Removed servers empty", "no replica left on " + removed.stream().map(ServerId::value).collect(Collectors.joining(", "))
-                + (removed.stream().allMatch(id -> live.server(id).isEmpty()) ? "; unregistered" : ""))
-                : CheckResult.block("Removed servers empty", left + " partition(s) still have a replica on a removed server"));
+        if (!removed.isEmpty()) {
+            out.add(left == 0
+                    ? CheckResult.pass("Removed servers empty", "no replica left on " + removed.stream().map(ServerId::value).collect(Collectors.joining(", "))
+                    + (removed.stream().allMatch(id -> live.server(id).isEmpty()) ? "; unregistered" : ""))
+                    : CheckResult.block("Removed servers empty", left + " partition(s) still have a replica on a removed server"));
+        }
         List<String> broken = Invariants.violations(plan.before(), live, removed);
         out.add(broken.isEmpty()
                 ? CheckResult.pass("Replicas and leaders", "all " + live.partitions().size()

@@ -10,7 +10,10 @@ import io.tabletop.domain.Step;
 import io.tabletop.domain.Table;
 import io.tabletop.planner.Phase;
 import io.tabletop.planner.Plan;
+import io.tabletop.planner.BucketForecast;
+import io.tabletop.planner.Rebalance;
 import io.tabletop.planner.RemoveServers;
+import io.tabletop.planner.ScaleOut;
 
 /** The plan interchange format (README, "Plan JSON"). Written, for review and for scripts. */
 public final class PlanJson {
@@ -39,6 +42,18 @@ public final class PlanJson {
             r.servers().forEach(id -> ids.add(id.value()));
             goal.put("balanceLeaders", r.balanceLeaders());
             goal.put("fillLimit", r.fillLimit());
+            goal.put("strategy", r.strategy().name());
+        } else if (plan.goal() instanceof Rebalance r) {
+            goal.put("type", "REBALANCE");
+            if (r.maxMoves() != Integer.MAX_VALUE) {
+                goal.put("maxMoves", r.maxMoves());
+            }
+            goal.put("balanceLeaders", r.balanceLeaders());
+        } else if (plan.goal() instanceof ScaleOut o) {
+            goal.put("type", "SCALE_OUT");
+            ArrayNode ids = goal.putArray("servers");
+            o.newServers().forEach(id -> ids.add(id.value()));
+            goal.put("balanceLeaders", o.balanceLeaders());
         }
         Plan.Summary s = plan.summary();
         root.putObject("summary")
@@ -88,11 +103,29 @@ public final class PlanJson {
         }
         ArrayNode tables = predicted.putArray("tables");
         for (Table t : plan.after().tables()) {
+            int effective = plan.forecast().stream().filter(f -> f.bucket().equals(t.id())).findFirst()
+                    .map(f -> f.replicasKept() + 1).orElse(t.replicationFactor());
             tables.addObject().put("table", t.id().value()).put("name", t.name())
-                    .put("replicationFactor", t.replicationFactor()).put("effectiveReplicationFactor", t.replicationFactor());
+                    .put("replicationFactor", t.replicationFactor()).put("effectiveReplicationFactor", effective);
         }
         ArrayNode removed = predicted.putArray("removedServers");
         plan.removedServers().stream().map(ServerId::value).forEach(removed::add);
+        if (!plan.forecast().isEmpty()) {
+            ArrayNode buckets = predicted.putArray("buckets");
+            for (BucketForecast f : plan.forecast()) {
+                ObjectNode b = buckets.addObject().put("bucket", f.bucket().value()).put("name", f.name())
+                        .put("vBuckets", f.vbuckets()).put("replicas", f.replicasWanted()).put("replicasKept", f.replicasKept())
+                        .put("copiesToBuild", f.copiesToBuild()).put("takeovers", f.takeovers());
+                ArrayNode nodes = b.putArray("nodes");
+                for (BucketForecast.Node n : f.nodes()) {
+                    ObjectNode o = nodes.addObject().put("server", n.server().value()).put("leaves", n.leaves());
+                    o.putObject("before").put("activeVBuckets", n.activeBefore()).put("replicaVBuckets", n.replicasBefore())
+                            .put("activeItems", n.activeItemsBefore()).put("replicaItems", n.replicaItemsBefore());
+                    o.putObject("after").put("activeVBuckets", n.activeAfter()).put("replicaVBuckets", n.replicasAfter())
+                            .put("activeItems", n.activeItemsAfter()).put("replicaItems", n.replicaItemsAfter());
+                }
+            }
+        }
         return root;
     }
 }

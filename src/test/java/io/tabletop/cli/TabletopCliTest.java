@@ -127,4 +127,33 @@ class TabletopCliTest {
         assertEquals(0, help.code);
         assertTrue(help.out.contains("snapshot") && help.out.contains("plan") && help.out.contains("apply"), help.out);
     }
+
+    @Test
+    void planRebalancesWithABoundAndRefusesTwoGoals() throws Exception {
+        Path snap = snapshot("standard");
+        Result r = run("plan", "--snapshot", snap.toString(), "--rebalance", "--max-moves", "3", "--format", "json");
+        assertEquals(0, r.code, r.err);
+        JsonNode plan = new ObjectMapper().readTree(r.out);
+        assertEquals("REBALANCE", plan.at("/goal/type").asText());
+        assertEquals(3, plan.at("/goal/maxMoves").asInt());
+        assertTrue(plan.at("/summary/replicaMoves").asInt() <= 3);
+        Result both = run("plan", "--snapshot", snap.toString(), "--rebalance", "--remove", "ts-1");
+        assertEquals(1, both.code);
+        assertTrue(both.err.contains("name one goal"), both.err);
+    }
+
+    @Test
+    void planForACouchbaseSnapshotIsOneRebalanceWithAForecast() throws Exception {
+        Path f = dir.resolve("cb.json");
+        SnapshotJson.write(io.tabletop.planner.CouchbasePredictionTestAccess.seed001(), f);
+        Result r = run("plan", "--snapshot", f.toString(), "--remove", "node3,node4", "--format", "json");
+        assertEquals(0, r.code, r.err);
+        JsonNode plan = new ObjectMapper().readTree(r.out);
+        assertEquals(1, plan.get("steps").size());
+        assertEquals("ENGINE_REBALANCE", plan.at("/steps/0/type").asText());
+        assertEquals(2, plan.at("/predicted/tables/0/effectiveReplicationFactor").asInt(), "one replica kept: 2 copies");
+        assertEquals(1, plan.at("/predicted/buckets/0/replicasKept").asInt());
+        Result text = run("plan", "--snapshot", f.toString(), "--remove", "node4");
+        assertTrue(text.out.contains("Bucket travel-sample: 1024 vBuckets, 2 replica(s) wanted, 2 kept"), text.out);
+    }
 }
