@@ -30,17 +30,27 @@ final class LeaderBalance {
     private final int phase;
     private final IntList[] led;
     private final List<Step> out = new ArrayList<>();
+    private final int stopAt;
 
-    private LeaderBalance(Work w, boolean[] eligible, int phase) {
+    private LeaderBalance(Work w, boolean[] eligible, int phase, int stopAt) {
         this.w = w;
         this.eligible = eligible;
         this.phase = phase;
+        this.stopAt = Math.max(1, stopAt);
         this.led = new IntList[w.servers];
     }
 
-    /** The transfers, applied to {@code w} as they are chosen. */
+    /** The transfers that even leaders out as far as transfers can, applied to {@code w} as they are chosen. */
     static List<Step> run(Work w, boolean[] eligible, int phase) {
-        return new LeaderBalance(w, eligible, phase).balance();
+        return new LeaderBalance(w, eligible, phase, 1).balance();
+    }
+
+    /**
+     * Only as many transfers (augmenting chains, each lowering the skew's ends) as bring the leader skew
+     * back to {@code skew}: a plan without the balancing phase still never leaves leaders worse than it found them.
+     */
+    static List<Step> restore(Work w, boolean[] eligible, int phase, int skew) {
+        return new LeaderBalance(w, eligible, phase, skew).balance();
     }
 
     private List<Step> balance() {
@@ -62,10 +72,12 @@ final class LeaderBalance {
                 led[u].add(p);
             }
         }
-        int floor = (int) (sum / n);
-        int ceil = sum % n == 0 ? floor : floor + 1;
-        shedAboveCeiling(ceil);
-        fillBelowFloor(floor);
+        if (stopAt == 1) {
+            int floor = (int) (sum / n);
+            int ceil = sum % n == 0 ? floor : floor + 1;
+            shedAboveCeiling(ceil);
+            fillBelowFloor(floor);
+        }
         boolean maxStuck = false;
         boolean minStuck = false;
         for (int guard = w.partitions + 1; guard > 0; guard--) {
@@ -77,7 +89,7 @@ final class LeaderBalance {
                     min = Math.min(min, w.leaders[s]);
                 }
             }
-            if (max - min < 2) {
+            if (max - min <= stopAt) {
                 break;
             }
             if (!maxStuck && chainFromMost(max)) {

@@ -38,6 +38,8 @@ final class Removal {
     private final List<Step> steps = new ArrayList<>();
     private final List<Phase> phases = new ArrayList<>();
     private final List<String> locationCompromises = new ArrayList<>();
+    /** Leader skew over the servers that are up, before anything changes. */
+    private int leaderSkewBefore;
 
     Removal(ClusterSnapshot snap, RemoveServers goal, EngineCapabilities caps) {
         this.snap = snap;
@@ -49,6 +51,18 @@ final class Removal {
     }
 
     Plan run() throws PlanRefusedException {
+        for (int s = 0; s < w.servers; s++) {
+            if (w.up[s]) {
+                leaderSkewBefore = Math.max(leaderSkewBefore, w.leaders[s]);
+            }
+        }
+        int fewest = Integer.MAX_VALUE;
+        for (int s = 0; s < w.servers; s++) {
+            if (w.up[s]) {
+                fewest = Math.min(fewest, w.leaders[s]);
+            }
+        }
+        leaderSkewBefore -= fewest == Integer.MAX_VALUE ? 0 : fewest;
         if (!checkInputs()) {
             throw new PlanRefusedException(checks);
         }
@@ -57,10 +71,11 @@ final class Removal {
             for (ServerId r : goal.servers()) {
                 planServer(phase++, w.no(r));
             }
-            if (goal.balanceLeaders() && caps.leaderTransfer()) {
-                List<Step> transfers = LeaderBalance.run(w, isDest, phase);
+            if (caps.leaderTransfer()) {
+                List<Step> transfers = goal.balanceLeaders() ? LeaderBalance.run(w, isDest, phase)
+                        : LeaderBalance.restore(w, isDest, phase, leaderSkewBefore);
                 if (!transfers.isEmpty()) {
-                    phases.add(new Phase(phase, "Balance leaders", ids(dests)));
+                    phases.add(new Phase(phase, goal.balanceLeaders() ? "Balance leaders" : "Keep leader balance", ids(dests)));
                     steps.addAll(transfers);
                     if (caps.healthGates()) {
                         steps.add(Step.gate(phase, null, "cluster healthy after the leader changes"));
@@ -694,6 +709,10 @@ final class Removal {
             maxL = Math.max(maxL, w.leaders[d]);
         }
         String balance = "replicas per server " + minR + "–" + maxR + ", leaders per server " + minL + "–" + maxL;
+        if (!goal.balanceLeaders() && maxL - minL > leaderSkewBefore) {
+            checks.add(CheckResult.warn("Leader balance", "leader skew " + leaderSkewBefore + " → " + (maxL - minL)
+                    + ": the removed servers' leaders have no followers that could keep it; turn on balancing leaders"));
+        }
         boolean locationBound = checks.stream().anyMatch(c -> c.name().equals("Location spread") && c.verdict() == Verdict.WARN);
         checks.add(maxR - minR <= 1
                 ? CheckResult.pass("Balance after", balance)
