@@ -23,6 +23,7 @@ import io.tabletop.service.AppPaths;
 import io.tabletop.service.Connections;
 import io.tabletop.service.LogSetup;
 import io.tabletop.service.RemovalService;
+import io.tabletop.service.Runs;
 import io.tabletop.store.FormatException;
 import io.tabletop.store.PlanJson;
 import io.tabletop.store.SnapshotJson;
@@ -47,7 +48,8 @@ import java.util.logging.Logger;
 @Command(name = "tabletop", mixinStandardHelpOptions = true, version = "tabletop 0.1.0",
         description = "Take tablet servers out of a cluster without losing a byte or a minute of availability.%n"
                 + "With no command, the console opens.",
-        subcommands = {TabletopCli.SnapshotCmd.class, TabletopCli.PlanCmd.class, TabletopCli.ApplyCmd.class, LocalKuduCmd.class, BenchCmd.class})
+        subcommands = {TabletopCli.SnapshotCmd.class, TabletopCli.PlanCmd.class, TabletopCli.ApplyCmd.class, TabletopCli.RunsCmd.class,
+                TabletopCli.ResumeCmd.class, TabletopCli.AuditCmd.class, LocalKuduCmd.class, BenchCmd.class})
 public final class TabletopCli implements Callable<Integer> {
     private static final Logger LOG = Logger.getLogger(TabletopCli.class.getName());
 
@@ -258,56 +260,193 @@ public final class TabletopCli implements Callable<Integer> {
                 Plan plan = pre.plan();
                 out.println(PlanText.summary(plan));
                 int per = options.maxMovesPerServer > 0 ? options.maxMovesPerServer : c.capabilities().maxMovesPerServer();
-                int total = plan.steps().size();
-                ExecutionListener printer = new ExecutionListener() {
-                    @Override
-                    public void stepStateChanged(Step step, StepState from, StepState to, String message) {
-                        if (to.isTerminal() && from != StepState.PENDING) {
-                            synchronized (out) {
-                                out.printf(Locale.ROOT, "[%4d/%d] %-9s %s%s%n", step.index() + 1, total, to.name(), step.describe(),
-                                        message.isEmpty() ? "" : " — " + message);
-                                out.flush();
-                            }
-                        }
-                    }
-
-                    private final java.util.Set<Integer> told = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
-                    @Override
-                    public void stepProgress(Step step, double fraction, String message) {
-                        if (step.type() == io.tabletop.domain.StepType.STOP_SERVER && fraction < 0 && told.add(step.index())) {
-                            synchronized (out) {
-                                out.println("ACTION    " + message);
-                                out.flush();
-                            }
-                        }
-                    }
-
-                    @Override
-                    public void log(Level level, String message) {
-                        if (level != Level.INFO) {
-                            synchronized (out) {
-                                out.println(level + " " + message);
-                                out.flush();
-                            }
-                        }
-                    }
-                };
-                RunResult result = service.execution(plan, c, new ExecutorOptions(per, 3, Duration.ofSeconds(2)), printer, null)
-                        .start().get();
-                for (CheckResult check : service.postChecks(plan, c)) {
-                    out.println(PlanText.check(check));
-                }
-                out.printf(Locale.ROOT, "%s in %s: %d of %d steps succeeded%n", result.state(), Units.duration(result.seconds()),
-                        result.count(StepState.SUCCEEDED), total);
-                if (result.state() != RunState.SUCCEEDED) {
-                    RunResult.StepOutcome first = result.failures().stream().findFirst().orElse(null);
-                    throw new UserError("run " + result.state().name().toLowerCase(Locale.ROOT)
-                            + (first == null ? "" : ": step " + (first.step().index() + 1) + " " + first.step().describe() + ": " + first.message()));
-                }
+                Runs runs = new Runs();
+                Runs.Run run = runs.start(plan, c, connect, stopLocal, new ExecutorOptions(per, 3, Duration.ofSeconds(2)),
+                        printer(out, plan.steps().size()), null);
+                out.println("Run " + run.runId() + " (journal " + run.journal().dir() + "); if this process stops, "
+                        + "continue with: tabletop resume " + run.runId());
+                out.flush();
+                finish(out, service, plan, c, run);
             }
             return 0;
         }
     }
 
+    /** Prints each step as it ends, actions the operator must take, and warnings. */
+    static ExecutionListener printer(PrintWriter out, int total) {
+        return new ExecutionListener() {
+            private final java.util.Set<Integer> told = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+            @Override
+            public void stepStateChanged(Step step, StepState from, StepState to, String message) {
+                if (to.isTerminal() && from != StepState.PENDING) {
+                    synchronized (out) {
+                        out.printf(Locale.ROOT, "[%4d/%d] %-9s %s%s%n", step.index() + 1, total, to.name(), step.describe(),
+                                message.isEmpty() ? "" : " — " + message);
+                        out.flush();
+                    }
+                }
+            }
+
+            @Override
+            public void stepProgress(Step step, double fraction, String message) {
+                if (step.type() == io.tabletop.domain.StepType.STOP_SERVER && fraction < 0 && told.add(step.index())) {
+                    synchronized (out) {
+                        out.println("ACTION    " + message);
+                        out.flush();
+                    }
+                }
+            }
+
+            @Override
+            public void log(Level level, String message) {
+                if (level != Level.INFO) {
+                    synchronized (out) {
+                        out.println(level + " " + message);
+                        out.flush();
+                    }
+                }
+            }
+        };
+    }
+
+    /** Waits for the run, prints the post-checks and the outcome; a run that did not succeed is an error. */
+    static void finish(PrintWriter out, RemovalService service, Plan plan, ClusterConnector c, Runs.Run run) throws Exception {
+        RunResult result = run.done().get();
+        for (CheckResult check : service.postChecks(plan, c)) {
+            out.println(PlanText.check(check));
+        }
+        out.printf(Locale.ROOT, "%s in %s: %d of %d steps succeeded%n", result.state(), Units.duration(result.seconds()),
+                result.count(StepState.SUCCEEDED), plan.steps().size());
+        if (result.state() != RunState.SUCCEEDED) {
+            RunResult.StepOutcome first = result.failures().stream().findFirst().orElse(null);
+            throw new UserError("run " + run.runId() + " " + result.state().name().toLowerCase(Locale.ROOT)
+                    + (first == null ? "" : ": step " + (first.step().index() + 1) + " " + first.step().describe() + ": " + first.message())
+                    + "; continue it with: tabletop resume " + run.runId());
+        }
+    }
+
+    // ---- runs, resume, audit ----------------------------------------------------------------------
+
+    @Command(name = "runs", mixinStandardHelpOptions = true, description = "List recorded runs and their state (newest first).")
+    static final class RunsCmd implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE})")
+        String format;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!format.equals("json") && !format.equals("text")) {
+                throw new UserError("--format must be json or text, was '" + format + "'");
+            }
+            Runs runs = new Runs();
+            List<String> problems = new java.util.ArrayList<>();
+            List<Runs.RunInfo> all = runs.list(problems);
+            PrintWriter out = spec.commandLine().getOut();
+            if (format.equals("json")) {
+                out.println(io.tabletop.store.RunJournal.toJson(all.stream().map(Runs.RunInfo::record).toList(),
+                        all.stream().map(Runs.RunInfo::state).toList()));
+            } else {
+                out.printf(Locale.ROOT, "%-25s %-20s %-12s %-9s %-8s %s%n", "RUN", "STARTED (UTC)", "STATE", "STEPS OK", "ATTEMPTS", "CLUSTER / GOAL");
+                for (Runs.RunInfo r : all) {
+                    var rec = r.record();
+                    out.printf(Locale.ROOT, "%-25s %-20s %-12s %-9s %-8d %s: %s%n", rec.runId(),
+                            rec.startedAt().toString().replace('T', ' ').substring(0, 19), r.state(), rec.succeeded(),
+                            rec.attempts(), rec.cluster(), rec.goalSummary());
+                }
+                if (all.isEmpty()) {
+                    out.println("(no runs yet in " + runs.runsDir() + ")");
+                }
+            }
+            for (String p : problems) {
+                spec.commandLine().getErr().println("tabletop: skipped unreadable run " + p);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "resume", mixinStandardHelpOptions = true,
+            description = "Continue an interrupted run: read the live cluster, check the journal against it, plan what is left, run it.")
+    static final class ResumeCmd implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @CommandLine.Parameters(arity = "0..1", paramLabel = "RUN_ID", description = "the run (or a unique prefix of its id)")
+        String runId;
+
+        @Option(names = "--latest", description = "the newest run")
+        boolean latest;
+
+        @Option(names = "--yes", description = "run without asking (required: there is no prompt)")
+        boolean yes;
+
+        @Option(names = "--max-moves-per-server", defaultValue = "0", description = "concurrent moves per server (default: the engine's)")
+        int maxMovesPerServer;
+
+        @Override
+        public Integer call() throws Exception {
+            if ((runId == null) == !latest) {
+                throw new UserError("name the run to resume (tabletop runs lists them), or --latest");
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            Runs runs = new Runs();
+            Runs.RunInfo info;
+            try {
+                info = runs.find(latest ? "latest" : runId);
+            } catch (Runs.NoSuchRunException e) {
+                throw new UserError(e.getMessage());
+            }
+            var rec = info.record();
+            String connect = rec.connect();
+            if (rec.engine().equals("sandbox") || connect.toLowerCase(Locale.ROOT).startsWith("sandbox")) {
+                throw new UserError("run " + rec.runId() + " ran on a sandbox, which lived in the process that ran it; there is nothing left to resume");
+            }
+            out.println("Run " + rec.runId() + " on " + rec.cluster() + " (" + connect + "), " + info.state() + ", started "
+                    + rec.startedAt() + " by " + rec.user());
+            RemovalService service = new RemovalService();
+            try (ClusterConnector c = connect.startsWith("kudu://") ? Connections.openKudu(connect, rec.stopLocal()) : Connections.open(connect)) {
+                Runs.Resume r = runs.prepareResume(info, c);
+                for (CheckResult check : r.checks()) {
+                    out.println(PlanText.check(check));
+                }
+                if (r.blocked()) {
+                    throw new UserError("cannot resume: " + r.checks().stream().filter(k -> k.verdict() == Verdict.BLOCK)
+                            .map(k -> k.name() + ": " + k.message()).findFirst().orElse("a check blocks"));
+                }
+                if (r.plan() == null) {
+                    runs.markDone(info, "nothing left to do: " + r.alreadyDone() + " step(s) were done before the run stopped");
+                    out.println("Nothing left to do; run " + rec.runId() + " is marked SUCCEEDED");
+                    return 0;
+                }
+                out.println(PlanText.summary(r.plan()));
+                if (!yes) {
+                    throw new UserError("resume changes the cluster: review the above (or tabletop plan), then add --yes");
+                }
+                int per = maxMovesPerServer > 0 ? maxMovesPerServer : c.capabilities().maxMovesPerServer();
+                Runs.Run run = runs.resume(r, c, new ExecutorOptions(per, 3, Duration.ofSeconds(2)), printer(out, r.plan().steps().size()), null);
+                finish(out, service, r.plan(), c, run);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "audit", mixinStandardHelpOptions = true, description = "Check the audit log's hash chain.")
+    static final class AuditCmd implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            java.nio.file.Path file = new Runs().audit().file();
+            int n = io.tabletop.store.AuditLog.count(file);
+            var broken = io.tabletop.store.AuditLog.verify(file);
+            if (broken.isPresent()) {
+                throw new UserError(file + ": the hash chain breaks at " + broken.get());
+            }
+            spec.commandLine().getOut().println(file + ": " + n + " record(s), hash chain intact");
+            return 0;
+        }
+    }
 }

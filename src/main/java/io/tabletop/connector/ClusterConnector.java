@@ -35,8 +35,17 @@ public interface ClusterConnector extends AutoCloseable {
      */
     void execute(Step step, StepProgress progress) throws ConnectorException, InterruptedException;
 
+    /**
+     * The engine command or request that {@link #execute} issues for this step, as an operator would type
+     * it, for the audit log. Never contains a secret.
+     */
+    default String command(Step step) {
+        return engine().wireName() + ": " + step.describe();
+    }
+
     /** Releases what the connector holds. Idempotent. */
     @Override
+
     default void close() {
     }
 

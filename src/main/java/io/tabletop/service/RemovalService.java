@@ -83,6 +83,13 @@ public final class RemovalService {
         }
     }
 
+    private final Runs runs = new Runs();
+
+    /** The journaled runs of this process. */
+    public Runs runs() {
+        return runs;
+    }
+
     public PlanExecution execution(Plan plan, ClusterConnector connector, ExecutorOptions options,
                                    ExecutionListener listener, StepDispatcher dispatcher) {
         return new PlanExecution(plan, connector, options, listener, dispatcher);

@@ -1,6 +1,7 @@
 package io.tabletop.store;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tabletop.domain.CheckResult;
@@ -8,6 +9,7 @@ import io.tabletop.domain.ServerId;
 import io.tabletop.domain.ServerLoad;
 import io.tabletop.domain.Step;
 import io.tabletop.domain.Table;
+import io.tabletop.planner.Goal;
 import io.tabletop.planner.Phase;
 import io.tabletop.planner.Plan;
 import io.tabletop.planner.BucketForecast;
@@ -28,6 +30,50 @@ public final class PlanJson {
         }
     }
 
+    /** A goal as JSON: {"type": "REMOVE_SERVERS" | "REBALANCE" | "SCALE_OUT", ...}. */
+    public static ObjectNode goalToTree(Goal g) {
+        ObjectNode goal = SnapshotJson.MAPPER.createObjectNode();
+        if (g instanceof RemoveServers r) {
+            goal.put("type", "REMOVE_SERVERS");
+            ArrayNode ids = goal.putArray("servers");
+            r.servers().forEach(id -> ids.add(id.value()));
+            goal.put("balanceLeaders", r.balanceLeaders());
+            goal.put("fillLimit", r.fillLimit());
+            goal.put("strategy", r.strategy().name());
+        } else if (g instanceof Rebalance r) {
+            goal.put("type", "REBALANCE");
+            if (r.maxMoves() != Integer.MAX_VALUE) {
+                goal.put("maxMoves", r.maxMoves());
+            }
+            goal.put("balanceLeaders", r.balanceLeaders());
+        } else if (g instanceof ScaleOut o) {
+            goal.put("type", "SCALE_OUT");
+            ArrayNode ids = goal.putArray("servers");
+            o.newServers().forEach(id -> ids.add(id.value()));
+            goal.put("balanceLeaders", o.balanceLeaders());
+        }
+        return goal;
+    }
+
+    /** The goal written by {@link #goalToTree}. */
+    public static Goal readGoal(JsonNode n, String source) throws FormatException {
+        try {
+            String type = n.path("type").asText("");
+            java.util.List<ServerId> ids = new java.util.ArrayList<>();
+            n.path("servers").forEach(x -> ids.add(ServerId.of(x.asText())));
+            boolean leaders = n.path("balanceLeaders").asBoolean(true);
+            return switch (type) {
+                case "REMOVE_SERVERS" -> new RemoveServers(ids, leaders, n.path("fillLimit").asDouble(RemoveServers.DEFAULT_FILL_LIMIT),
+                        RemoveServers.Strategy.valueOf(n.path("strategy").asText("TABLETOP")));
+                case "REBALANCE" -> new Rebalance(n.has("maxMoves") ? n.get("maxMoves").asInt() : Integer.MAX_VALUE, leaders);
+                case "SCALE_OUT" -> new ScaleOut(ids, leaders);
+                default -> throw new FormatException(source + ": unknown goal type '" + type + "'");
+            };
+        } catch (IllegalArgumentException e) {
+            throw new FormatException(source + ": bad goal: " + e.getMessage());
+        }
+    }
+
     public static ObjectNode toTree(Plan plan) {
         ObjectNode root = SnapshotJson.MAPPER.createObjectNode();
         root.put("engine", plan.before().engine().wireName());
@@ -35,26 +81,7 @@ public final class PlanJson {
         if (plan.before().takenAt() != null) {
             root.put("snapshotTakenAt", plan.before().takenAt().toString());
         }
-        ObjectNode goal = root.putObject("goal");
-        if (plan.goal() instanceof RemoveServers r) {
-            goal.put("type", "REMOVE_SERVERS");
-            ArrayNode ids = goal.putArray("servers");
-            r.servers().forEach(id -> ids.add(id.value()));
-            goal.put("balanceLeaders", r.balanceLeaders());
-            goal.put("fillLimit", r.fillLimit());
-            goal.put("strategy", r.strategy().name());
-        } else if (plan.goal() instanceof Rebalance r) {
-            goal.put("type", "REBALANCE");
-            if (r.maxMoves() != Integer.MAX_VALUE) {
-                goal.put("maxMoves", r.maxMoves());
-            }
-            goal.put("balanceLeaders", r.balanceLeaders());
-        } else if (plan.goal() instanceof ScaleOut o) {
-            goal.put("type", "SCALE_OUT");
-            ArrayNode ids = goal.putArray("servers");
-            o.newServers().forEach(id -> ids.add(id.value()));
-            goal.put("balanceLeaders", o.balanceLeaders());
-        }
+        root.set("goal", goalToTree(plan.goal()));
         Plan.Summary s = plan.summary();
         root.putObject("summary")
                 .put("replicaMoves", s.replicaMoves())

@@ -55,6 +55,7 @@ public final class RemovalViewModel {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss");
 
     private final ClusterConnector connector;
+    private final StringProperty runId = new SimpleStringProperty("");
     private final RemovalService service;
     private final UiRunner runner;
     private final List<ServerId> targets;
@@ -187,8 +188,7 @@ public final class RemovalViewModel {
                 pending.add(() -> log.add(line));
             }
         };
-        execution = service.execution(p, connector, ExecutorOptions.defaults(p.summary().maxMovesPerServer()), listener,
-                (step, work) -> {
+        io.tabletop.executor.StepDispatcher dispatcher = (step, work) -> {
                     StepTask task = new StepTask(step, work);
                     running.put(step.index(), task);
                     task.stateProperty().addListener((o, a, b) -> {
@@ -201,10 +201,22 @@ public final class RemovalViewModel {
                         tasks.add(task);
                         runner.execute(task);
                     });
-                });
+                };
+        io.tabletop.service.Runs.Run run;
+        try {
+            run = service.runs().start(p, connector, connector.name(), false, ExecutorOptions.defaults(p.summary().maxMovesPerServer()),
+                    listener, dispatcher);
+        } catch (java.io.IOException e) {
+            java.util.logging.Logger.getLogger(RemovalViewModel.class.getName()).log(java.util.logging.Level.SEVERE, "cannot start the run's journal", e);
+            log.add(LocalTime.now().format(TIME) + "  ERROR  not started: cannot write the run's journal (" + e.getMessage() + ")");
+            return;
+        }
+        execution = run.execution();
+        runId.set(run.runId());
+        log.add(LocalTime.now().format(TIME) + "  Run " + run.runId() + ": journal " + run.journal().dir());
         stage.set(Stage.RUNNING);
         pump.play();
-        execution.start().whenComplete((result, t) -> pending.add(() -> finished(result)));
+        run.done().whenComplete((result, t) -> pending.add(() -> finished(result)));
     }
 
     public void pause() {
@@ -310,6 +322,11 @@ public final class RemovalViewModel {
 
     public String confirmWord() {
         return confirmWord;
+    }
+
+    /** The journaled run's id once it has started; empty before. */
+    public StringProperty runIdProperty() {
+        return runId;
     }
 
     public ReadOnlyObjectProperty<Stage> stageProperty() {

@@ -156,4 +156,37 @@ class TabletopCliTest {
         Result text = run("plan", "--snapshot", f.toString(), "--remove", "node4");
         assertTrue(text.out.contains("Bucket travel-sample: 1024 vBuckets, 2 replica(s) wanted, 2 kept"), text.out);
     }
+
+    @Test
+    void applyRecordsARunThatRunsListsAndTheAuditLogHolds() throws Exception {
+        Result r = run("apply", "--connect", "sandbox:baseline:instant", "--remove", "ts-2", "--yes");
+        assertEquals(0, r.code, r.err + r.out);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("Run (\\S+) \\(journal").matcher(r.out);
+        assertTrue(m.find(), r.out);
+        String id = m.group(1);
+        Result list = run("runs", "--format", "json");
+        assertEquals(0, list.code, list.err);
+        JsonNode runs = new ObjectMapper().readTree(list.out);
+        JsonNode mine = null;
+        for (JsonNode n : runs) {
+            if (n.get("runId").asText().equals(id)) {
+                mine = n;
+            }
+        }
+        assertTrue(mine != null, "run " + id + " listed: " + list.out);
+        assertEquals("SUCCEEDED", mine.get("state").asText());
+        assertEquals("remove ts-2", mine.get("goalSummary").asText());
+        assertTrue(mine.get("stepsSucceeded").asInt() > 36);
+        Result text = run("runs");
+        assertTrue(text.out.contains(id), text.out);
+        Result resume = run("resume", id, "--yes");
+        assertEquals(1, resume.code);
+        assertTrue(resume.err.contains("sandbox"), resume.err);
+        Result none = run("resume");
+        assertEquals(1, none.code);
+        assertTrue(none.err.contains("--latest"), none.err);
+        Result audit = run("audit");
+        assertEquals(0, audit.code, audit.err);
+        assertTrue(audit.out.contains("hash chain intact"), audit.out);
+    }
 }

@@ -283,6 +283,22 @@ public final class KuduConnector implements ClusterConnector {
     // ---- acting -----------------------------------------------------------------------------------
 
     @Override
+    public String command(Step s) {
+        String m = cli.masters();
+        return switch (s.type()) {
+            case HEALTH_GATE -> "kudu cluster ksck " + m + " --ksck_format=json_compact";
+            case ENTER_MAINTENANCE -> "kudu tserver state enter_maintenance " + m + " " + s.server();
+            case EXIT_MAINTENANCE -> "kudu tserver state exit_maintenance " + m + " " + s.server();
+            case TRANSFER_LEADER -> "kudu tablet leader_step_down " + m + " " + s.partition() + " --new_leader_uuid=" + s.to();
+            case MOVE_REPLICA -> "kudu tablet change_config move_replica " + m + " " + s.partition() + " " + s.from() + " " + s.to();
+            case STOP_SERVER -> "stop the kudu-tserver process " + s.server();
+            case UNREGISTER_SERVER -> "kudu tserver unregister " + m + " " + s.server() + " --force_unregister_live_tserver";
+            case ENGINE_REBALANCE -> "kudu cluster rebalance " + m + " --ignored_tservers=" + s.server()
+                    + " --move_replicas_from_ignored_tservers";
+        };
+    }
+
+    @Override
     public void execute(Step step, StepProgress progress) throws ConnectorException, InterruptedException {
         switch (step.type()) {
             case HEALTH_GATE -> gate(progress);

@@ -1,0 +1,345 @@
+package io.tabletop.service;
+
+import io.tabletop.connector.ClusterConnector;
+import io.tabletop.connector.ConnectorException;
+import io.tabletop.domain.CheckResult;
+import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.domain.PartitionId;
+import io.tabletop.domain.ServerId;
+import io.tabletop.domain.Step;
+import io.tabletop.domain.StepType;
+import io.tabletop.domain.Verdict;
+import io.tabletop.executor.ExecutionListener;
+import io.tabletop.executor.ExecutorOptions;
+import io.tabletop.executor.PlanExecution;
+import io.tabletop.executor.RunResult;
+import io.tabletop.executor.RunState;
+import io.tabletop.executor.StepDispatcher;
+import io.tabletop.executor.StepState;
+import io.tabletop.executor.StepTruth;
+import io.tabletop.planner.Goal;
+import io.tabletop.planner.Plan;
+import io.tabletop.planner.PlanRefusedException;
+import io.tabletop.planner.Planner;
+import io.tabletop.planner.RemoveServers;
+import io.tabletop.store.AuditLog;
+import io.tabletop.store.FormatException;
+import io.tabletop.store.PlanJson;
+import io.tabletop.store.RunJournal;
+import io.tabletop.store.RunJournal.RunRecord;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Runs that survive the process: every run writes a journal ({@link RunJournal}) and the audit log
+ * ({@link AuditLog}) as it goes; {@link #list} shows runs and their state; {@link #prepareResume} reads the
+ * live cluster for an interrupted run, checks what the journal says against it, and re-plans what is left;
+ * {@link #resume} runs that, in the same journal. One instance per process (it knows which runs it is
+ * running now). Thread-safe.
+ */
+public final class Runs {
+    private static final Logger LOG = Logger.getLogger(Runs.class.getName());
+    private static final DateTimeFormatter ID = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT).withZone(ZoneOffset.UTC);
+    private final Path runsDir;
+    private final AuditLog audit;
+    private final Planner planner = new Planner();
+    private final Set<String> active = ConcurrentHashMap.newKeySet();
+
+    public Runs() {
+        this(AppPaths.home().resolve("runs"), new AuditLog(AppPaths.home().resolve("audit.jsonl")));
+    }
+
+    public Runs(Path runsDir, AuditLog audit) {
+        this.runsDir = runsDir;
+        this.audit = audit;
+    }
+
+    public Path runsDir() {
+        return runsDir;
+    }
+
+    public AuditLog audit() {
+        return audit;
+    }
+
+    /**
+     * A run in progress: its id, journal and execution.
+     *
+     * @param done completes after the journal has recorded the run's end (the execution's own result may
+     *             complete a moment before)
+     */
+    public record Run(String runId, RunJournal journal, PlanExecution execution, CompletableFuture<RunResult> done) {
+    }
+
+    // ---- starting ------------------------------------------------------------------------------
+
+    /** Starts {@code plan} with a new journal. {@code connect} is the connection spec a resume will reopen. */
+    public Run start(Plan plan, ClusterConnector connector, String connect, boolean stopLocal, ExecutorOptions options,
+                     ExecutionListener listener, StepDispatcher dispatcher) throws IOException {
+        String runId = ID.format(Instant.now()) + "-" + Long.toHexString(Double.doubleToLongBits(Math.random())).substring(0, 4);
+        RunJournal journal = RunJournal.create(runsDir, new RunJournal.Header(runId, Instant.now(), user(),
+                ProcessHandle.current().pid(), connect, plan.before().cluster(), plan.before().engine().wireName(),
+                PlanJson.goalToTree(plan.goal()), stopLocal), plan);
+        audit(plan.before().cluster(), runId, null, "run started: " + plan.steps().size() + " steps", null);
+        return launch(runId, journal, plan, connector, options, listener, dispatcher);
+    }
+
+    private Run launch(String runId, RunJournal journal, Plan plan, ClusterConnector connector, ExecutorOptions options,
+                       ExecutionListener listener, StepDispatcher dispatcher) {
+        String cluster = plan.before().cluster();
+        ExecutionListener journaling = new Journaling(journal, connector, runId, cluster, listener == null ? ExecutionListener.NONE : listener);
+        PlanExecution ex = new PlanExecution(plan, connector, options, journaling, dispatcher);
+        active.add(runId);
+        CompletableFuture<RunResult> done = ex.result().whenComplete((r, e) -> {
+            active.remove(runId);
+            try {
+                String state = e != null ? "FAILED" : r.state().name();
+                String summary = e != null ? String.valueOf(e) : r.count(StepState.SUCCEEDED) + " of " + plan.steps().size() + " steps succeeded";
+                journal.end(state, summary);
+                audit(cluster, runId, null, "run ended " + state + ": " + summary, null);
+                journal.close();
+            } catch (IOException io) {
+                LOG.log(Level.SEVERE, "cannot finish the journal of run " + runId, io);
+            }
+        });
+        ex.start();
+        return new Run(runId, journal, ex, done);
+    }
+
+    private void audit(String cluster, String run, String step, String action, String command) {
+        try {
+            audit.append(new AuditLog.Entry(Instant.now(), user(), cluster, run, step, action, command));
+        } catch (IOException e) {
+            LOG.log(Level.SEVERE, "cannot write the audit log " + audit.file(), e);
+        }
+    }
+
+    static String user() {
+        return System.getProperty("user.name", "unknown");
+    }
+
+    /** Writes each step's start and end to the journal (synced) and each action to the audit log, then passes events on. */
+    private final class Journaling implements ExecutionListener {
+        private final RunJournal journal;
+        private final ClusterConnector connector;
+        private final String runId;
+        private final String cluster;
+        private final ExecutionListener next;
+
+        Journaling(RunJournal journal, ClusterConnector connector, String runId, String cluster, ExecutionListener next) {
+            this.journal = journal;
+            this.connector = connector;
+            this.runId = runId;
+            this.cluster = cluster;
+            this.next = next;
+        }
+
+        @Override
+        public void runStateChanged(RunState from, RunState to) {
+            if (to == RunState.PAUSED || to == RunState.CANCELLING || (from == RunState.PAUSED && to == RunState.RUNNING)) {
+                try {
+                    journal.event(to.name().toLowerCase(Locale.ROOT), "run " + from + " → " + to);
+                } catch (IOException e) {
+                    LOG.log(java.util.logging.Level.SEVERE, "journal write failed", e);
+                }
+                audit(cluster, runId, null, "run " + to.name().toLowerCase(Locale.ROOT), null);
+            }
+            next.runStateChanged(from, to);
+        }
+
+        @Override
+        public void stepStateChanged(Step step, StepState from, StepState to, String message) {
+            boolean starts = to == StepState.RUNNING && from == StepState.PENDING;
+            if (starts || to.isTerminal()) {
+                try {
+                    journal.step(step, to.name(), message);
+                } catch (IOException e) {
+                    LOG.log(java.util.logging.Level.SEVERE, "journal write failed", e);
+                    next.log(ExecutionListener.Level.ERROR, "cannot write the run's journal (" + e.getMessage() + "): a resume may repeat a check");
+                }
+                if (starts) {
+                    audit(cluster, runId, (step.index() + 1) + " " + step.describe(), "step started", connector.command(step));
+                } else if (to != StepState.SUCCEEDED) {
+                    audit(cluster, runId, (step.index() + 1) + " " + step.describe(), "step " + to.name().toLowerCase(Locale.ROOT)
+                            + (message.isEmpty() ? "" : ": " + message), null);
+                }
+            }
+            next.stepStateChanged(step, from, to, message);
+        }
+
+        @Override
+        public void stepProgress(Step step, double fraction, String message) {
+            next.stepProgress(step, fraction, message);
+        }
+
+        @Override
+        public void log(ExecutionListener.Level level, String message) {
+            next.log(level, message);
+        }
+    }
+
+    // ---- listing -------------------------------------------------------------------------------
+
+    /** One run as the list shows it. */
+    public record RunInfo(RunRecord record, String state) {
+        public boolean resumable() {
+            return state.equals("INTERRUPTED") || state.equals("FAILED") || state.equals("CANCELLED");
+        }
+    }
+
+    public List<RunInfo> list(List<String> problems) throws IOException {
+        List<RunInfo> out = new ArrayList<>();
+        for (RunRecord r : RunJournal.list(runsDir, problems)) {
+            out.add(new RunInfo(r, state(r)));
+        }
+        return out;
+    }
+
+    /** SUCCEEDED/FAILED/CANCELLED from the journal's end; RUNNING while a process runs it; else INTERRUPTED. */
+    public String state(RunRecord r) {
+        if (r.ended()) {
+            return r.endState();
+        }
+        if (active.contains(r.runId())) {
+            return "RUNNING";
+        }
+        long me = ProcessHandle.current().pid();
+        if (r.pid() != me && ProcessHandle.of(r.pid()).filter(ProcessHandle::isAlive)
+                .map(h -> h.info().command().map(c -> c.contains("java")).orElse(true)).orElse(false)) {
+            return "RUNNING";
+        }
+        return "INTERRUPTED";
+    }
+
+    /** A run by id (or a unique prefix of it), or the newest with {@code "latest"}. */
+    public RunInfo find(String idOrLatest) throws IOException, NoSuchRunException {
+        List<String> problems = new ArrayList<>();
+        List<RunInfo> all = list(problems);
+        if (idOrLatest.equals("latest")) {
+            return all.stream().findFirst().orElseThrow(() -> new NoSuchRunException("no runs recorded in " + runsDir));
+        }
+        List<RunInfo> hits = all.stream().filter(r -> r.record().runId().startsWith(idOrLatest)).toList();
+        if (hits.size() != 1) {
+            throw new NoSuchRunException(hits.isEmpty() ? "no run " + idOrLatest + " in " + runsDir
+                    : idOrLatest + " matches " + hits.size() + " runs; give more of the id");
+        }
+        return hits.get(0);
+    }
+
+    public static final class NoSuchRunException extends Exception {
+        public NoSuchRunException(String message) {
+            super(message);
+        }
+    }
+
+    // ---- resuming ------------------------------------------------------------------------------
+
+    /**
+     * What resuming would do: the journal checked against the live cluster, and the plan for what is left.
+     *
+     * @param plan null when nothing is left or a check blocks
+     */
+    public record Resume(RunInfo run, ClusterSnapshot live, List<CheckResult> checks, Plan plan, long alreadyDone) {
+        public boolean blocked() {
+            return checks.stream().anyMatch(c -> c.verdict() == Verdict.BLOCK);
+        }
+    }
+
+    public Resume prepareResume(RunInfo run, ClusterConnector connector) throws ConnectorException {
+        RunRecord r = run.record();
+        List<CheckResult> checks = new ArrayList<>();
+        if (!run.resumable()) {
+            checks.add(CheckResult.block("Run", "run " + r.runId() + " is " + run.state() + (run.state().equals("RUNNING")
+                    ? " in process " + r.pid() : "") + ": nothing to resume"));
+            return new Resume(run, null, checks, null, 0);
+        }
+        Goal goal;
+        try {
+            goal = PlanJson.readGoal(r.goal(), r.dir().resolve("journal.jsonl").toString());
+        } catch (FormatException e) {
+            checks.add(CheckResult.block("Journal", e.getMessage()));
+            return new Resume(run, null, checks, null, 0);
+        }
+        ClusterSnapshot live = connector.snapshot();
+        checks.add(RemovalService.healthCheck(connector));
+        long done = r.succeeded();
+        List<String> inFlight = new ArrayList<>();
+        for (RunJournal.StepRecord s : r.unfinished()) {
+            Step step = toStep(s);
+            boolean isDone = step != null && StepTruth.isDone(step, live);
+            inFlight.add(s.describe() + (isDone ? " (done in the cluster)" : " (not done: planned again)"));
+            if (isDone) {
+                done++;
+            }
+        }
+        checks.add(CheckResult.pass("Journal", r.succeeded() + " step(s) succeeded before the run stopped"
+                + (inFlight.isEmpty() ? "" : "; in flight when it stopped: " + String.join(", ", inFlight))));
+        // What is left is planned again from the live cluster: a move that happened is not in it any more.
+        if (goal instanceof RemoveServers rs) {
+            List<ServerId> left = rs.servers().stream().filter(id -> live.server(id).isPresent()).toList();
+            if (left.isEmpty()) {
+                checks.add(CheckResult.pass("Servers to remove", "every server of the run is already gone from the cluster: nothing left to do"));
+                return new Resume(run, live, checks, null, done);
+            }
+            goal = new RemoveServers(left, rs.balanceLeaders(), rs.fillLimit(), rs.strategy());
+        }
+        Plan plan = null;
+        try {
+            plan = planner.plan(live, goal, connector.capabilities());
+            checks.addAll(plan.checks());
+        } catch (PlanRefusedException e) {
+            checks.addAll(e.checks());
+        }
+        boolean blocked = checks.stream().anyMatch(c -> c.verdict() == Verdict.BLOCK);
+        return new Resume(run, live, checks, blocked ? null : plan, done);
+    }
+
+    /** Runs the re-planned rest in the run's own journal. */
+    public Run resume(Resume resume, ClusterConnector connector, ExecutorOptions options, ExecutionListener listener,
+                      StepDispatcher dispatcher) throws IOException, FormatException {
+        if (resume.plan() == null) {
+            throw new IllegalStateException("nothing to resume");
+        }
+        RunRecord r = resume.run().record();
+        RunJournal journal = RunJournal.reopen(r.dir());
+        journal.attempt(resume.plan(), "resumed by " + user() + " (process " + ProcessHandle.current().pid() + ") after "
+                + resume.alreadyDone() + " step(s) done; " + resume.plan().steps().size() + " step(s) planned again from the live cluster");
+        audit(resume.plan().before().cluster(), r.runId(), null, "run resumed: " + resume.plan().steps().size() + " steps", null);
+        return launch(r.runId(), journal, resume.plan(), connector, options, listener, dispatcher);
+    }
+
+    /** Ends an interrupted run whose work the cluster shows done. */
+    public void markDone(RunInfo run, String summary) throws IOException, FormatException {
+        try (RunJournal j = RunJournal.reopen(run.record().dir())) {
+            j.end("SUCCEEDED", summary);
+        }
+        audit(run.record().cluster(), run.record().runId(), null, "run ended SUCCEEDED: " + summary, null);
+    }
+
+    /** The step a journal line describes, enough to ask the cluster whether it is done. */
+    static Step toStep(RunJournal.StepRecord s) {
+        try {
+            StepType type = StepType.valueOf(s.kind());
+            return switch (type) {
+                case MOVE_REPLICA -> Step.move(0, PartitionId.of(s.partition()), null, ServerId.of(s.from()), ServerId.of(s.to()), 0, "");
+                case TRANSFER_LEADER -> Step.transfer(0, PartitionId.of(s.partition()), null, ServerId.of(s.from()), ServerId.of(s.to()), "");
+                case HEALTH_GATE -> null;
+                default -> s.server() == null ? null : Step.server(0, type, ServerId.of(s.server()), "");
+            };
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+}

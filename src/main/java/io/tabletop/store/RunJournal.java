@@ -1,0 +1,302 @@
+package io.tabletop.store;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.domain.Step;
+import io.tabletop.planner.Plan;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * A run's journal: one directory per run, holding {@code journal.jsonl} (one JSON object per line, each
+ * written and synced to disk before the call returns), and per attempt the plan ({@code plan-N.json})
+ * and, for the first, the snapshot it was made from ({@code snapshot-before.json}).
+ *
+ * <p>Lines: {@code run} (the header: id, time, OS user, pid, connection, cluster, goal), {@code attempt}
+ * (a plan starts running: the first, or a resume), {@code step} (a step starts, and again when it ends,
+ * with its state), {@code event} (pause, cancel, a re-route, a note), {@code end} (the run's final state).
+ * A crash can cut the last line short; {@link #read} ignores a line it cannot parse at the end.
+ * Thread-safe.
+ */
+public final class RunJournal implements Closeable {
+    private static final ObjectMapper LINE = new ObjectMapper();
+    private final Path dir;
+    private final FileChannel channel;
+    private int attempt;
+
+    private RunJournal(Path dir, FileChannel channel, int attempt) {
+        this.dir = dir;
+        this.channel = channel;
+        this.attempt = attempt;
+    }
+
+    /** The header every run starts with. */
+    public record Header(String runId, Instant startedAt, String user, long pid, String connect, String cluster,
+                         String engine, JsonNode goal, boolean stopLocal) {
+    }
+
+    /** Creates the run's directory and journal, and records the first attempt. */
+    public static RunJournal create(Path runsDir, Header h, Plan plan) throws IOException {
+        Path dir = runsDir.resolve(h.runId());
+        Files.createDirectories(dir);
+        SnapshotJson.write(plan.before(), dir.resolve("snapshot-before.json"));
+        FileChannel ch = FileChannel.open(dir.resolve("journal.jsonl"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                StandardOpenOption.APPEND);
+        RunJournal j = new RunJournal(dir, ch, -1);
+        ObjectNode n = LINE.createObjectNode().put("type", "run").put("runId", h.runId()).put("at", h.startedAt().toString())
+                .put("user", h.user()).put("pid", h.pid()).put("connect", h.connect()).put("cluster", h.cluster())
+                .put("engine", h.engine()).put("stopLocal", h.stopLocal());
+        n.set("goal", h.goal());
+        j.write(n);
+        j.attempt(plan, "first plan");
+        return j;
+    }
+
+    /** Opens an existing run's journal to continue it (a resume). */
+    public static RunJournal reopen(Path dir) throws IOException, FormatException {
+        RunRecord r = read(dir);
+        FileChannel ch = FileChannel.open(dir.resolve("journal.jsonl"), StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        return new RunJournal(dir, ch, r.attempts() - 1);
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public synchronized int attempt() {
+        return attempt;
+    }
+
+    /** A plan starts running: writes it beside the journal and records the attempt. */
+    public synchronized void attempt(Plan plan, String why) throws IOException {
+        attempt++;
+        Files.writeString(dir.resolve("plan-" + attempt + ".json"), PlanJson.write(plan));
+        write(LINE.createObjectNode().put("type", "attempt").put("attempt", attempt).put("at", Instant.now().toString())
+                .put("pid", ProcessHandle.current().pid()).put("steps", plan.steps().size()).put("why", why));
+    }
+
+    /** A step started or ended; synced before this returns. */
+    public synchronized void step(Step s, String state, String message) throws IOException {
+        ObjectNode n = LINE.createObjectNode().put("type", "step").put("attempt", attempt).put("index", s.index())
+                .put("state", state).put("at", Instant.now().toString()).put("kind", s.type().name());
+        if (s.partition() != null) {
+            n.put("partition", s.partition().value());
+        }
+        if (s.from() != null) {
+            n.put("from", s.from().value()).put("to", s.to().value());
+        }
+        if (s.server() != null) {
+            n.put("server", s.server().value());
+        }
+        n.put("step", s.describe());
+        if (message != null && !message.isEmpty()) {
+            n.put("message", message);
+        }
+        write(n);
+    }
+
+    public synchronized void event(String what, String message) throws IOException {
+        write(LINE.createObjectNode().put("type", "event").put("attempt", attempt).put("event", what)
+                .put("at", Instant.now().toString()).put("message", message));
+    }
+
+    public synchronized void end(String state, String summary) throws IOException {
+        write(LINE.createObjectNode().put("type", "end").put("attempt", attempt).put("state", state)
+                .put("at", Instant.now().toString()).put("summary", summary));
+    }
+
+    private void write(ObjectNode n) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap((LINE.writeValueAsString(n) + "\n").getBytes(StandardCharsets.UTF_8));
+        while (b.hasRemaining()) {
+            channel.write(b);
+        }
+        channel.force(false);
+    }
+
+    @Override
+    public synchronized void close() throws IOException {
+        channel.close();
+    }
+
+    // ---- reading -------------------------------------------------------------------------------
+
+    /** One step's last recorded state within one attempt. */
+    public record StepRecord(int attempt, int index, String kind, String partition, String from, String to, String server,
+                             String state, String describe, String message) {
+        public boolean succeeded() {
+            return state.equals("SUCCEEDED");
+        }
+
+        /** Started and never ended: the process stopped while it ran. */
+        public boolean unfinished() {
+            return state.equals("RUNNING") || state.equals("RETRY_WAIT");
+        }
+    }
+
+    /** What a journal says about its run. */
+    public record RunRecord(Path dir, String runId, Instant startedAt, String user, long pid, String connect, String cluster,
+                            String engine, JsonNode goal, boolean stopLocal, int attempts, List<Integer> stepsPerAttempt,
+                            List<StepRecord> steps, String endState, String endSummary, Instant lastAt, List<String> events) {
+        public long succeeded() {
+            return steps.stream().filter(StepRecord::succeeded).count();
+        }
+
+        public long failed() {
+            return steps.stream().filter(s -> s.state().equals("FAILED")).count();
+        }
+
+        public List<StepRecord> unfinished() {
+            return steps.stream().filter(StepRecord::unfinished).toList();
+        }
+
+        public boolean ended() {
+            return endState != null;
+        }
+
+        /** "remove ts-3, ts-4", "rebalance (at most 10 moves)", "scale out onto ts-7". */
+        public String goalSummary() {
+            List<String> ids = new ArrayList<>();
+            goal.path("servers").forEach(x -> ids.add(x.asText()));
+            return switch (goal.path("type").asText()) {
+                case "REMOVE_SERVERS" -> "remove " + String.join(", ", ids);
+                case "REBALANCE" -> "rebalance" + (goal.has("maxMoves") ? " (at most " + goal.get("maxMoves").asInt() + " moves)" : "");
+                case "SCALE_OUT" -> "scale out onto " + String.join(", ", ids);
+                default -> goal.path("type").asText("?");
+            };
+        }
+    }
+
+    /** Runs as JSON for scripts: id, state, times, user, cluster, goal, attempts, steps. */
+    public static String toJson(List<RunRecord> runs, List<String> states) {
+        com.fasterxml.jackson.databind.node.ArrayNode a = SnapshotJson.MAPPER.createArrayNode();
+        for (int i = 0; i < runs.size(); i++) {
+            RunRecord r = runs.get(i);
+            ObjectNode n = a.addObject().put("runId", r.runId()).put("state", states.get(i)).put("startedAt", r.startedAt().toString())
+                    .put("lastAt", r.lastAt() == null ? null : r.lastAt().toString()).put("user", r.user()).put("pid", r.pid())
+                    .put("connect", r.connect()).put("cluster", r.cluster()).put("engine", r.engine()).put("goalSummary", r.goalSummary())
+                    .put("attempts", r.attempts()).put("stepsSucceeded", r.succeeded()).put("stepsFailed", r.failed())
+                    .put("stepsUnfinished", r.unfinished().size()).put("journal", r.dir().resolve("journal.jsonl").toString());
+            n.set("goal", r.goal());
+            if (r.endSummary() != null) {
+                n.put("summary", r.endSummary());
+            }
+        }
+        try {
+            return SnapshotJson.MAPPER.writeValueAsString(a);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static RunRecord read(Path dir) throws IOException, FormatException {
+        Path file = dir.resolve("journal.jsonl");
+        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        JsonNode header = null;
+        int attempts = 0;
+        List<Integer> perAttempt = new ArrayList<>();
+        Map<String, StepRecord> steps = new LinkedHashMap<>();
+        List<String> events = new ArrayList<>();
+        String endState = null;
+        String endSummary = null;
+        Instant last = null;
+        long pid = -1;
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            if (line.isBlank()) {
+                continue;
+            }
+            JsonNode n;
+            try {
+                n = LINE.readTree(line);
+            } catch (IOException e) {
+                if (i == lines.size() - 1) {
+                    break; // cut short by a crash while writing: everything before it stands
+                }
+                throw new FormatException(file + " line " + (i + 1) + " is not JSON: " + e.getMessage());
+            }
+            if (n.hasNonNull("at")) {
+                last = Instant.parse(n.get("at").asText());
+            }
+            switch (n.path("type").asText()) {
+                case "run" -> {
+                    header = n;
+                    pid = n.path("pid").asLong();
+                }
+                case "attempt" -> {
+                    attempts++;
+                    pid = n.path("pid").asLong(pid);
+                    perAttempt.add(n.path("steps").asInt());
+                    endState = null; // a resume reopens an ended-by-failure run
+                }
+                case "step" -> {
+                    StepRecord r = new StepRecord(n.path("attempt").asInt(), n.path("index").asInt(), n.path("kind").asText(),
+                            text(n, "partition"), text(n, "from"), text(n, "to"), text(n, "server"), n.path("state").asText(),
+                            n.path("step").asText(), n.path("message").asText(""));
+                    steps.put(r.attempt() + "/" + r.index(), r);
+                }
+                case "event" -> events.add(n.path("event").asText() + ": " + n.path("message").asText());
+                case "end" -> {
+                    endState = n.path("state").asText();
+                    endSummary = n.path("summary").asText();
+                }
+                default -> {
+                }
+            }
+        }
+        if (header == null) {
+            throw new FormatException(file + " has no run header");
+        }
+        return new RunRecord(dir, header.path("runId").asText(), Instant.parse(header.path("at").asText()),
+                header.path("user").asText(), pid, header.path("connect").asText(),
+                header.path("cluster").asText(), header.path("engine").asText(), header.get("goal"),
+                header.path("stopLocal").asBoolean(false), attempts, perAttempt, List.copyOf(steps.values()), endState,
+                endSummary, last, events);
+    }
+
+    private static String text(JsonNode n, String field) {
+        return n.hasNonNull(field) ? n.get(field).asText() : null;
+    }
+
+    /** Every run under {@code runsDir}, newest first; unreadable ones are skipped (and named in the log by the caller). */
+    public static List<RunRecord> list(Path runsDir, List<String> problems) throws IOException {
+        List<RunRecord> out = new ArrayList<>();
+        if (!Files.isDirectory(runsDir)) {
+            return out;
+        }
+        try (Stream<Path> dirs = Files.list(runsDir)) {
+            for (Path d : dirs.filter(Files::isDirectory).toList()) {
+                if (!Files.exists(d.resolve("journal.jsonl"))) {
+                    continue;
+                }
+                try {
+                    out.add(read(d));
+                } catch (FormatException | IOException e) {
+                    problems.add(d.getFileName() + ": " + e.getMessage());
+                }
+            }
+        }
+        out.sort(Comparator.comparing(RunRecord::startedAt).thenComparing(RunRecord::runId).reversed());
+        return out;
+    }
+
+    /** The snapshot the first plan was made from. */
+    public static ClusterSnapshot snapshotBefore(Path dir) throws IOException, FormatException {
+        return SnapshotJson.read(dir.resolve("snapshot-before.json"));
+    }
+}

@@ -1,0 +1,198 @@
+package io.tabletop.service;
+
+import io.tabletop.connector.ClusterConnector;
+import io.tabletop.connector.ConnectorException;
+import io.tabletop.connector.HealthReport;
+import io.tabletop.connector.sandbox.SandboxConnector;
+import io.tabletop.connector.sandbox.SandboxFixtures;
+import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.domain.Engine;
+import io.tabletop.domain.EngineCapabilities;
+import io.tabletop.domain.Partition;
+import io.tabletop.domain.PartitionId;
+import io.tabletop.domain.ServerId;
+import io.tabletop.domain.Step;
+import io.tabletop.domain.StepType;
+import io.tabletop.executor.ExecutorOptions;
+import io.tabletop.executor.RunResult;
+import io.tabletop.executor.RunState;
+import io.tabletop.executor.StepDispatcher;
+import io.tabletop.planner.Invariants;
+import io.tabletop.planner.Plan;
+import io.tabletop.planner.Planner;
+import io.tabletop.planner.RemoveServers;
+import io.tabletop.store.AuditLog;
+import io.tabletop.store.RunJournal;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Journaled runs on the sandbox: a run abandoned halfway is resumed by a new "process" from its journal. */
+class ResumeTest {
+    private static final ExecutorOptions FAST = new ExecutorOptions(5, 3, Duration.ZERO);
+    private static final ServerId TS2 = ServerId.of("ts-2");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void anAbandonedRunIsResumedFromItsJournalAndNoMoveHappensTwice() throws Exception {
+        ExecutorService pool = Executors.newCachedThreadPool();
+        try (SandboxConnector sandbox = SandboxConnector.instant(SandboxFixtures.kuduBaseline())) {
+            Counting cluster = new Counting(sandbox);
+            ClusterSnapshot before = sandbox.snapshot();
+            Plan plan = new Planner().plan(before, RemoveServers.of(TS2), sandbox.capabilities());
+            int onTs2 = before.loads().get(TS2).replicas();
+
+            // The first process runs 20 steps, then dies: steps handed out after that never run.
+            Runs first = new Runs(dir.resolve("runs"), new AuditLog(dir.resolve("audit.jsonl")));
+            AtomicInteger handed = new AtomicInteger();
+            AtomicInteger ran = new AtomicInteger();
+            StepDispatcher dying = (step, work) -> {
+                if (handed.incrementAndGet() <= 20) {
+                    pool.execute(() -> {
+                        work.run();
+                        ran.incrementAndGet();
+                    });
+                }
+            };
+            Runs.Run run = first.start(plan, cluster, "sandbox", false, FAST, null, dying);
+            waitFor(() -> ran.get() == 20);
+            int movedBefore = cluster.moves.size();
+            assertTrue(movedBefore > 0 && movedBefore < onTs2, "died halfway: " + movedBefore + " of " + onTs2 + " moves done");
+
+            // A new process finds the run interrupted, checks the journal against the cluster, and goes on.
+            Runs second = new Runs(dir.resolve("runs"), new AuditLog(dir.resolve("audit.jsonl")));
+            Runs.RunInfo info = second.find(run.runId());
+            assertEquals("INTERRUPTED", info.state());
+            assertTrue(info.resumable());
+            Runs.Resume resume = second.prepareResume(info, cluster);
+            assertNotNull(resume.plan(), () -> resume.checks().toString());
+            assertEquals(onTs2 - movedBefore, resume.plan().summary().replicaMoves(), "only what is left is planned");
+            RunResult result = second.resume(resume, cluster, FAST, null, null).done().get(30, TimeUnit.SECONDS);
+
+            assertEquals(RunState.SUCCEEDED, result.state(), () -> result.failures().toString());
+            ClusterSnapshot after = sandbox.snapshot();
+            assertEquals(List.of(), Invariants.violations(before, after, List.of(TS2)), "no partition below its RF, nothing lost");
+            assertTrue(after.server(TS2).isEmpty(), "ts-2 is unregistered");
+            assertEquals(onTs2, cluster.moves.size(), "every replica of ts-2 moved");
+            assertTrue(cluster.moves.values().stream().allMatch(n -> n == 1), "no move done twice: " + cluster.moves);
+            assertEquals(placement(resume.plan().after()), placement(after), "the cluster ends where the re-plan said");
+
+            RunJournal.RunRecord rec = RunJournal.read(dir.resolve("runs").resolve(run.runId()));
+            assertEquals(2, rec.attempts());
+            assertEquals("SUCCEEDED", rec.endState());
+            assertEquals("SUCCEEDED", second.find(run.runId()).state());
+            assertEquals(Optional.empty(), AuditLog.verify(dir.resolve("audit.jsonl")), "the audit chain is intact");
+            String audit = Files.readString(dir.resolve("audit.jsonl"));
+            assertTrue(audit.contains("run resumed"));
+            assertTrue(audit.contains("\"command\":\"sandbox: Move "), "each action names its command");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aFinishedRunIsNotResumed() throws Exception {
+        try (SandboxConnector sandbox = SandboxConnector.instant(SandboxFixtures.kuduBaseline())) {
+            Plan plan = new Planner().plan(sandbox.snapshot(), RemoveServers.of(TS2), sandbox.capabilities());
+            Runs runs = new Runs(dir.resolve("runs"), new AuditLog(dir.resolve("audit.jsonl")));
+            Runs.Run run = runs.start(plan, sandbox, "sandbox", false, FAST, null, null);
+            assertEquals(RunState.SUCCEEDED, run.done().get(30, TimeUnit.SECONDS).state());
+            Runs.RunInfo info = runs.find("latest");
+            assertEquals(run.runId(), info.record().runId());
+            Runs.Resume r = runs.prepareResume(info, sandbox);
+            assertTrue(r.blocked());
+            assertNull(r.plan());
+            assertTrue(r.checks().get(0).message().contains("SUCCEEDED"), r.checks().toString());
+        }
+    }
+
+    static Map<PartitionId, Set<String>> placement(ClusterSnapshot c) {
+        return c.partitions().stream().collect(Collectors.toMap(Partition::id,
+                p -> p.replicas().stream().map(r -> r.server() + ":" + r.role()).collect(Collectors.toSet())));
+    }
+
+    static void waitFor(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not met within 20 s");
+            }
+            Thread.onSpinWait();
+            Thread.yield();
+        }
+    }
+
+    /** Counts the moves that really happened, per partition, across every run that uses it. */
+    static final class Counting implements ClusterConnector {
+        final ClusterConnector inner;
+        final Map<PartitionId, Integer> moves = new ConcurrentHashMap<>();
+
+        Counting(ClusterConnector inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public String name() {
+            return inner.name();
+        }
+
+        @Override
+        public Engine engine() {
+            return inner.engine();
+        }
+
+        @Override
+        public EngineCapabilities capabilities() {
+            return inner.capabilities();
+        }
+
+        @Override
+        public ClusterSnapshot snapshot() throws ConnectorException {
+            return inner.snapshot();
+        }
+
+        @Override
+        public HealthReport health() throws ConnectorException {
+            return inner.health();
+        }
+
+        @Override
+        public void execute(Step step, StepProgress progress) throws ConnectorException, InterruptedException {
+            inner.execute(step, progress);
+            if (step.type() == StepType.MOVE_REPLICA) {
+                moves.merge(step.partition(), 1, Integer::sum);
+            }
+        }
+
+        @Override
+        public String command(Step step) {
+            return inner.command(step);
+        }
+
+        @Override
+        public boolean isRetryable(Step step, ConnectorException e) {
+            return inner.isRetryable(step, e);
+        }
+    }
+}
