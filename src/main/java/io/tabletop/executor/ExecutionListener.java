@@ -22,6 +22,13 @@ public interface ExecutionListener {
     default void log(Level level, String message) {
     }
 
+    /**
+     * The run goes on with a new plan (a server it relied on died, and what is left was planned again
+     * around it). Events that follow refer to {@code plan}'s steps.
+     */
+    default void planReplaced(io.tabletop.planner.Plan plan, String why) {
+    }
+
     ExecutionListener NONE = new ExecutionListener() {
     };
 }

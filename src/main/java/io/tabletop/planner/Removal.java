@@ -68,6 +68,9 @@ final class Removal {
         }
         try {
             int phase = 0;
+            if (!goal.rebuild().isEmpty()) {
+                planRebuild(phase++);
+            }
             for (ServerId r : goal.servers()) {
                 planServer(phase++, w.no(r));
             }
@@ -110,7 +113,8 @@ final class Removal {
     // ---- inputs and feasibility ------------------------------------------------------------
 
     private boolean checkInputs() {
-        List<String> unknown = goal.servers().stream().filter(id -> snap.server(id).isEmpty()).map(ServerId::value).toList();
+        List<String> unknown = java.util.stream.Stream.concat(goal.servers().stream(), goal.rebuild().stream())
+                .filter(id -> snap.server(id).isEmpty()).map(ServerId::value).toList();
         if (!unknown.isEmpty()) {
             checks.add(CheckResult.block("Servers to remove", "unknown server(s): " + String.join(", ", unknown)));
             return false;
@@ -123,8 +127,17 @@ final class Removal {
             return id + " (" + w.server[s].address() + ", " + w.server[s].state() + ", " + w.total[s] + " replicas, "
                     + w.leaders[s] + " leaders, " + Units.bytes(w.bytes[s]) + ")";
         }).collect(Collectors.joining("; "));
-        checks.add(CheckResult.pass("Servers to remove", list));
-
+        if (!goal.servers().isEmpty()) {
+            checks.add(CheckResult.pass("Servers to remove", list));
+        }
+        for (ServerId id : goal.rebuild()) {
+            int s = w.no(id);
+            if (w.up[s]) {
+                checks.add(CheckResult.block("Rebuild", id + " is " + w.server[s].state() + ": only a dead server's replicas are rebuilt elsewhere"));
+                return false;
+            }
+            checks.add(CheckResult.warn("Rebuild", id + " died: its " + w.total[s] + " replica(s) are rebuilt on the other servers first"));
+        }
         List<Integer> d = new ArrayList<>();
         for (int s = 0; s < w.servers; s++) {
             if (w.live[s] && !removed[s]) {
@@ -140,7 +153,7 @@ final class Removal {
         }
         // Replication factor: every table with a replica to move needs RF live servers outside the removal.
         boolean[] affected = new boolean[w.tables];
-        for (ServerId id : goal.servers()) {
+        for (ServerId id : java.util.stream.Stream.concat(goal.servers().stream(), goal.rebuild().stream()).toList()) {
             IntList on = w.on[w.no(id)];
             for (int i = 0; i < on.size(); i++) {
                 affected[w.tableOf[on.get(i)]] = true;
@@ -180,7 +193,7 @@ final class Removal {
 
         List<String> deadOthers = new ArrayList<>();
         for (int s = 0; s < w.servers; s++) {
-            if (w.server[s].state() == ServerState.DEAD && !removed[s]) {
+            if (w.server[s].state() == ServerState.DEAD && !removed[s] && !goal.rebuild().contains(w.id(s))) {
                 deadOthers.add(w.id(s).value());
             }
         }
@@ -267,6 +280,40 @@ final class Removal {
             if (caps.healthGates()) {
                 steps.add(Step.gate(phase, rid, "cluster healthy without " + rid));
             }
+        }
+    }
+
+    /** The replicas of servers that died go to the other servers, placed as a drain would place them. */
+    private void planRebuild(int phase) {
+        List<ServerId> ids = goal.rebuild();
+        String names = ids.stream().map(ServerId::value).collect(Collectors.joining(", "));
+        phases.add(new Phase(phase, "Rebuild the replicas of " + names + " (dead)", ids));
+        for (ServerId id : ids) {
+            int d = w.no(id);
+            List<Integer> mine = new ArrayList<>();
+            IntList on = w.partitionsOn(d);
+            for (int i = 0; i < on.size(); i++) {
+                mine.add(on.get(i));
+            }
+            mine.sort(Comparator.<Integer, io.tabletop.domain.TableId>comparing(p -> w.part[p].table())
+                    .thenComparing(Comparator.<Integer>comparingLong(p -> w.size[p]).reversed())
+                    .thenComparing(p -> w.part[p].id()));
+            Map<io.tabletop.domain.TableId, List<Integer>> byTable = new TreeMap<>();
+            for (int p : mine) {
+                byTable.computeIfAbsent(w.part[p].table(), k -> new ArrayList<>()).add(p);
+            }
+            List<PlannedMove> planned = new ArrayList<>();
+            for (List<Integer> parts : byTable.values()) {
+                planned.addAll(placeTable(parts, d));
+            }
+            evenTotals(planned);
+            for (PlannedMove m : planned) {
+                steps.add(Step.move(phase, w.part[m.p].id(), w.part[m.p].table(), w.id(m.from), w.id(m.to), w.size[m.p],
+                        "rebuilds the copy lost with " + id + "; " + m.reason));
+            }
+        }
+        if (caps.healthGates()) {
+            steps.add(Step.gate(phase, ids.get(0), "every copy on " + names + " rebuilt and the cluster healthy"));
         }
     }
 

@@ -11,8 +11,11 @@ import java.util.List;
  * @param balanceLeaders add a last phase of leader transfers that evens leaders out (no data moves)
  * @param fillLimit      a destination never goes above this fraction of its capacity, when capacity is known
  * @param strategy       who chooses the moves: Tabletop (every move previewed) or the engine's own drain
+ * @param rebuild        servers that died (not being removed): their replicas are rebuilt on the others
+ *                       first, in a phase of their own; set when a run re-plans around a lost server
  */
-public record RemoveServers(List<ServerId> servers, boolean balanceLeaders, double fillLimit, Strategy strategy) implements Goal {
+public record RemoveServers(List<ServerId> servers, boolean balanceLeaders, double fillLimit, Strategy strategy,
+                            List<ServerId> rebuild) implements Goal {
     public static final double DEFAULT_FILL_LIMIT = 0.85;
 
     /** Who moves the replicas. */
@@ -24,13 +27,23 @@ public record RemoveServers(List<ServerId> servers, boolean balanceLeaders, doub
     }
 
     public RemoveServers(List<ServerId> servers, boolean balanceLeaders, double fillLimit) {
-        this(servers, balanceLeaders, fillLimit, Strategy.TABLETOP);
+        this(servers, balanceLeaders, fillLimit, Strategy.TABLETOP, List.of());
+    }
+
+    public RemoveServers(List<ServerId> servers, boolean balanceLeaders, double fillLimit, Strategy strategy) {
+        this(servers, balanceLeaders, fillLimit, strategy, List.of());
+    }
+
+    /** The same goal, also rebuilding the replicas of these dead servers first. */
+    public RemoveServers rebuilding(List<ServerId> dead) {
+        return new RemoveServers(servers, balanceLeaders, fillLimit, strategy, dead);
     }
 
     public RemoveServers {
         strategy = strategy == null ? Strategy.TABLETOP : strategy;
         servers = List.copyOf(new LinkedHashSet<>(servers));
-        if (servers.isEmpty()) {
+        rebuild = rebuild == null ? List.of() : List.copyOf(new LinkedHashSet<>(rebuild));
+        if (servers.isEmpty() && rebuild.isEmpty()) {
             throw new IllegalArgumentException("select at least one server to remove");
         }
         if (!(fillLimit > 0 && fillLimit <= 1)) {

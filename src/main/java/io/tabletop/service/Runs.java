@@ -74,13 +74,54 @@ public final class Runs {
         return audit;
     }
 
+    /** Re-plans in one run at most this many times before it ends FAILED. */
+    static final int MAX_REPLANS = 3;
+
     /**
-     * A run in progress: its id, journal and execution.
-     *
-     * @param done completes after the journal has recorded the run's end (the execution's own result may
-     *             complete a moment before)
+     * A run in progress: its id, journal, and the execution of its current plan (a new one after each
+     * re-plan around a lost server). {@link #done} completes when the last attempt has ended and the
+     * journal has recorded it. Thread-safe.
      */
-    public record Run(String runId, RunJournal journal, PlanExecution execution, CompletableFuture<RunResult> done) {
+    public static final class Run {
+        private final String runId;
+        private final RunJournal journal;
+        private final CompletableFuture<RunResult> done = new CompletableFuture<>();
+        private volatile PlanExecution current;
+        private volatile boolean cancelled;
+
+        Run(String runId, RunJournal journal) {
+            this.runId = runId;
+            this.journal = journal;
+        }
+
+        public String runId() {
+            return runId;
+        }
+
+        public RunJournal journal() {
+            return journal;
+        }
+
+        public PlanExecution execution() {
+            return current;
+        }
+
+        public CompletableFuture<RunResult> done() {
+            return done;
+        }
+
+        public void pause() {
+            current.pause();
+        }
+
+        public void resume() {
+            current.resume();
+        }
+
+        public void cancel() {
+            cancelled = true;
+            current.cancel();
+        }
     }
 
     // ---- starting ------------------------------------------------------------------------------
@@ -93,16 +134,27 @@ public final class Runs {
                 ProcessHandle.current().pid(), connect, plan.before().cluster(), plan.before().engine().wireName(),
                 PlanJson.goalToTree(plan.goal()), stopLocal), plan);
         audit(plan.before().cluster(), runId, null, "run started: " + plan.steps().size() + " steps", null);
-        return launch(runId, journal, plan, connector, options, listener, dispatcher);
+        Run run = new Run(runId, journal);
+        launch(run, plan, connector, options, listener == null ? ExecutionListener.NONE : listener, dispatcher, 0);
+        return run;
     }
 
-    private Run launch(String runId, RunJournal journal, Plan plan, ClusterConnector connector, ExecutorOptions options,
-                       ExecutionListener listener, StepDispatcher dispatcher) {
+    private void launch(Run run, Plan plan, ClusterConnector connector, ExecutorOptions options, ExecutionListener listener,
+                        StepDispatcher dispatcher, int replans) {
         String cluster = plan.before().cluster();
-        ExecutionListener journaling = new Journaling(journal, connector, runId, cluster, listener == null ? ExecutionListener.NONE : listener);
-        PlanExecution ex = new PlanExecution(plan, connector, options, journaling, dispatcher);
+        String runId = run.runId();
+        RunJournal journal = run.journal();
+        PlanExecution ex = new PlanExecution(plan, connector, options, new Journaling(journal, connector, runId, cluster, listener), dispatcher);
+        run.current = ex;
         active.add(runId);
-        CompletableFuture<RunResult> done = ex.result().whenComplete((r, e) -> {
+        ex.result().whenComplete((r, e) -> {
+            if (e == null && r.state() == RunState.FAILED && !run.cancelled && replans < MAX_REPLANS) {
+                Plan next = replanAroundLostServers(run, plan, connector, listener);
+                if (next != null) {
+                    launch(run, next, connector, options, listener, dispatcher, replans + 1);
+                    return;
+                }
+            }
             active.remove(runId);
             try {
                 String state = e != null ? "FAILED" : r.state().name();
@@ -113,9 +165,66 @@ public final class Runs {
             } catch (IOException io) {
                 LOG.log(Level.SEVERE, "cannot finish the journal of run " + runId, io);
             }
+            if (e != null) {
+                run.done.completeExceptionally(e);
+            } else {
+                run.done.complete(r);
+            }
         });
         ex.start();
-        return new Run(runId, journal, ex, done);
+    }
+
+    /**
+     * After a failed attempt: if a server the plan relied on has died (not one being removed), plans the
+     * rest again from the live cluster, rebuilding the dead server's replicas on the others first; null
+     * when nothing died or the re-plan is refused (the listener is told why).
+     */
+    private Plan replanAroundLostServers(Run run, Plan plan, ClusterConnector connector, ExecutionListener listener) {
+        if (!(plan.goal() instanceof RemoveServers goal)) {
+            return null;
+        }
+        ClusterSnapshot live;
+        try {
+            live = connector.snapshot();
+        } catch (ConnectorException e) {
+            listener.log(ExecutionListener.Level.ERROR, "cannot read the cluster to re-plan: " + e.getMessage());
+            return null;
+        }
+        List<ServerId> lost = new ArrayList<>();
+        for (var s : plan.before().servers()) {
+            if (s.state().isUp() && !goal.servers().contains(s.id())
+                    && live.server(s.id()).map(x -> !x.state().isUp()).orElse(false)) {
+                lost.add(s.id());
+            }
+        }
+        lost.addAll(goal.rebuild().stream().filter(id -> live.server(id).map(x -> !x.state().isUp()).orElse(false)
+                && !lost.contains(id)).toList());
+        List<ServerId> lostHolding = lost.stream().filter(id -> live.partitions().stream().anyMatch(p -> p.isOn(id))).toList();
+        if (lost.isEmpty()) {
+            return null;
+        }
+        List<ServerId> left = goal.servers().stream().filter(id -> live.server(id).isPresent()).toList();
+        String names = lost.stream().map(ServerId::value).collect(java.util.stream.Collectors.joining(", "));
+        if (left.isEmpty() && lostHolding.isEmpty()) {
+            return null;
+        }
+        try {
+            Plan next = planner.plan(live, new RemoveServers(left, goal.balanceLeaders(), goal.fillLimit(), goal.strategy(), lostHolding),
+                    connector.capabilities());
+            String why = names + " died during the run: " + (lostHolding.isEmpty() ? "" : "its replicas are rebuilt on the other servers, and ")
+                    + "what is left is planned again around it (" + next.steps().size() + " steps)";
+            listener.log(ExecutionListener.Level.WARN, "Re-planned: " + why);
+            run.journal().attempt(next, "re-planned: " + why);
+            audit(live.cluster(), run.runId(), null, "run re-planned: " + why, null);
+            listener.planReplaced(next, why);
+            return next;
+        } catch (PlanRefusedException e) {
+            listener.log(ExecutionListener.Level.ERROR, names + " died during the run, and the rest cannot be planned around it: " + e.getMessage());
+            return null;
+        } catch (IOException e) {
+            LOG.log(Level.SEVERE, "journal write failed", e);
+            return null;
+        }
     }
 
     private void audit(String cluster, String run, String step, String action, String command) {
@@ -317,7 +426,9 @@ public final class Runs {
         journal.attempt(resume.plan(), "resumed by " + user() + " (process " + ProcessHandle.current().pid() + ") after "
                 + resume.alreadyDone() + " step(s) done; " + resume.plan().steps().size() + " step(s) planned again from the live cluster");
         audit(resume.plan().before().cluster(), r.runId(), null, "run resumed: " + resume.plan().steps().size() + " steps", null);
-        return launch(r.runId(), journal, resume.plan(), connector, options, listener, dispatcher);
+        Run run = new Run(r.runId(), journal);
+        launch(run, resume.plan(), connector, options, listener == null ? ExecutionListener.NONE : listener, dispatcher, 0);
+        return run;
     }
 
     /** Ends an interrupted run whose work the cluster shows done. */

@@ -22,8 +22,8 @@ import java.util.Optional;
  * The append-only audit log ({@code audit.jsonl}): one record per action, with the time, the OS user, the
  * cluster, the run and step, and the exact engine command (connectors never put secrets in it). Each
  * record carries the SHA-256 of the previous record's hash and its own content, so an edited, removed or
- * reordered line breaks the chain; {@link #verify} finds where. Thread-safe within a process; a file lock
- * keeps two processes from interleaving.
+ * reordered line breaks the chain; {@link #verify} finds where. Thread-safe: one monitor per file within
+ * the JVM, and a file lock keeps two processes from interleaving.
  */
 public final class AuditLog {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -42,7 +42,16 @@ public final class AuditLog {
     public record Entry(Instant at, String user, String cluster, String run, String step, String action, String command) {
     }
 
-    public synchronized void append(Entry e) throws IOException {
+    /** One monitor per file in this JVM: file locks only keep other processes out. */
+    private static final java.util.concurrent.ConcurrentHashMap<Path, Object> MONITORS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    public void append(Entry e) throws IOException {
+        synchronized (MONITORS.computeIfAbsent(file.toAbsolutePath().normalize(), k -> new Object())) {
+            appendLocked(e);
+        }
+    }
+
+    private void appendLocked(Entry e) throws IOException {
         Files.createDirectories(file.toAbsolutePath().getParent());
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
              var lock = ch.lock()) {

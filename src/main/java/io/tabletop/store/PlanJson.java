@@ -40,6 +40,10 @@ public final class PlanJson {
             goal.put("balanceLeaders", r.balanceLeaders());
             goal.put("fillLimit", r.fillLimit());
             goal.put("strategy", r.strategy().name());
+            if (!r.rebuild().isEmpty()) {
+                ArrayNode rb = goal.putArray("rebuild");
+                r.rebuild().forEach(id -> rb.add(id.value()));
+            }
         } else if (g instanceof Rebalance r) {
             goal.put("type", "REBALANCE");
             if (r.maxMoves() != Integer.MAX_VALUE) {
@@ -63,8 +67,12 @@ public final class PlanJson {
             n.path("servers").forEach(x -> ids.add(ServerId.of(x.asText())));
             boolean leaders = n.path("balanceLeaders").asBoolean(true);
             return switch (type) {
-                case "REMOVE_SERVERS" -> new RemoveServers(ids, leaders, n.path("fillLimit").asDouble(RemoveServers.DEFAULT_FILL_LIMIT),
-                        RemoveServers.Strategy.valueOf(n.path("strategy").asText("TABLETOP")));
+                case "REMOVE_SERVERS" -> {
+                    java.util.List<ServerId> rebuild = new java.util.ArrayList<>();
+                    n.path("rebuild").forEach(x -> rebuild.add(ServerId.of(x.asText())));
+                    yield new RemoveServers(ids, leaders, n.path("fillLimit").asDouble(RemoveServers.DEFAULT_FILL_LIMIT),
+                            RemoveServers.Strategy.valueOf(n.path("strategy").asText("TABLETOP")), rebuild);
+                }
                 case "REBALANCE" -> new Rebalance(n.has("maxMoves") ? n.get("maxMoves").asInt() : Integer.MAX_VALUE, leaders);
                 case "SCALE_OUT" -> new ScaleOut(ids, leaders);
                 default -> throw new FormatException(source + ": unknown goal type '" + type + "'");

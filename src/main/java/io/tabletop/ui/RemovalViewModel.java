@@ -8,7 +8,6 @@ import io.tabletop.domain.Units;
 import io.tabletop.domain.Verdict;
 import io.tabletop.executor.ExecutionListener;
 import io.tabletop.executor.ExecutorOptions;
-import io.tabletop.executor.PlanExecution;
 import io.tabletop.executor.RunProgress;
 import io.tabletop.executor.RunResult;
 import io.tabletop.executor.RunState;
@@ -80,7 +79,7 @@ public final class RemovalViewModel {
     private final Queue<Runnable> pending = new ConcurrentLinkedQueue<>();
     private final Map<Integer, StepTask> running = new ConcurrentHashMap<>();
     private final Timeline pump;
-    private PlanExecution execution;
+    private io.tabletop.service.Runs.Run execution;
     private Runnable onFinished = () -> {
     };
 
@@ -187,6 +186,14 @@ public final class RemovalViewModel {
                 String line = LocalTime.now().format(TIME) + "  " + (level == Level.INFO ? "" : level + "  ") + message;
                 pending.add(() -> log.add(line));
             }
+
+            @Override
+            public void planReplaced(Plan next, String why) {
+                pending.add(() -> {
+                    plan.set(next);
+                    steps.setAll(next.steps().stream().map(StepRow::new).toList());
+                });
+            }
         };
         io.tabletop.executor.StepDispatcher dispatcher = (step, work) -> {
                     StepTask task = new StepTask(step, work);
@@ -211,7 +218,7 @@ public final class RemovalViewModel {
             log.add(LocalTime.now().format(TIME) + "  ERROR  not started: cannot write the run's journal (" + e.getMessage() + ")");
             return;
         }
-        execution = run.execution();
+        execution = run;
         runId.set(run.runId());
         log.add(LocalTime.now().format(TIME) + "  Run " + run.runId() + ": journal " + run.journal().dir());
         stage.set(Stage.RUNNING);
@@ -275,12 +282,12 @@ public final class RemovalViewModel {
             r.run();
         }
         if (execution != null) {
-            RunProgress pr = execution.progress();
+            RunProgress pr = execution.execution().progress();
             progress.set(pr.fraction());
             double eta = pr.etaSeconds();
             progressText.set(String.format(Locale.ROOT, "%.0f%% · %d of %d steps · %s of %s%s", pr.fraction() * 100,
                     pr.finishedSteps(), pr.totalSteps(), Units.bytes(pr.bytesDone()), Units.bytes(pr.bytesTotal()),
-                    execution.state().isTerminal() ? " · " + Units.duration(pr.elapsedSeconds())
+                    execution.execution().state().isTerminal() ? " · " + Units.duration(pr.elapsedSeconds())
                             : eta < 0 ? " · ETA estimating…" : " · ETA " + Units.duration(eta)));
         }
     }

@@ -112,6 +112,79 @@ class ResumeTest {
     }
 
     @Test
+    void aDestinationThatDiesIsRoutedAroundAndTheRunGoesOn() throws Exception {
+        try (SandboxConnector sandbox = SandboxConnector.instant(SandboxFixtures.kuduBaseline())) {
+            Counting cluster = new Counting(sandbox);
+            ClusterSnapshot before = sandbox.snapshot();
+            Plan plan = new Planner().plan(before, RemoveServers.of(TS2), sandbox.capabilities());
+            ServerId dest = plan.steps().stream().filter(st -> st.type() == StepType.MOVE_REPLICA).skip(5).findFirst().orElseThrow().to();
+            sandbox.cluster().faults().killDuringMove(dest);
+            List<Plan> replans = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+            io.tabletop.executor.ExecutionListener listener = new io.tabletop.executor.ExecutionListener() {
+                @Override
+                public void planReplaced(Plan next, String why) {
+                    replans.add(next);
+                }
+
+                @Override
+                public void log(Level level, String message) {
+                    if (level != Level.INFO) {
+                        warnings.add(message);
+                    }
+                }
+            };
+            Runs runs = new Runs(dir.resolve("runs"), new AuditLog(dir.resolve("audit.jsonl")));
+            Runs.Run run = runs.start(plan, cluster, "sandbox", false, FAST, listener, null);
+            RunResult result = run.done().get(30, TimeUnit.SECONDS);
+
+            assertEquals(RunState.SUCCEEDED, result.state(), () -> result.failures() + " " + warnings);
+            assertEquals(1, replans.size(), "one re-plan around " + dest);
+            assertTrue(warnings.stream().anyMatch(w -> w.startsWith("Re-planned: " + dest + " died")), warnings.toString());
+            ClusterSnapshot after = sandbox.snapshot();
+            assertTrue(after.partitions().stream().noneMatch(p -> p.isOn(dest)), "the dead server's copies were rebuilt elsewhere");
+            assertTrue(after.partitions().stream().noneMatch(p -> p.isOn(TS2)), "the drain finished");
+            PlanExecutionTestAccess.assertNoReplicaLost(before, after);
+            for (Partition p : after.partitions()) {
+                assertTrue(p.leader().map(l -> after.server(l).orElseThrow().state().isUp()).orElse(false), p.id() + " has a live leader");
+            }
+            assertEquals(placement(replans.get(0).after()), placement(after), "the cluster ends where the re-plan said");
+            assertTrue(cluster.moveKeys.stream().distinct().count() == cluster.moveKeys.size(), "no move repeated: " + cluster.moveKeys);
+            RunJournal.RunRecord rec = RunJournal.read(dir.resolve("runs").resolve(run.runId()));
+            assertEquals(2, rec.attempts());
+            assertEquals("SUCCEEDED", rec.endState());
+        }
+    }
+
+    @Test
+    void aStepThatFailsThreeTimesEndsTheRunFailedAndAResumeFinishesIt() throws Exception {
+        try (SandboxConnector sandbox = SandboxConnector.instant(SandboxFixtures.kuduBaseline())) {
+            Counting cluster = new Counting(sandbox);
+            ClusterSnapshot before = sandbox.snapshot();
+            Plan plan = new Planner().plan(before, RemoveServers.of(TS2), sandbox.capabilities());
+            PartitionId victim = plan.steps().stream().filter(st -> st.type() == StepType.MOVE_REPLICA).findFirst().orElseThrow().partition();
+            sandbox.cluster().faults().failMoves(victim, 3);
+            Runs runs = new Runs(dir.resolve("runs"), new AuditLog(dir.resolve("audit.jsonl")));
+            Runs.Run run = runs.start(plan, cluster, "sandbox", false, FAST, null, null);
+            assertEquals(RunState.FAILED, run.done().get(30, TimeUnit.SECONDS).state(), "nothing died: no re-plan, the run fails");
+            ClusterSnapshot mid = sandbox.snapshot();
+            PlanExecutionTestAccess.assertNoReplicaLost(before, mid);
+            assertTrue(mid.partition(victim).orElseThrow().isOn(TS2), "the replica that could not move stayed");
+
+            Runs.RunInfo info = runs.find(run.runId());
+            assertEquals("FAILED", info.state());
+            Runs.Resume resume = runs.prepareResume(info, cluster);
+            assertEquals(1, resume.plan().summary().replicaMoves(), "only the failed move is left");
+            assertEquals(RunState.SUCCEEDED, runs.resume(resume, cluster, FAST, null, null).done().get(30, TimeUnit.SECONDS).state());
+            ClusterSnapshot after = sandbox.snapshot();
+            assertEquals(List.of(), Invariants.violations(before, after, List.of(TS2)));
+            assertTrue(cluster.moves.values().stream().allMatch(n -> n == 1), "no move done twice: " + cluster.moves);
+            assertEquals(before.loads().get(TS2).replicas(), cluster.moves.size());
+            assertEquals(placement(resume.plan().after()), placement(after));
+        }
+    }
+
+    @Test
     void aFinishedRunIsNotResumed() throws Exception {
         try (SandboxConnector sandbox = SandboxConnector.instant(SandboxFixtures.kuduBaseline())) {
             Plan plan = new Planner().plan(sandbox.snapshot(), RemoveServers.of(TS2), sandbox.capabilities());
@@ -147,6 +220,7 @@ class ResumeTest {
     static final class Counting implements ClusterConnector {
         final ClusterConnector inner;
         final Map<PartitionId, Integer> moves = new ConcurrentHashMap<>();
+        final List<String> moveKeys = new java.util.concurrent.CopyOnWriteArrayList<>();
 
         Counting(ClusterConnector inner) {
             this.inner = inner;
@@ -182,6 +256,7 @@ class ResumeTest {
             inner.execute(step, progress);
             if (step.type() == StepType.MOVE_REPLICA) {
                 moves.merge(step.partition(), 1, Integer::sum);
+                moveKeys.add(step.partition() + " " + step.from() + "→" + step.to());
             }
         }
 

@@ -135,12 +135,19 @@ public final class SandboxCluster {
     public synchronized HealthReport health(java.util.Set<ServerId> ignored) {
         List<String> details = new ArrayList<>();
         Verdict verdict = Verdict.PASS;
+        java.util.Set<ServerId> holding = new java.util.HashSet<>();
+        for (Partition p : partitions.values()) {
+            p.replicas().forEach(r -> holding.add(r.server()));
+        }
         for (Node n : servers.values()) {
             if (n.server.state() == ServerState.DEAD) {
                 boolean ignore = ignored.contains(n.server.id());
+                boolean empty = !holding.contains(n.server.id());
                 details.add("Tablet server " + n.server.id() + " (" + n.server.address() + ") is UNAVAILABLE"
-                        + (ignore ? " (ignored: being removed)" : ""));
-                if (!ignore) {
+                        + (ignore ? " (ignored: being removed)" : empty ? " (holds no replicas)" : ""));
+                if (!ignore && empty) {
+                    verdict = verdict.worst(Verdict.WARN);
+                } else if (!ignore) {
                     verdict = Verdict.BLOCK;
                 }
             }
