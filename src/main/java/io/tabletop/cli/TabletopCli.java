@@ -49,7 +49,7 @@ import java.util.logging.Logger;
         description = "Take tablet servers out of a cluster without losing a byte or a minute of availability.%n"
                 + "With no command, the console opens.",
         subcommands = {TabletopCli.SnapshotCmd.class, TabletopCli.PlanCmd.class, TabletopCli.ApplyCmd.class, TabletopCli.RunsCmd.class,
-                TabletopCli.ResumeCmd.class, TabletopCli.AuditCmd.class, LocalKuduCmd.class, BenchCmd.class})
+                TabletopCli.ResumeCmd.class, TabletopCli.RestoreCmd.class, TabletopCli.AuditCmd.class, LocalKuduCmd.class, BenchCmd.class})
 public final class TabletopCli implements Callable<Integer> {
     private static final Logger LOG = Logger.getLogger(TabletopCli.class.getName());
 
@@ -146,6 +146,9 @@ public final class TabletopCli implements Callable<Integer> {
         @Option(names = "--scale-out", split = ",", paramLabel = "ID", description = "new servers to move replicas and leaders onto until balanced")
         List<String> scaleOut;
 
+        @Option(names = "--restore-to", paramLabel = "FILE", description = "put replicas and leaders back as in this snapshot (a run's snapshot-before.json)")
+        Path restoreTo;
+
         @Option(names = "--no-balance-leaders", negatable = true, defaultValue = "true", fallbackValue = "true",
                 description = "end with leader transfers that even leaders out (default: on)")
         boolean balanceLeaders = true;
@@ -161,9 +164,18 @@ public final class TabletopCli implements Callable<Integer> {
         String strategy;
 
         Goal goal(ClusterSnapshot s) throws UserError {
-            int goals = (remove != null ? 1 : 0) + (rebalance ? 1 : 0) + (scaleOut != null ? 1 : 0);
+            int goals = (remove != null ? 1 : 0) + (rebalance ? 1 : 0) + (scaleOut != null ? 1 : 0) + (restoreTo != null ? 1 : 0);
             if (goals != 1) {
-                throw new UserError("name one goal: --remove IDS, --rebalance [--max-moves N] or --scale-out IDS");
+                throw new UserError("name one goal: --remove IDS, --rebalance [--max-moves N], --scale-out IDS or --restore-to FILE");
+            }
+            if (restoreTo != null) {
+                try {
+                    return new io.tabletop.planner.Restore(SnapshotJson.read(restoreTo), "the placement in " + restoreTo);
+                } catch (java.io.IOException e) {
+                    throw new UserError("cannot read " + restoreTo + ": " + e.getMessage());
+                } catch (FormatException e) {
+                    throw new UserError(e.getMessage());
+                }
             }
             if (maxMoves != null && (!rebalance || maxMoves < 0)) {
                 throw new UserError("--max-moves goes with --rebalance and must be 0 or more");
@@ -319,6 +331,14 @@ public final class TabletopCli implements Callable<Integer> {
         out.printf(Locale.ROOT, "%s in %s: %d of %d steps succeeded%n", result.state(), Units.duration(result.seconds()),
                 result.count(StepState.SUCCEEDED), plan.steps().size());
         if (result.state() != RunState.SUCCEEDED) {
+            long moved = result.steps().stream().filter(o -> o.state() == StepState.SUCCEEDED
+                    && o.step().type() == io.tabletop.domain.StepType.MOVE_REPLICA).count();
+            long notRun = result.steps().stream().filter(o -> o.state() == StepState.CANCELLED || o.state() == StepState.SKIPPED).count();
+            out.printf(Locale.ROOT, "Done: %d replica move(s) of %d; not run: %d step(s). Nothing is lost: every partition keeps its copies.%n",
+                    moved, plan.summary().replicaMoves(), notRun);
+            out.println("To go on: tabletop resume " + run.runId() + " --yes");
+            out.println("To put everything back: tabletop restore " + run.runId() + " (previews; add --yes to run it)");
+            out.flush();
             RunResult.StepOutcome first = result.failures().stream().findFirst().orElse(null);
             throw new UserError("run " + run.runId() + " " + result.state().name().toLowerCase(Locale.ROOT)
                     + (first == null ? "" : ": step " + (first.step().index() + 1) + " " + first.step().describe() + ": " + first.message())
@@ -427,6 +447,70 @@ public final class TabletopCli implements Callable<Integer> {
                 int per = maxMovesPerServer > 0 ? maxMovesPerServer : c.capabilities().maxMovesPerServer();
                 Runs.Run run = runs.resume(r, c, new ExecutorOptions(per, 3, Duration.ofSeconds(2)), printer(out, r.plan().steps().size()), null);
                 finish(out, service, r.plan(), c, run);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "restore", mixinStandardHelpOptions = true,
+            description = "Plan (and with --yes run) putting replicas and leaders back as they were before a run.")
+    static final class RestoreCmd implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @CommandLine.Parameters(arity = "0..1", paramLabel = "RUN_ID", description = "the run whose starting placement to restore")
+        String runId;
+
+        @Option(names = "--latest", description = "the newest run")
+        boolean latest;
+
+        @Option(names = "--yes", description = "run the restore (without it: preview only)")
+        boolean yes;
+
+        @Override
+        public Integer call() throws Exception {
+            if ((runId == null) == !latest) {
+                throw new UserError("name the run whose placement to restore (tabletop runs lists them), or --latest");
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            Runs runs = new Runs();
+            Runs.RunInfo info;
+            try {
+                info = runs.find(latest ? "latest" : runId);
+            } catch (Runs.NoSuchRunException e) {
+                throw new UserError(e.getMessage());
+            }
+            var rec = info.record();
+            if (info.state().equals("RUNNING")) {
+                throw new UserError("run " + rec.runId() + " is still running; cancel it first");
+            }
+            if (rec.engine().equals("sandbox") || rec.connect().toLowerCase(Locale.ROOT).startsWith("sandbox")) {
+                throw new UserError("run " + rec.runId() + " ran on a sandbox, which lived in the process that ran it; there is nothing to restore");
+            }
+            ClusterSnapshot target = io.tabletop.store.RunJournal.snapshotBefore(rec.dir());
+            String connect = rec.connect();
+            RemovalService service = new RemovalService();
+            try (ClusterConnector c = connect.startsWith("kudu://") ? Connections.openKudu(connect, false) : Connections.open(connect)) {
+                RemovalService.PreCheck pre = service.preCheck(c, new io.tabletop.planner.Restore(target,
+                        "the placement before run " + rec.runId()));
+                for (CheckResult check : pre.checks()) {
+                    out.println(PlanText.check(check));
+                }
+                if (pre.plan() == null) {
+                    throw new UserError("cannot restore: " + pre.checks().stream().filter(k -> k.verdict() == Verdict.BLOCK)
+                            .map(k -> k.name() + ": " + k.message()).findFirst().orElse("a check blocks"));
+                }
+                Plan plan = pre.plan();
+                if (!yes) {
+                    out.println(PlanText.render(plan));
+                    out.println("Preview only; add --yes to run it.");
+                    return 0;
+                }
+                out.println(PlanText.summary(plan));
+                Runs.Run run = runs.start(plan, c, connect, false, ExecutorOptions.defaults(c.capabilities().maxMovesPerServer()),
+                        printer(out, plan.steps().size()), null);
+                out.println("Run " + run.runId() + " (journal " + run.journal().dir() + ")");
+                finish(out, service, plan, c, run);
             }
             return 0;
         }

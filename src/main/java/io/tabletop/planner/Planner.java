@@ -58,6 +58,13 @@ public final class Planner {
         if (goal instanceof RemoveServers r && r.strategy() == RemoveServers.Strategy.ENGINE) {
             return engineDrain(snapshot, r, caps);
         }
+        if (goal instanceof Restore r) {
+            if (caps.engineRebalance()) {
+                throw new PlanRefusedException(List.of(CheckResult.block("Goal",
+                        "this engine places data only in its own rebalance: add the nodes back and rebalance")));
+            }
+            return new Restoration(snapshot, r, caps).run();
+        }
         if (goal instanceof RemoveServers r && caps.engineRebalance()) {
             return EngineRebalance.plan(snapshot, r, caps);
         }

@@ -381,7 +381,13 @@ public final class Runs {
             checks.add(CheckResult.block("Journal", e.getMessage()));
             return new Resume(run, null, checks, null, 0);
         }
-        ClusterSnapshot live = connector.snapshot();
+        ClusterSnapshot live = settled(connector);
+        long building = unsettled(live);
+        if (building > 0) {
+            checks.add(CheckResult.block("Moves in progress", building + " partition(s) still have a replica being built or one copy too many "
+                    + "(a move cut short by the stop, which the engine finishes by itself); resume again in a minute"));
+            return new Resume(run, live, checks, null, 0);
+        }
         checks.add(RemovalService.healthCheck(connector));
         long done = r.succeeded();
         List<String> inFlight = new ArrayList<>();
@@ -413,6 +419,39 @@ public final class Runs {
         }
         boolean blocked = checks.stream().anyMatch(c -> c.verdict() == Verdict.BLOCK);
         return new Resume(run, live, checks, blocked ? null : plan, done);
+    }
+
+    /** How long a resume waits for moves cut short by the stop to settle (the engine finishes them). */
+    static final long SETTLE_MILLIS = 90_000;
+
+    /**
+     * The live cluster once no replica is being built: a move cut short by a crash leaves a learner, which
+     * Kudu promotes and then evicts the replaced copy by itself (its 3-4-3 scheme). Planning before that
+     * would move the same replica a second way.
+     */
+    private static ClusterSnapshot settled(ClusterSnapshot first, ClusterConnector connector) throws ConnectorException {
+        ClusterSnapshot live = first;
+        long deadline = System.nanoTime() + SETTLE_MILLIS * 1_000_000L;
+        while (System.nanoTime() < deadline && unsettled(live) > 0) {
+            try {
+                Thread.sleep(1000); // polling a remote cluster, not a test wait
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            live = connector.snapshot();
+        }
+        return live;
+    }
+
+    /** Partitions with a replica being built, or more voters than their replication factor. */
+    static long unsettled(ClusterSnapshot c) {
+        return c.partitions().stream().filter(p -> p.replicas().stream().anyMatch(x -> x.role() == io.tabletop.domain.ReplicaRole.LEARNER)
+                || p.voterCount() > c.table(p.table()).map(t -> t.replicationFactor()).orElse(Integer.MAX_VALUE)).count();
+    }
+
+    private static ClusterSnapshot settled(ClusterConnector connector) throws ConnectorException {
+        return settled(connector.snapshot(), connector);
     }
 
     /** Runs the re-planned rest in the run's own journal. */

@@ -50,6 +50,10 @@ public final class PlanJson {
                 goal.put("maxMoves", r.maxMoves());
             }
             goal.put("balanceLeaders", r.balanceLeaders());
+        } else if (g instanceof io.tabletop.planner.Restore r) {
+            goal.put("type", "RESTORE");
+            goal.put("label", r.label());
+            goal.put("cluster", r.target().cluster());
         } else if (g instanceof ScaleOut o) {
             goal.put("type", "SCALE_OUT");
             ArrayNode ids = goal.putArray("servers");
@@ -75,6 +79,7 @@ public final class PlanJson {
                 }
                 case "REBALANCE" -> new Rebalance(n.has("maxMoves") ? n.get("maxMoves").asInt() : Integer.MAX_VALUE, leaders);
                 case "SCALE_OUT" -> new ScaleOut(ids, leaders);
+                case "RESTORE" -> throw new FormatException(source + ": a restore is not resumed; plan it again with tabletop restore");
                 default -> throw new FormatException(source + ": unknown goal type '" + type + "'");
             };
         } catch (IllegalArgumentException e) {

@@ -189,4 +189,25 @@ class TabletopCliTest {
         assertEquals(0, audit.code, audit.err);
         assertTrue(audit.out.contains("hash chain intact"), audit.out);
     }
+
+    @Test
+    void planRestoreToPreviewsTheReversePlan() throws Exception {
+        ClusterSnapshot before = io.tabletop.connector.sandbox.SandboxFixtures.kuduBaseline();
+        io.tabletop.planner.Plan removal = new io.tabletop.planner.Planner().plan(before,
+                io.tabletop.planner.RemoveServers.of(io.tabletop.domain.ServerId.of("ts-2")), io.tabletop.domain.EngineCapabilities.kudu());
+        java.util.List<io.tabletop.domain.Step> firstTen = removal.steps().stream()
+                .filter(st -> st.type() == io.tabletop.domain.StepType.MOVE_REPLICA).limit(10).toList();
+        Path b = dir.resolve("before.json");
+        Path m = dir.resolve("mid.json");
+        SnapshotJson.write(before, b);
+        SnapshotJson.write(io.tabletop.planner.PlanApplier.apply(before, firstTen), m);
+        Result r = run("plan", "--snapshot", m.toString(), "--restore-to", b.toString(), "--format", "json");
+        assertEquals(0, r.code, r.err);
+        JsonNode plan = new ObjectMapper().readTree(r.out);
+        assertEquals("RESTORE", plan.at("/goal/type").asText());
+        assertEquals(10, plan.at("/summary/replicaMoves").asInt());
+        Result none = run("restore");
+        assertEquals(1, none.code);
+        assertTrue(none.err.contains("--latest"), none.err);
+    }
 }

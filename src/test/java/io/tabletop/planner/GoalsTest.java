@@ -180,6 +180,56 @@ class GoalsTest {
         assertTrue(e.getMessage().contains("unknown server ts-99"), e.getMessage());
     }
 
+    // ---- restore -----------------------------------------------------------------------------
+
+    @Test
+    void restoreAfterAHalfDoneRemovalPutsEveryReplicaAndLeaderBack() throws Exception {
+        ClusterSnapshot before = SandboxFixtures.kuduBaseline();
+        Plan removal = planner.plan(before, RemoveServers.of(ServerId.of("ts-2")), kudu);
+        // Cancelled halfway: maintenance entered, leaders handed off, half the moves done.
+        List<Step> done = new ArrayList<>();
+        int moves = 0;
+        for (Step s : removal.steps()) {
+            if (s.type() == StepType.MOVE_REPLICA && moves++ > removal.summary().replicaMoves() / 2) {
+                break;
+            }
+            if (!s.type().isBarrier() || s.type() == StepType.ENTER_MAINTENANCE) {
+                done.add(s);
+            }
+        }
+        ClusterSnapshot mid = PlanApplier.apply(before, done);
+        Plan restore = planner.plan(mid, new Restore(before, "the placement before the test run"), kudu);
+        assertTrue(restore.steps().stream().anyMatch(s -> s.type() == StepType.EXIT_MAINTENANCE && s.server().equals(ServerId.of("ts-2"))));
+        int back = (int) done.stream().filter(s -> s.type() == StepType.MOVE_REPLICA).count();
+        assertEquals(back, restore.summary().replicaMoves(), "exactly the moves done are undone");
+        Map<PartitionId, Set<String>> want = new HashMap<>();
+        before.partitions().forEach(p -> want.put(p.id(), roles(p)));
+        Map<PartitionId, Set<String>> got = new HashMap<>();
+        restore.after().partitions().forEach(p -> got.put(p.id(), roles(p)));
+        assertEquals(want, got, "every replica and every leader where it was");
+        assertEquals(ServerState.LIVE, restore.after().server(ServerId.of("ts-2")).orElseThrow().state());
+        assertEquals(List.of(), Invariants.violations(mid, restore.after(), List.of()));
+        // And nothing to do once there.
+        assertEquals(List.of(), planner.plan(before, new Restore(before, "x"), kudu).steps());
+    }
+
+    @Test
+    void restoreLeavesReplicasOfAServerThatIsGoneAndSaysSo() throws Exception {
+        ClusterSnapshot before = SandboxFixtures.kuduBaseline();
+        Plan removal = planner.plan(before, RemoveServers.of(ServerId.of("ts-2")), kudu);
+        ClusterSnapshot gone = removal.after();
+        Plan restore = planner.plan(gone, new Restore(before, "before"), kudu);
+        assertEquals(0, restore.summary().replicaMoves(), "ts-2 is unregistered: its replicas cannot go back");
+        assertTrue(restore.checks().stream().anyMatch(c -> c.verdict() == Verdict.WARN && c.message().contains("ts-2 (gone)")),
+                restore.checks().toString());
+    }
+
+    private static Set<String> roles(Partition p) {
+        Set<String> out = new HashSet<>();
+        p.replicas().forEach(r -> out.add(r.server() + ":" + r.role()));
+        return out;
+    }
+
     // ---- helpers -----------------------------------------------------------------------------
 
     /** Six servers; every replica of two tables crowded onto the first four; leaders all on ts-1 where possible. */

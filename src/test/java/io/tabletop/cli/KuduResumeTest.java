@@ -1,0 +1,149 @@
+package io.tabletop.cli;
+
+import io.tabletop.connector.ClusterConnector;
+import io.tabletop.connector.kudu.KuduConnector;
+import io.tabletop.connector.kudu.LocalKuduClusters;
+import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.domain.Server;
+import io.tabletop.service.AppPaths;
+import io.tabletop.service.Connections;
+import io.tabletop.store.RunJournal;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static io.tabletop.cli.TabletopCliTest.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A drain on a real Kudu cluster whose command-line process is killed (SIGKILL, with its kudu CLI child)
+ * halfway; {@code tabletop resume} in another process finishes it from the journal: every replica of the
+ * tserver moved exactly once, ksck OK, rows unchanged.
+ */
+@EnabledOnOs(value = OS.LINUX, architectures = {"amd64", "x86_64"})
+class KuduResumeTest {
+    private static final String NAME = "resume-test";
+
+    @TempDir
+    Path dir;
+
+    private Process child;
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        if (child != null && child.isAlive()) {
+            child.descendants().forEach(ProcessHandle::destroyForcibly);
+            child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        var c = LocalKuduClusters.attach(Connections.localKuduRoot().resolve(NAME));
+        if (c.isPresent()) {
+            var servers = c.get().servers();
+            c.get().stopAll();
+            assertTrue(servers.stream().noneMatch(s -> ProcessHandle.of(s.pid()).map(ProcessHandle::isAlive).orElse(false)),
+                    "every process of the local cluster is gone");
+        }
+    }
+
+    @Test
+    void aDrainWhoseProcessIsKilledIsFinishedByResume() throws Exception {
+        var start = run("local-kudu", "start", "--name", NAME, "--tservers", "5", "--tables", "24,20,16", "--rows", "10000");
+        assertEquals(0, start.code(), start.err());
+        String spec = start.out().strip();
+        String masters = spec.substring(0, spec.indexOf('?'));
+        ClusterSnapshot before;
+        Map<String, Long> rows;
+        try (ClusterConnector c = Connections.open(masters)) {
+            before = c.snapshot();
+            rows = ((KuduConnector) c).rowCounts();
+        }
+        Server victim = before.servers().get(1);
+        int onVictim = before.loads().get(victim.id()).replicas();
+
+        // The first process: apply, killed once a few moves are done.
+        Path out = dir.resolve("apply.out");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"),
+                "-Dtabletop.home=" + AppPaths.home().toAbsolutePath(),
+                "io.tabletop.ui.Launcher", "apply", "--connect", masters, "--remove", victim.address(), "--yes", "--stop-local"));
+        child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        String runId = waitForRunId(out, child);
+        Path runDir = AppPaths.home().resolve("runs").resolve(runId);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (movesDone(runDir) < 6) {
+            assertTrue(child.isAlive(), "the apply process ended early: " + Files.readString(out));
+            assertTrue(System.nanoTime() < deadline, "no progress: " + Files.readString(out));
+            child.waitFor(200, TimeUnit.MILLISECONDS); // look at the journal five times a second
+        }
+        List<ProcessHandle> kids = child.descendants().toList();
+        child.destroyForcibly();
+        kids.forEach(ProcessHandle::destroyForcibly);
+        assertTrue(child.waitFor(10, TimeUnit.SECONDS));
+        int movedByFirst = movesDone(runDir);
+        assertTrue(movedByFirst < onVictim, "killed halfway: " + movedByFirst + " of " + onVictim);
+
+        // A new process lists it as interrupted and resumes it.
+        var list = run("runs");
+        assertTrue(list.out().lines().anyMatch(l -> l.startsWith(runId) && l.contains("INTERRUPTED")), list.out());
+        var resume = run("resume", runId, "--yes");
+        assertEquals(0, resume.code(), resume.out() + resume.err());
+        assertTrue(resume.out().contains("PASS  Journal: "), resume.out());
+        assertTrue(resume.out().contains("PASS  Removed servers empty"), resume.out());
+        assertTrue(resume.out().contains("PASS  Cluster health: ksck OK"), resume.out());
+
+        RunJournal.RunRecord rec = RunJournal.read(runDir);
+        assertEquals(2, rec.attempts());
+        assertEquals("SUCCEEDED", rec.endState());
+        // Every replica of the victim moved exactly once, across both processes.
+        Set<String> moved = new HashSet<>();
+        for (RunJournal.StepRecord s : rec.steps()) {
+            if (s.kind().equals("MOVE_REPLICA") && s.succeeded()) {
+                assertEquals(victim.id().value(), s.from());
+                assertTrue(moved.add(s.partition()), "tablet " + s.partition() + " moved twice");
+            }
+        }
+        try (ClusterConnector c = Connections.open(masters)) {
+            ClusterSnapshot after = c.snapshot();
+            assertTrue(after.server(victim.id()).isEmpty(), "the tserver is unregistered");
+            assertTrue(after.partitions().stream().noneMatch(p -> p.isOn(victim.id())));
+            long fromVictim = before.partitions().stream().filter(p -> p.isOn(victim.id())).count();
+            assertTrue(moved.size() <= fromVictim && moved.size() >= fromVictim - rec.unfinished().size(),
+                    moved.size() + " journaled moves for " + fromVictim + " replicas (a move cut by the kill may have finished unrecorded)");
+            assertEquals(rows, ((KuduConnector) c).rowCounts(), "no row lost");
+        }
+    }
+
+    private static String waitForRunId(Path out, Process child) throws Exception {
+        Pattern p = Pattern.compile("Run (\\S+) \\(journal");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            Matcher m = p.matcher(Files.exists(out) ? Files.readString(out) : "");
+            if (m.find()) {
+                return m.group(1);
+            }
+            assertTrue(child.isAlive(), "the apply process ended: " + Files.readString(out));
+            child.waitFor(100, TimeUnit.MILLISECONDS); // look at its output ten times a second
+        }
+        throw new AssertionError("no run id printed: " + Files.readString(out));
+    }
+
+    private static int movesDone(Path runDir) throws Exception {
+        if (!Files.exists(runDir.resolve("journal.jsonl"))) {
+            return 0;
+        }
+        return (int) RunJournal.read(runDir).steps().stream().filter(s -> s.kind().equals("MOVE_REPLICA") && s.succeeded()).count();
+    }
+}
