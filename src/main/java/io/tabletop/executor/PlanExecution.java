@@ -54,6 +54,14 @@ public final class PlanExecution {
     private final double totalWeight;
     private final CompletableFuture<RunResult> done = new CompletableFuture<>();
     private final StepScheduler scheduler;
+    /** Clock millis when each running step last showed progress, its last message, and whether it is flagged as stalled. */
+    private final long[] lastProgressAt;
+    private final String[] lastEngineMessage;
+    private final boolean[] stallFlagged;
+    private final java.util.concurrent.ScheduledExecutorService monitor;
+    /** Partitions found without a live leader or majority at the last health look, to confirm on the next. */
+    private java.util.Set<io.tabletop.domain.PartitionId> suspect = java.util.Set.of();
+    private long nextHealthAt;
     private RunState state = RunState.READY;
     private boolean pauseRequested;
     private boolean cancelRequested;
@@ -96,6 +104,11 @@ public final class PlanExecution {
         }
         this.totalWeight = sum;
         this.scheduler = new StepScheduler(plan.steps(), options.maxMovesPerServer());
+        this.lastProgressAt = new long[n];
+        this.lastEngineMessage = new String[n];
+        this.stallFlagged = new boolean[n];
+        Arrays.fill(lastEngineMessage, "");
+        this.monitor = Executors.newSingleThreadScheduledExecutor(named("tabletop-run-" + run + "-monitor"));
     }
 
     private static java.util.concurrent.ThreadFactory named(String prefix) {
@@ -124,6 +137,9 @@ public final class PlanExecution {
         listener.log(ExecutionListener.Level.INFO, "Run started: " + plan.steps().size() + " steps in "
                 + plan.phases().size() + " phase(s), at most " + options.maxMovesPerServer() + " moves per server");
         coordinator.execute(this::coordinate);
+        long period = Math.max(1, options.monitorPeriod().toMillis());
+        nextHealthAt = options.clock().millis() + options.healthEvery().toMillis();
+        monitor.scheduleWithFixedDelay(this::watch, period, period, TimeUnit.MILLISECONDS);
         return done;
     }
 
@@ -279,6 +295,7 @@ public final class PlanExecution {
                         + (result.count(StepState.CANCELLED) > 0 ? ", " + result.count(StepState.CANCELLED) + " cancelled" : "")
                         + (result.count(StepState.SKIPPED) > 0 ? ", " + result.count(StepState.SKIPPED) + " not run" : ""));
         coordinator.shutdown();
+        monitor.shutdownNow();
         if (ownPool != null) {
             ownPool.shutdown();
         }
@@ -356,6 +373,95 @@ public final class PlanExecution {
         }
     }
 
+    /**
+     * The run's monitor: flags steps whose progress has not moved for {@code stallAfter}, and while a phase
+     * runs, looks for partitions without a live leader or a live majority; found at two looks in a row
+     * (a leader election takes a moment), the run pauses and says which and why.
+     */
+    private void watch() {
+        try {
+            watchOnce();
+        } finally {
+            looks.incrementAndGet();
+        }
+    }
+
+    /** How many times the monitor has looked (stalls and health); for observers that wait on it. */
+    public long monitorLooks() {
+        return looks.get();
+    }
+
+    private final java.util.concurrent.atomic.AtomicLong looks = new java.util.concurrent.atomic.AtomicLong();
+
+    private void watchOnce() {
+        try {
+            long now = options.clock().millis();
+            lock.lock();
+            boolean lookAtHealth;
+            try {
+                if (state.isTerminal()) {
+                    return;
+                }
+                for (int i = 0; i < states.length; i++) {
+                    if (states[i] == StepState.RUNNING && !stallFlagged[i] && now - lastProgressAt[i] >= options.stallAfter().toMillis()) {
+                        stallFlagged[i] = true;
+                        Step s = plan.steps().get(i);
+                        listener.log(ExecutionListener.Level.WARN, "Step " + (i + 1) + " has not progressed for "
+                                + io.tabletop.domain.Units.duration((now - lastProgressAt[i]) / 1000.0) + ": " + s.describe()
+                                + (s.partition() != null ? " (partition " + s.partition() + ", " + s.from() + " → " + s.to() + ")" : "")
+                                + "; last engine message: " + (lastEngineMessage[i].isEmpty() ? "none" : lastEngineMessage[i]));
+                    }
+                }
+                lookAtHealth = state == RunState.RUNNING && now >= nextHealthAt && !scheduler.barrierInFlight();
+                if (lookAtHealth) {
+                    nextHealthAt = now + options.healthEvery().toMillis();
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (lookAtHealth) {
+                lookAtHealth();
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "run monitor", e);
+        }
+    }
+
+    private void lookAtHealth() {
+        io.tabletop.domain.ClusterSnapshot c;
+        try {
+            c = connector.snapshot();
+        } catch (ConnectorException e) {
+            LOG.log(Level.INFO, "health look failed", e);
+            return;
+        }
+        java.util.Set<io.tabletop.domain.PartitionId> bad = new java.util.LinkedHashSet<>();
+        List<String> why = new ArrayList<>();
+        for (io.tabletop.domain.Partition p : c.partitions()) {
+            int rf = c.table(p.table()).map(io.tabletop.domain.Table::replicationFactor).orElse(p.voterCount());
+            long upVoters = p.replicas().stream().filter(r -> r.role().isVoter()
+                    && c.server(r.server()).map(x -> x.state().isUp()).orElse(false)).count();
+            boolean leader = p.leader().flatMap(c::server).map(x -> x.state().isUp()).orElse(false);
+            if (upVoters <= rf / 2) {
+                bad.add(p.id());
+                why.add(p.id() + " has " + upVoters + " of " + rf + " copies on live servers (no majority)");
+            } else if (!leader) {
+                bad.add(p.id());
+                why.add(p.id() + " has no live leader");
+            }
+        }
+        java.util.Set<io.tabletop.domain.PartitionId> confirmed = new java.util.LinkedHashSet<>(bad);
+        confirmed.retainAll(suspect);
+        suspect = bad;
+        if (!confirmed.isEmpty()) {
+            List<String> named = why.stream().filter(w -> confirmed.stream().anyMatch(id -> w.startsWith(id.value() + " "))).toList();
+            listener.log(ExecutionListener.Level.WARN, "Paused: the cluster lost availability in a way the plan cannot route around: "
+                    + String.join("; ", named.subList(0, Math.min(5, named.size()))) + (named.size() > 5 ? "; …" : "")
+                    + ". Steps in flight finish; resume once the cluster has recovered.");
+            pause();
+        }
+    }
+
     private boolean alreadyDone(Step step) {
         if (step.type() == StepType.HEALTH_GATE) {
             return false;
@@ -379,7 +485,18 @@ public final class PlanExecution {
     private void progress(Step step, double fraction, String message) {
         lock.lock();
         try {
-            fractions[step.index()] = Math.max(0, Math.min(1, fraction));
+            int i = step.index();
+            double f = Math.max(0, Math.min(1, fraction));
+            String m = message == null ? "" : message;
+            if (f != fractions[i] || !m.equals(lastEngineMessage[i])) {
+                lastProgressAt[i] = options.clock().millis();
+                if (stallFlagged[i]) {
+                    stallFlagged[i] = false;
+                    listener.log(ExecutionListener.Level.INFO, "Step " + (i + 1) + " moves again: " + m);
+                }
+            }
+            fractions[i] = f;
+            lastEngineMessage[i] = m;
         } finally {
             lock.unlock();
         }
@@ -398,6 +515,10 @@ public final class PlanExecution {
     /** Caller holds the lock. */
     private void transition(int i, StepState to, String message) {
         StepState from = states[i];
+        if (to == StepState.RUNNING) {
+            lastProgressAt[i] = options.clock().millis();
+            stallFlagged[i] = false;
+        }
         states[i] = from.to(to);
         messages[i] = message;
         listener.stepStateChanged(plan.steps().get(i), from, to, message);

@@ -312,6 +312,11 @@ public final class StepScheduler {
         return inFlight;
     }
 
+    /** Whether a barrier step (a gate, maintenance, stop, unregister) is running now. */
+    public boolean barrierInFlight() {
+        return barrierRunning;
+    }
+
     /** Indexes of steps not started yet. */
     public List<Integer> notStarted() {
         List<Integer> out = new ArrayList<>();

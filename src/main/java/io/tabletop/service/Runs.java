@@ -295,6 +295,13 @@ public final class Runs {
 
         @Override
         public void log(ExecutionListener.Level level, String message) {
+            if (level != ExecutionListener.Level.INFO) {
+                try {
+                    journal.event(level.name().toLowerCase(Locale.ROOT), message);
+                } catch (IOException e) {
+                    LOG.log(java.util.logging.Level.SEVERE, "journal write failed", e);
+                }
+            }
             next.log(level, message);
         }
     }
