@@ -254,6 +254,8 @@ public final class PlanExecution {
                         transition(i, StepState.CANCELLED, "cancelled before it started");
                         scheduler.skip(i);
                     }
+                } else if (!pauseRequested && inFlight == 0 && phaseToCheck() >= 0 && !driftAllows(phaseToCheck())) {
+                    continue; // paused by the drift check; the loop waits below
                 } else if (!pauseRequested) {
                     List<Step> next = scheduler.next();
                     for (Step s : next) {
@@ -371,6 +373,65 @@ public final class PlanExecution {
         } finally {
             lock.unlock();
         }
+    }
+
+    private int checkedPhase = -1;
+
+    /** The phase about to begin whose drift check has not run yet, or -1. Caller holds the lock. */
+    private int phaseToCheck() {
+        int first = scheduler.firstNotStarted();
+        if (first >= plan.steps().size()) {
+            return -1;
+        }
+        int phase = plan.steps().get(first).phase();
+        return phase > checkedPhase ? phase : -1;
+    }
+
+    /**
+     * Before each phase (the first included): the live cluster against the plan's snapshot. A change that
+     * matters for the steps left pauses the run with the reason (a new preview is needed: the run can be
+     * cancelled and re-planned, or resumed from the journal, which re-plans); others are noted in the log.
+     * Caller holds the lock; it is released while the cluster is read.
+     */
+    private boolean driftAllows(int phase) {
+        List<Integer> done = new ArrayList<>();
+        for (int i = 0; i < states.length; i++) {
+            if (states[i] == StepState.SUCCEEDED) {
+                done.add(i);
+            }
+        }
+        io.tabletop.domain.ClusterSnapshot live;
+        lock.unlock();
+        try {
+            live = connector.snapshot();
+        } catch (ConnectorException e) {
+            listener.log(ExecutionListener.Level.WARN, "Phase " + (phase + 1) + ": cannot read the cluster to compare it with the plan ("
+                    + e.getMessage() + "); going on");
+            live = null;
+        } finally {
+            lock.lock();
+        }
+        if (live == null) {
+            checkedPhase = phase;
+            return true;
+        }
+        io.tabletop.planner.Drift.Report r = io.tabletop.planner.Drift.compare(plan, live, done);
+        if (r.significant()) {
+            listener.log(ExecutionListener.Level.WARN, "Paused before phase " + (phase + 1) + ": the cluster changed since the plan was made, "
+                    + "in ways that matter for the steps left: " + r.summary() + ". Cancel and preview again, or resume the run "
+                    + "(tabletop resume re-plans from the live cluster).");
+            if (state == RunState.RUNNING) {
+                pauseRequested = true;
+                setRunState(RunState.PAUSED);
+            }
+            return false;
+        }
+        if (!r.noted().isEmpty()) {
+            listener.log(ExecutionListener.Level.INFO, "Phase " + (phase + 1) + ": the cluster changed since the plan in ways that do not matter: "
+                    + r.summary());
+        }
+        checkedPhase = phase;
+        return true;
     }
 
     /**

@@ -312,6 +312,11 @@ public final class StepScheduler {
         return inFlight;
     }
 
+    /** The first step not started yet (the plan's length when all have). */
+    public int firstNotStarted() {
+        return firstNotStarted;
+    }
+
     /** Whether a barrier step (a gate, maintenance, stop, unregister) is running now. */
     public boolean barrierInFlight() {
         return barrierRunning;
