@@ -129,7 +129,7 @@ public final class Runs {
     /** Starts {@code plan} with a new journal. {@code connect} is the connection spec a resume will reopen. */
     public Run start(Plan plan, ClusterConnector connector, String connect, boolean stopLocal, ExecutorOptions options,
                      ExecutionListener listener, StepDispatcher dispatcher) throws IOException {
-        String runId = ID.format(Instant.now()) + "-" + Long.toHexString(Double.doubleToLongBits(Math.random())).substring(0, 4);
+        String runId = ID.format(Instant.now()) + "-" + String.format(Locale.ROOT, "%04x", java.util.concurrent.ThreadLocalRandom.current().nextInt(0x10000));
         RunJournal journal = RunJournal.create(runsDir, new RunJournal.Header(runId, Instant.now(), user(),
                 ProcessHandle.current().pid(), connect, plan.before().cluster(), plan.before().engine().wireName(),
                 PlanJson.goalToTree(plan.goal()), stopLocal), plan);

@@ -48,6 +48,8 @@ public final class MainView extends BorderPane {
     private final Label lastRefresh = new Label();
     private final Tab serversTab = new Tab("Servers");
     private final Tab partitionsTab = new Tab("Partitions");
+    private final Tab runsTab = new Tab("Runs");
+    private final RunsView runsView;
     private Tab removalTab;
     private RemovalViewModel removal;
 
@@ -62,7 +64,15 @@ public final class MainView extends BorderPane {
         setBottom(status);
         buildServersTable();
         buildPartitionsTable();
-        tabs.getTabs().addAll(serversTab, partitionsTab);
+        runsView = new RunsView(service.runs(), runner);
+        runsTab.setContent(runsView);
+        runsTab.setId("runs-tab");
+        runsTab.setOnSelectionChanged(e -> {
+            if (runsTab.isSelected()) {
+                runsView.refresh();
+            }
+        });
+        tabs.getTabs().addAll(serversTab, partitionsTab, runsTab);
         tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
         bindStatus();
         model.snapshotProperty().addListener((o, a, s) -> {
@@ -80,6 +90,7 @@ public final class MainView extends BorderPane {
         acc.put(new KeyCodeCombination(KeyCode.D, KeyCombination.SHORTCUT_DOWN), this::openRemoval);
         acc.put(new KeyCodeCombination(KeyCode.DIGIT1, KeyCombination.SHORTCUT_DOWN), () -> tabs.getSelectionModel().select(0));
         acc.put(new KeyCodeCombination(KeyCode.DIGIT2, KeyCombination.SHORTCUT_DOWN), () -> tabs.getSelectionModel().select(1));
+        acc.put(new KeyCodeCombination(KeyCode.DIGIT3, KeyCombination.SHORTCUT_DOWN), () -> tabs.getSelectionModel().select(runsTab));
     }
 
     private ToolBar toolbar() {

@@ -61,6 +61,7 @@ class RemovalFlowUiTest {
 
     @Test
     void removesAServerByClickingThroughPrecheckPreviewRunAndVerify(FxRobot robot) throws Exception {
+        java.time.Instant testStart = java.time.Instant.now().minusSeconds(1);
         ClusterSnapshot before = sandbox.snapshot();
         TableView<?> servers = robot.lookup("#servers").queryAs(TableView.class);
         waitFor(() -> servers.getItems().size() == 5);
@@ -102,6 +103,13 @@ class RemovalFlowUiTest {
         robot.clickOn(done);
         waitFor(() -> robot.lookup("#removal-tab").tryQuery().isEmpty() || model.servers().size() == 4);
         waitFor(() -> servers.getItems().size() == 4);
+
+        // The run is in the Runs tab, read back from its journal.
+        robot.clickOn("Runs");
+        TableView<?> runs = robot.lookup("#runs-table").queryAs(TableView.class);
+        waitFor(() -> runs.getItems().stream().anyMatch(r -> r instanceof io.tabletop.service.Runs.RunInfo i
+                && i.state().equals("SUCCEEDED") && i.record().goalSummary().equals("remove ts-2")
+                && i.record().startedAt().isAfter(testStart) && i.record().succeeded() == steps.getItems().size()));
     }
 
     @Test

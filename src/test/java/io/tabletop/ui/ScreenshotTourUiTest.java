@@ -110,6 +110,12 @@ class ScreenshotTourUiTest {
         });
         WaitForAsyncUtils.waitForFxEvents(5);
         shoot("verify");
+
+        robot.clickOn(done);
+        WaitForAsyncUtils.asyncFx(() -> tabs.getSelectionModel().select(2)).get();
+        TableView<?> runs = robot.lookup("#runs-table").queryAs(TableView.class);
+        waitFor(() -> !runs.getItems().isEmpty());
+        shoot("runs");
     }
 
     private boolean runningTasksShown() throws Exception {

@@ -1,0 +1,116 @@
+package io.tabletop.ui;
+
+import io.tabletop.service.Runs;
+import javafx.beans.property.ReadOnlyStringWrapper;
+import javafx.collections.FXCollections;
+import javafx.collections.ObservableList;
+import javafx.scene.control.Button;
+import javafx.scene.control.Label;
+import javafx.scene.control.TableColumn;
+import javafx.scene.control.TableView;
+import javafx.scene.input.Clipboard;
+import javafx.scene.input.ClipboardContent;
+import javafx.scene.layout.HBox;
+import javafx.scene.layout.Priority;
+import javafx.scene.layout.Region;
+import javafx.scene.layout.VBox;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Recorded runs, newest first, with their state (from each run's journal) and what to do next: an
+ * interrupted or failed run is continued with {@code tabletop resume}, undone with {@code tabletop restore}.
+ */
+final class RunsView extends VBox {
+    private static final Logger LOG = Logger.getLogger(RunsView.class.getName());
+    private final Runs runs;
+    private final UiRunner runner;
+    private final ObservableList<Runs.RunInfo> rows = FXCollections.observableArrayList();
+    private final TableView<Runs.RunInfo> table = new TableView<>(rows);
+    private final Label note = new Label();
+
+    RunsView(Runs runs, UiRunner runner) {
+        this.runs = runs;
+        this.runner = runner;
+        setId("runs-view");
+        setSpacing(8);
+        getStyleClass().add("pane");
+        table.setId("runs-table");
+        table.setPlaceholder(new Label("No runs yet. Every removal you run is recorded here, with its journal."));
+        table.getColumns().add(column("Run", 200, r -> r.record().runId()));
+        table.getColumns().add(column("Started (UTC)", 150, r -> r.record().startedAt().toString().replace('T', ' ').substring(0, 19)));
+        table.getColumns().add(column("State", 110, Runs.RunInfo::state));
+        table.getColumns().add(column("Steps done", 90, r -> String.valueOf(r.record().succeeded())));
+        table.getColumns().add(column("Attempts", 80, r -> String.valueOf(r.record().attempts())));
+        table.getColumns().add(column("Cluster", 160, r -> r.record().cluster()));
+        table.getColumns().add(column("Goal", 180, r -> r.record().goalSummary()));
+        table.getColumns().add(column("Next", 300, RunsView::next));
+        VBox.setVgrow(table, Priority.ALWAYS);
+        Button refresh = new Button("Refresh");
+        refresh.setId("runs-refresh");
+        refresh.setOnAction(e -> refresh());
+        Button copy = new Button("Copy command");
+        copy.setId("runs-copy");
+        copy.disableProperty().bind(table.getSelectionModel().selectedItemProperty().isNull());
+        copy.setOnAction(e -> {
+            Runs.RunInfo r = table.getSelectionModel().getSelectedItem();
+            if (r != null && !next(r).isEmpty()) {
+                ClipboardContent c = new ClipboardContent();
+                c.putString(next(r));
+                Clipboard.getSystemClipboard().setContent(c);
+                note.setText("Copied: " + next(r));
+            }
+        });
+        Region grow = new Region();
+        HBox.setHgrow(grow, Priority.ALWAYS);
+        note.getStyleClass().add(Styles.MUTED);
+        Label where = new Label("Journals: " + runs.runsDir());
+        where.getStyleClass().add(Styles.MUTED);
+        getChildren().addAll(new HBox(8, where, grow, refresh, copy), table, note);
+    }
+
+    /** The command that continues the run, when there is one. */
+    static String next(Runs.RunInfo r) {
+        if (!r.resumable()) {
+            return r.state().equals("RUNNING") ? "running (process " + r.record().pid() + ")" : "";
+        }
+        if (r.record().engine().equals("sandbox")) {
+            return "sandbox: nothing to resume once the console closes";
+        }
+        return "tabletop resume " + r.record().runId() + " --yes";
+    }
+
+    private static TableColumn<Runs.RunInfo, String> column(String title, double width, Function<Runs.RunInfo, String> value) {
+        TableColumn<Runs.RunInfo, String> c = new TableColumn<>(title);
+        c.setPrefWidth(width);
+        c.setCellValueFactory(d -> new ReadOnlyStringWrapper(value.apply(d.getValue())));
+        return c;
+    }
+
+    void refresh() {
+        runner.background("list runs", () -> {
+            List<String> problems = new ArrayList<>();
+            List<Runs.RunInfo> all = runs.list(problems);
+            problems.forEach(p -> LOG.warning("skipped unreadable run " + p));
+            return new Object[]{all, problems};
+        }, result -> {
+            @SuppressWarnings("unchecked")
+            List<Runs.RunInfo> all = (List<Runs.RunInfo>) result[0];
+            @SuppressWarnings("unchecked")
+            List<String> problems = (List<String>) result[1];
+            rows.setAll(all);
+            note.setText(all.size() + " run(s)" + (problems.isEmpty() ? "" : "; " + problems.size() + " unreadable journal(s) skipped (see the log)"));
+        }, t -> {
+            LOG.log(Level.WARNING, "cannot list runs", t);
+            note.setText("Cannot list runs: " + t.getMessage());
+        });
+    }
+
+    TableView<Runs.RunInfo> table() {
+        return table;
+    }
+}
