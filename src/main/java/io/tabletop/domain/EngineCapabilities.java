@@ -19,12 +19,15 @@ package io.tabletop.domain;
  * @param engineDrain            the engine can empty a server by itself (Kudu: {@code cluster rebalance
  *                               --ignored_tservers --move_replicas_from_ignored_tservers}), offered as an
  *                               alternative strategy
+ * @param engineRereplicates     the engine rebuilds the copies of a dead server by itself (Kudu, after
+ *                               {@code --follower_unavailable_considered_failed_sec}); when false a run
+ *                               that loses a server rebuilds its copies with its own moves
  */
 public record EngineCapabilities(boolean maintenanceMode, boolean leaderTransfer, boolean moveLeaderReplicas,
                                  boolean stopServerStep, boolean unregister, boolean healthGates,
                                  boolean engineRebalance, boolean onePhasePerServer, int maxMovesPerServer,
                                  double moveOverheadSeconds, double bytesPerSecond, double leaderTransferSeconds,
-                                 boolean engineDrain) {
+                                 boolean engineDrain, boolean engineRereplicates) {
     public EngineCapabilities {
         if (maxMovesPerServer < 1) {
             throw new IllegalArgumentException("maxMovesPerServer must be >= 1");
@@ -36,7 +39,7 @@ public record EngineCapabilities(boolean maintenanceMode, boolean leaderTransfer
 
     /** Kudu 1.17: explicit leader step-down, move_replica, maintenance mode, unregister, ksck gates. */
     public static EngineCapabilities kudu() {
-        return new EngineCapabilities(true, true, true, true, true, true, false, true, 5, 2.3, 100e6, 0.35, true);
+        return new EngineCapabilities(true, true, true, true, true, true, false, true, 5, 2.3, 100e6, 0.35, true, true);
     }
 
     /**
@@ -46,7 +49,7 @@ public record EngineCapabilities(boolean maintenanceMode, boolean leaderTransfer
      * AddReplica/DelReplica operation chain per server at a time.
      */
     public static EngineCapabilities openmldb() {
-        return new EngineCapabilities(false, true, false, true, false, false, false, true, 1, 5.0, 50e6, 1.0, false);
+        return new EngineCapabilities(false, true, false, true, false, false, false, true, 1, 5.0, 50e6, 1.0, false, false);
     }
 
     /**
@@ -55,24 +58,30 @@ public record EngineCapabilities(boolean maintenanceMode, boolean leaderTransfer
      * a prediction of where the data ends up.
      */
     public static EngineCapabilities couchbase() {
-        return new EngineCapabilities(false, false, false, false, false, false, true, false, 4, 1.0, 50e6, 0.0, false);
+        return new EngineCapabilities(false, false, false, false, false, false, true, false, 4, 1.0, 50e6, 0.0, false, false);
     }
 
     public EngineCapabilities withSpeed(double moveOverheadSeconds, double bytesPerSecond, double leaderTransferSeconds) {
         return new EngineCapabilities(maintenanceMode, leaderTransfer, moveLeaderReplicas, stopServerStep, unregister,
                 healthGates, engineRebalance, onePhasePerServer, maxMovesPerServer, moveOverheadSeconds,
-                bytesPerSecond, leaderTransferSeconds, engineDrain);
+                bytesPerSecond, leaderTransferSeconds, engineDrain, engineRereplicates);
     }
 
     public EngineCapabilities withEngineDrain(boolean d) {
         return new EngineCapabilities(maintenanceMode, leaderTransfer, moveLeaderReplicas, stopServerStep, unregister,
                 healthGates, engineRebalance, onePhasePerServer, maxMovesPerServer, moveOverheadSeconds,
-                bytesPerSecond, leaderTransferSeconds, d);
+                bytesPerSecond, leaderTransferSeconds, d, engineRereplicates);
+    }
+
+    public EngineCapabilities withEngineRereplicates(boolean r) {
+        return new EngineCapabilities(maintenanceMode, leaderTransfer, moveLeaderReplicas, stopServerStep, unregister,
+                healthGates, engineRebalance, onePhasePerServer, maxMovesPerServer, moveOverheadSeconds,
+                bytesPerSecond, leaderTransferSeconds, engineDrain, r);
     }
 
     public EngineCapabilities withMaxMovesPerServer(int n) {
         return new EngineCapabilities(maintenanceMode, leaderTransfer, moveLeaderReplicas, stopServerStep, unregister,
                 healthGates, engineRebalance, onePhasePerServer, n, moveOverheadSeconds, bytesPerSecond,
-                leaderTransferSeconds, engineDrain);
+                leaderTransferSeconds, engineDrain, engineRereplicates);
     }
 }

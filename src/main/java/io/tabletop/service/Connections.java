@@ -149,7 +149,7 @@ public final class Connections {
         return switch (engine) {
             case SANDBOX -> EngineCapabilities.kudu().withSpeed(SandboxConnector.MOVE_OVERHEAD_SECONDS / SandboxConnector.DEMO_TIME_SCALE,
                     SandboxConnector.BYTES_PER_SECOND * SandboxConnector.DEMO_TIME_SCALE, 0.3 / SandboxConnector.DEMO_TIME_SCALE)
-                    .withEngineDrain(false);
+                    .withEngineDrain(false).withEngineRereplicates(false);
             case KUDU -> EngineCapabilities.kudu();
             case COUCHBASE -> EngineCapabilities.couchbase();
             case OPENMLDB -> EngineCapabilities.openmldb();

@@ -38,6 +38,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -149,7 +150,7 @@ public final class Runs {
         active.add(runId);
         ex.result().whenComplete((r, e) -> {
             if (e == null && r.state() == RunState.FAILED && !run.cancelled && replans < MAX_REPLANS) {
-                Plan next = replanAroundLostServers(run, plan, connector, listener);
+                Plan next = replanAroundLostServers(run, plan, r, connector, listener);
                 if (next != null) {
                     launch(run, next, connector, options, listener, dispatcher, replans + 1);
                     return;
@@ -179,43 +180,82 @@ public final class Runs {
      * rest again from the live cluster, rebuilding the dead server's replicas on the others first; null
      * when nothing died or the re-plan is refused (the listener is told why).
      */
-    private Plan replanAroundLostServers(Run run, Plan plan, ClusterConnector connector, ExecutionListener listener) {
+    private Plan replanAroundLostServers(Run run, Plan plan, RunResult result, ClusterConnector connector, ExecutionListener listener) {
         if (!(plan.goal() instanceof RemoveServers goal)) {
             return null;
         }
         ClusterSnapshot live;
         try {
             live = connector.snapshot();
+            // The engine may take a moment to declare a server dead (Kudu: tserver_unresponsive_timeout_ms,
+            // 60 s by default): wait for it when a failed step's destination is the suspect.
+            Set<ServerId> suspects = new java.util.HashSet<>();
+            result.failures().forEach(f -> {
+                if (f.step().to() != null && f.message().contains("stopped answering")) {
+                    suspects.add(f.step().to());
+                }
+            });
+            long deadline = System.nanoTime() + DEATH_WAIT_MILLIS * 1_000_000L;
+            while (!suspects.isEmpty() && System.nanoTime() < deadline && declaredDead(live, suspects).isEmpty()) {
+                TimeUnit.SECONDS.sleep(1);
+                live = connector.snapshot();
+            }
         } catch (ConnectorException e) {
             listener.log(ExecutionListener.Level.ERROR, "cannot read the cluster to re-plan: " + e.getMessage());
             return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
         }
         List<ServerId> lost = new ArrayList<>();
+        ClusterSnapshot seen = live;
         for (var s : plan.before().servers()) {
             if (s.state().isUp() && !goal.servers().contains(s.id())
-                    && live.server(s.id()).map(x -> !x.state().isUp()).orElse(false)) {
+                    && seen.server(s.id()).map(x -> !x.state().isUp()).orElse(false)) {
                 lost.add(s.id());
             }
         }
-        lost.addAll(goal.rebuild().stream().filter(id -> live.server(id).map(x -> !x.state().isUp()).orElse(false)
+        lost.addAll(goal.rebuild().stream().filter(id -> seen.server(id).map(x -> !x.state().isUp()).orElse(false)
                 && !lost.contains(id)).toList());
-        List<ServerId> lostHolding = lost.stream().filter(id -> live.partitions().stream().anyMatch(p -> p.isOn(id))).toList();
         if (lost.isEmpty()) {
             return null;
         }
-        List<ServerId> left = goal.servers().stream().filter(id -> live.server(id).isPresent()).toList();
-        String names = lost.stream().map(ServerId::value).collect(java.util.stream.Collectors.joining(", "));
+        String lostNames = lost.stream().map(ServerId::value).collect(java.util.stream.Collectors.joining(", "));
+        if (connector.capabilities().engineRereplicates()) {
+            // The engine rebuilds the dead server's copies itself (Kudu, 3-4-3): wait for that, rather than
+            // race it with moves of our own, then plan the rest.
+            listener.log(ExecutionListener.Level.WARN, lostNames + " died during the run: waiting for the engine to rebuild its copies on the other servers");
+            try {
+                long deadline = System.nanoTime() + REREPLICATION_WAIT_MILLIS * 1_000_000L;
+                ClusterSnapshot c = live;
+                while (System.nanoTime() < deadline && (c.partitions().stream().anyMatch(p -> lost.stream().anyMatch(p::isOn)) || unsettled(c) > 0)) {
+                    TimeUnit.SECONDS.sleep(1);
+                    c = connector.snapshot();
+                }
+                live = c;
+            } catch (ConnectorException e) {
+                listener.log(ExecutionListener.Level.ERROR, "cannot read the cluster to re-plan: " + e.getMessage());
+                return null;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
+        ClusterSnapshot now = live;
+        List<ServerId> lostHolding = lost.stream().filter(id -> now.partitions().stream().anyMatch(p -> p.isOn(id))).toList();
+        List<ServerId> left = goal.servers().stream().filter(id -> now.server(id).isPresent()).toList();
+        String names = lostNames;
         if (left.isEmpty() && lostHolding.isEmpty()) {
             return null;
         }
         try {
-            Plan next = planner.plan(live, new RemoveServers(left, goal.balanceLeaders(), goal.fillLimit(), goal.strategy(), lostHolding),
+            Plan next = planner.plan(now, new RemoveServers(left, goal.balanceLeaders(), goal.fillLimit(), goal.strategy(), lostHolding),
                     connector.capabilities());
             String why = names + " died during the run: " + (lostHolding.isEmpty() ? "" : "its replicas are rebuilt on the other servers, and ")
                     + "what is left is planned again around it (" + next.steps().size() + " steps)";
             listener.log(ExecutionListener.Level.WARN, "Re-planned: " + why);
             run.journal().attempt(next, "re-planned: " + why);
-            audit(live.cluster(), run.runId(), null, "run re-planned: " + why, null);
+            audit(now.cluster(), run.runId(), null, "run re-planned: " + why, null);
             listener.planReplaced(next, why);
             return next;
         } catch (PlanRefusedException e) {
@@ -426,6 +466,21 @@ public final class Runs {
         }
         boolean blocked = checks.stream().anyMatch(c -> c.verdict() == Verdict.BLOCK);
         return new Resume(run, live, checks, blocked ? null : plan, done);
+    }
+
+    /** How long a re-plan waits for the engine to declare a failed destination dead. */
+    static final long DEATH_WAIT_MILLIS = 90_000;
+    /** How long a re-plan waits for an engine that re-replicates (Kudu) to rebuild a dead server's copies. */
+    static final long REREPLICATION_WAIT_MILLIS = 15 * 60_000;
+
+    private static Set<ServerId> declaredDead(ClusterSnapshot c, Set<ServerId> ids) {
+        Set<ServerId> out = new java.util.HashSet<>();
+        for (ServerId id : ids) {
+            if (c.server(id).map(s -> !s.state().isUp()).orElse(false)) {
+                out.add(id);
+            }
+        }
+        return out;
     }
 
     /** How long a resume waits for moves cut short by the stop to settle (the engine finishes them). */

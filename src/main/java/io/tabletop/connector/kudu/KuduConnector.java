@@ -46,6 +46,8 @@ public final class KuduConnector implements ClusterConnector {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long CLI_TIMEOUT = 120_000;
     private static final long MOVE_TIMEOUT = 900_000;
+    /** A destination silent this long (heartbeats come every second) is taken for dead during a move. */
+    static final long DEAD_AFTER_MILLIS = 10_000;
 
     /** Stops tablet server processes: the local launcher does; for a remote cluster the operator does. */
     public interface ServerControl {
@@ -232,10 +234,37 @@ public final class KuduConnector implements ClusterConnector {
         details.addAll(over);
         int tablets = k.json.path("tablet_summaries").size();
         int servers = k.json.path("tserver_summaries").size();
-        Verdict v = k.rc != 0 ? Verdict.BLOCK : over.isEmpty() ? Verdict.PASS : Verdict.WARN;
-        String summary = (k.rc != 0 ? "ksck FAILED" : over.isEmpty() ? "ksck OK" : "ksck OK, but " + over.size()
+        boolean onlyEmptyDead = k.rc != 0 && onlyEmptyServersDown(k.json);
+        Verdict v = k.rc != 0 ? (onlyEmptyDead ? Verdict.WARN : Verdict.BLOCK) : over.isEmpty() ? Verdict.PASS : Verdict.WARN;
+        String summary = (k.rc != 0 ? (onlyEmptyDead ? "ksck reports down tablet servers that hold no replicas; every tablet is healthy"
+                : "ksck FAILED") : over.isEmpty() ? "ksck OK" : "ksck OK, but " + over.size()
                 + " tablet(s) have more voters than their replication factor") + ": " + servers + " tablet servers, " + tablets + " tablets";
         return new HealthReport(v, summary, details);
+    }
+
+    /**
+     * Whether ksck's only complaints are tablet servers that are down but hold no replica in any tablet's
+     * config (a server that died and whose copies were rebuilt elsewhere): every tablet healthy.
+     */
+    static boolean onlyEmptyServersDown(JsonNode ksck) {
+        java.util.Set<String> holding = new java.util.HashSet<>();
+        for (JsonNode t : ksck.path("tablet_summaries")) {
+            if (!"HEALTHY".equals(t.path("health").asText())) {
+                return false;
+            }
+            t.path("master_cstate").path("voter_uuids").forEach(u -> holding.add(u.asText()));
+            t.path("master_cstate").path("non_voter_uuids").forEach(u -> holding.add(u.asText()));
+        }
+        boolean anyDown = false;
+        for (JsonNode ts : ksck.path("tserver_summaries")) {
+            if (!"HEALTHY".equals(ts.path("health").asText())) {
+                anyDown = true;
+                if (holding.contains(ts.path("uuid").asText())) {
+                    return false;
+                }
+            }
+        }
+        return anyDown && ksck.path("master_summaries").findValues("health").stream().allMatch(h -> "HEALTHY".equals(h.asText()));
     }
 
     /** A tablet whose committed config has more voters than its table's replication factor. */
@@ -330,12 +359,13 @@ public final class KuduConnector implements ClusterConnector {
         // Right after config changes (leader transfers above all) ksck briefly reports tablets whose replicas'
         // configs disagree with the master's; give the cluster a few seconds to settle before failing.
         long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (h.verdict() != Verdict.PASS && System.nanoTime() < settle && h.details().stream().noneMatch(d -> d.contains("UNAVAILABLE"))) {
+        while (h.verdict() == Verdict.BLOCK && System.nanoTime() < settle && h.details().stream().noneMatch(d -> d.contains("UNAVAILABLE"))) {
             progress.update(0.6, "waiting for the cluster to settle: " + h.summary());
             TimeUnit.MILLISECONDS.sleep(1000);
-            h = health(ksck(true));
+            k = ksck(true);
+            h = health(k);
         }
-        if (h.verdict() != Verdict.PASS) {
+        if (h.verdict() == Verdict.BLOCK || !overReplicatedIds(k.json).isEmpty()) {
             throw new ConnectorException(Engine.KUDU, "health gate", h.summary()
                     + (h.details().isEmpty() ? "" : " (" + String.join("; ", h.details().subList(0, Math.min(3, h.details().size()))) + ")"),
                     true, null);
@@ -390,8 +420,23 @@ public final class KuduConnector implements ClusterConnector {
     private void moveReplica(Step s, StepProgress progress) throws ConnectorException, InterruptedException {
         String tablet = s.partition().value();
         progress.update(0.05, "asking the leader to add " + s.to() + " as a non-voter");
-        KuduCli.Result r = whilePolling(() -> cli.run(MOVE_TIMEOUT, "tablet", "change_config", "move_replica", "@MASTERS", tablet,
+        java.util.concurrent.atomic.AtomicReference<Process> proc = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<String> abandoned = new java.util.concurrent.atomic.AtomicReference<>();
+        KuduCli.Result r = whilePolling(() -> cli.run(MOVE_TIMEOUT, proc::set, "tablet", "change_config", "move_replica", "@MASTERS", tablet,
                 s.from().value(), s.to().value()), 400, () -> {
+            // A destination that stops answering never finishes its copy: move_replica would wait out its
+            // own 600 s limit. Give up on it at once; the run re-plans around the dead server.
+            JsonNode dest = tserver(s.to()).orElse(null);
+            long silent = dest == null ? Long.MAX_VALUE : dest.path("millis_since_heartbeat").asLong(0);
+            if (abandoned.get() == null && (dest == null || !dest.path("live").asBoolean(true) || silent > DEAD_AFTER_MILLIS)) {
+                abandoned.set(s.to() + " stopped answering (no heartbeat for " + (silent == Long.MAX_VALUE ? "ever" : silent / 1000 + " s")
+                        + "); the move was abandoned");
+                Process p = proc.get();
+                if (p != null) {
+                    p.destroyForcibly();
+                }
+                return;
+            }
             Optional<JsonNode> t = tablet(tablet);
             if (t.isEmpty()) {
                 return;
@@ -412,6 +457,12 @@ public final class KuduConnector implements ClusterConnector {
         });
         if (r.ok()) {
             return;
+        }
+        if (abandoned.get() != null) {
+            if (moveDone(s)) {
+                return;
+            }
+            throw new ConnectorException(Engine.KUDU, "move replica " + tablet + " " + s.from() + " → " + s.to(), abandoned.get(), false, null);
         }
         // Any failure, a crash above all, leaves the outcome unknown: read the config again (research §3.2, §5.3).
         if (moveDone(s)) {

@@ -102,6 +102,17 @@ public final class LocalKuduCluster implements AutoCloseable, KuduConnector.Serv
      * process can {@link LocalKuduClusters#attach attach} to it and stop it.
      */
     public static LocalKuduCluster start(KuduBinary binary, Path dataDir, int tservers, boolean detached) throws ConnectorException {
+        return start(binary, dataDir, tservers, detached, List.of(), List.of());
+    }
+
+    /**
+     * As {@link #start(KuduBinary, Path, int, boolean)} with extra flags for the master and the tablet servers
+     * (fault tests shorten {@code --tserver_unresponsive_timeout_ms} and
+     * {@code --follower_unavailable_considered_failed_sec} so that Kudu declares a killed server dead and
+     * re-replicates its copies in seconds, not minutes).
+     */
+    public static LocalKuduCluster start(KuduBinary binary, Path dataDir, int tservers, boolean detached,
+                                         List<String> masterFlags, List<String> tserverFlags) throws ConnectorException {
         if (binary.home() == null) {
             throw new ConnectorException(Engine.KUDU, "start a local cluster", "the kudu-binary artifact is needed (kudu-master, kudu-tserver); only a kudu CLI was found");
         }
@@ -111,6 +122,8 @@ public final class LocalKuduCluster implements AutoCloseable, KuduConnector.Serv
             Path dir = temp ? Files.createTempDirectory("tabletop-kudu-") : dataDir;
             Files.createDirectories(dir.resolve("logs"));
             c = new LocalKuduCluster(binary, dir, temp && !detached, detached);
+            c.masterExtra = List.copyOf(masterFlags);
+            c.tserverExtra = List.copyOf(tserverFlags);
         } catch (IOException e) {
             throw new ConnectorException(Engine.KUDU, "start a local cluster", "cannot create the data directory: " + e.getMessage(), false, e);
         }
@@ -139,6 +152,9 @@ public final class LocalKuduCluster implements AutoCloseable, KuduConnector.Serv
                 "--log_dir=" + dataDir.resolve("logs"));
     }
 
+    private List<String> masterExtra = List.of();
+    private List<String> tserverExtra = List.of();
+
     private synchronized void startMaster() throws ConnectorException {
         int rpc = freePort();
         int web = freePort();
@@ -147,6 +163,7 @@ public final class LocalKuduCluster implements AutoCloseable, KuduConnector.Serv
         List<String> cmd = new ArrayList<>(List.of(binary.master().toString(), "--fs_wal_dir=" + dataDir.resolve("master-0"),
                 "--rpc_bind_addresses=" + masterRpc, "--webserver_port=" + web));
         cmd.addAll(common());
+        cmd.addAll(masterExtra);
         Proc p = new Proc("master-0", masterRpc, masterWeb, cmd);
         procs.add(p);
         launch(p);
@@ -161,6 +178,7 @@ public final class LocalKuduCluster implements AutoCloseable, KuduConnector.Serv
         List<String> cmd = new ArrayList<>(List.of(binary.tserver().toString(), "--fs_wal_dir=" + dataDir.resolve(name),
                 "--rpc_bind_addresses=127.0.0.1:" + rpc, "--webserver_port=" + web, "--tserver_master_addrs=" + masterRpc));
         cmd.addAll(common());
+        cmd.addAll(tserverExtra);
         Proc p = new Proc(name, "127.0.0.1:" + rpc, "127.0.0.1:" + web, cmd);
         procs.add(p);
         launch(p);

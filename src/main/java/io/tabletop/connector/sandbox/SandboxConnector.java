@@ -36,7 +36,7 @@ public final class SandboxConnector implements ClusterConnector {
         this.cluster = cluster;
         this.driver = driver;
         this.caps = EngineCapabilities.kudu().withSpeed(MOVE_OVERHEAD_SECONDS / timeScale,
-                BYTES_PER_SECOND * timeScale, 0.3 / timeScale).withEngineDrain(false);
+                BYTES_PER_SECOND * timeScale, 0.3 / timeScale).withEngineDrain(false).withEngineRereplicates(false);
     }
 
     /** The demo sandbox: the standard cluster, running {@link #DEMO_TIME_SCALE} times faster than real. */
