@@ -180,10 +180,13 @@ final class RemovalView extends BorderPane {
         split.setDividerPositions(0.55);
         VBox.setVgrow(split, Priority.ALWAYS);
 
-        Label prompt = new Label("Type " + model.confirmWord() + " to confirm:");
+        Label prompt = new Label();
+        prompt.textProperty().bind(javafx.beans.binding.Bindings.when(model.restoringProperty())
+                .then("Type " + RemovalViewModel.RESTORE_WORD + " to confirm:").otherwise("Type " + model.confirmWord() + " to confirm:"));
         TextField confirm = new TextField();
         confirm.setId("confirm");
-        confirm.setPromptText(model.confirmWord());
+        confirm.promptTextProperty().bind(javafx.beans.binding.Bindings.when(model.restoringProperty())
+                .then(RemovalViewModel.RESTORE_WORD).otherwise(model.confirmWord()));
         confirm.textProperty().bindBidirectional(model.confirmTextProperty());
         Button back = new Button("← Back");
         back.setOnAction(e -> model.back());
@@ -337,12 +340,19 @@ final class RemovalView extends BorderPane {
         exit.visibleProperty().bind(model.maintenanceLeftProperty());
         exit.managedProperty().bind(exit.visibleProperty());
         exit.setOnAction(e -> model.exitMaintenance());
+        Button restore = new Button("Preview restore…");
+        restore.setId("preview-restore");
+        restore.setTooltip(new Tooltip("Plan putting every replica and leader back where it was before this run, "
+                + "and preview it like any other plan"));
+        restore.visibleProperty().bind(model.restoreOfferedProperty());
+        restore.managedProperty().bind(restore.visibleProperty());
+        restore.setOnAction(e -> model.previewRestore());
         Label error = new Label();
         error.getStyleClass().add(Styles.ERROR_BANNER);
         error.textProperty().bind(model.errorProperty());
         error.visibleProperty().bind(model.errorProperty().isNotEmpty());
         error.managedProperty().bind(error.visibleProperty());
-        HBox buttons = new HBox(8, error, grow(), exit, done);
+        HBox buttons = new HBox(8, error, grow(), restore, exit, done);
         VBox box = new VBox(10, outcome, postTitle, post, new Label("Steps"), steps, buttons);
         box.setPadding(new Insets(12));
         return box;

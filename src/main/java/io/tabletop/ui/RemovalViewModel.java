@@ -55,6 +55,11 @@ public final class RemovalViewModel {
 
     private final ClusterConnector connector;
     private final StringProperty runId = new SimpleStringProperty("");
+    /** The previewed plan puts the placement back as it was before the last run (not a removal). */
+    private final javafx.beans.property.BooleanProperty restoring = new javafx.beans.property.SimpleBooleanProperty(false);
+    /** After a run that did not succeed: the placement it started from can be put back. */
+    private final javafx.beans.property.BooleanProperty restoreOffered = new javafx.beans.property.SimpleBooleanProperty(false);
+    private io.tabletop.domain.ClusterSnapshot startedFrom;
     private final RemovalService service;
     private final UiRunner runner;
     private final List<ServerId> targets;
@@ -103,11 +108,15 @@ public final class RemovalViewModel {
         this.confirmWord = String.join(",", names);
         String ids = targets.stream().map(ServerId::value).collect(Collectors.joining(","));
         this.canRun = Bindings.createBooleanBinding(() -> plan.get() != null && stage.get() == Stage.PREVIEW
-                && (confirmText.get().replace(" ", "").equals(confirmWord) || confirmText.get().replace(" ", "").equals(ids)),
-                plan, stage, confirmText);
+                && (restoring.get() ? confirmText.get().strip().equals(RESTORE_WORD)
+                : confirmText.get().replace(" ", "").equals(confirmWord) || confirmText.get().replace(" ", "").equals(ids)),
+                plan, stage, confirmText, restoring);
         pump = new Timeline(new KeyFrame(Duration.millis(100), e -> drain()));
         pump.setCycleCount(Timeline.INDEFINITE);
     }
+
+    /** What the operator types to confirm a restore. */
+    public static final String RESTORE_WORD = "restore";
 
     // ---- commands -----------------------------------------------------------------------------
 
@@ -150,6 +159,10 @@ public final class RemovalViewModel {
             return;
         }
         Plan p = plan.get();
+        if (!restoring.get()) {
+            startedFrom = p.before();
+        }
+        restoreOffered.set(false);
         ExecutionListener listener = new ExecutionListener() {
             @Override
             public void runStateChanged(RunState from, RunState to) {
@@ -298,10 +311,18 @@ public final class RemovalViewModel {
         if (result == null) {
             outcome.set("The run ended unexpectedly; see the log.");
         } else {
-            outcome.set(switch (result.state()) {
+            outcome.set(restoring.get() ? switch (result.state()) {
+                case SUCCEEDED -> "Restored: replicas and leaders are back where they were before the run ("
+                        + Units.duration(result.seconds()) + ").";
+                case CANCELLED -> "Restore cancelled after " + result.count(StepState.SUCCEEDED) + " steps; nothing is lost.";
+                default -> "Restore failed: " + result.failures().stream().findFirst().map(f -> "step " + (f.step().index() + 1)
+                        + " " + f.step().describe() + ": " + f.message()).orElse("see the log") + ".";
+            } : switch (result.state()) {
                 case SUCCEEDED -> "Done: " + confirmWord.replace(",", ", ") + " removed in " + Units.duration(result.seconds()) + ".";
-                case CANCELLED -> "Cancelled after " + result.count(StepState.SUCCEEDED) + " steps. "
-                        + "The servers stay in maintenance mode; nothing is lost.";
+                case CANCELLED -> "Cancelled: " + movesDone(result) + " of " + plan.get().summary().replicaMoves()
+                        + " replica moves done, " + (result.count(StepState.CANCELLED) + result.count(StepState.SKIPPED))
+                        + " steps not run. The servers stay in maintenance mode; nothing is lost. "
+                        + "Preview the restore to put everything back, or exit maintenance to keep the moves.";
                 default -> "Failed: " + result.failures().stream().findFirst().map(f -> "step " + (f.step().index() + 1)
                         + " " + f.step().describe() + ": " + f.message()).orElse("see the log")
                         + ". Steps after it did not run; the server was not stopped.";
@@ -309,7 +330,8 @@ public final class RemovalViewModel {
         }
         boolean inMaintenance = result != null && result.state() != RunState.SUCCEEDED && result.steps().stream().anyMatch(o ->
                 o.step().type() == io.tabletop.domain.StepType.ENTER_MAINTENANCE && o.state() == StepState.SUCCEEDED);
-        maintenanceLeft.set(inMaintenance);
+        maintenanceLeft.set(inMaintenance && !restoring.get());
+        restoreOffered.set(result != null && result.state() != RunState.SUCCEEDED && !restoring.get() && startedFrom != null);
         runner.background("post-checks", () -> service.postChecks(plan.get(), connector), r -> {
             postChecks.setAll(r);
             stage.set(Stage.DONE);
@@ -321,7 +343,50 @@ public final class RemovalViewModel {
         });
     }
 
+    private static long movesDone(RunResult r) {
+        return r.steps().stream().filter(o -> o.state() == StepState.SUCCEEDED
+                && o.step().type() == io.tabletop.domain.StepType.MOVE_REPLICA).count();
+    }
+
+    /**
+     * After a cancelled or failed run: plans putting every replica and leader back where they were before
+     * it (servers out of maintenance first), and shows it as a preview like any other plan.
+     */
+    public void previewRestore() {
+        if (startedFrom == null) {
+            return;
+        }
+        io.tabletop.planner.Restore goal = new io.tabletop.planner.Restore(startedFrom,
+                "the placement before run " + (runId.get().isEmpty() ? "" : runId.get()));
+        error.set("");
+        runner.background("plan the restore", () -> service.preCheck(connector, goal), r -> {
+            checks.setAll(r.checks());
+            if (r.plan() == null) {
+                error.set("Cannot restore: " + r.checks().stream().filter(c -> c.verdict() == io.tabletop.domain.Verdict.BLOCK)
+                        .map(c -> c.name() + ": " + c.message()).findFirst().orElse("a check blocks"));
+                return;
+            }
+            restoring.set(true);
+            restoreOffered.set(false);
+            plan.set(r.plan());
+            confirmText.set("");
+            outcome.set("");
+            postChecks.clear();
+            log.add(LocalTime.now().format(TIME) + "  Planned the restore: " + r.plan().summary().replicaMoves() + " replica moves, "
+                    + r.plan().summary().leaderTransfers() + " leader transfers");
+            preview();
+        }, t -> error.set("Cannot plan the restore: " + Errors.oneLine(t)));
+    }
+
     // ---- properties ----------------------------------------------------------------------------
+
+    public javafx.beans.property.BooleanProperty restoringProperty() {
+        return restoring;
+    }
+
+    public javafx.beans.property.BooleanProperty restoreOfferedProperty() {
+        return restoreOffered;
+    }
 
     public List<ServerId> targets() {
         return targets;

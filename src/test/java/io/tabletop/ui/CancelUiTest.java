@@ -73,7 +73,7 @@ class CancelUiTest {
             return treeVisible(done);
         });
         String outcome = robot.lookup("#outcome").queryAs(Label.class).getText();
-        assertTrue(outcome.startsWith("Cancelled after"), outcome);
+        assertTrue(outcome.startsWith("Cancelled: ") && outcome.contains("replica moves done"), outcome);
         assertEquals(ServerState.MAINTENANCE, sandbox.snapshot().server(ts2).orElseThrow().state());
         assertEquals(0, sandbox.cluster().movesInFlight(), "moves in flight finished");
         for (Partition p : sandbox.snapshot().partitions()) {
@@ -89,5 +89,55 @@ class CancelUiTest {
         });
         waitFor(() -> !treeVisible(exit));
         assertEquals(before.partitions().size(), sandbox.snapshot().partitions().size());
+    }
+
+    @Test
+    void cancelThenRestorePutsEveryReplicaAndLeaderBack(FxRobot robot) throws Exception {
+        ServerId ts2 = ServerId.of("ts-2");
+        waitFor(() -> model.servers().size() == 5);
+        ClusterSnapshot before = sandbox.snapshot();
+        WaitForAsyncUtils.asyncFx(() -> model.servers().get(1).selectedProperty().set(true)).get();
+        robot.clickOn("#remove-selected");
+        Button preview = robot.lookup("#preview").queryButton();
+        waitFor(() -> !preview.isDisabled());
+        robot.clickOn(preview);
+        robot.clickOn("#confirm").write("ts-2");
+        robot.clickOn("#run");
+        waitFor(() -> {
+            sandbox.cluster().clock().advanceBy(300);
+            return sandbox.cluster().completedMoves() >= 5 && sandbox.cluster().movesInFlight() > 0;
+        });
+        robot.clickOn("#cancel");
+        Button restore = robot.lookup("#preview-restore").queryButton();
+        waitFor(60, () -> {
+            sandbox.cluster().clock().advanceBy(1_000);
+            return treeVisible(restore);
+        });
+        long moved = sandbox.cluster().completedMoves();
+        robot.clickOn(restore);
+        javafx.scene.control.TableView<?> steps = robot.lookup("#plan-steps").queryAs(javafx.scene.control.TableView.class);
+        waitFor(() -> treeVisible(steps) && !steps.getItems().isEmpty());
+        String summary = robot.lookup("#plan-summary").queryAs(Label.class).getText();
+        assertTrue(summary.startsWith(moved + " replica moves"), summary + " after " + moved + " moves");
+        Button run = robot.lookup("#run").queryButton();
+        robot.clickOn("#confirm").write("ts-2");
+        WaitForAsyncUtils.waitForFxEvents();
+        assertTrue(run.isDisabled(), "a restore is confirmed by typing 'restore'");
+        robot.clickOn("#confirm").eraseText(4).write("restore");
+        waitFor(() -> !run.isDisabled());
+        robot.clickOn(run);
+        Button done = robot.lookup("#done").queryButton();
+        waitFor(60, () -> {
+            sandbox.cluster().clock().advanceBy(1_000);
+            return treeVisible(done) && !robot.lookup("#outcome").queryAs(Label.class).getText().isEmpty();
+        });
+        String outcome = robot.lookup("#outcome").queryAs(Label.class).getText();
+        assertTrue(outcome.startsWith("Restored"), outcome);
+        ClusterSnapshot after = sandbox.snapshot();
+        assertEquals(ServerState.LIVE, after.server(ts2).orElseThrow().state());
+        for (Partition p : before.partitions()) {
+            assertEquals(java.util.Set.copyOf(p.replicas()), java.util.Set.copyOf(after.partition(p.id()).orElseThrow().replicas()),
+                    p.id() + " is back where it was, leader included");
+        }
     }
 }
