@@ -262,13 +262,7 @@ public final class TabletopCli implements Callable<Integer> {
             try (ClusterConnector c = connect.startsWith("kudu://") ? Connections.openKudu(connect, stopLocal) : Connections.open(connect)) {
                 ClusterSnapshot s = c.snapshot();
                 RemovalService.PreCheck pre = service.preCheck(c, options.goal(s));
-                for (CheckResult check : pre.checks()) {
-                    out.println(PlanText.check(check));
-                }
-                if (pre.plan() == null) {
-                    throw new UserError("refused: " + pre.checks().stream().filter(k -> k.verdict() == Verdict.BLOCK)
-                            .map(k -> k.name() + ": " + k.message()).findFirst().orElse("a pre-check blocks"));
-                }
+                printChecks(out, pre.checks(), pre.plan() == null, "refused");
                 Plan plan = pre.plan();
                 out.println(PlanText.summary(plan));
                 int per = options.maxMovesPerServer > 0 ? options.maxMovesPerServer : c.capabilities().maxMovesPerServer();
@@ -281,6 +275,17 @@ public final class TabletopCli implements Callable<Integer> {
                 finish(out, service, plan, c, run);
             }
             return 0;
+        }
+    }
+
+    /** Prints the checks; when {@code refused}, fails with the first blocking one. */
+    static void printChecks(PrintWriter out, List<CheckResult> checks, boolean refused, String what) throws UserError {
+        for (CheckResult check : checks) {
+            out.println(PlanText.check(check));
+        }
+        if (refused) {
+            throw new UserError(what + ": " + checks.stream().filter(k -> k.verdict() == Verdict.BLOCK)
+                    .map(k -> k.name() + ": " + k.message()).findFirst().orElse("a check blocks"));
         }
     }
 
@@ -387,17 +392,42 @@ public final class TabletopCli implements Callable<Integer> {
         }
     }
 
+    /** Which recorded run a command is about: its id (or a unique prefix), or the newest. */
+    static class RunChoice {
+        @CommandLine.Parameters(arity = "0..1", paramLabel = "RUN_ID", description = "the run (or a unique prefix of its id)")
+        String runId;
+
+        @Option(names = "--latest", description = "the newest run")
+        boolean latest;
+
+        /** The run, which must not have run on a sandbox (its cluster lived in the process that ran it). */
+        Runs.RunInfo find(Runs runs, String what) throws Exception {
+            if ((runId == null) == !latest) {
+                throw new UserError("name the run " + what + " (tabletop runs lists them), or --latest");
+            }
+            Runs.RunInfo info;
+            try {
+                info = runs.find(latest ? "latest" : runId);
+            } catch (Runs.NoSuchRunException e) {
+                throw new UserError(e.getMessage());
+            }
+            var rec = info.record();
+            if (rec.engine().equals("sandbox") || rec.connect().toLowerCase(Locale.ROOT).startsWith("sandbox")) {
+                throw new UserError("run " + rec.runId() + " ran on a sandbox, which lived in the process that ran it; "
+                        + "there is nothing left to " + (what.startsWith("to resume") ? "resume" : "restore"));
+            }
+            return info;
+        }
+    }
+
     @Command(name = "resume", mixinStandardHelpOptions = true,
             description = "Continue an interrupted run: read the live cluster, check the journal against it, plan what is left, run it.")
     static final class ResumeCmd implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
-        @CommandLine.Parameters(arity = "0..1", paramLabel = "RUN_ID", description = "the run (or a unique prefix of its id)")
-        String runId;
-
-        @Option(names = "--latest", description = "the newest run")
-        boolean latest;
+        @CommandLine.Mixin
+        RunChoice choice = new RunChoice();
 
         @Option(names = "--yes", description = "run without asking (required: there is no prompt)")
         boolean yes;
@@ -407,34 +437,17 @@ public final class TabletopCli implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            if ((runId == null) == !latest) {
-                throw new UserError("name the run to resume (tabletop runs lists them), or --latest");
-            }
             PrintWriter out = spec.commandLine().getOut();
             Runs runs = new Runs();
-            Runs.RunInfo info;
-            try {
-                info = runs.find(latest ? "latest" : runId);
-            } catch (Runs.NoSuchRunException e) {
-                throw new UserError(e.getMessage());
-            }
+            Runs.RunInfo info = choice.find(runs, "to resume");
             var rec = info.record();
             String connect = rec.connect();
-            if (rec.engine().equals("sandbox") || connect.toLowerCase(Locale.ROOT).startsWith("sandbox")) {
-                throw new UserError("run " + rec.runId() + " ran on a sandbox, which lived in the process that ran it; there is nothing left to resume");
-            }
             out.println("Run " + rec.runId() + " on " + rec.cluster() + " (" + connect + "), " + info.state() + ", started "
                     + rec.startedAt() + " by " + rec.user());
             RemovalService service = new RemovalService();
             try (ClusterConnector c = connect.startsWith("kudu://") ? Connections.openKudu(connect, rec.stopLocal()) : Connections.open(connect)) {
                 Runs.Resume r = runs.prepareResume(info, c);
-                for (CheckResult check : r.checks()) {
-                    out.println(PlanText.check(check));
-                }
-                if (r.blocked()) {
-                    throw new UserError("cannot resume: " + r.checks().stream().filter(k -> k.verdict() == Verdict.BLOCK)
-                            .map(k -> k.name() + ": " + k.message()).findFirst().orElse("a check blocks"));
-                }
+                printChecks(out, r.checks(), r.blocked(), "cannot resume");
                 if (r.plan() == null) {
                     runs.markDone(info, "nothing left to do: " + r.alreadyDone() + " step(s) were done before the run stopped");
                     out.println("Nothing left to do; run " + rec.runId() + " is marked SUCCEEDED");
@@ -458,34 +471,20 @@ public final class TabletopCli implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
-        @CommandLine.Parameters(arity = "0..1", paramLabel = "RUN_ID", description = "the run whose starting placement to restore")
-        String runId;
-
-        @Option(names = "--latest", description = "the newest run")
-        boolean latest;
+        @CommandLine.Mixin
+        RunChoice choice = new RunChoice();
 
         @Option(names = "--yes", description = "run the restore (without it: preview only)")
         boolean yes;
 
         @Override
         public Integer call() throws Exception {
-            if ((runId == null) == !latest) {
-                throw new UserError("name the run whose placement to restore (tabletop runs lists them), or --latest");
-            }
             PrintWriter out = spec.commandLine().getOut();
             Runs runs = new Runs();
-            Runs.RunInfo info;
-            try {
-                info = runs.find(latest ? "latest" : runId);
-            } catch (Runs.NoSuchRunException e) {
-                throw new UserError(e.getMessage());
-            }
+            Runs.RunInfo info = choice.find(runs, "whose placement to restore");
             var rec = info.record();
             if (info.state().equals("RUNNING")) {
                 throw new UserError("run " + rec.runId() + " is still running; cancel it first");
-            }
-            if (rec.engine().equals("sandbox") || rec.connect().toLowerCase(Locale.ROOT).startsWith("sandbox")) {
-                throw new UserError("run " + rec.runId() + " ran on a sandbox, which lived in the process that ran it; there is nothing to restore");
             }
             ClusterSnapshot target = io.tabletop.store.RunJournal.snapshotBefore(rec.dir());
             String connect = rec.connect();
@@ -493,13 +492,7 @@ public final class TabletopCli implements Callable<Integer> {
             try (ClusterConnector c = connect.startsWith("kudu://") ? Connections.openKudu(connect, false) : Connections.open(connect)) {
                 RemovalService.PreCheck pre = service.preCheck(c, new io.tabletop.planner.Restore(target,
                         "the placement before run " + rec.runId()));
-                for (CheckResult check : pre.checks()) {
-                    out.println(PlanText.check(check));
-                }
-                if (pre.plan() == null) {
-                    throw new UserError("cannot restore: " + pre.checks().stream().filter(k -> k.verdict() == Verdict.BLOCK)
-                            .map(k -> k.name() + ": " + k.message()).findFirst().orElse("a check blocks"));
-                }
+                printChecks(out, pre.checks(), pre.plan() == null, "cannot restore");
                 Plan plan = pre.plan();
                 if (!yes) {
                     out.println(PlanText.render(plan));

@@ -236,14 +236,7 @@ final class Removal {
         if (caps.maintenanceMode() && server.state() == ServerState.LIVE) {
             steps.add(Step.server(phase, StepType.ENTER_MAINTENANCE, rid, "no new replicas land on " + rid + " while it drains"));
         }
-        List<Integer> mine = new ArrayList<>();
-        IntList on = w.partitionsOn(r);
-        for (int i = 0; i < on.size(); i++) {
-            mine.add(on.get(i));
-        }
-        mine.sort(Comparator.<Integer, io.tabletop.domain.TableId>comparing(p -> w.part[p].table())
-                .thenComparing(Comparator.<Integer>comparingLong(p -> w.size[p]).reversed())
-                .thenComparing(p -> w.part[p].id()));
+        List<Integer> mine = largestFirst(r);
         // Leaders first: cheap, and the engine moves a follower more gently than a leader. An engine that
         // cannot move a leader replica at all (OpenMLDB) must change the leader first.
         for (int p : mine) {
@@ -257,16 +250,7 @@ final class Removal {
                 }
             }
         }
-        Map<io.tabletop.domain.TableId, List<Integer>> byTable = new TreeMap<>();
-        for (int p : mine) {
-            byTable.computeIfAbsent(w.part[p].table(), k -> new ArrayList<>()).add(p);
-        }
-        List<PlannedMove> planned = new ArrayList<>();
-        for (List<Integer> parts : byTable.values()) {
-            planned.addAll(placeTable(parts, r));
-        }
-        evenTotals(planned);
-        for (PlannedMove m : planned) {
+        for (PlannedMove m : placeAll(mine, r)) {
             steps.add(Step.move(phase, w.part[m.p].id(), w.part[m.p].table(), w.id(m.from), w.id(m.to), w.size[m.p], m.reason));
         }
         if (caps.healthGates()) {
@@ -283,6 +267,33 @@ final class Removal {
         }
     }
 
+    /** The partitions on {@code server}, by table, largest first, then by id: the order replicas are placed in. */
+    private List<Integer> largestFirst(int server) {
+        List<Integer> mine = new ArrayList<>();
+        IntList on = w.partitionsOn(server);
+        for (int i = 0; i < on.size(); i++) {
+            mine.add(on.get(i));
+        }
+        mine.sort(Comparator.<Integer, io.tabletop.domain.TableId>comparing(p -> w.part[p].table())
+                .thenComparing(Comparator.<Integer>comparingLong(p -> w.size[p]).reversed())
+                .thenComparing(p -> w.part[p].id()));
+        return mine;
+    }
+
+    /** Places the replicas of {@code parts} that are on {@code from}, table by table, then evens the totals. */
+    private List<PlannedMove> placeAll(List<Integer> parts, int from) {
+        Map<io.tabletop.domain.TableId, List<Integer>> byTable = new TreeMap<>();
+        for (int p : parts) {
+            byTable.computeIfAbsent(w.part[p].table(), k -> new ArrayList<>()).add(p);
+        }
+        List<PlannedMove> planned = new ArrayList<>();
+        for (List<Integer> t : byTable.values()) {
+            planned.addAll(placeTable(t, from));
+        }
+        evenTotals(planned);
+        return planned;
+    }
+
     /** The replicas of servers that died go to the other servers, placed as a drain would place them. */
     private void planRebuild(int phase) {
         List<ServerId> ids = goal.rebuild();
@@ -290,24 +301,7 @@ final class Removal {
         phases.add(new Phase(phase, "Rebuild the replicas of " + names + " (dead)", ids));
         for (ServerId id : ids) {
             int d = w.no(id);
-            List<Integer> mine = new ArrayList<>();
-            IntList on = w.partitionsOn(d);
-            for (int i = 0; i < on.size(); i++) {
-                mine.add(on.get(i));
-            }
-            mine.sort(Comparator.<Integer, io.tabletop.domain.TableId>comparing(p -> w.part[p].table())
-                    .thenComparing(Comparator.<Integer>comparingLong(p -> w.size[p]).reversed())
-                    .thenComparing(p -> w.part[p].id()));
-            Map<io.tabletop.domain.TableId, List<Integer>> byTable = new TreeMap<>();
-            for (int p : mine) {
-                byTable.computeIfAbsent(w.part[p].table(), k -> new ArrayList<>()).add(p);
-            }
-            List<PlannedMove> planned = new ArrayList<>();
-            for (List<Integer> parts : byTable.values()) {
-                planned.addAll(placeTable(parts, d));
-            }
-            evenTotals(planned);
-            for (PlannedMove m : planned) {
+            for (PlannedMove m : placeAll(largestFirst(d), d)) {
                 steps.add(Step.move(phase, w.part[m.p].id(), w.part[m.p].table(), w.id(m.from), w.id(m.to), w.size[m.p],
                         "rebuilds the copy lost with " + id + "; " + m.reason));
             }

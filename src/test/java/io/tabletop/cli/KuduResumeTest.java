@@ -2,7 +2,6 @@ package io.tabletop.cli;
 
 import io.tabletop.connector.ClusterConnector;
 import io.tabletop.connector.kudu.KuduConnector;
-import io.tabletop.connector.kudu.LocalKuduClusters;
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.Server;
 import io.tabletop.service.AppPaths;
@@ -49,13 +48,7 @@ class KuduResumeTest {
             child.descendants().forEach(ProcessHandle::destroyForcibly);
             child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
-        var c = LocalKuduClusters.attach(Connections.localKuduRoot().resolve(NAME));
-        if (c.isPresent()) {
-            var servers = c.get().servers();
-            c.get().stopAll();
-            assertTrue(servers.stream().noneMatch(s -> ProcessHandle.of(s.pid()).map(ProcessHandle::isAlive).orElse(false)),
-                    "every process of the local cluster is gone");
-        }
+        LocalKuduCliTest.stopLocalCluster(NAME);
     }
 
     @Test

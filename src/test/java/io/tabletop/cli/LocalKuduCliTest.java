@@ -26,7 +26,12 @@ class LocalKuduCliTest {
 
     @AfterEach
     void stopCluster() throws Exception {
-        var c = LocalKuduClusters.attach(Connections.localKuduRoot().resolve(NAME));
+        stopLocalCluster(NAME);
+    }
+
+    /** Stops the named local cluster if it still runs, and checks that none of its processes is left. */
+    static void stopLocalCluster(String name) throws Exception {
+        var c = LocalKuduClusters.attach(Connections.localKuduRoot().resolve(name));
         if (c.isPresent()) {
             var servers = c.get().servers();
             c.get().stopAll();

@@ -19,6 +19,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static io.tabletop.executor.PlanExecutionTest.waitFor;
+import static io.tabletop.executor.RunMonitorTest.collecting;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,15 +28,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DriftTest {
     private static final ExecutorOptions FAST = new ExecutorOptions(5, 3, Duration.ZERO);
     private static final ServerId TS2 = ServerId.of("ts-2");
-
-    private static ExecutionListener collecting(List<String> warnings, List<String> infos) {
-        return new ExecutionListener() {
-            @Override
-            public void log(Level level, String message) {
-                (level == Level.INFO ? infos : warnings).add(message);
-            }
-        };
-    }
 
     @Test
     void aReplicaToMoveThatSomeoneElseMovedPausesTheRunBeforeItStarts() throws Exception {

@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class PlanExecutionTest {
+public class PlanExecutionTest {
     private static final ExecutorOptions FAST = new ExecutorOptions(5, 3, Duration.ZERO);
     private static final ServerId TS2 = ServerId.of("ts-2");
 
@@ -300,7 +300,7 @@ class PlanExecutionTest {
     }
 
     /** Polls a condition (which may drive the virtual clock) until it holds; fails after 20 s. */
-    static void waitFor(BooleanSupplier condition) throws InterruptedException {
+    public static void waitFor(BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {

@@ -41,7 +41,8 @@ class RunMonitorTest {
         }
     }
 
-    private static ExecutionListener collecting(List<String> warnings, List<String> infos) {
+    /** Collects log lines: INFO into {@code infos}, the rest into {@code warnings}. */
+    static ExecutionListener collecting(List<String> warnings, List<String> infos) {
         return new ExecutionListener() {
             @Override
             public void log(Level level, String message) {

@@ -38,9 +38,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
+import static io.tabletop.executor.PlanExecutionTest.waitFor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -203,17 +203,6 @@ class ResumeTest {
     static Map<PartitionId, Set<String>> placement(ClusterSnapshot c) {
         return c.partitions().stream().collect(Collectors.toMap(Partition::id,
                 p -> p.replicas().stream().map(r -> r.server() + ":" + r.role()).collect(Collectors.toSet())));
-    }
-
-    static void waitFor(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not met within 20 s");
-            }
-            Thread.onSpinWait();
-            Thread.yield();
-        }
     }
 
     /** Counts the moves that really happened, per partition, across every run that uses it. */

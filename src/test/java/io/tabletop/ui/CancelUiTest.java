@@ -50,9 +50,8 @@ class CancelUiTest {
         sandbox.close();
     }
 
-    @Test
-    void cancelThenExitMaintenanceLeavesTheServerLiveAndLosesNothing(FxRobot robot) throws Exception {
-        ServerId ts2 = ServerId.of("ts-2");
+    /** Starts the removal of ts-2 by clicking, and cancels it once {@code moves} moves are done; the cluster before. */
+    private ClusterSnapshot startAndCancel(FxRobot robot, int moves) throws Exception {
         waitFor(() -> model.servers().size() == 5);
         ClusterSnapshot before = sandbox.snapshot();
         WaitForAsyncUtils.asyncFx(() -> model.servers().get(1).selectedProperty().set(true)).get();
@@ -64,9 +63,16 @@ class CancelUiTest {
         robot.clickOn("#run");
         waitFor(() -> {
             sandbox.cluster().clock().advanceBy(300);
-            return sandbox.cluster().completedMoves() >= 3 && sandbox.cluster().movesInFlight() > 0;
+            return sandbox.cluster().completedMoves() >= moves && sandbox.cluster().movesInFlight() > 0;
         });
         robot.clickOn("#cancel");
+        return before;
+    }
+
+    @Test
+    void cancelThenExitMaintenanceLeavesTheServerLiveAndLosesNothing(FxRobot robot) throws Exception {
+        ServerId ts2 = ServerId.of("ts-2");
+        ClusterSnapshot before = startAndCancel(robot, 3);
         Button done = robot.lookup("#done").queryButton();
         waitFor(60, () -> {
             sandbox.cluster().clock().advanceBy(1_000);
@@ -94,20 +100,7 @@ class CancelUiTest {
     @Test
     void cancelThenRestorePutsEveryReplicaAndLeaderBack(FxRobot robot) throws Exception {
         ServerId ts2 = ServerId.of("ts-2");
-        waitFor(() -> model.servers().size() == 5);
-        ClusterSnapshot before = sandbox.snapshot();
-        WaitForAsyncUtils.asyncFx(() -> model.servers().get(1).selectedProperty().set(true)).get();
-        robot.clickOn("#remove-selected");
-        Button preview = robot.lookup("#preview").queryButton();
-        waitFor(() -> !preview.isDisabled());
-        robot.clickOn(preview);
-        robot.clickOn("#confirm").write("ts-2");
-        robot.clickOn("#run");
-        waitFor(() -> {
-            sandbox.cluster().clock().advanceBy(300);
-            return sandbox.cluster().completedMoves() >= 5 && sandbox.cluster().movesInFlight() > 0;
-        });
-        robot.clickOn("#cancel");
+        ClusterSnapshot before = startAndCancel(robot, 5);
         Button restore = robot.lookup("#preview-restore").queryButton();
         waitFor(60, () -> {
             sandbox.cluster().clock().advanceBy(1_000);
