@@ -51,7 +51,7 @@ public final class Invariants {
             if (voters < Math.min(rf, Math.max(b.voterCount(), rf))) {
                 out.add("partition " + p.id() + " has " + voters + " voters, expected " + rf);
             }
-            if (voters > rf) {
+            if (voters > Math.max(rf, b.voterCount())) {
                 out.add("partition " + p.id() + " has " + voters + " voters, more than its replication factor " + rf);
             }
             int leaders = 0;
