@@ -49,6 +49,7 @@ public final class MainView extends BorderPane {
     private final Tab serversTab = new Tab("Servers");
     private final Tab partitionsTab = new Tab("Partitions");
     private final Tab runsTab = new Tab("Runs");
+    private final Tab placementTab = new Tab("Placement");
     private final RunsView runsView;
     private Tab removalTab;
     private RemovalViewModel removal;
@@ -72,7 +73,9 @@ public final class MainView extends BorderPane {
                 runsView.refresh();
             }
         });
-        tabs.getTabs().addAll(serversTab, partitionsTab, runsTab);
+        placementTab.setContent(new PlacementView(model));
+        placementTab.setId("placement-tab");
+        tabs.getTabs().addAll(serversTab, partitionsTab, placementTab, runsTab);
         tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
         bindStatus();
         model.snapshotProperty().addListener((o, a, s) -> {
@@ -90,7 +93,8 @@ public final class MainView extends BorderPane {
         acc.put(new KeyCodeCombination(KeyCode.D, KeyCombination.SHORTCUT_DOWN), this::openRemoval);
         acc.put(new KeyCodeCombination(KeyCode.DIGIT1, KeyCombination.SHORTCUT_DOWN), () -> tabs.getSelectionModel().select(0));
         acc.put(new KeyCodeCombination(KeyCode.DIGIT2, KeyCombination.SHORTCUT_DOWN), () -> tabs.getSelectionModel().select(1));
-        acc.put(new KeyCodeCombination(KeyCode.DIGIT3, KeyCombination.SHORTCUT_DOWN), () -> tabs.getSelectionModel().select(runsTab));
+        acc.put(new KeyCodeCombination(KeyCode.DIGIT3, KeyCombination.SHORTCUT_DOWN), () -> tabs.getSelectionModel().select(placementTab));
+        acc.put(new KeyCodeCombination(KeyCode.DIGIT4, KeyCombination.SHORTCUT_DOWN), () -> tabs.getSelectionModel().select(runsTab));
     }
 
     private ToolBar toolbar() {

@@ -113,6 +113,9 @@ class ScreenshotTourUiTest {
 
         robot.clickOn(done);
         WaitForAsyncUtils.asyncFx(() -> tabs.getSelectionModel().select(2)).get();
+        waitFor(() -> !robot.lookup("#placement-grid").queryAs(TableView.class).getItems().isEmpty());
+        shoot("placement");
+        WaitForAsyncUtils.asyncFx(() -> tabs.getSelectionModel().select(3)).get();
         TableView<?> runs = robot.lookup("#runs-table").queryAs(TableView.class);
         waitFor(() -> !runs.getItems().isEmpty());
         shoot("runs");

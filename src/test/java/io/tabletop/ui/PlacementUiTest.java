@@ -1,0 +1,100 @@
+package io.tabletop.ui;
+
+import io.tabletop.connector.sandbox.SandboxConnector;
+import io.tabletop.connector.sandbox.SandboxFixtures;
+import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.domain.Partition;
+import io.tabletop.domain.ServerId;
+import io.tabletop.service.RemovalService;
+import javafx.scene.Scene;
+import javafx.scene.control.Label;
+import javafx.scene.control.TableCell;
+import javafx.scene.control.TableView;
+import javafx.stage.Stage;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.testfx.api.FxRobot;
+import org.testfx.framework.junit5.ApplicationExtension;
+import org.testfx.framework.junit5.Start;
+import org.testfx.util.WaitForAsyncUtils;
+
+import java.util.List;
+
+import static io.tabletop.ui.RemovalFlowUiTest.waitFor;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The placement grid on the sandbox: a known partition's leader cell shows the leader mark. */
+@ExtendWith(ApplicationExtension.class)
+class PlacementUiTest {
+    private SandboxConnector sandbox;
+    private UiRunner runner;
+    private MainViewModel model;
+
+    @Start
+    void start(Stage stage) {
+        sandbox = SandboxConnector.manual(SandboxFixtures.kuduBaseline());
+        runner = new UiRunner();
+        model = new MainViewModel(runner, sandbox.name(), sandbox);
+        MainView view = new MainView(model, new RemovalService(), runner);
+        Scene scene = new Scene(view, 1400, 900);
+        scene.getStylesheets().add(getClass().getResource(Styles.STYLESHEET).toExternalForm());
+        stage.setScene(scene);
+        stage.show();
+        model.refresh();
+    }
+
+    @AfterEach
+    void stop() {
+        runner.shutdown();
+        sandbox.close();
+    }
+
+    @Test
+    void aKnownPartitionsLeaderCellShowsTheLeaderMark(FxRobot robot) throws Exception {
+        ClusterSnapshot c = sandbox.snapshot();
+        Partition p = c.partitions().get(17);
+        ServerId leader = p.leader().orElseThrow();
+        ServerId follower = p.replicas().stream().map(r -> r.server()).filter(s -> !s.equals(leader)).findFirst().orElseThrow();
+        robot.clickOn("Placement");
+        @SuppressWarnings("unchecked")
+        TableView<PartitionRow> grid = robot.lookup("#placement-grid").queryAs(TableView.class);
+        waitFor(() -> grid.getItems().size() == c.partitions().size());
+        int row = -1;
+        for (int i = 0; i < grid.getItems().size(); i++) {
+            if (grid.getItems().get(i).id().equals(p.id().value())) {
+                row = i;
+            }
+        }
+        assertTrue(row >= 0, "the partition is in the grid");
+        int target = row;
+        WaitForAsyncUtils.asyncFx(() -> grid.scrollTo(target)).get();
+        WaitForAsyncUtils.waitForFxEvents();
+        assertEquals("♛", cellText(robot, p.id().value(), leader));
+        assertEquals("F", cellText(robot, p.id().value(), follower));
+        assertTrue(robot.lookup(".placement-leader").queryAll().stream().allMatch(n -> ((TableCell<?, ?>) n).getText().equals("♛")),
+                "every leader cell carries the mark, not only the colour");
+
+        // The heatmap beside it counts the same replicas and leaders.
+        long onLeader = c.partitions().stream().filter(x -> x.table().equals(p.table()) && x.isOn(leader)).count();
+        long led = c.partitions().stream().filter(x -> x.table().equals(p.table()) && x.leader().map(leader::equals).orElse(false)).count();
+        Label heat = robot.lookup("#heat-" + leader.value() + "-" + p.table().value()).queryAs(Label.class);
+        assertEquals(onLeader + " / " + led, heat.getText());
+
+        // Filtering on a server outlines its column.
+        WaitForAsyncUtils.asyncFx(() -> model.serverFilterProperty().set(leader.value())).get();
+        WaitForAsyncUtils.waitForFxEvents();
+        assertTrue(grid.getColumns().stream().anyMatch(col -> leader.equals(col.getUserData())
+                && col.getStyleClass().contains(PlacementView.SELECTED)));
+    }
+
+    private static String cellText(FxRobot robot, String partition, ServerId server) throws Exception {
+        List<TableCell<?, ?>> cells = robot.lookup(".placement-cell").queryAll().stream().<TableCell<?, ?>>map(n -> (TableCell<?, ?>) n)
+                .filter(cell -> cell.getTableRow() != null && cell.getTableRow().getItem() instanceof PartitionRow r
+                        && r.id().equals(partition) && server.equals(cell.getTableColumn().getUserData()))
+                .toList();
+        assertEquals(1, cells.size(), "one cell for " + partition + " on " + server);
+        return WaitForAsyncUtils.asyncFx(() -> cells.get(0).getText() == null ? "" : cells.get(0).getText()).get();
+    }
+}
