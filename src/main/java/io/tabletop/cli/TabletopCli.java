@@ -48,7 +48,7 @@ import java.util.logging.Logger;
 @Command(name = "tabletop", mixinStandardHelpOptions = true, version = "tabletop 0.1.0",
         description = "Take tablet servers out of a cluster without losing a byte or a minute of availability.%n"
                 + "With no command, the console opens.",
-        subcommands = {TabletopCli.SnapshotCmd.class, TabletopCli.PlanCmd.class, TabletopCli.ApplyCmd.class, TabletopCli.RunsCmd.class,
+        subcommands = {TabletopCli.SnapshotCmd.class, TabletopCli.PlanCmd.class, TabletopCli.ReviewCmd.class, TabletopCli.ApplyCmd.class, TabletopCli.RunsCmd.class,
                 TabletopCli.ResumeCmd.class, TabletopCli.RestoreCmd.class, TabletopCli.AuditCmd.class, LocalKuduCmd.class, BenchCmd.class})
 public final class TabletopCli implements Callable<Integer> {
     private static final Logger LOG = Logger.getLogger(TabletopCli.class.getName());
@@ -224,6 +224,39 @@ public final class TabletopCli implements Callable<Integer> {
             Plan plan = new Planner().plan(s, options.goal(s), caps);
             PrintWriter out = spec.commandLine().getOut();
             out.println(format.equals("json") ? PlanJson.write(plan) : PlanText.render(plan));
+            return 0;
+        }
+    }
+
+    @Command(name = "review", mixinStandardHelpOptions = true,
+            description = "Write the change-review bundle (review.md, review.html, plan.json, snapshots) for a plan against a saved snapshot.")
+    static final class ReviewCmd implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--snapshot", required = true, paramLabel = "FILE", description = "snapshot JSON, or - for standard input")
+        String snapshot;
+
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "directory to write the bundle into")
+        Path out;
+
+        @CommandLine.Mixin
+        PlanOptions options = new PlanOptions();
+
+        @Override
+        public Integer call() throws Exception {
+            ClusterSnapshot s = snapshot.equals("-")
+                    ? SnapshotJson.read(new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8), "standard input")
+                    : SnapshotJson.read(Path.of(snapshot));
+            var caps = Connections.capabilitiesFor(s.engine());
+            if (options.maxMovesPerServer > 0) {
+                caps = caps.withMaxMovesPerServer(options.maxMovesPerServer);
+            }
+            Plan plan = new Planner().plan(s, options.goal(s), caps);
+            List<java.nio.file.Path> files = io.tabletop.service.ReviewBundle.write(out, new io.tabletop.service.ReviewBundle.Review(plan,
+                    plan.checks(), System.getProperty("user.name", "unknown"), java.time.Instant.now(), null));
+            PrintWriter w = spec.commandLine().getOut();
+            files.forEach(f -> w.println("wrote " + f));
             return 0;
         }
     }

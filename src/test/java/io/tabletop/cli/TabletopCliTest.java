@@ -210,4 +210,33 @@ class TabletopCliTest {
         assertEquals(1, none.code);
         assertTrue(none.err.contains("--latest"), none.err);
     }
+
+    @Test
+    void reviewWritesTheBundleWithEveryStepAndTheChecks() throws Exception {
+        Path snap = snapshot("baseline");
+        Path out = dir.resolve("review");
+        Result r = run("review", "--snapshot", snap.toString(), "--remove", "ts-2", "--out", out.toString());
+        assertEquals(0, r.code, r.err);
+        for (String f : new String[]{"review.md", "review.html", "plan.json", "snapshot-before.json", "snapshot-after.json"}) {
+            assertTrue(Files.size(out.resolve(f)) > 100, f + " written");
+        }
+        Result plan = run("plan", "--snapshot", snap.toString(), "--remove", "ts-2", "--format", "json");
+        JsonNode written = new ObjectMapper().readTree(out.resolve("plan.json").toFile());
+        JsonNode printed = new ObjectMapper().readTree(plan.out);
+        assertEquals(printed, written, "plan.json is the plan");
+        String md = Files.readString(out.resolve("review.md"));
+        assertTrue(md.startsWith("# Change review: Remove ts-2 from baseline"), md.lines().findFirst().orElse(""));
+        int steps = printed.get("steps").size();
+        for (int i = 1; i <= steps; i++) {
+            assertTrue(md.contains("\n| " + i + " | "), "step " + i + " is in the step table");
+        }
+        for (JsonNode c : printed.get("checks")) {
+            assertTrue(md.contains("| " + c.get("verdict").asText() + " | " + c.get("name").asText() + " |"), "check " + c.get("name"));
+        }
+        assertTrue(md.contains("| ts-2 | 36 → removed |"), "before → after distribution");
+        String html = Files.readString(out.resolve("review.html"));
+        assertTrue(html.contains("<h2>Steps</h2>"), "html has the step table");
+        assertTrue(html.contains("<td>" + steps + "</td>"), "html lists the last step");
+        assertEquals(SnapshotJson.read(snap).partitions().size(), SnapshotJson.read(out.resolve("snapshot-after.json")).partitions().size());
+    }
 }
