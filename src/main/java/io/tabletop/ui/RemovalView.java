@@ -201,11 +201,54 @@ final class RemovalView extends BorderPane {
                 javafx.application.Platform.runLater(confirm::requestFocus); // after the page is shown
             }
         });
-        HBox bottom = new HBox(8, back, grow(), prompt, confirm, run);
+        Button export = exportButton("export-review-preview", () -> java.util.Map.of("distribution.png", png2x(charts), "steps.png", png2x(steps)));
+        HBox bottom = new HBox(8, back, export, grow(), prompt, confirm, run);
         bottom.setAlignment(Pos.CENTER_LEFT);
         VBox box = new VBox(10, summary, split, bottom);
         box.setPadding(new Insets(12));
         return box;
+    }
+
+    private VBox doneBox;
+
+    private VBox box() {
+        return doneBox;
+    }
+
+    /** "Export review…": renders the page's views at 2x and writes the change-review bundle. */
+    private Button exportButton(String id, java.util.function.Supplier<java.util.Map<String, byte[]>> images) {
+        Button b = new Button("Export review…");
+        b.setId(id);
+        b.setTooltip(new Tooltip("Write review.md, review.html (images embedded), plan.json and the snapshots for the change review"));
+        b.setOnAction(e -> {
+            java.util.Map<String, byte[]> imgs;
+            try {
+                imgs = images.get();
+            } catch (RuntimeException ex) {
+                java.util.logging.Logger.getLogger(RemovalView.class.getName()).log(java.util.logging.Level.WARNING, "render for review", ex);
+                imgs = java.util.Map.of();
+            }
+            model.exportReview(imgs, dir -> lastExport = dir);
+        });
+        return b;
+    }
+
+    /** The directory the last review bundle went to (for tests and the status line). */
+    java.nio.file.Path lastExport;
+
+    /** The node as a PNG at twice its size, for readability in a review. */
+    static byte[] png2x(Node n) {
+        javafx.scene.SnapshotParameters sp = new javafx.scene.SnapshotParameters();
+        sp.setTransform(javafx.scene.transform.Transform.scale(2, 2));
+        javafx.scene.image.WritableImage img = n.snapshot(sp, null);
+        java.awt.image.BufferedImage b = javafx.embed.swing.SwingFXUtils.fromFXImage(img, null);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try {
+            javax.imageio.ImageIO.write(b, "png", out);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out.toByteArray();
     }
 
     private TableView<StepRow> stepsTable(boolean withState) {
@@ -352,9 +395,11 @@ final class RemovalView extends BorderPane {
         error.textProperty().bind(model.errorProperty());
         error.visibleProperty().bind(model.errorProperty().isNotEmpty());
         error.managedProperty().bind(error.visibleProperty());
-        HBox buttons = new HBox(8, error, grow(), restore, exit, done);
+        Button export = exportButton("export-review-done", () -> java.util.Map.of("outcome.png", png2x(box()), "steps.png", png2x(steps)));
+        HBox buttons = new HBox(8, error, export, grow(), restore, exit, done);
         VBox box = new VBox(10, outcome, postTitle, post, new Label("Steps"), steps, buttons);
         box.setPadding(new Insets(12));
+        doneBox = box;
         return box;
     }
 

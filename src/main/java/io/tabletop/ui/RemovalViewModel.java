@@ -35,6 +35,7 @@ import javafx.util.Duration;
 
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -60,6 +61,7 @@ public final class RemovalViewModel {
     /** After a run that did not succeed: the placement it started from can be put back. */
     private final javafx.beans.property.BooleanProperty restoreOffered = new javafx.beans.property.SimpleBooleanProperty(false);
     private io.tabletop.domain.ClusterSnapshot startedFrom;
+    private RunResult lastResult;
     private final RemovalService service;
     private final UiRunner runner;
     private final List<ServerId> targets;
@@ -306,6 +308,7 @@ public final class RemovalViewModel {
     }
 
     private void finished(RunResult result) {
+        lastResult = result;
         drain();
         pump.stop();
         if (result == null) {
@@ -376,6 +379,51 @@ public final class RemovalViewModel {
                     + r.plan().summary().leaderTransfers() + " leader transfers");
             preview();
         }, t -> error.set("Cannot plan the restore: " + Errors.oneLine(t)));
+    }
+
+    /**
+     * Writes the change-review bundle for what is shown now: the previewed plan, or after a run also its
+     * outcome, post-checks, audit records and the cluster as read now. {@code images} (name → PNG bytes)
+     * are the views rendered by the caller; the HTML embeds them. Runs in the background; reports the
+     * directory, or an error, on the FX thread.
+     */
+    public void exportReview(Map<String, byte[]> images, java.util.function.Consumer<java.nio.file.Path> done) {
+        Plan p = plan.get();
+        if (p == null) {
+            return;
+        }
+        List<CheckResult> pre = List.copyOf(checks);
+        RunResult result = stage.get() == Stage.DONE ? lastResult : null;
+        List<CheckResult> post = List.copyOf(postChecks);
+        String id = runId.get();
+        java.nio.file.Path dir = io.tabletop.service.AppPaths.home().resolve("reviews").resolve(
+                p.before().cluster().replaceAll("[^A-Za-z0-9._-]", "_") + "-" + java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
+                        .withZone(java.time.ZoneOffset.UTC).format(java.time.Instant.now()));
+        runner.background("export review", () -> {
+            java.nio.file.Files.createDirectories(dir);
+            for (Map.Entry<String, byte[]> e : images.entrySet()) {
+                java.nio.file.Files.write(dir.resolve(e.getKey()), e.getValue());
+            }
+            io.tabletop.service.ReviewBundle.RunPart run = null;
+            if (result != null) {
+                List<String> audit = new ArrayList<>();
+                java.nio.file.Path file = service.runs().audit().file();
+                if (!id.isEmpty() && java.nio.file.Files.exists(file)) {
+                    for (String line : java.nio.file.Files.readAllLines(file)) {
+                        if (line.contains("\"run\":\"" + id + "\"")) {
+                            audit.add(line);
+                        }
+                    }
+                }
+                run = new io.tabletop.service.ReviewBundle.RunPart(id, result, post, connector.snapshot(), audit);
+            }
+            io.tabletop.service.ReviewBundle.write(dir, new io.tabletop.service.ReviewBundle.Review(p, pre,
+                    System.getProperty("user.name", "unknown"), java.time.Instant.now(), run));
+            return dir;
+        }, d -> {
+            log.add(LocalTime.now().format(TIME) + "  Review bundle written to " + d);
+            done.accept(d);
+        }, t -> error.set("Cannot write the review bundle: " + Errors.oneLine(t)));
     }
 
     // ---- properties ----------------------------------------------------------------------------

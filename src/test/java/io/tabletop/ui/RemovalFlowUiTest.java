@@ -96,6 +96,29 @@ class RemovalFlowUiTest {
         assertEquals(4, post.getItems().size());
         assertTrue(post.getItems().stream().allMatch(c -> c.verdict() == Verdict.PASS), post.getItems().toString());
 
+        // The change-review bundle after the run: every file, images decoding at twice the view's size.
+        java.nio.file.Path reviews = io.tabletop.service.AppPaths.home().resolve("reviews");
+        java.util.Set<java.nio.file.Path> earlier = java.nio.file.Files.exists(reviews)
+                ? java.util.Set.copyOf(java.nio.file.Files.list(reviews).toList()) : java.util.Set.of();
+        robot.clickOn("#export-review-done");
+        waitFor(() -> java.nio.file.Files.exists(reviews) && java.nio.file.Files.list(reviews)
+                .anyMatch(d -> !earlier.contains(d) && java.nio.file.Files.exists(d.resolve("review.html"))));
+        java.nio.file.Path bundle = java.nio.file.Files.list(reviews).filter(d -> !earlier.contains(d)).findFirst().orElseThrow();
+        for (String f : new String[]{"review.md", "review.html", "plan.json", "snapshot-before.json", "snapshot-after.json", "outcome.png", "steps.png"}) {
+            assertTrue(java.nio.file.Files.size(bundle.resolve(f)) > 100, f);
+        }
+        java.awt.image.BufferedImage png = javax.imageio.ImageIO.read(bundle.resolve("steps.png").toFile());
+        TableView<?> runSteps = robot.lookup("#run-steps").queryAs(TableView.class);
+        assertEquals(Math.round(runSteps.getWidth() * 2), png.getWidth(), 2.0, "rendered at 2x");
+        assertTrue(distinctColours(png) > 20, "not blank");
+        String md = java.nio.file.Files.readString(bundle.resolve("review.md"));
+        for (int i = 1; i <= steps.getItems().size(); i++) {
+            assertTrue(md.contains("\n| " + i + " | "), "step " + i + " in review.md");
+        }
+        assertTrue(md.contains("## Run ") && md.contains("Outcome: SUCCEEDED"), "after a run: its outcome");
+        assertTrue(md.contains("### Audit records") && md.contains("step started"), "and its audit records");
+        assertTrue(java.nio.file.Files.readString(bundle.resolve("review.html")).contains("data:image/png;base64,"), "images embedded");
+
         ClusterSnapshot after = sandbox.snapshot();
         assertTrue(after.server(ServerId.of("ts-2")).isEmpty(), "ts-2 is gone");
         assertEquals(List.of(), Invariants.violations(before, after, List.of(ServerId.of("ts-2"))));
@@ -132,6 +155,16 @@ class RemovalFlowUiTest {
         assertTrue(robot.lookup("#check-verdict").queryAs(Label.class).getText().startsWith("Blocked"));
         assertFalse(sandbox.snapshot().servers().isEmpty());
         assertEquals(0, sandbox.cluster().completedMoves(), "nothing ran");
+    }
+
+    static int distinctColours(java.awt.image.BufferedImage img) {
+        java.util.Set<Integer> seen = new java.util.HashSet<>();
+        for (int y = 0; y < img.getHeight(); y += 7) {
+            for (int x = 0; x < img.getWidth(); x += 7) {
+                seen.add(img.getRGB(x, y));
+            }
+        }
+        return seen.size();
     }
 
     static boolean treeVisible(Node n) {
