@@ -43,6 +43,8 @@ public final class MainView extends BorderPane {
     private final TableView<PartitionRow> partitionsTable = new TableView<>();
     private final BarChart<String, Number> chart = Charts.loadChart("Replicas and leaders per server");
     private final Button refresh = new Button("Refresh");
+    private final javafx.scene.control.TextField search = new javafx.scene.control.TextField();
+    private final javafx.scene.control.ToggleButton theme = new javafx.scene.control.ToggleButton();
     private final Button remove = new Button();
     private final StatusBar status = new StatusBar();
     private final Label lastRefresh = new Label();
@@ -95,6 +97,82 @@ public final class MainView extends BorderPane {
         acc.put(new KeyCodeCombination(KeyCode.DIGIT2, KeyCombination.SHORTCUT_DOWN), () -> tabs.getSelectionModel().select(1));
         acc.put(new KeyCodeCombination(KeyCode.DIGIT3, KeyCombination.SHORTCUT_DOWN), () -> tabs.getSelectionModel().select(placementTab));
         acc.put(new KeyCodeCombination(KeyCode.DIGIT4, KeyCombination.SHORTCUT_DOWN), () -> tabs.getSelectionModel().select(runsTab));
+        acc.put(new KeyCodeCombination(KeyCode.F, KeyCombination.SHORTCUT_DOWN), search::requestFocus);
+        acc.put(new KeyCodeCombination(KeyCode.T, KeyCombination.SHORTCUT_DOWN), () -> theme.setSelected(!theme.isSelected()));
+        // The removal flow: whichever of these the page shows now.
+        acc.put(new KeyCodeCombination(KeyCode.P, KeyCombination.SHORTCUT_DOWN), () -> fire("#preview"));
+        acc.put(new KeyCodeCombination(KeyCode.ENTER, KeyCombination.SHORTCUT_DOWN), () -> fire("#run"));
+        acc.put(new KeyCodeCombination(KeyCode.SPACE, KeyCombination.SHORTCUT_DOWN), () -> {
+            if (!fire("#pause")) {
+                fire("#resume");
+            }
+        });
+        acc.put(new KeyCodeCombination(KeyCode.E, KeyCombination.SHORTCUT_DOWN), () -> {
+            if (!fire("#export-review-preview")) {
+                fire("#export-review-done");
+            }
+        });
+        acc.put(new KeyCodeCombination(KeyCode.C, KeyCombination.SHORTCUT_DOWN, KeyCombination.SHIFT_DOWN), this::copySelectedTabAsImage);
+    }
+
+    /** Presses the button with this id if it is showing and enabled; whether it did. */
+    private boolean fire(String selector) {
+        for (javafx.scene.Node n : lookupAll(selector)) {
+            if (n instanceof Button b && !b.isDisabled() && showing(b)) {
+                b.fire();
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean showing(javafx.scene.Node n) {
+        for (javafx.scene.Node x = n; x != null; x = x.getParent()) {
+            if (!x.isVisible()) {
+                return false;
+            }
+        }
+        return n.getScene() != null;
+    }
+
+    /** Finds a server (by id or address) or a partition (by id), shows it, and selects it. */
+    void find(String text) {
+        String q = text == null ? "" : text.strip();
+        if (q.isEmpty()) {
+            return;
+        }
+        for (ServerRow r : model.servers()) {
+            if (r.id().value().equalsIgnoreCase(q) || r.addressProperty().get().equalsIgnoreCase(q)
+                    || r.id().value().toLowerCase(java.util.Locale.ROOT).startsWith(q.toLowerCase(java.util.Locale.ROOT))) {
+                tabs.getSelectionModel().select(serversTab);
+                serversTable.getSelectionModel().select(r);
+                serversTable.scrollTo(r);
+                return;
+            }
+        }
+        model.tableFilterProperty().set(MainViewModel.ALL_TABLES);
+        model.serverFilterProperty().set(MainViewModel.ALL_SERVERS);
+        for (PartitionRow r : model.partitions()) {
+            if (r.id().equalsIgnoreCase(q) || r.id().toLowerCase(java.util.Locale.ROOT).startsWith(q.toLowerCase(java.util.Locale.ROOT))) {
+                tabs.getSelectionModel().select(partitionsTab);
+                partitionsTable.getSelectionModel().select(r);
+                partitionsTable.scrollTo(r);
+                return;
+            }
+        }
+        model.errorProperty().set("Nothing called '" + q + "': no server id or address, no partition id");
+    }
+
+    /** Ctrl+Shift+C: the selected tab's content as a PNG on the clipboard, at 2x. */
+    private void copySelectedTabAsImage() {
+        Tab t = tabs.getSelectionModel().getSelectedItem();
+        if (t != null && t.getContent() != null) {
+            javafx.scene.input.ClipboardContent c = new javafx.scene.input.ClipboardContent();
+            javafx.scene.SnapshotParameters sp = new javafx.scene.SnapshotParameters();
+            sp.setTransform(javafx.scene.transform.Transform.scale(2, 2));
+            c.putImage(t.getContent().snapshot(sp, null));
+            javafx.scene.input.Clipboard.getSystemClipboard().setContent(c);
+        }
     }
 
     private ToolBar toolbar() {
@@ -113,7 +191,23 @@ public final class MainView extends BorderPane {
         HBox.setHgrow(grow, Priority.ALWAYS);
         refresh.setOnAction(e -> model.refresh());
         remove.setOnAction(e -> openRemoval());
-        return new ToolBar(title, subtitle, grow, refresh, remove);
+        search.setId("search");
+        search.setPromptText("Find a server or partition (Ctrl+F)");
+        search.setPrefColumnCount(22);
+        search.setOnAction(e -> find(search.getText()));
+        theme.setId("theme");
+        theme.setTooltip(new Tooltip("Light or dark theme (Ctrl+T)"));
+        theme.textProperty().bind(Bindings.when(theme.selectedProperty()).then("Light").otherwise("Dark"));
+        theme.selectedProperty().addListener((o, a, dark) -> {
+            getStyleClass().remove("dark");
+            if (getScene() != null) {
+                getScene().getRoot().getStyleClass().remove("dark");
+                if (dark) {
+                    getScene().getRoot().getStyleClass().add("dark");
+                }
+            }
+        });
+        return new ToolBar(title, subtitle, grow, search, theme, refresh, remove);
     }
 
     private VBox connections() {

@@ -42,6 +42,7 @@ class PlacementUiTest {
         scene.getStylesheets().add(getClass().getResource(Styles.STYLESHEET).toExternalForm());
         stage.setScene(scene);
         stage.show();
+        view.installShortcuts();
         model.refresh();
     }
 
@@ -87,6 +88,29 @@ class PlacementUiTest {
         WaitForAsyncUtils.waitForFxEvents();
         assertTrue(grid.getColumns().stream().anyMatch(col -> leader.equals(col.getUserData())
                 && col.getStyleClass().contains(PlacementView.SELECTED)));
+    }
+
+    @Test
+    void searchThemeAndShortcuts(FxRobot robot) throws Exception {
+        ClusterSnapshot c = sandbox.snapshot();
+        waitFor(() -> model.servers().size() == 5);
+        robot.clickOn("#search").write("ts-3").type(javafx.scene.input.KeyCode.ENTER);
+        TableView<?> servers = robot.lookup("#servers").queryAs(TableView.class);
+        waitFor(() -> servers.getSelectionModel().getSelectedItem() instanceof ServerRow r && r.id().value().equals("ts-3"));
+
+        String pid = c.partitions().get(40).id().value();
+        robot.doubleClickOn("#search").eraseText(4).write(pid).type(javafx.scene.input.KeyCode.ENTER);
+        TableView<?> partitions = robot.lookup("#partitions").queryAs(TableView.class);
+        waitFor(() -> partitions.getSelectionModel().getSelectedItem() instanceof PartitionRow r && r.id().equals(pid));
+        assertTrue(RemovalFlowUiTest.treeVisible(partitions), "the partitions tab is shown");
+
+        javafx.scene.Parent root = robot.lookup("#servers").query().getScene().getRoot();
+        robot.press(javafx.scene.input.KeyCode.CONTROL).type(javafx.scene.input.KeyCode.T).release(javafx.scene.input.KeyCode.CONTROL);
+        waitFor(() -> root.getStyleClass().contains("dark"));
+        robot.press(javafx.scene.input.KeyCode.CONTROL).type(javafx.scene.input.KeyCode.DIGIT3).release(javafx.scene.input.KeyCode.CONTROL);
+        waitFor(() -> RemovalFlowUiTest.treeVisible(robot.lookup("#placement-grid").query()));
+        robot.clickOn("#theme");
+        waitFor(() -> !root.getStyleClass().contains("dark"));
     }
 
     private static String cellText(FxRobot robot, String partition, ServerId server) throws Exception {

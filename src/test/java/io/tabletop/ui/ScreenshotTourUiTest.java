@@ -115,6 +115,9 @@ class ScreenshotTourUiTest {
         WaitForAsyncUtils.asyncFx(() -> tabs.getSelectionModel().select(2)).get();
         waitFor(() -> !robot.lookup("#placement-grid").queryAs(TableView.class).getItems().isEmpty());
         shoot("placement");
+        WaitForAsyncUtils.asyncFx(() -> scene.getRoot().getStyleClass().add("dark")).get();
+        shoot("placement-dark");
+        WaitForAsyncUtils.asyncFx(() -> scene.getRoot().getStyleClass().remove("dark")).get();
         WaitForAsyncUtils.asyncFx(() -> tabs.getSelectionModel().select(3)).get();
         TableView<?> runs = robot.lookup("#runs-table").queryAs(TableView.class);
         waitFor(() -> !runs.getItems().isEmpty());
