@@ -157,6 +157,14 @@ final class PlacementView extends VBox {
     }
 
     private void heatmap(ClusterSnapshot s) {
+        heatmap(heat, s, null);
+    }
+
+    /**
+     * Fills {@code heat} with replicas / leaders per server and table of {@code s}; with {@code before},
+     * each cell also shows the change from it ("45 (+9) / 15 (+1)"), for the preview's before → after.
+     */
+    static void heatmap(GridPane heat, ClusterSnapshot s, ClusterSnapshot before) {
         heat.getChildren().clear();
         List<Table> tables = s.tables();
         Map<TableId, Integer> col = new HashMap<>();
@@ -176,22 +184,17 @@ final class PlacementView extends VBox {
         }
         int[][] replicas = new int[s.servers().size()][tables.size()];
         int[][] leaders = new int[s.servers().size()][tables.size()];
-        int max = 1;
-        for (Partition p : s.partitions()) {
-            int t = col.get(p.table());
-            for (Replica r : p.replicas()) {
-                Integer i = row.get(r.server());
-                if (i != null) {
-                    max = Math.max(max, ++replicas[i][t]);
-                    if (r.role() == ReplicaRole.LEADER) {
-                        leaders[i][t]++;
-                    }
-                }
-            }
+        int max = Math.max(1, count(s, col, row, replicas, leaders));
+        int[][] replicasBefore = new int[s.servers().size()][tables.size()];
+        int[][] leadersBefore = new int[s.servers().size()][tables.size()];
+        if (before != null) {
+            count(before, col, row, replicasBefore, leadersBefore);
         }
         for (int i = 0; i < replicas.length; i++) {
             for (int t = 0; t < tables.size(); t++) {
-                Label cell = new Label(replicas[i][t] + " / " + leaders[i][t]);
+                Label cell = new Label(before == null ? replicas[i][t] + " / " + leaders[i][t]
+                        : replicas[i][t] + delta(replicas[i][t] - replicasBefore[i][t]) + " / " + leaders[i][t]
+                        + delta(leaders[i][t] - leadersBefore[i][t]));
                 cell.setId("heat-" + s.servers().get(i).id().value() + "-" + tables.get(t).id().value());
                 cell.getStyleClass().add("heat-cell");
                 double shade = (double) replicas[i][t] / max;
@@ -203,6 +206,30 @@ final class PlacementView extends VBox {
                 heat.add(cell, t + 1, i + 1);
             }
         }
+    }
+
+    private static int count(ClusterSnapshot s, Map<TableId, Integer> col, Map<ServerId, Integer> row, int[][] replicas, int[][] leaders) {
+        int max = 0;
+        for (Partition p : s.partitions()) {
+            Integer t = col.get(p.table());
+            if (t == null) {
+                continue;
+            }
+            for (Replica r : p.replicas()) {
+                Integer i = row.get(r.server());
+                if (i != null) {
+                    max = Math.max(max, ++replicas[i][t]);
+                    if (r.role() == ReplicaRole.LEADER) {
+                        leaders[i][t]++;
+                    }
+                }
+            }
+        }
+        return max;
+    }
+
+    private static String delta(int d) {
+        return d == 0 ? "" : d > 0 ? " (+" + d + ")" : " (" + d + ")";
     }
 
     TableView<PartitionRow> grid() {

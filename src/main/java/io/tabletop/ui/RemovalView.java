@@ -175,7 +175,24 @@ final class RemovalView extends BorderPane {
         HBox.setHgrow(after, Priority.ALWAYS);
         charts.setMinHeight(230);
         charts.setPrefHeight(260);
-        SplitPane split = new SplitPane(steps, charts);
+        TableView<PlanChangesView.ChangeRow> changes = PlanChangesView.grid();
+        javafx.scene.layout.GridPane heat = new javafx.scene.layout.GridPane();
+        javafx.scene.control.ScrollPane heatPane = new javafx.scene.control.ScrollPane(heat);
+        model.planProperty().addListener((o, a, p) -> {
+            if (p != null) {
+                PlanChangesView.show(changes, p);
+                PlanChangesView.heatmap(heat, p);
+            }
+        });
+        javafx.scene.control.TabPane views = new javafx.scene.control.TabPane(
+                new javafx.scene.control.Tab("Replicas and leaders, before → after", charts),
+                new javafx.scene.control.Tab("Placement changes", changes),
+                new javafx.scene.control.Tab("Heatmap after (change)", heatPane));
+        views.setId("preview-views");
+        views.setTabClosingPolicy(javafx.scene.control.TabPane.TabClosingPolicy.UNAVAILABLE);
+        views.setMinHeight(230);
+        views.setPrefHeight(280);
+        SplitPane split = new SplitPane(steps, views);
         split.setOrientation(Orientation.VERTICAL);
         split.setDividerPositions(0.55);
         VBox.setVgrow(split, Priority.ALWAYS);
@@ -201,7 +218,8 @@ final class RemovalView extends BorderPane {
                 javafx.application.Platform.runLater(confirm::requestFocus); // after the page is shown
             }
         });
-        Button export = exportButton("export-review-preview", () -> java.util.Map.of("distribution.png", png2x(charts), "steps.png", png2x(steps)));
+        Button export = exportButton("export-review-preview", () -> java.util.Map.of("distribution.png", png2x(charts), "steps.png", png2x(steps),
+                "placement-changes.png", png2x(changes), "heatmap-after.png", png2x(heat)));
         HBox bottom = new HBox(8, back, export, grow(), prompt, confirm, run);
         bottom.setAlignment(Pos.CENTER_LEFT);
         VBox box = new VBox(10, summary, split, bottom);

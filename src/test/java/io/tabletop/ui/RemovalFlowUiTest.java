@@ -82,6 +82,24 @@ class RemovalFlowUiTest {
         waitFor(() -> treeVisible(steps) && !steps.getItems().isEmpty());
         String summary = robot.lookup("#plan-summary").queryAs(Label.class).getText();
         assertTrue(summary.startsWith("36 replica moves"), summary);
+        // Before → after placement: ts-2's copies leave, each arrives somewhere else.
+        robot.clickOn("Placement changes");
+        TableView<?> changes = robot.lookup("#plan-changes").queryAs(TableView.class);
+        waitFor(() -> treeVisible(changes) && !changes.getItems().isEmpty());
+        for (Object o : changes.getItems()) {
+            PlanChangesView.ChangeRow row = (PlanChangesView.ChangeRow) o;
+            String onTs2 = row.cells().getOrDefault(ServerId.of("ts-2"), "");
+            if (onTs2.isEmpty()) {
+                assertTrue(row.cells().values().stream().noneMatch(c -> c.startsWith("+") || c.startsWith("−")),
+                        row + ": a partition not on ts-2 only changes leaders");
+            } else {
+                assertTrue(onTs2.startsWith("−"), row + ": ts-2's copy leaves");
+                assertEquals(1, row.cells().values().stream().filter(c -> c.startsWith("+")).count(), row + ": one copy arrives");
+            }
+        }
+        robot.clickOn("Heatmap after (change)");
+        waitFor(() -> robot.lookup("#plan-heatmap .label").queryAll().stream()
+                .anyMatch(n -> ((Label) n).getText().contains("(+")));
         Button run = robot.lookup("#run").queryButton();
         assertTrue(run.isDisabled(), "Run stays disabled until the server's name is typed");
         robot.clickOn("#confirm").write("ts-2");

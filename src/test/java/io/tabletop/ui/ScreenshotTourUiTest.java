@@ -91,6 +91,10 @@ class ScreenshotTourUiTest {
         waitFor(() -> treeVisible(robot.lookup("#plan-steps").query()));
         robot.clickOn("#confirm").write("ts-3");
         shoot("preview");
+        robot.clickOn("Placement changes");
+        waitFor(() -> treeVisible(robot.lookup("#plan-changes").query()));
+        shoot("preview-changes");
+        robot.clickOn("Replicas and leaders, before → after");
 
         robot.clickOn("#run");
         // Move virtual time on by a third of the estimate: a run in full swing.
