@@ -5,8 +5,6 @@ import io.tabletop.connector.sandbox.SandboxFixtures;
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.Partition;
 import io.tabletop.domain.ServerId;
-import io.tabletop.service.RemovalService;
-import javafx.scene.Scene;
 import javafx.scene.control.Label;
 import javafx.scene.control.TableCell;
 import javafx.scene.control.TableView;
@@ -29,27 +27,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @ExtendWith(ApplicationExtension.class)
 class PlacementUiTest {
     private SandboxConnector sandbox;
-    private UiRunner runner;
+    private UiFixture ui;
     private MainViewModel model;
 
     @Start
     void start(Stage stage) {
-        sandbox = SandboxConnector.manual(SandboxFixtures.kuduBaseline());
-        runner = new UiRunner();
-        model = new MainViewModel(runner, sandbox.name(), sandbox);
-        MainView view = new MainView(model, new RemovalService(), runner);
-        Scene scene = new Scene(view, 1400, 900);
-        scene.getStylesheets().add(getClass().getResource(Styles.STYLESHEET).toExternalForm());
-        stage.setScene(scene);
-        stage.show();
-        view.installShortcuts();
+        ui = UiFixture.open(stage, SandboxConnector.manual(SandboxFixtures.kuduBaseline()), 1400, 900);
+        sandbox = ui.sandbox();
+        model = ui.model();
         model.refresh();
     }
 
     @AfterEach
     void stop() {
-        runner.shutdown();
-        sandbox.close();
+        ui.close();
     }
 
     @Test

@@ -7,9 +7,7 @@ import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.ServerId;
 import io.tabletop.domain.Verdict;
 import io.tabletop.planner.Invariants;
-import io.tabletop.service.RemovalService;
 import javafx.scene.Node;
-import javafx.scene.Scene;
 import javafx.scene.control.Button;
 import javafx.scene.control.CheckBox;
 import javafx.scene.control.Label;
@@ -35,28 +33,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @ExtendWith(ApplicationExtension.class)
 class RemovalFlowUiTest {
     private SandboxConnector sandbox;
-    private UiRunner runner;
+    private UiFixture ui;
     private MainViewModel model;
 
     @Start
     void start(Stage stage) {
-        sandbox = SandboxConnector.instant(SandboxFixtures.kuduBaseline());
-        runner = new UiRunner();
-        model = new MainViewModel(runner, sandbox.name(), sandbox);
-        MainView view = new MainView(model, new RemovalService(), runner);
-        Scene scene = new Scene(view, 1400, 900);
-        scene.getStylesheets().add(getClass().getResource(Styles.STYLESHEET).toExternalForm());
-        view.installShortcuts();
-        stage.setScene(scene);
-        stage.show();
+        ui = UiFixture.open(stage, SandboxConnector.instant(SandboxFixtures.kuduBaseline()), 1400, 900);
+        sandbox = ui.sandbox();
+        model = ui.model();
         model.startPolling();
     }
 
     @AfterEach
     void stop() {
         WaitForAsyncUtils.asyncFx(() -> model.stopPolling());
-        runner.shutdown();
-        sandbox.close();
+        ui.close();
     }
 
     @Test

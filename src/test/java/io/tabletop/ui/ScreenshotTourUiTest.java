@@ -3,7 +3,6 @@ package io.tabletop.ui;
 import io.tabletop.connector.sandbox.SandboxConnector;
 import io.tabletop.connector.sandbox.SandboxFixtures;
 import io.tabletop.domain.ServerId;
-import io.tabletop.service.RemovalService;
 import javafx.embed.swing.SwingFXUtils;
 import javafx.scene.Scene;
 import javafx.scene.control.Button;
@@ -39,28 +38,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ScreenshotTourUiTest {
     private static final Path OUT = Path.of("target", "screenshots");
     private SandboxConnector sandbox;
-    private UiRunner runner;
+    private UiFixture ui;
     private MainViewModel model;
     private MainView view;
     private Scene scene;
 
     @Start
     void start(Stage stage) {
-        sandbox = SandboxConnector.manual(SandboxFixtures.standard());
-        runner = new UiRunner();
-        model = new MainViewModel(runner, sandbox.name(), sandbox);
-        view = new MainView(model, new RemovalService(), runner);
-        scene = new Scene(view, 1440, 900);
-        scene.getStylesheets().add(getClass().getResource(Styles.STYLESHEET).toExternalForm());
-        stage.setScene(scene);
-        stage.show();
+        ui = UiFixture.open(stage, SandboxConnector.manual(SandboxFixtures.standard()), 1440, 900);
+        sandbox = ui.sandbox();
+        model = ui.model();
+        view = ui.view();
+        scene = ui.scene();
         model.refresh();
     }
 
     @AfterEach
     void stop() {
-        runner.shutdown();
-        sandbox.close();
+        ui.close();
     }
 
     @Test
