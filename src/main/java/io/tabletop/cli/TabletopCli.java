@@ -240,6 +240,9 @@ public final class TabletopCli implements Callable<Integer> {
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "directory to write the bundle into")
         Path out;
 
+        @Option(names = "--no-images", description = "skip rendering the views as PNG images")
+        boolean noImages;
+
         @CommandLine.Mixin
         PlanOptions options = new PlanOptions();
 
@@ -253,6 +256,13 @@ public final class TabletopCli implements Callable<Integer> {
                 caps = caps.withMaxMovesPerServer(options.maxMovesPerServer);
             }
             Plan plan = new Planner().plan(s, options.goal(s), caps);
+            var renderer = io.tabletop.service.ReviewImages.registered();
+            if (renderer.isPresent() && !noImages) {
+                java.nio.file.Files.createDirectories(out);
+                for (var e : renderer.get().render(plan).entrySet()) {
+                    java.nio.file.Files.write(out.resolve(e.getKey()), e.getValue());
+                }
+            }
             List<java.nio.file.Path> files = io.tabletop.service.ReviewBundle.write(out, new io.tabletop.service.ReviewBundle.Review(plan,
                     plan.checks(), System.getProperty("user.name", "unknown"), java.time.Instant.now(), null));
             PrintWriter w = spec.commandLine().getOut();

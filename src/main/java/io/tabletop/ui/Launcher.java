@@ -13,6 +13,15 @@ public final class Launcher {
 
     public static void main(String[] args) {
         if (args.length > 0) {
+            // The command line draws the console's views for review bundles, off screen; without a
+            // display, on JavaFX's headless Monocle platform.
+            String display = System.getenv("DISPLAY");
+            if ((display == null || display.isBlank()) && System.getProperty("glass.platform") == null) {
+                System.setProperty("glass.platform", "Monocle");
+                System.setProperty("monocle.platform", "Headless");
+                System.setProperty("prism.order", "sw");
+            }
+            io.tabletop.service.ReviewImages.register(new OffscreenReviewImages());
             TabletopCli.main(args);
             return;
         }

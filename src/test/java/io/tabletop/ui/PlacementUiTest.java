@@ -104,6 +104,32 @@ class PlacementUiTest {
         waitFor(() -> !root.getStyleClass().contains("dark"));
     }
 
+    @Test
+    void theCommandLineReviewRendersTheViewsOffScreen(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path snap = dir.resolve("b.json");
+        io.tabletop.store.SnapshotJson.write(sandbox.snapshot(), snap);
+        io.tabletop.service.ReviewImages.register(new OffscreenReviewImages());
+        try {
+            java.io.StringWriter out = new java.io.StringWriter();
+            java.io.StringWriter err = new java.io.StringWriter();
+            int code = io.tabletop.cli.TabletopCli.run(new String[]{"review", "--snapshot", snap.toString(), "--remove", "ts-2",
+                    "--out", dir.resolve("bundle").toString()}, new java.io.PrintWriter(out), new java.io.PrintWriter(err));
+            assertEquals(0, code, err.toString());
+        } finally {
+            io.tabletop.service.ReviewImages.register(null);
+        }
+        java.awt.image.BufferedImage chart = javax.imageio.ImageIO.read(dir.resolve("bundle/distribution.png").toFile());
+        assertEquals(2400, chart.getWidth(), "rendered at 2x");
+        assertEquals(840, chart.getHeight());
+        assertTrue(RemovalFlowUiTest.distinctColours(chart) > 20, "not blank");
+        for (String f : new String[]{"placement-changes.png", "heatmap-after.png"}) {
+            java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(dir.resolve("bundle").resolve(f).toFile());
+            assertTrue(img != null && img.getWidth() >= 1800 && RemovalFlowUiTest.distinctColours(img) > 10, f);
+        }
+        String html = java.nio.file.Files.readString(dir.resolve("bundle/review.html"));
+        assertEquals(3, html.split("data:image/png;base64,", -1).length - 1, "the three images embedded");
+    }
+
     private static String cellText(FxRobot robot, String partition, ServerId server) throws Exception {
         List<TableCell<?, ?>> cells = robot.lookup(".placement-cell").queryAll().stream().<TableCell<?, ?>>map(n -> (TableCell<?, ?>) n)
                 .filter(cell -> cell.getTableRow() != null && cell.getTableRow().getItem() instanceof PartitionRow r
