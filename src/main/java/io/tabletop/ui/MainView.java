@@ -167,11 +167,7 @@ public final class MainView extends BorderPane {
     private void copySelectedTabAsImage() {
         Tab t = tabs.getSelectionModel().getSelectedItem();
         if (t != null && t.getContent() != null) {
-            javafx.scene.input.ClipboardContent c = new javafx.scene.input.ClipboardContent();
-            javafx.scene.SnapshotParameters sp = new javafx.scene.SnapshotParameters();
-            sp.setTransform(javafx.scene.transform.Transform.scale(2, 2));
-            c.putImage(t.getContent().snapshot(sp, null));
-            javafx.scene.input.Clipboard.getSystemClipboard().setContent(c);
+            CopyAsImage.copy(t.getContent());
         }
     }
 
@@ -323,6 +319,8 @@ public final class MainView extends BorderPane {
         hb.setCellFactory(c -> Cells.heartbeat());
         serversTable.getColumns().setAll(List.of(pick, id, addr, loc, state, replicas, leaders, data, hb));
         serversTable.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_FLEX_LAST_COLUMN);
+        CopyAsImage.install(serversTable);
+        CopyAsImage.install(chart);
         serversTable.setPlaceholder(new Label("Reading the cluster…"));
         serversTable.setRowFactory(t -> {
             TableRow<ServerRow> row = new TableRow<>();
@@ -371,6 +369,7 @@ public final class MainView extends BorderPane {
         size.setCellFactory(c -> Cells.bytesOrUnknown());
         partitionsTable.getColumns().setAll(List.of(table, id, leader, followers, learners, size));
         partitionsTable.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_FLEX_LAST_COLUMN);
+        CopyAsImage.install(partitionsTable);
 
         ComboBox<String> tableFilter = new ComboBox<>(model.tableChoices());
         tableFilter.setId("table-filter");

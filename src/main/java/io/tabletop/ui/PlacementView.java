@@ -78,6 +78,8 @@ final class PlacementView extends VBox {
         split.setDividerPositions(0.62);
         VBox.setVgrow(split, Priority.ALWAYS);
         getChildren().addAll(filters, split);
+        CopyAsImage.install(grid);
+        CopyAsImage.install(heat);
         model.snapshotProperty().addListener((o, a, s) -> show(s));
         model.serverFilterProperty().addListener((o, a, b) -> highlight());
         show(model.snapshotProperty().get());

@@ -189,6 +189,10 @@ final class RemovalView extends BorderPane {
                 new javafx.scene.control.Tab("Placement changes", changes),
                 new javafx.scene.control.Tab("Heatmap after (change)", heatPane));
         views.setId("preview-views");
+        CopyAsImage.install(charts);
+        CopyAsImage.install(changes);
+        CopyAsImage.install(heat);
+        CopyAsImage.install(steps);
         views.setTabClosingPolicy(javafx.scene.control.TabPane.TabClosingPolicy.UNAVAILABLE);
         views.setMinHeight(230);
         views.setPrefHeight(280);

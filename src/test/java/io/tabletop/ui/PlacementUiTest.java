@@ -74,6 +74,17 @@ class PlacementUiTest {
         Label heat = robot.lookup("#heat-" + leader.value() + "-" + p.table().value()).queryAs(Label.class);
         assertEquals(onLeader + " / " + led, heat.getText());
 
+        // Copy as image: the grid's context menu puts a PNG-able image on the clipboard.
+        javafx.scene.control.ContextMenu menu = grid.getContextMenu();
+        assertEquals("Copy as image", menu.getItems().get(0).getText());
+        WaitForAsyncUtils.asyncFx(() -> {
+            javafx.scene.input.Clipboard.getSystemClipboard().clear();
+            menu.getItems().get(0).fire();
+        }).get();
+        javafx.scene.image.Image copied = WaitForAsyncUtils.asyncFx(() -> javafx.scene.input.Clipboard.getSystemClipboard().getImage()).get();
+        assertTrue(copied != null, "an image is on the clipboard");
+        assertEquals(grid.getWidth() * 2, copied.getWidth(), 2.0, "the grid at 2x");
+
         // Filtering on a server outlines its column.
         WaitForAsyncUtils.asyncFx(() -> model.serverFilterProperty().set(leader.value())).get();
         WaitForAsyncUtils.waitForFxEvents();
