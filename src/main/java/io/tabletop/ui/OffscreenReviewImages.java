@@ -37,31 +37,36 @@ final class OffscreenReviewImages implements ReviewImages {
         CompletableFuture<Map<String, byte[]>> out = new CompletableFuture<>();
         Platform.runLater(() -> {
             try {
-                Map<String, byte[]> images = new LinkedHashMap<>();
-                BarChart<String, Number> before = Charts.loadChart("Before");
-                BarChart<String, Number> after = Charts.loadChart("After");
-                Set<ServerId> all = new LinkedHashSet<>(plan.loadsBefore().keySet());
-                Charts.show(before, all, plan.loadsBefore());
-                Charts.show(after, all, plan.loadsAfter());
-                Charts.shareScale(before, after);
-                before.setAnimated(false);
-                after.setAnimated(false);
-                HBox charts = new HBox(8, before, after);
-                HBox.setHgrow(before, Priority.ALWAYS);
-                HBox.setHgrow(after, Priority.ALWAYS);
-                images.put("distribution.png", render(charts, 1200, 420));
-                TableView<PlanChangesView.ChangeRow> changes = PlanChangesView.grid();
-                PlanChangesView.show(changes, plan);
-                images.put("placement-changes.png", render(changes, 1200, 600));
-                GridPane heat = new GridPane();
-                PlanChangesView.heatmap(heat, plan);
-                images.put("heatmap-after.png", render(heat, 900, 40 + 28 * (plan.after().servers().size() + 1)));
-                out.complete(images);
+                out.complete(renderOnFxThread(plan));
             } catch (RuntimeException e) {
                 out.completeExceptionally(e);
             }
         });
         return out.get(60, TimeUnit.SECONDS);
+    }
+
+    /** The same images, built and rendered here; call on the JavaFX thread. */
+    static Map<String, byte[]> renderOnFxThread(Plan plan) {
+        Map<String, byte[]> images = new LinkedHashMap<>();
+        BarChart<String, Number> before = Charts.loadChart("Before");
+        BarChart<String, Number> after = Charts.loadChart("After");
+        Set<ServerId> all = new LinkedHashSet<>(plan.loadsBefore().keySet());
+        Charts.show(before, all, plan.loadsBefore());
+        Charts.show(after, all, plan.loadsAfter());
+        Charts.shareScale(before, after);
+        before.setAnimated(false);
+        after.setAnimated(false);
+        HBox charts = new HBox(8, before, after);
+        HBox.setHgrow(before, Priority.ALWAYS);
+        HBox.setHgrow(after, Priority.ALWAYS);
+        images.put("distribution.png", render(charts, 1200, 420));
+        TableView<PlanChangesView.ChangeRow> changes = PlanChangesView.grid();
+        PlanChangesView.show(changes, plan);
+        images.put("placement-changes.png", render(changes, 1200, 600));
+        GridPane heat = new GridPane();
+        PlanChangesView.heatmap(heat, plan);
+        images.put("heatmap-after.png", render(heat, 900, 40 + 28 * (plan.after().servers().size() + 1)));
+        return images;
     }
 
     private static byte[] render(Parent node, double width, double height) {

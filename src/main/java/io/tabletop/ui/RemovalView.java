@@ -222,8 +222,11 @@ final class RemovalView extends BorderPane {
                 javafx.application.Platform.runLater(confirm::requestFocus); // after the page is shown
             }
         });
-        Button export = exportButton("export-review-preview", () -> java.util.Map.of("distribution.png", png2x(charts), "steps.png", png2x(steps),
-                "placement-changes.png", png2x(changes), "heatmap-after.png", png2x(heat)));
+        Button export = exportButton("export-review-preview", () -> {
+            java.util.Map<String, byte[]> images = new java.util.LinkedHashMap<>(OffscreenReviewImages.renderOnFxThread(model.planProperty().get()));
+            images.put("steps.png", png2x(steps));
+            return images;
+        });
         HBox bottom = new HBox(8, back, export, grow(), prompt, confirm, run);
         bottom.setAlignment(Pos.CENTER_LEFT);
         VBox box = new VBox(10, summary, split, bottom);
@@ -417,7 +420,12 @@ final class RemovalView extends BorderPane {
         error.textProperty().bind(model.errorProperty());
         error.visibleProperty().bind(model.errorProperty().isNotEmpty());
         error.managedProperty().bind(error.visibleProperty());
-        Button export = exportButton("export-review-done", () -> java.util.Map.of("outcome.png", png2x(box()), "steps.png", png2x(steps)));
+        Button export = exportButton("export-review-done", () -> {
+            java.util.Map<String, byte[]> images = new java.util.LinkedHashMap<>(OffscreenReviewImages.renderOnFxThread(model.planProperty().get()));
+            images.put("outcome.png", png2x(box()));
+            images.put("steps.png", png2x(steps));
+            return images;
+        });
         HBox buttons = new HBox(8, error, export, grow(), restore, exit, done);
         VBox box = new VBox(10, outcome, postTitle, post, new Label("Steps"), steps, buttons);
         box.setPadding(new Insets(12));

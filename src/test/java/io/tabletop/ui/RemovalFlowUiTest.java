@@ -113,7 +113,8 @@ class RemovalFlowUiTest {
         waitFor(() -> java.nio.file.Files.exists(reviews) && java.nio.file.Files.list(reviews)
                 .anyMatch(d -> !earlier.contains(d) && java.nio.file.Files.exists(d.resolve("review.html"))));
         java.nio.file.Path bundle = java.nio.file.Files.list(reviews).filter(d -> !earlier.contains(d)).findFirst().orElseThrow();
-        for (String f : new String[]{"review.md", "review.html", "plan.json", "snapshot-before.json", "snapshot-after.json", "outcome.png", "steps.png"}) {
+        for (String f : new String[]{"review.md", "review.html", "plan.json", "snapshot-before.json", "snapshot-after.json", "outcome.png",
+                "steps.png", "distribution.png", "placement-changes.png", "heatmap-after.png"}) {
             assertTrue(java.nio.file.Files.size(bundle.resolve(f)) > 100, f);
         }
         java.awt.image.BufferedImage png = javax.imageio.ImageIO.read(bundle.resolve("steps.png").toFile());
@@ -125,6 +126,16 @@ class RemovalFlowUiTest {
             assertTrue(md.contains("\n| " + i + " | "), "step " + i + " in review.md");
         }
         assertTrue(md.contains("## Run ") && md.contains("Outcome: SUCCEEDED"), "after a run: its outcome");
+        for (CheckResult c : checks.getItems()) {
+            assertTrue(md.contains("| " + c.verdict() + " | " + c.name() + " |"), "pre-check " + c.name() + " in review.md");
+        }
+        com.fasterxml.jackson.databind.JsonNode planJson = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(bundle.resolve("plan.json").toFile());
+        assertEquals(steps.getItems().size(), planJson.get("steps").size(), "plan.json is the plan that ran");
+        assertEquals(36, planJson.at("/summary/replicaMoves").asInt());
+        java.awt.image.BufferedImage chart = javax.imageio.ImageIO.read(bundle.resolve("distribution.png").toFile());
+        assertEquals(2400, chart.getWidth(), "the before/after chart at 2x");
+        assertTrue(distinctColours(chart) > 20, "not blank");
         assertTrue(md.contains("### Audit records") && md.contains("step started"), "and its audit records");
         assertTrue(java.nio.file.Files.readString(bundle.resolve("review.html")).contains("data:image/png;base64,"), "images embedded");
 
