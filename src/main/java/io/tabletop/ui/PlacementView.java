@@ -234,10 +234,6 @@ final class PlacementView extends VBox {
         return d == 0 ? "" : d > 0 ? " (+" + d + ")" : " (" + d + ")";
     }
 
-    TableView<PartitionRow> grid() {
-        return grid;
-    }
-
     /** A grid cell: the role's mark and its colour class. */
     private static final class RoleCell extends TableCell<PartitionRow, String> {
         RoleCell() {

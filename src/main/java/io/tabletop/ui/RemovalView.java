@@ -253,13 +253,10 @@ final class RemovalView extends BorderPane {
                 java.util.logging.Logger.getLogger(RemovalView.class.getName()).log(java.util.logging.Level.WARNING, "render for review", ex);
                 imgs = java.util.Map.of();
             }
-            model.exportReview(imgs, dir -> lastExport = dir);
+            model.exportReview(imgs);
         });
         return b;
     }
-
-    /** The directory the last review bundle went to (for tests and the status line). */
-    java.nio.file.Path lastExport;
 
     /** The node as a PNG at twice its size, for readability in a review. */
     static byte[] png2x(Node n) {

@@ -385,9 +385,9 @@ public final class RemovalViewModel {
      * Writes the change-review bundle for what is shown now: the previewed plan, or after a run also its
      * outcome, post-checks, audit records and the cluster as read now. {@code images} (name → PNG bytes)
      * are the views rendered by the caller; the HTML embeds them. Runs in the background; reports the
-     * directory, or an error, on the FX thread.
+     * directory in the log, or an error, on the FX thread.
      */
-    public void exportReview(Map<String, byte[]> images, java.util.function.Consumer<java.nio.file.Path> done) {
+    public void exportReview(Map<String, byte[]> images) {
         Plan p = plan.get();
         if (p == null) {
             return;
@@ -420,10 +420,8 @@ public final class RemovalViewModel {
             io.tabletop.service.ReviewBundle.write(dir, new io.tabletop.service.ReviewBundle.Review(p, pre,
                     System.getProperty("user.name", "unknown"), java.time.Instant.now(), run));
             return dir;
-        }, d -> {
-            log.add(LocalTime.now().format(TIME) + "  Review bundle written to " + d);
-            done.accept(d);
-        }, t -> error.set("Cannot write the review bundle: " + Errors.oneLine(t)));
+        }, d -> log.add(LocalTime.now().format(TIME) + "  Review bundle written to " + d),
+                t -> error.set("Cannot write the review bundle: " + Errors.oneLine(t)));
     }
 
     // ---- properties ----------------------------------------------------------------------------

@@ -109,8 +109,4 @@ final class RunsView extends VBox {
             note.setText("Cannot list runs: " + t.getMessage());
         });
     }
-
-    TableView<Runs.RunInfo> table() {
-        return table;
-    }
 }
