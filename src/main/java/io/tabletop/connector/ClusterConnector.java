@@ -5,6 +5,9 @@ import io.tabletop.domain.Engine;
 import io.tabletop.domain.EngineCapabilities;
 import io.tabletop.domain.Step;
 
+import java.util.Map;
+import java.util.Optional;
+
 /**
  * The engine-neutral port every adapter implements. It takes and returns domain types only; vendor JSON,
  * CLIs and client types stay inside the adapter. Every failure is a {@link ConnectorException} naming the
@@ -43,9 +46,26 @@ public interface ClusterConnector extends AutoCloseable {
         return engine().wireName() + ": " + step.describe();
     }
 
+    /**
+     * Rows per table name, counted by the engine, where it can count (Kudu: a row-count scan); empty where
+     * it cannot. Post-checks compare the counts before and after a run.
+     */
+    default Optional<Map<String, Long>> rowCounts() throws ConnectorException {
+        return Optional.empty();
+    }
+
+    /** Whether this connector can start a new, empty server that joins the cluster (the sandbox; a local cluster Tabletop started). */
+    default boolean canAddServer() {
+        return false;
+    }
+
+    /** Starts a new, empty server that joins the cluster; returns its id or address. */
+    default String addServer() throws ConnectorException {
+        throw new ConnectorException(engine(), "add a server", "this cluster's servers are started by its operator, not by Tabletop");
+    }
+
     /** Releases what the connector holds. Idempotent. */
     @Override
-
     default void close() {
     }
 

@@ -39,7 +39,9 @@ public record EngineCapabilities(boolean maintenanceMode, boolean leaderTransfer
 
     /** Kudu 1.17: explicit leader step-down, move_replica, maintenance mode, unregister, ksck gates. */
     public static EngineCapabilities kudu() {
-        return new EngineCapabilities(true, true, true, true, true, true, false, true, 5, 2.3, 100e6, 0.35, true, true);
+        return builder().maintenanceMode(true).leaderTransfer(true).moveLeaderReplicas(true).stopServerStep(true)
+                .unregister(true).healthGates(true).onePhasePerServer(true).maxMovesPerServer(5)
+                .speed(2.3, 100e6, 0.35).engineDrain(true).engineRereplicates(true).build();
     }
 
     /**
@@ -49,7 +51,8 @@ public record EngineCapabilities(boolean maintenanceMode, boolean leaderTransfer
      * AddReplica/DelReplica operation chain per server at a time.
      */
     public static EngineCapabilities openmldb() {
-        return new EngineCapabilities(false, true, false, true, false, false, false, true, 1, 5.0, 50e6, 1.0, false, false);
+        return builder().leaderTransfer(true).stopServerStep(true).onePhasePerServer(true).maxMovesPerServer(1)
+                .speed(5.0, 50e6, 1.0).build();
     }
 
     /**
@@ -58,30 +61,126 @@ public record EngineCapabilities(boolean maintenanceMode, boolean leaderTransfer
      * a prediction of where the data ends up.
      */
     public static EngineCapabilities couchbase() {
-        return new EngineCapabilities(false, false, false, false, false, false, true, false, 4, 1.0, 50e6, 0.0, false, false);
+        return builder().engineRebalance(true).maxMovesPerServer(4).speed(1.0, 50e6, 0.0).build();
+    }
+
+    /** Every rule off, one move per server at a time, 50 MB/s: name what the engine can do. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding these capabilities, to change a few. */
+    public Builder toBuilder() {
+        return new Builder().maintenanceMode(maintenanceMode).leaderTransfer(leaderTransfer).moveLeaderReplicas(moveLeaderReplicas)
+                .stopServerStep(stopServerStep).unregister(unregister).healthGates(healthGates).engineRebalance(engineRebalance)
+                .onePhasePerServer(onePhasePerServer).maxMovesPerServer(maxMovesPerServer)
+                .speed(moveOverheadSeconds, bytesPerSecond, leaderTransferSeconds).engineDrain(engineDrain)
+                .engineRereplicates(engineRereplicates);
     }
 
     public EngineCapabilities withSpeed(double moveOverheadSeconds, double bytesPerSecond, double leaderTransferSeconds) {
-        return new EngineCapabilities(maintenanceMode, leaderTransfer, moveLeaderReplicas, stopServerStep, unregister,
-                healthGates, engineRebalance, onePhasePerServer, maxMovesPerServer, moveOverheadSeconds,
-                bytesPerSecond, leaderTransferSeconds, engineDrain, engineRereplicates);
+        return toBuilder().speed(moveOverheadSeconds, bytesPerSecond, leaderTransferSeconds).build();
     }
 
     public EngineCapabilities withEngineDrain(boolean d) {
-        return new EngineCapabilities(maintenanceMode, leaderTransfer, moveLeaderReplicas, stopServerStep, unregister,
-                healthGates, engineRebalance, onePhasePerServer, maxMovesPerServer, moveOverheadSeconds,
-                bytesPerSecond, leaderTransferSeconds, d, engineRereplicates);
+        return toBuilder().engineDrain(d).build();
     }
 
     public EngineCapabilities withEngineRereplicates(boolean r) {
-        return new EngineCapabilities(maintenanceMode, leaderTransfer, moveLeaderReplicas, stopServerStep, unregister,
-                healthGates, engineRebalance, onePhasePerServer, maxMovesPerServer, moveOverheadSeconds,
-                bytesPerSecond, leaderTransferSeconds, engineDrain, r);
+        return toBuilder().engineRereplicates(r).build();
     }
 
     public EngineCapabilities withMaxMovesPerServer(int n) {
-        return new EngineCapabilities(maintenanceMode, leaderTransfer, moveLeaderReplicas, stopServerStep, unregister,
-                healthGates, engineRebalance, onePhasePerServer, n, moveOverheadSeconds, bytesPerSecond,
-                leaderTransferSeconds, engineDrain, engineRereplicates);
+        return toBuilder().maxMovesPerServer(n).build();
+    }
+
+    /** Names each capability as it is set; the parameters above say what each means. Not thread-safe. */
+    public static final class Builder {
+        private boolean maintenanceMode;
+        private boolean leaderTransfer;
+        private boolean moveLeaderReplicas;
+        private boolean stopServerStep;
+        private boolean unregister;
+        private boolean healthGates;
+        private boolean engineRebalance;
+        private boolean onePhasePerServer;
+        private int maxMovesPerServer = 1;
+        private double moveOverheadSeconds = 1.0;
+        private double bytesPerSecond = 50e6;
+        private double leaderTransferSeconds = 1.0;
+        private boolean engineDrain;
+        private boolean engineRereplicates;
+
+        private Builder() {
+        }
+
+        public Builder maintenanceMode(boolean v) {
+            maintenanceMode = v;
+            return this;
+        }
+
+        public Builder leaderTransfer(boolean v) {
+            leaderTransfer = v;
+            return this;
+        }
+
+        public Builder moveLeaderReplicas(boolean v) {
+            moveLeaderReplicas = v;
+            return this;
+        }
+
+        public Builder stopServerStep(boolean v) {
+            stopServerStep = v;
+            return this;
+        }
+
+        public Builder unregister(boolean v) {
+            unregister = v;
+            return this;
+        }
+
+        public Builder healthGates(boolean v) {
+            healthGates = v;
+            return this;
+        }
+
+        public Builder engineRebalance(boolean v) {
+            engineRebalance = v;
+            return this;
+        }
+
+        public Builder onePhasePerServer(boolean v) {
+            onePhasePerServer = v;
+            return this;
+        }
+
+        public Builder maxMovesPerServer(int v) {
+            maxMovesPerServer = v;
+            return this;
+        }
+
+        /** Fixed seconds per move, copy bandwidth in bytes per second, seconds per leader transfer. */
+        public Builder speed(double moveOverhead, double bytesPerSec, double leaderTransfer) {
+            moveOverheadSeconds = moveOverhead;
+            bytesPerSecond = bytesPerSec;
+            leaderTransferSeconds = leaderTransfer;
+            return this;
+        }
+
+        public Builder engineDrain(boolean v) {
+            engineDrain = v;
+            return this;
+        }
+
+        public Builder engineRereplicates(boolean v) {
+            engineRereplicates = v;
+            return this;
+        }
+
+        public EngineCapabilities build() {
+            return new EngineCapabilities(maintenanceMode, leaderTransfer, moveLeaderReplicas, stopServerStep, unregister,
+                    healthGates, engineRebalance, onePhasePerServer, maxMovesPerServer, moveOverheadSeconds, bytesPerSecond,
+                    leaderTransferSeconds, engineDrain, engineRereplicates);
+        }
     }
 }

@@ -570,6 +570,11 @@ public final class Runs {
         return run;
     }
 
+    /** Whether the run's cluster outlives the process that ran it (not a sandbox, which lived inside it). */
+    public static boolean outlivesProcess(RunRecord r) {
+        return !r.engine().equals(io.tabletop.domain.Engine.SANDBOX.wireName()) && !r.connect().toLowerCase(Locale.ROOT).startsWith("sandbox");
+    }
+
     /** Ends an interrupted run whose work the cluster shows done. */
     public void markDone(RunInfo run, String summary) throws IOException, FormatException {
         try (RunJournal j = RunJournal.reopen(run.record().dir())) {

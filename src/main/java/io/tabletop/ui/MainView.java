@@ -1,5 +1,7 @@
 package io.tabletop.ui;
 
+import io.tabletop.connector.EngineProvider;
+import io.tabletop.connector.LocalClusters;
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.Server;
 import io.tabletop.domain.ServerState;
@@ -80,6 +82,7 @@ public final class MainView extends BorderPane {
         tabs.getTabs().addAll(serversTab, partitionsTab, placementTab, runsTab);
         tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
         bindStatus();
+        model.setSecretPrompt(this::askSecret);
         model.snapshotProperty().addListener((o, a, s) -> {
             if (s != null) {
                 Charts.show(chart, s.servers().stream().map(Server::id).toList(), s.loads());
@@ -214,25 +217,30 @@ public final class MainView extends BorderPane {
         list.getSelectionModel().select(model.currentProperty().get());
         list.setPrefWidth(200);
         VBox.setVgrow(list, Priority.ALWAYS);
-        Button local = new Button("Start local Kudu cluster");
-        local.setId("start-local-kudu");
-        local.setMaxWidth(Double.MAX_VALUE);
-        local.setTooltip(new Tooltip("Starts a real Kudu cluster on this machine (1 master, 5 tablet servers, 3 tables with rows, "
-                + "127.0.0.1 only) from the kudu-binary artifact. It stops when the console closes."));
-        local.setDisable(!io.tabletop.service.LocalKudu.platformSupported());
-        local.disableProperty().bind(model.busyProperty().isNotEmpty()
-                .or(Bindings.createBooleanBinding(() -> !io.tabletop.service.LocalKudu.platformSupported())));
-        Button add = new Button("Add Kudu…");
-        add.setId("add-kudu");
+        VBox locals = new VBox(6);
+        for (EngineProvider p : model.engines().registry().providers()) {
+            p.localClusters().ifPresent(lc -> {
+                Button local = new Button("Start local " + p.displayName() + " cluster");
+                local.setId("start-local-" + p.schemes().get(0));
+                local.setMaxWidth(Double.MAX_VALUE);
+                local.setTooltip(new Tooltip("Starts a real " + p.displayName() + " cluster on this machine (" + lc.describeDefault()
+                        + "). It stops when the console closes." + lc.unsupported().map(w -> " Not here: " + w + ".").orElse("")));
+                local.disableProperty().bind(model.busyProperty().isNotEmpty().or(Bindings.createBooleanBinding(() -> lc.unsupported().isPresent())));
+                local.setOnAction(e -> startLocal(p, lc));
+                locals.getChildren().add(local);
+            });
+        }
+        Button add = new Button("Add connection…");
+        add.setId("add-connection");
         add.setMaxWidth(Double.MAX_VALUE);
-        add.setTooltip(new Tooltip("kudu://HOST:7051,HOST:7051,HOST:7051 (web UI on 8051), or ?web=HOST:PORT for other ports"));
+        add.setTooltip(new Tooltip("A cluster of any engine: " + model.engines().registry().examples() + " (Ctrl+N)"));
         Label busy = new Label();
         busy.setWrapText(true);
         busy.getStyleClass().add(Styles.MUTED);
         busy.textProperty().bind(model.busyProperty());
         busy.visibleProperty().bind(model.busyProperty().isNotEmpty());
         busy.managedProperty().bind(busy.visibleProperty());
-        VBox box = new VBox(6, head, list, busy, local, add);
+        VBox box = new VBox(6, head, list, busy, locals, add);
         box.setPadding(new Insets(8));
         box.getStyleClass().add("sidebar");
 
@@ -249,41 +257,50 @@ public final class MainView extends BorderPane {
             }
         });
         model.currentProperty().addListener((o, a, c) -> list.getSelectionModel().select(c));
-        local.setOnAction(e -> startLocalKudu());
-        add.setOnAction(e -> addKudu());
+        add.setOnAction(e -> addConnection());
         return box;
     }
 
-    private void startLocalKudu() {
-        model.busyProperty().set("Starting a local Kudu cluster (about 15 s)…");
-        runner.background("start local Kudu", () -> io.tabletop.service.LocalKudu.startOwned(5, new int[]{24, 20, 16}, 20_000), owned -> {
+    private void startLocal(EngineProvider provider, LocalClusters local) {
+        model.busyProperty().set("Starting a local " + provider.displayName() + " cluster (about 15 s)…");
+        runner.background("start local " + provider.displayName(), () -> local.startOwned(local.defaultShape()), owned -> {
             model.busyProperty().set("");
             model.own(owned);
-            MainViewModel.Connection c = model.addConnection("Local Kudu (" + owned.spec().substring(7, owned.spec().indexOf('?')) + ")",
-                    owned::connector);
+            MainViewModel.Connection c = model.addConnection(owned.label(), owned::connector);
             model.select(c);
         }, t -> {
             model.busyProperty().set("");
-            model.errorProperty().set("Cannot start a local Kudu cluster: " + Errors.oneLine(t));
+            model.errorProperty().set("Cannot start a local " + provider.displayName() + " cluster: " + Errors.oneLine(t));
         });
     }
 
-    private void addKudu() {
-        javafx.scene.control.TextInputDialog d = new javafx.scene.control.TextInputDialog("kudu://127.0.0.1:7051");
-        d.setTitle("Add a Kudu cluster");
-        d.setHeaderText("The masters' RPC addresses, as the kudu CLI takes them");
-        d.setContentText("Connection:");
+    /** A password dialog for a connection whose engine asks for one and whose variable is not set. */
+    private java.util.Optional<char[]> askSecret(String connection, io.tabletop.connector.SecretSource.Request request) {
+        javafx.scene.control.Dialog<char[]> d = new javafx.scene.control.Dialog<>();
+        d.setTitle("Password for " + connection);
+        d.setHeaderText(request.prompt() + "\nIt stays in memory only; to skip this, set " + request.environmentVariable() + ".");
+        javafx.scene.control.PasswordField field = new javafx.scene.control.PasswordField();
+        field.setId("secret-field");
+        d.getDialogPane().setContent(field);
+        d.getDialogPane().getButtonTypes().setAll(javafx.scene.control.ButtonType.OK, javafx.scene.control.ButtonType.CANCEL);
         d.initOwner(getScene() == null ? null : getScene().getWindow());
-        d.showAndWait().map(String::trim).filter(s -> !s.isEmpty()).ifPresent(spec -> {
+        d.setResultConverter(b -> b == javafx.scene.control.ButtonType.OK && !field.getText().isEmpty() ? field.getText().toCharArray() : null);
+        return d.showAndWait();
+    }
+
+    /** "Add connection…": the dialog built from the chosen engine's form; the connection opens at once. */
+    public void addConnection() {
+        new ConnectionDialog(model.engines().registry().providers(), getScene() == null ? null : getScene().getWindow()).ask().ifPresent(r -> {
             try {
-                io.tabletop.service.Connections.checkKuduSpec(spec);
+                MainViewModel.Connection c = model.addSpec(r.spec(), r.spec(), r.save(), r.secret());
+                java.util.Arrays.fill(r.secret(), '\0');
+                if (r.save()) {
+                    model.saveConnections();
+                }
+                model.select(c);
             } catch (IllegalArgumentException ex) {
                 model.errorProperty().set(ex.getMessage());
-                return;
             }
-            MainViewModel.Connection c = model.addConnection(spec, () -> io.tabletop.service.Connections.openKudu(spec, false));
-            model.saveConnections();
-            model.select(c);
         });
     }
 

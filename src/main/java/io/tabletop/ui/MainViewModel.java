@@ -1,6 +1,9 @@
 package io.tabletop.ui;
 
 import io.tabletop.connector.ClusterConnector;
+import io.tabletop.connector.ConnectorException;
+import io.tabletop.connector.SecretSource;
+import io.tabletop.service.Connections;
 import io.tabletop.connector.HealthReport;
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.Partition;
@@ -24,6 +27,7 @@ import javafx.collections.ObservableList;
 import javafx.collections.transformation.FilteredList;
 import javafx.util.Duration;
 
+import java.io.IOException;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -31,6 +35,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -44,12 +49,23 @@ public final class MainViewModel {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss");
 
     private final UiRunner runner;
-    /** A cluster the console can show: a name and how to open it. */
-    public record Connection(String name, Opener opener) {
+    private final Connections connections;
+
+    /**
+     * A cluster the console can show: a name, how to open it, and its spec where it has one ({@code null}
+     * for a cluster that lives only in this console). {@code saved}: kept in the saved connections.
+     */
+    public record Connection(String name, String spec, boolean saved, Opener opener) {
         @Override
         public String toString() {
             return name;
         }
+    }
+
+    /** Asks the operator for a secret; runs on the FX thread; empty when they decline. */
+    @FunctionalInterface
+    public interface SecretPrompt {
+        Optional<char[]> ask(String connection, SecretSource.Request request);
     }
 
     /** Opens a connector; runs in the background. */
@@ -58,7 +74,8 @@ public final class MainViewModel {
         ClusterConnector open() throws Exception;
     }
 
-    private final ObservableList<Connection> connections = FXCollections.observableArrayList();
+    private final ObservableList<Connection> connectionList = FXCollections.observableArrayList();
+    private SecretPrompt secretPrompt = (c, r) -> Optional.empty();
     private final ObjectProperty<Connection> current = new SimpleObjectProperty<>();
     private final Map<Connection, ClusterConnector> opened = new HashMap<>();
     private final List<AutoCloseable> owned = new ArrayList<>();
@@ -82,10 +99,11 @@ public final class MainViewModel {
     private final Timeline poller;
     private boolean refreshing;
 
-    public MainViewModel(UiRunner runner, String connectionName, ClusterConnector initial) {
+    public MainViewModel(UiRunner runner, Connections connections, String connectionName, ClusterConnector initial) {
         this.runner = runner;
-        Connection first = new Connection(connectionName, () -> initial);
-        connections.add(first);
+        this.connections = connections;
+        Connection first = new Connection(connectionName, null, false, () -> initial);
+        connectionList.add(first);
         if (initial != null) {
             opened.put(first, initial);
         }
@@ -138,17 +156,68 @@ public final class MainViewModel {
         });
     }
 
-    /** Adds a connection to the list (not opened until selected). */
+    /** Adds a connection that lives only in this console (a local cluster it started); not saved. */
     public Connection addConnection(String name, Opener opener) {
-        for (Connection c : connections) {
+        for (Connection c : connectionList) {
             if (c.name().equals(name)) {
                 return c;
             }
         }
-        Connection c = new Connection(name, opener);
-        connections.add(c);
+        Connection c = new Connection(name, null, false, opener);
+        connectionList.add(c);
         return c;
     }
+
+    /**
+     * Adds a connection by its spec (not opened until selected). Where its engine asks for a secret, the
+     * secret comes from the engine's environment variable, else from {@code secret} (what the operator typed
+     * in the connection dialog), else from the secret prompt when the connection is opened. It stays in
+     * memory only.
+     *
+     * @throws IllegalArgumentException when the spec does not parse
+     */
+    public Connection addSpec(String name, String spec, boolean save, char[] secret) {
+        connections.registry().parse(spec);
+        for (Connection c : connectionList) {
+            if (spec.equals(c.spec())) {
+                return c;
+            }
+        }
+        SecretHolder held = new SecretHolder(secret);
+        Connection c = new Connection(name, spec, save, () -> connections.open(spec, held, false));
+        connectionList.add(c);
+        secrets.put(c, held);
+        return c;
+    }
+
+    public void setSecretPrompt(SecretPrompt prompt) {
+        this.secretPrompt = prompt;
+    }
+
+    /** A connection's secret in memory: from the environment, what was typed, or the prompt; never written. */
+    private static final class SecretHolder implements SecretSource {
+        private volatile char[] typed;
+
+        SecretHolder(char[] typed) {
+            this.typed = typed == null || typed.length == 0 ? null : typed.clone();
+        }
+
+        @Override
+        public Optional<char[]> secret(Request r) {
+            Optional<char[]> env = SecretSource.ENVIRONMENT.secret(r);
+            if (env.isPresent()) {
+                return env;
+            }
+            char[] t = typed;
+            return t == null ? Optional.empty() : Optional.of(t.clone());
+        }
+
+        boolean has(Request r) {
+            return typed != null || SecretSource.ENVIRONMENT.secret(r).isPresent();
+        }
+    }
+
+    private final Map<Connection, SecretHolder> secrets = new HashMap<>();
 
     /** Switches the console to another cluster; opens it in the background the first time. */
     public void select(Connection c) {
@@ -160,6 +229,18 @@ public final class MainViewModel {
         if (known != null) {
             show(known);
             return;
+        }
+        SecretHolder held = secrets.get(c);
+        if (held != null && c.spec() != null) {
+            Optional<SecretSource.Request> wanted = connections.secretFor(c.spec());
+            if (wanted.isPresent() && !held.has(wanted.get())) {
+                Optional<char[]> typed = secretPrompt.ask(c.name(), wanted.get());
+                if (typed.isEmpty()) {
+                    error.set("Not connected to " + c.name() + ": no password given (or set " + wanted.get().environmentVariable() + ")");
+                    return;
+                }
+                held.typed = typed.get();
+            }
         }
         connector.set(null);
         clearRows();
@@ -176,6 +257,9 @@ public final class MainViewModel {
             busy.set("");
             error.set("Cannot open " + c.name() + ": " + Errors.oneLine(t));
             healthText.set("Not connected");
+            if (held != null && t instanceof ConnectorException ce && ce.kind() == ConnectorException.Kind.REFUSED) {
+                held.typed = null; // a wrong password is asked for again next time
+            }
         });
     }
 
@@ -195,24 +279,33 @@ public final class MainViewModel {
         recount();
     }
 
-    /** Saves the added Kudu connections (names and specs only) in the user's config directory. */
+    /** Saves the connections marked saved (names and specs only, never a secret) in the user's config directory. */
     public void saveConnections() {
         try {
-            io.tabletop.service.Connections.save(connections.stream().map(Connection::name).filter(n -> n.startsWith("kudu://")).toList());
-        } catch (java.io.IOException e) {
+            connections.save(connectionList.stream().filter(Connection::saved).map(c -> new Connections.Saved(c.name(), c.spec())).toList());
+        } catch (IOException | RuntimeException e) {
             error.set("Cannot save connections: " + Errors.oneLine(e));
         }
     }
 
-    /** Adds the saved Kudu connections; a broken file is reported, not fatal. */
+    /** Adds the saved connections of every engine; a broken file or spec is reported, not fatal. */
     public void loadSavedConnections() {
         try {
-            for (String spec : io.tabletop.service.Connections.loadSaved()) {
-                addConnection(spec, () -> io.tabletop.service.Connections.openKudu(spec, false));
+            List<String> problems = new ArrayList<>();
+            for (Connections.Saved s : connections.loadSaved(problems)) {
+                addSpec(s.name(), s.spec(), true, null);
+            }
+            if (!problems.isEmpty()) {
+                error.set("Skipped saved connections: " + String.join("; ", problems));
             }
         } catch (Exception e) {
             error.set("Cannot read saved connections: " + Errors.oneLine(e));
         }
+    }
+
+    /** The engines, for the connection dialog and the local-cluster buttons. */
+    public Connections engines() {
+        return connections;
     }
 
     /** Keeps a resource (a local cluster the console started) until {@link #close()}. */
@@ -332,7 +425,7 @@ public final class MainViewModel {
     // ---- properties ----------------------------------------------------------------------------------
 
     public ObservableList<Connection> connections() {
-        return connections;
+        return connectionList;
     }
 
     public ReadOnlyObjectProperty<ClusterConnector> connectorProperty() {

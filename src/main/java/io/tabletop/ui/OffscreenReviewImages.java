@@ -22,9 +22,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The console's views of a plan, built off screen and rendered at 2x: the replicas/leaders chart before
  * and after, the placement changes, and the heatmap after (with changes). Starts the JavaFX toolkit if
- * nothing has; on a machine without a display, {@link Launcher} selects the headless Monocle platform first.
+ * nothing has; on a machine without a display, {@code io.tabletop.Main} selects the headless Monocle platform first.
  */
-final class OffscreenReviewImages implements ReviewImages {
+public final class OffscreenReviewImages implements ReviewImages {
     @Override
     public Map<String, byte[]> render(Plan plan) throws Exception {
         try {

@@ -96,7 +96,7 @@ final class RemovalView extends BorderPane {
         balance.setOnAction(e -> model.check());
         javafx.scene.control.ToggleGroup who = new javafx.scene.control.ToggleGroup();
         javafx.scene.control.RadioButton ours = new javafx.scene.control.RadioButton("Tabletop's plan: every move chosen here and previewed");
-        javafx.scene.control.RadioButton engine = new javafx.scene.control.RadioButton("The engine's own rebalancer (kudu cluster rebalance --ignored_tservers): it picks the destinations");
+        javafx.scene.control.RadioButton engine = new javafx.scene.control.RadioButton("The engine's own drain (its rebalancer, told to empty these servers): it picks the destinations");
         ours.setToggleGroup(who);
         engine.setToggleGroup(who);
         ours.setSelected(true);

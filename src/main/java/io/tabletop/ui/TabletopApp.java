@@ -1,7 +1,8 @@
 package io.tabletop.ui;
 
 import io.tabletop.connector.ClusterConnector;
-import io.tabletop.connector.sandbox.SandboxConnector;
+import io.tabletop.connector.ConnectorException;
+import io.tabletop.service.Connections;
 import io.tabletop.service.LogSetup;
 import io.tabletop.service.RemovalService;
 import javafx.application.Application;
@@ -11,27 +12,45 @@ import javafx.stage.Stage;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
-/** The console. Opens on the built-in sandbox; {@link #stop()} stops every pool and the sandbox clock. */
+/**
+ * The console. Opens on the built-in sandbox; {@link #stop()} stops every pool, every connector and every
+ * local cluster the console started.
+ */
 public final class TabletopApp extends Application {
     private static final Logger LOG = Logger.getLogger(TabletopApp.class.getName());
+    /** Handed over by {@link #launch(Connections, String...)}: JavaFX creates the application object itself. */
+    private static volatile Connections connections;
 
     private UiRunner runner;
     private MainViewModel model;
-    private ClusterConnector connector;
+
+    /** Starts the console with these engines; returns when the window has closed. */
+    public static void launch(Connections c, String... args) {
+        connections = c;
+        Application.launch(TabletopApp.class, args);
+    }
 
     @Override
     public void start(Stage stage) {
         LogSetup.init();
         Thread.setDefaultUncaughtExceptionHandler((t, e) -> LOG.log(Level.SEVERE, "uncaught in " + t.getName(), e));
+        if (connections == null) {
+            throw new IllegalStateException("start the console through io.tabletop.Main");
+        }
         runner = new UiRunner();
-        connector = SandboxConnector.demo();
-        model = new MainViewModel(runner, connector.name(), connector);
+        ClusterConnector sandbox;
+        try {
+            sandbox = connections.open("sandbox");
+        } catch (ConnectorException e) {
+            throw new IllegalStateException("the built-in sandbox did not open", e);
+        }
+        model = new MainViewModel(runner, connections, sandbox.name(), sandbox);
         model.loadSavedConnections();
         MainView view = new MainView(model, new RemovalService(), runner);
         Scene scene = new Scene(view, 1440, 900);
         scene.getStylesheets().add(getClass().getResource(Styles.STYLESHEET).toExternalForm());
         view.installShortcuts();
-        stage.setTitle("Tabletop — " + connector.name());
+        stage.titleProperty().bind(javafx.beans.binding.Bindings.concat("Tabletop — ", model.currentProperty().asString()));
         stage.getIcons().setAll(Icons.appIcons());
         stage.setScene(scene);
         stage.show();
@@ -41,7 +60,7 @@ public final class TabletopApp extends Application {
     @Override
     public void stop() {
         if (model != null) {
-            model.close(); // every connector, and the local Kudu cluster if one was started
+            model.close(); // every connector, and every local cluster the console started
         }
         if (runner != null) {
             runner.shutdown();

@@ -1,5 +1,6 @@
 package io.tabletop.cli;
 
+import io.tabletop.Main;
 import io.tabletop.connector.ClusterConnector;
 import io.tabletop.connector.kudu.KuduConnector;
 import io.tabletop.domain.ClusterSnapshot;
@@ -59,9 +60,9 @@ class KuduResumeTest {
         String masters = spec.substring(0, spec.indexOf('?'));
         ClusterSnapshot before;
         Map<String, Long> rows;
-        try (ClusterConnector c = Connections.open(masters)) {
+        try (ClusterConnector c = new Connections(Main.registry()).open(masters)) {
             before = c.snapshot();
-            rows = ((KuduConnector) c).rowCounts();
+            rows = c.rowCounts().orElseThrow();
         }
         Server victim = before.servers().get(1);
         int onVictim = before.loads().get(victim.id()).replicas();
@@ -71,7 +72,7 @@ class KuduResumeTest {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"),
                 "-Dtabletop.home=" + AppPaths.home().toAbsolutePath(),
-                "io.tabletop.ui.Launcher", "apply", "--connect", masters, "--remove", victim.address(), "--yes", "--stop-local"));
+                "io.tabletop.Main", "apply", "--connect", masters, "--remove", victim.address(), "--yes", "--stop-local"));
         child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
         String runId = waitForRunId(out, child);
         Path runDir = AppPaths.home().resolve("runs").resolve(runId);
@@ -108,14 +109,14 @@ class KuduResumeTest {
                 assertTrue(moved.add(s.partition()), "tablet " + s.partition() + " moved twice");
             }
         }
-        try (ClusterConnector c = Connections.open(masters)) {
+        try (ClusterConnector c = new Connections(Main.registry()).open(masters)) {
             ClusterSnapshot after = c.snapshot();
             assertTrue(after.server(victim.id()).isEmpty(), "the tserver is unregistered");
             assertTrue(after.partitions().stream().noneMatch(p -> p.isOn(victim.id())));
             long fromVictim = before.partitions().stream().filter(p -> p.isOn(victim.id())).count();
             assertTrue(moved.size() <= fromVictim && moved.size() >= fromVictim - rec.unfinished().size(),
                     moved.size() + " journaled moves for " + fromVictim + " replicas (a move cut by the kill may have finished unrecorded)");
-            assertEquals(rows, ((KuduConnector) c).rowCounts(), "no row lost");
+            assertEquals(rows, c.rowCounts().orElseThrow(), "no row lost");
         }
     }
 

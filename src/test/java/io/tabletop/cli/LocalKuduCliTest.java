@@ -2,7 +2,7 @@ package io.tabletop.cli;
 
 import io.tabletop.connector.kudu.LocalKuduClusters;
 import io.tabletop.domain.ClusterSnapshot;
-import io.tabletop.service.Connections;
+import io.tabletop.service.AppPaths;
 import io.tabletop.store.SnapshotJson;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -31,7 +31,7 @@ class LocalKuduCliTest {
 
     /** Stops the named local cluster if it still runs, and checks that none of its processes is left. */
     static void stopLocalCluster(String name) throws Exception {
-        var c = LocalKuduClusters.attach(Connections.localKuduRoot().resolve(name));
+        var c = LocalKuduClusters.attach(AppPaths.home().resolve("kudu-local").resolve(name));
         if (c.isPresent()) {
             var servers = c.get().servers();
             c.get().stopAll();
@@ -68,7 +68,7 @@ class LocalKuduCliTest {
         assertEquals(3, status.out().lines().filter(l -> l.startsWith("tserver-") && l.endsWith("running")).count(), status.out());
 
         assertEquals(0, run("local-kudu", "stop", "--name", NAME).code());
-        assertTrue(LocalKuduClusters.attach(Connections.localKuduRoot().resolve(NAME)).isEmpty());
+        assertTrue(LocalKuduClusters.attach(AppPaths.home().resolve("kudu-local").resolve(NAME)).isEmpty());
     }
 
     @Test

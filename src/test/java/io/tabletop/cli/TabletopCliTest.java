@@ -1,5 +1,6 @@
 package io.tabletop.cli;
 
+import io.tabletop.Main;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tabletop.domain.ClusterSnapshot;
@@ -26,7 +27,7 @@ class TabletopCliTest {
     static Result run(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int code = TabletopCli.run(args, new PrintWriter(out), new PrintWriter(err));
+        int code = TabletopCli.run(Main.cliContext(), args, new PrintWriter(out), new PrintWriter(err));
         return new Result(code, out.toString(), err.toString());
     }
 

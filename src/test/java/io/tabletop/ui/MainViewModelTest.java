@@ -1,5 +1,7 @@
 package io.tabletop.ui;
 
+import io.tabletop.Main;
+import io.tabletop.service.Connections;
 import io.tabletop.connector.HealthReport;
 import io.tabletop.connector.sandbox.SandboxFixtures;
 import io.tabletop.domain.ClusterSnapshot;
@@ -28,7 +30,7 @@ class MainViewModelTest {
     @Test
     void rowsAreUpdatedInPlaceSoTicksSurviveARefresh() throws Exception {
         WaitForAsyncUtils.asyncFx(() -> {
-            MainViewModel m = new MainViewModel(new UiRunner(), "test", null);
+            MainViewModel m = new MainViewModel(new UiRunner(), new Connections(Main.registry()), "test", null);
             ClusterSnapshot s = SandboxFixtures.kuduBaseline();
             m.apply(s, OK);
             ServerRow ts3 = m.servers().get(2);
@@ -51,7 +53,7 @@ class MainViewModelTest {
     @Test
     void partitionFiltersByTableAndByServer() throws Exception {
         WaitForAsyncUtils.asyncFx(() -> {
-            MainViewModel m = new MainViewModel(new UiRunner(), "test", null);
+            MainViewModel m = new MainViewModel(new UiRunner(), new Connections(Main.registry()), "test", null);
             ClusterSnapshot s = SandboxFixtures.kuduBaseline();
             m.apply(s, OK);
             assertEquals(60, m.partitions().size());

@@ -123,7 +123,7 @@ class PlacementUiTest {
         try {
             java.io.StringWriter out = new java.io.StringWriter();
             java.io.StringWriter err = new java.io.StringWriter();
-            int code = io.tabletop.cli.TabletopCli.run(new String[]{"review", "--snapshot", snap.toString(), "--remove", "ts-2",
+            int code = io.tabletop.cli.TabletopCli.run(io.tabletop.Main.cliContext(), new String[]{"review", "--snapshot", snap.toString(), "--remove", "ts-2",
                     "--out", dir.resolve("bundle").toString()}, new java.io.PrintWriter(out), new java.io.PrintWriter(err));
             assertEquals(0, code, err.toString());
         } finally {

@@ -1,6 +1,8 @@
 package io.tabletop.ui;
 
+import io.tabletop.Main;
 import io.tabletop.connector.sandbox.SandboxConnector;
+import io.tabletop.service.Connections;
 import io.tabletop.service.RemovalService;
 import javafx.scene.Scene;
 import javafx.stage.Stage;
@@ -10,7 +12,7 @@ record UiFixture(SandboxConnector sandbox, UiRunner runner, MainViewModel model,
 
     static UiFixture open(Stage stage, SandboxConnector sandbox, double width, double height) {
         UiRunner runner = new UiRunner();
-        MainViewModel model = new MainViewModel(runner, sandbox.name(), sandbox);
+        MainViewModel model = new MainViewModel(runner, new Connections(Main.registry()), sandbox.name(), sandbox);
         MainView view = new MainView(model, new RemovalService(), runner);
         Scene scene = new Scene(view, width, height);
         scene.getStylesheets().add(UiFixture.class.getResource(Styles.STYLESHEET).toExternalForm());

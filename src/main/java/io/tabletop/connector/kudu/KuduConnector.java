@@ -295,7 +295,28 @@ public final class KuduConnector implements ClusterConnector {
     }
 
     /** Rows per table name by an exact scan ({@code kudu table scan --row_count_only}). */
-    public Map<String, Long> rowCounts() throws ConnectorException {
+    @Override
+    public Optional<Map<String, Long>> rowCounts() throws ConnectorException {
+        return Optional.of(countRows());
+    }
+
+    @Override
+    public boolean canAddServer() {
+        return control instanceof LocalKuduCluster;
+    }
+
+    /** A local cluster Tabletop started: one more tablet server, which registers with the master by itself. */
+    @Override
+    public String addServer() throws ConnectorException {
+        if (!(control instanceof LocalKuduCluster local)) {
+            return ClusterConnector.super.addServer();
+        }
+        LocalKuduCluster.Proc p = local.addTServer();
+        local.awaitLive((int) local.tservers().stream().filter(LocalKuduCluster.Proc::isAlive).count(), 60_000);
+        return p.rpcAddress();
+    }
+
+    private Map<String, Long> countRows() throws ConnectorException {
         Map<String, Long> out = new java.util.TreeMap<>();
         for (JsonNode t : http.dumpEntities().path("tables")) {
             String table = t.path("table_name").asText();

@@ -198,7 +198,7 @@ public final class LocalKuduCluster implements AutoCloseable, KuduConnector.Serv
         }
     }
 
-    private void awaitLive(int tservers, long timeoutMillis) throws ConnectorException {
+    void awaitLive(int tservers, long timeoutMillis) throws ConnectorException {
         KuduMasterHttp http = new KuduMasterHttp(List.of(masterWeb));
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         String last = "no answer yet";

@@ -115,6 +115,50 @@ public final class SandboxCluster {
         return new ClusterSnapshot(ENGINE, name, epoch.plusMillis(now), out, tables, new ArrayList<>(partitions.values()));
     }
 
+    /** Rows per table name: the sum of its partitions' rows, as a count of every row would find. */
+    public synchronized Map<String, Long> rowCounts() {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        for (Table t : tables) {
+            out.put(t.name(), 0L);
+        }
+        for (Partition p : partitions.values()) {
+            if (p.rows() != null) {
+                for (Table t : tables) {
+                    if (t.id().equals(p.table())) {
+                        out.merge(t.name(), p.rows(), Long::sum);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A new, empty server joins, as a freshly started tablet server registers with the master: the next
+     * free {@code ts-N}, in the location with the fewest servers (if the cluster has locations), with the
+     * capacity of the others. Returns its id.
+     */
+    public synchronized ServerId addServer() {
+        int n = servers.size() + 1;
+        while (servers.containsKey(ServerId.of("ts-" + n))) {
+            n++;
+        }
+        ServerId id = ServerId.of("ts-" + n);
+        Map<String, Integer> perLocation = new java.util.TreeMap<>();
+        Long capacity = null;
+        for (Node node : servers.values()) {
+            if (node.server.location() != null) {
+                perLocation.merge(node.server.location(), 1, Integer::sum);
+            }
+            if (capacity == null) {
+                capacity = node.server.capacityBytes();
+            }
+        }
+        String location = perLocation.entrySet().stream().min(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(null);
+        servers.put(id, new Node(new Server(id, "ts-" + n + "." + name + ":7050", location, ServerState.LIVE, capacity, 0L, 0L)));
+        return id;
+    }
+
     public synchronized int movesInFlight() {
         return moves.size();
     }

@@ -8,6 +8,8 @@ import io.tabletop.domain.Engine;
 import io.tabletop.domain.EngineCapabilities;
 import io.tabletop.domain.Step;
 
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
@@ -35,8 +37,19 @@ public final class SandboxConnector implements ClusterConnector {
         this.name = name;
         this.cluster = cluster;
         this.driver = driver;
-        this.caps = EngineCapabilities.kudu().withSpeed(MOVE_OVERHEAD_SECONDS / timeScale,
-                BYTES_PER_SECOND * timeScale, 0.3 / timeScale).withEngineDrain(false).withEngineRereplicates(false);
+        this.caps = rules(timeScale);
+    }
+
+    /**
+     * What the sandbox can do: a Kudu-like engine (maintenance mode, leader step-down, health gates, stop
+     * and unregister, one phase per removed server) that neither drains a server by itself nor rebuilds a
+     * dead server's copies (a run does that with its own moves). Its speed is the simulated speed
+     * {@code timeScale} times faster, so that estimates match what the operator sees.
+     */
+    public static EngineCapabilities rules(double timeScale) {
+        return EngineCapabilities.builder().maintenanceMode(true).leaderTransfer(true).moveLeaderReplicas(true)
+                .stopServerStep(true).unregister(true).healthGates(true).onePhasePerServer(true).maxMovesPerServer(5)
+                .speed(MOVE_OVERHEAD_SECONDS / timeScale, BYTES_PER_SECOND * timeScale, 0.3 / timeScale).build();
     }
 
     /** The demo sandbox: the standard cluster, running {@link #DEMO_TIME_SCALE} times faster than real. */
@@ -121,6 +134,21 @@ public final class SandboxConnector implements ClusterConnector {
             }
             throw new ConnectorException(Engine.SANDBOX, step.describe(), String.valueOf(e.getCause()), false, e.getCause());
         }
+    }
+
+    @Override
+    public Optional<Map<String, Long>> rowCounts() {
+        return Optional.of(cluster.rowCounts());
+    }
+
+    @Override
+    public boolean canAddServer() {
+        return true;
+    }
+
+    @Override
+    public String addServer() {
+        return cluster.addServer().value();
     }
 
     @Override

@@ -57,6 +57,44 @@ public final class SandboxFixtures {
     }
 
     /**
+     * The console at scale: 1,000 servers in 10 locations, 10 tables, 100,000 partitions at RF 3 (300,000
+     * replicas), 1 MB to 2 GB each. Replicas are laid out by stride, one per location, so the cluster is
+     * built in well under a second; leaders lean on every seventh server.
+     */
+    public static ClusterSnapshot large() {
+        int serverCount = 1000;
+        int locations = 10;
+        int tablesN = 10;
+        int perTable = 10_000;
+        Random rnd = new Random(1000L);
+        List<Server> servers = new ArrayList<>(serverCount);
+        for (int i = 1; i <= serverCount; i++) {
+            servers.add(new Server(ServerId.of("ts-" + i), "ts-" + i + ".large:7050", "/rack" + ((i - 1) % locations + 1),
+                    ServerState.LIVE, 4000 * GB, null, null));
+        }
+        List<Table> tables = new ArrayList<>();
+        List<Partition> partitions = new ArrayList<>(tablesN * perTable);
+        int k = 0;
+        for (int t = 0; t < tablesN; t++) {
+            TableId tid = TableId.of("t-" + (t + 1));
+            String name = "table_" + (t + 1);
+            tables.add(new Table(tid, name, 3));
+            for (int i = 0; i < perTable; i++, k++) {
+                // Servers a, a+1, a+2 sit in three different locations (location = index mod 10).
+                int a = (int) ((k * 3L + t) % serverCount);
+                int lead = k % 7 == 0 ? (a % 7 == 0 ? 0 : a % 7 < 3 ? a % 7 : 0) : (k % 3);
+                List<Replica> reps = new ArrayList<>(3);
+                for (int r = 0; r < 3; r++) {
+                    reps.add(new Replica(servers.get((a + r) % serverCount).id(), r == lead ? ReplicaRole.LEADER : ReplicaRole.FOLLOWER));
+                }
+                long size = Math.round(Math.exp(Math.log(MB) + rnd.nextDouble() * (Math.log(2 * GB) - Math.log(MB))));
+                partitions.add(new Partition(PartitionId.of(name + "-" + (i + 1)), tid, size, size / 180, reps));
+            }
+        }
+        return new ClusterSnapshot(Engine.SANDBOX, "large", EPOCH, servers, tables, partitions);
+    }
+
+    /**
      * A reproducible cluster of any shape.
      *
      * @param locations 0 for none; otherwise servers are spread round-robin over /rack1../rackN

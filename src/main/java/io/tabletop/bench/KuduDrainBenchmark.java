@@ -1,4 +1,4 @@
-package io.tabletop.service;
+package io.tabletop.bench;
 
 import io.tabletop.connector.ConnectorException;
 import io.tabletop.connector.kudu.KuduBinary;
@@ -18,6 +18,9 @@ import io.tabletop.executor.RunState;
 import io.tabletop.executor.StepState;
 import io.tabletop.planner.Plan;
 import io.tabletop.planner.RemoveServers;
+import io.tabletop.service.AppPaths;
+import io.tabletop.service.Benchmark;
+import io.tabletop.service.RemovalService;
 
 import java.time.Duration;
 import java.util.Collection;
@@ -37,7 +40,44 @@ import java.util.regex.Pattern;
  * --move_replicas_from_ignored_tservers}), both at 5 moves per tserver. Reports wall time, replica moves
  * and the skews left behind. A benchmark, not a test.
  */
-public final class KuduDrainBenchmark {
+public final class KuduDrainBenchmark implements Benchmark {
+    @Override
+    public String name() {
+        return "kudu-drain";
+    }
+
+    @Override
+    public String description() {
+        return "Drain one tserver of two identical fresh local Kudu clusters: Tabletop vs kudu cluster rebalance.";
+    }
+
+    @Override
+    public List<Option> options() {
+        return List.of(new Option("rounds", "3", "pairs of clusters"), new Option("rows", "20000", "rows per table"));
+    }
+
+    @Override
+    public void run(Map<String, String> options, java.io.PrintWriter out, java.io.PrintWriter err) throws Exception {
+        int rounds = Benchmark.intOption(options, "rounds");
+        int rows = Benchmark.intOption(options, "rows");
+        List<Side> all = new java.util.ArrayList<>();
+        for (int i = 1; i <= rounds; i++) {
+            int round = i;
+            all.addAll(round(rows, line -> {
+                err.println("round " + round + ": " + line);
+                err.flush();
+            }));
+        }
+        out.println("| round | tool | drain s | whole plan s | moves | replicas on drained | replica skew | leader skew | max table skew | rows before → after |");
+        out.println("|---|---|---|---|---|---|---|---|---|---|");
+        for (int i = 0; i < all.size(); i++) {
+            Side s = all.get(i);
+            out.println(String.format(java.util.Locale.ROOT, "| %d | %s | %.1f | %.1f | %d | %d | %d | %d | %d | %d → %d |", i / 2 + 1, s.tool(),
+                    s.drainSeconds(), s.totalSeconds(), s.moves(), s.replicasOnServer(), s.replicaSkew(), s.leaderSkew(),
+                    s.tableSkew(), s.rowsBefore(), s.rowsAfter()));
+        }
+    }
+
     /** One side of one round. */
     public record Side(String tool, double drainSeconds, double totalSeconds, int moves, int replicasOnServer,
                        int replicaSkew, int leaderSkew, int tableSkew, long rowsBefore, long rowsAfter) {
@@ -61,7 +101,7 @@ public final class KuduDrainBenchmark {
     }
 
     private static Side tabletop(KuduConnector kudu, Consumer<String> say) throws Exception {
-        Map<String, Long> rows = kudu.rowCounts();
+        Map<String, Long> rows = kudu.rowCounts().orElseThrow();
         ClusterSnapshot before = kudu.snapshot();
         ServerId victim = before.servers().get(1).id();
         int on = (int) before.partitions().stream().filter(p -> p.isOn(victim)).count();
@@ -91,7 +131,7 @@ public final class KuduDrainBenchmark {
     }
 
     private static Side rebalancer(KuduConnector kudu, Consumer<String> say) throws Exception {
-        Map<String, Long> rows = kudu.rowCounts();
+        Map<String, Long> rows = kudu.rowCounts().orElseThrow();
         ClusterSnapshot before = kudu.snapshot();
         ServerId victim = before.servers().get(1).id();
         int on = (int) before.partitions().stream().filter(p -> p.isOn(victim)).count();
@@ -128,7 +168,7 @@ public final class KuduDrainBenchmark {
             tableSkew = Math.max(tableSkew, n.values().stream().mapToInt(i -> i).max().orElse(0) - n.values().stream().mapToInt(i -> i).min().orElse(0));
         }
         long before = rowsBefore.values().stream().mapToLong(Long::longValue).sum();
-        long afterRows = kudu.rowCounts().values().stream().mapToLong(Long::longValue).sum();
+        long afterRows = kudu.rowCounts().orElseThrow().values().stream().mapToLong(Long::longValue).sum();
         return new Side(tool, drain, total, moves, on, replicaSkew, leaderSkew, tableSkew, before, afterRows);
     }
 }

@@ -1,4 +1,4 @@
-package io.tabletop.service;
+package io.tabletop.bench;
 
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.Engine;
@@ -16,6 +16,8 @@ import io.tabletop.planner.Plan;
 import io.tabletop.planner.Planner;
 import io.tabletop.planner.RemoveServers;
 
+import io.tabletop.service.Benchmark;
+
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,7 +27,37 @@ import java.util.Random;
  * Times the planner on large balanced clusters (20 tables, RF 3; servers = replicas / 1,000, at least 20;
  * 10 servers removed, fewer on small clusters). One thread. A benchmark, not a test.
  */
-public final class PlannerBenchmark {
+public final class PlannerBenchmark implements Benchmark {
+    @Override
+    public String name() {
+        return "planner";
+    }
+
+    @Override
+    public String description() {
+        return "Time the planner on even clusters of 10k, 100k and 1M replicas (RF 3, 10 servers removed).";
+    }
+
+    @Override
+    public List<Option> options() {
+        return List.of(new Option("replicas", "10000,100000,1000000", "cluster sizes"),
+                new Option("repeats", "5", "timed runs per size after one warm-up"));
+    }
+
+    @Override
+    public void run(java.util.Map<String, String> options, java.io.PrintWriter out, java.io.PrintWriter err) throws Exception {
+        int[] replicas = Benchmark.intsOption(options, "replicas");
+        int repeats = Benchmark.intOption(options, "repeats");
+        out.println("| replicas | servers | removed | moves | best s | median s | heap after, MB |");
+        out.println("|---|---|---|---|---|---|---|");
+        for (int n : replicas) {
+            Result r = run(n, repeats);
+            out.println(String.format(java.util.Locale.ROOT, "| %,d | %d | %d | %,d | %.3f | %.3f | %d |", r.replicas(), r.servers(), r.removed(),
+                    r.moves(), r.bestSeconds(), r.medianSeconds(), r.heapUsedMb()));
+            out.flush();
+        }
+    }
+
     /** One measurement. */
     public record Result(int replicas, int servers, int removed, int moves, double bestSeconds, double medianSeconds,
                          long heapUsedMb) {

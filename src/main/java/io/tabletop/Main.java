@@ -1,0 +1,58 @@
+package io.tabletop;
+
+import io.tabletop.bench.KuduDrainBenchmark;
+import io.tabletop.bench.PlannerBenchmark;
+import io.tabletop.cli.CliContext;
+import io.tabletop.cli.TabletopCli;
+import io.tabletop.connector.EngineRegistry;
+import io.tabletop.connector.kudu.KuduProvider;
+import io.tabletop.connector.sandbox.SandboxProvider;
+import io.tabletop.service.AppPaths;
+import io.tabletop.service.Benchmark;
+import io.tabletop.service.Connections;
+import io.tabletop.service.ReviewImages;
+import io.tabletop.ui.OffscreenReviewImages;
+import io.tabletop.ui.TabletopApp;
+
+import java.io.PrintWriter;
+import java.util.List;
+
+/**
+ * The application's root: the one place that knows every engine. It builds the engine registry and hands it
+ * to the command line (with arguments) or the console (without). An engine is its provider package plus
+ * one line in {@link #registry()}.
+ */
+public final class Main {
+    private Main() {
+    }
+
+    /** Every engine Tabletop speaks to, in the order the console lists them. */
+    public static EngineRegistry registry() {
+        return new EngineRegistry(List.of(new SandboxProvider(), new KuduProvider(AppPaths.home())));
+    }
+
+    public static List<Benchmark> benchmarks() {
+        return List.of(new PlannerBenchmark(), new KuduDrainBenchmark());
+    }
+
+    /** What the command line works with. */
+    public static CliContext cliContext() {
+        return new CliContext(new Connections(registry()), benchmarks());
+    }
+
+    public static void main(String[] args) {
+        if (args.length > 0) {
+            // The command line draws the console's views for review bundles, off screen; without a
+            // display, on JavaFX's headless Monocle platform.
+            String display = System.getenv("DISPLAY");
+            if ((display == null || display.isBlank()) && System.getProperty("glass.platform") == null) {
+                System.setProperty("glass.platform", "Monocle");
+                System.setProperty("monocle.platform", "Headless");
+                System.setProperty("prism.order", "sw");
+            }
+            ReviewImages.register(new OffscreenReviewImages());
+            System.exit(TabletopCli.run(cliContext(), args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+        }
+        TabletopApp.launch(new Connections(registry()), args);
+    }
+}

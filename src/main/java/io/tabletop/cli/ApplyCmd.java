@@ -1,0 +1,63 @@
+package io.tabletop.cli;
+
+import io.tabletop.connector.ClusterConnector;
+import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.executor.ExecutorOptions;
+import io.tabletop.planner.Plan;
+import io.tabletop.service.RemovalService;
+import io.tabletop.service.Runs;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+
+@Command(name = "apply", mixinStandardHelpOptions = true, description = "Pre-check, plan and run a removal, rebalance or scale-out on a live cluster.")
+final class ApplyCmd implements Callable<Integer> {
+    @CommandLine.ParentCommand
+    TabletopCli root;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Mixin
+    Options.Connect target = new Options.Connect();
+
+    @Option(names = "--yes", description = "run without asking (required: there is no prompt)")
+    boolean yes;
+
+    @Option(names = "--stop-local", description = "a local cluster Tabletop started (tabletop local-ENGINE start) stops the servers; "
+            + "without it the run waits for the operator to stop each one")
+    boolean stopLocal;
+
+    @CommandLine.Mixin
+    Options.Plan options = new Options.Plan();
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        if (!yes) {
+            throw new TabletopCli.UserError("apply changes the cluster: review the plan (tabletop plan ...), then add --yes");
+        }
+        RemovalService service = new RemovalService();
+        String connect = target.connect;
+        try (ClusterConnector c = root.context.connections().open(connect, root.context.secrets(), stopLocal)) {
+            ClusterSnapshot s = c.snapshot();
+            RemovalService.PreCheck pre = service.preCheck(c, options.goal(s));
+            CliOutput.printChecks(out, pre.checks(), pre.plan() == null, "refused");
+            Plan plan = pre.plan();
+            out.println(PlanText.summary(plan));
+            int per = options.maxMovesPerServer > 0 ? options.maxMovesPerServer : c.capabilities().maxMovesPerServer();
+            Runs runs = service.runs();
+            Runs.Run run = runs.start(plan, c, connect, stopLocal, new ExecutorOptions(per, 3, Duration.ofSeconds(2)),
+                    CliOutput.printer(out, plan.steps().size()), null);
+            out.println("Run " + run.runId() + " (journal " + run.journal().dir() + "); if this process stops, "
+                    + "continue with: tabletop resume " + run.runId());
+            out.flush();
+            CliOutput.finish(out, service, plan, c, run);
+        }
+        return 0;
+    }
+}

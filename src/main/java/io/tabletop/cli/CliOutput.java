@@ -1,0 +1,98 @@
+package io.tabletop.cli;
+
+import io.tabletop.connector.ClusterConnector;
+import io.tabletop.domain.CheckResult;
+import io.tabletop.domain.Step;
+import io.tabletop.domain.StepType;
+import io.tabletop.domain.Units;
+import io.tabletop.domain.Verdict;
+import io.tabletop.executor.ExecutionListener;
+import io.tabletop.executor.RunResult;
+import io.tabletop.executor.RunState;
+import io.tabletop.executor.StepState;
+import io.tabletop.planner.Plan;
+import io.tabletop.service.RemovalService;
+import io.tabletop.service.Runs;
+
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Locale;
+
+/** What the commands that run plans print: checks, each step as it ends, the outcome and the ways forward. */
+final class CliOutput {
+    private CliOutput() {
+    }
+
+    /** Prints the checks; when {@code refused}, fails with the first blocking one. */
+    static void printChecks(PrintWriter out, List<CheckResult> checks, boolean refused, String what) throws TabletopCli.UserError {
+        for (CheckResult check : checks) {
+            out.println(PlanText.check(check));
+        }
+        if (refused) {
+            throw new TabletopCli.UserError(what + ": " + checks.stream().filter(k -> k.verdict() == Verdict.BLOCK)
+                    .map(k -> k.name() + ": " + k.message()).findFirst().orElse("a check blocks"));
+        }
+    }
+
+    /** Prints each step as it ends, actions the operator must take, and warnings. */
+    static ExecutionListener printer(PrintWriter out, int total) {
+        return new ExecutionListener() {
+            private final java.util.Set<Integer> told = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+            @Override
+            public void stepStateChanged(Step step, StepState from, StepState to, String message) {
+                if (to.isTerminal() && from != StepState.PENDING) {
+                    synchronized (out) {
+                        out.printf(Locale.ROOT, "[%4d/%d] %-9s %s%s%n", step.index() + 1, total, to.name(), step.describe(),
+                                message.isEmpty() ? "" : " — " + message);
+                        out.flush();
+                    }
+                }
+            }
+
+            @Override
+            public void stepProgress(Step step, double fraction, String message) {
+                if (step.type() == StepType.STOP_SERVER && fraction < 0 && told.add(step.index())) {
+                    synchronized (out) {
+                        out.println("ACTION    " + message);
+                        out.flush();
+                    }
+                }
+            }
+
+            @Override
+            public void log(Level level, String message) {
+                if (level != Level.INFO) {
+                    synchronized (out) {
+                        out.println(level + " " + message);
+                        out.flush();
+                    }
+                }
+            }
+        };
+    }
+
+    /** Waits for the run, prints the post-checks and the outcome; a run that did not succeed is an error. */
+    static void finish(PrintWriter out, RemovalService service, Plan plan, ClusterConnector c, Runs.Run run) throws Exception {
+        RunResult result = run.done().get();
+        for (CheckResult check : service.postChecks(plan, c)) {
+            out.println(PlanText.check(check));
+        }
+        out.printf(Locale.ROOT, "%s in %s: %d of %d steps succeeded%n", result.state(), Units.duration(result.seconds()),
+                result.count(StepState.SUCCEEDED), plan.steps().size());
+        if (result.state() != RunState.SUCCEEDED) {
+            long moved = result.steps().stream().filter(o -> o.state() == StepState.SUCCEEDED
+                    && o.step().type() == StepType.MOVE_REPLICA).count();
+            long notRun = result.steps().stream().filter(o -> o.state() == StepState.CANCELLED || o.state() == StepState.SKIPPED).count();
+            out.printf(Locale.ROOT, "Done: %d replica move(s) of %d; not run: %d step(s). Nothing is lost: every partition keeps its copies.%n",
+                    moved, plan.summary().replicaMoves(), notRun);
+            out.println("To go on: tabletop resume " + run.runId() + " --yes");
+            out.println("To put everything back: tabletop restore " + run.runId() + " (previews; add --yes to run it)");
+            out.flush();
+            RunResult.StepOutcome first = result.failures().stream().findFirst().orElse(null);
+            throw new TabletopCli.UserError("run " + run.runId() + " " + result.state().name().toLowerCase(Locale.ROOT)
+                    + (first == null ? "" : ": step " + (first.step().index() + 1) + " " + first.step().describe() + ": " + first.message())
+                    + "; continue it with: tabletop resume " + run.runId());
+        }
+    }
+}

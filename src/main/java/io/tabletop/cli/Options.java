@@ -1,0 +1,135 @@
+package io.tabletop.cli;
+
+import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.domain.EngineCapabilities;
+import io.tabletop.planner.Goal;
+import io.tabletop.planner.Rebalance;
+import io.tabletop.planner.RemoveServers;
+import io.tabletop.planner.Restore;
+import io.tabletop.planner.ScaleOut;
+import io.tabletop.service.RemovalService;
+import io.tabletop.service.Runs;
+import io.tabletop.store.FormatException;
+import io.tabletop.store.SnapshotJson;
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Options several subcommands share. */
+final class Options {
+    private Options() {
+    }
+
+    /** Which cluster to talk to. */
+    static class Connect {
+        @Option(names = "--connect", required = true, paramLabel = "SPEC",
+                description = "the cluster: sandbox, sandbox:FIXTURE[:instant], or an engine's spec (tabletop --help lists them)")
+        String connect;
+    }
+
+    /** A snapshot file, or - for standard input. */
+    static ClusterSnapshot readSnapshot(String file) throws IOException, FormatException {
+        return file.equals("-")
+                ? SnapshotJson.read(new String(System.in.readAllBytes(), StandardCharsets.UTF_8), "standard input")
+                : SnapshotJson.read(Path.of(file));
+    }
+
+    /** The goal and its knobs. */
+    static class Plan {
+        @Option(names = "--remove", split = ",", paramLabel = "ID", description = "servers to remove, by id or address")
+        List<String> remove;
+
+        @Option(names = "--rebalance", description = "even the cluster out (per table, then totals, then leaders)")
+        boolean rebalance;
+
+        @Option(names = "--max-moves", paramLabel = "N", description = "with --rebalance: at most N replica moves (default: as many as help)")
+        Integer maxMoves;
+
+        @Option(names = "--scale-out", split = ",", paramLabel = "ID", description = "new servers to move replicas and leaders onto until balanced")
+        List<String> scaleOut;
+
+        @Option(names = "--restore-to", paramLabel = "FILE", description = "put replicas and leaders back as in this snapshot (a run's snapshot-before.json)")
+        Path restoreTo;
+
+        @Option(names = "--no-balance-leaders", negatable = true, defaultValue = "true", fallbackValue = "true",
+                description = "end with leader transfers that even leaders out (default: on)")
+        boolean balanceLeaders = true;
+
+        @Option(names = "--fill-limit", defaultValue = "0.85", description = "destinations stay below this fraction of capacity (default: ${DEFAULT-VALUE})")
+        double fillLimit;
+
+        @Option(names = "--max-moves-per-server", defaultValue = "0", description = "concurrent moves per server (default: the engine's)")
+        int maxMovesPerServer;
+
+        @Option(names = "--strategy", defaultValue = "tabletop",
+                description = "tabletop (every move planned and previewed) or engine (the engine's own drain, where it has one) (default: ${DEFAULT-VALUE})")
+        String strategy;
+
+        EngineCapabilities capabilities(EngineCapabilities engine) {
+            return maxMovesPerServer > 0 ? engine.withMaxMovesPerServer(maxMovesPerServer) : engine;
+        }
+
+        Goal goal(ClusterSnapshot s) throws TabletopCli.UserError {
+            int goals = (remove != null ? 1 : 0) + (rebalance ? 1 : 0) + (scaleOut != null ? 1 : 0) + (restoreTo != null ? 1 : 0);
+            if (goals != 1) {
+                throw new TabletopCli.UserError("name one goal: --remove IDS, --rebalance [--max-moves N], --scale-out IDS or --restore-to FILE");
+            }
+            if (restoreTo != null) {
+                try {
+                    return new Restore(SnapshotJson.read(restoreTo), "the placement in " + restoreTo);
+                } catch (IOException e) {
+                    throw new TabletopCli.UserError("cannot read " + restoreTo + ": " + e.getMessage());
+                } catch (FormatException e) {
+                    throw new TabletopCli.UserError(e.getMessage());
+                }
+            }
+            if (maxMoves != null && (!rebalance || maxMoves < 0)) {
+                throw new TabletopCli.UserError("--max-moves goes with --rebalance and must be 0 or more");
+            }
+            if (rebalance) {
+                return new Rebalance(maxMoves == null ? Integer.MAX_VALUE : maxMoves, balanceLeaders);
+            }
+            if (scaleOut != null) {
+                return new ScaleOut(RemovalService.resolve(s, scaleOut), balanceLeaders);
+            }
+            RemoveServers.Strategy st = switch (strategy) {
+                case "tabletop" -> RemoveServers.Strategy.TABLETOP;
+                case "engine" -> RemoveServers.Strategy.ENGINE;
+                default -> throw new TabletopCli.UserError("--strategy must be tabletop or engine, was '" + strategy + "'");
+            };
+            return new RemoveServers(RemovalService.resolve(s, remove), balanceLeaders, fillLimit, st);
+        }
+    }
+
+    /** Which recorded run a command is about: its id (or a unique prefix), or the newest. */
+    static class RunChoice {
+        @CommandLine.Parameters(arity = "0..1", paramLabel = "RUN_ID", description = "the run (or a unique prefix of its id)")
+        String runId;
+
+        @Option(names = "--latest", description = "the newest run")
+        boolean latest;
+
+        /** The run, which must not have run on a sandbox (its cluster lived in the process that ran it). */
+        Runs.RunInfo find(Runs runs, String what) throws Exception {
+            if ((runId == null) == !latest) {
+                throw new TabletopCli.UserError("name the run " + what + " (tabletop runs lists them), or --latest");
+            }
+            Runs.RunInfo info;
+            try {
+                info = runs.find(latest ? "latest" : runId);
+            } catch (Runs.NoSuchRunException e) {
+                throw new TabletopCli.UserError(e.getMessage());
+            }
+            var rec = info.record();
+            if (!Runs.outlivesProcess(rec)) {
+                throw new TabletopCli.UserError("run " + rec.runId() + " ran on a sandbox, which lived in the process that ran it; "
+                        + "there is nothing left to " + (what.startsWith("to resume") ? "resume" : "restore"));
+            }
+            return info;
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package io.tabletop.cli;
+
+import io.tabletop.connector.ClusterConnector;
+import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.executor.ExecutorOptions;
+import io.tabletop.planner.Plan;
+import io.tabletop.planner.Restore;
+import io.tabletop.service.RemovalService;
+import io.tabletop.service.Runs;
+import io.tabletop.store.AuditLog;
+import io.tabletop.store.RunJournal;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+@Command(name = "resume", mixinStandardHelpOptions = true,
+        description = "Continue an interrupted run: read the live cluster, check the journal against it, plan what is left, run it.")
+final class ResumeCmd implements Callable<Integer> {
+    @CommandLine.ParentCommand
+    TabletopCli root;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Mixin
+    Options.RunChoice choice = new Options.RunChoice();
+
+    @Option(names = "--yes", description = "run without asking (required: there is no prompt)")
+    boolean yes;
+
+    @Option(names = "--max-moves-per-server", defaultValue = "0", description = "concurrent moves per server (default: the engine's)")
+    int maxMovesPerServer;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        Runs runs = new Runs();
+        Runs.RunInfo info = choice.find(runs, "to resume");
+        var rec = info.record();
+        String connect = rec.connect();
+        out.println("Run " + rec.runId() + " on " + rec.cluster() + " (" + connect + "), " + info.state() + ", started "
+                + rec.startedAt() + " by " + rec.user());
+        RemovalService service = new RemovalService();
+        try (ClusterConnector c = root.context.connections().open(connect, root.context.secrets(), rec.stopLocal())) {
+            Runs.Resume r = runs.prepareResume(info, c);
+            CliOutput.printChecks(out, r.checks(), r.blocked(), "cannot resume");
+            if (r.plan() == null) {
+                runs.markDone(info, "nothing left to do: " + r.alreadyDone() + " step(s) were done before the run stopped");
+                out.println("Nothing left to do; run " + rec.runId() + " is marked SUCCEEDED");
+                return 0;
+            }
+            out.println(PlanText.summary(r.plan()));
+            if (!yes) {
+                throw new TabletopCli.UserError("resume changes the cluster: review the above (or tabletop plan), then add --yes");
+            }
+            int per = maxMovesPerServer > 0 ? maxMovesPerServer : c.capabilities().maxMovesPerServer();
+            Runs.Run run = runs.resume(r, c, new ExecutorOptions(per, 3, Duration.ofSeconds(2)), CliOutput.printer(out, r.plan().steps().size()), null);
+            CliOutput.finish(out, service, r.plan(), c, run);
+        }
+        return 0;
+    }
+}

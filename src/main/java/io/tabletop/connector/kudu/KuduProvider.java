@@ -1,0 +1,159 @@
+package io.tabletop.connector.kudu;
+
+import io.tabletop.connector.ClusterConnector;
+import io.tabletop.connector.ConnectionForm;
+import io.tabletop.connector.ConnectionSpec;
+import io.tabletop.connector.ConnectorException;
+import io.tabletop.connector.EngineProvider;
+import io.tabletop.connector.LocalClusters;
+import io.tabletop.domain.Engine;
+import io.tabletop.domain.EngineCapabilities;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Apache Kudu: {@code kudu://HOST:PORT[,HOST:PORT...][?web=HOST:PORT[,...]]}, the masters' RPC addresses
+ * as the {@code kudu} CLI takes them. The masters' web addresses come from {@code web=}, else from a
+ * recorded local cluster with those masters, else HOST:8051 where the RPC port is Kudu's default 7051.
+ * No secret: a Kerberized cluster is reached with the operator's ticket cache.
+ */
+public final class KuduProvider implements EngineProvider {
+    private final Path home;
+    private final KuduLocalClusters local;
+
+    /** @param home Tabletop's data directory: the unpacked kudu-binary and the local clusters live under it */
+    public KuduProvider(Path home) {
+        this.home = home;
+        this.local = new KuduLocalClusters(home);
+    }
+
+    /** A parsed Kudu spec: the master RPC addresses and, if given, their web addresses. */
+    public record Spec(List<String> masters, List<String> web) implements ConnectionSpec {
+        public Spec {
+            masters = List.copyOf(masters);
+            web = List.copyOf(web);
+        }
+
+        @Override
+        public Engine engine() {
+            return Engine.KUDU;
+        }
+
+        @Override
+        public String text() {
+            return "kudu://" + String.join(",", masters) + (web.isEmpty() ? "" : "?web=" + String.join(",", web));
+        }
+    }
+
+    @Override
+    public Engine engine() {
+        return Engine.KUDU;
+    }
+
+    @Override
+    public String displayName() {
+        return "Apache Kudu";
+    }
+
+    @Override
+    public List<String> schemes() {
+        return List.of("kudu");
+    }
+
+    @Override
+    public String example() {
+        return "kudu://HOST:PORT[,HOST:PORT...][?web=HOST:PORT,...]";
+    }
+
+    @Override
+    public Spec parse(String spec) {
+        String s = spec.strip();
+        if (!s.toLowerCase(Locale.ROOT).startsWith("kudu://")) {
+            throw new IllegalArgumentException("a Kudu connection starts with kudu://, e.g. kudu://10.0.1.29:7051,10.0.1.16:7051");
+        }
+        String rest = s.substring("kudu://".length());
+        String web = null;
+        int q = rest.indexOf('?');
+        if (q >= 0) {
+            for (String kv : rest.substring(q + 1).split("&")) {
+                if (kv.startsWith("web=")) {
+                    web = kv.substring(4);
+                } else if (!kv.isBlank()) {
+                    throw new IllegalArgumentException("unknown option '" + kv + "' in " + s + " (only web=HOST:PORT,...)");
+                }
+            }
+            rest = rest.substring(0, q);
+        }
+        return new Spec(hostPorts(rest, s), web == null ? List.of() : hostPorts(web, s));
+    }
+
+    static List<String> hostPorts(String list, String spec) {
+        List<String> out = new ArrayList<>();
+        for (String hp : list.split(",")) {
+            String t = hp.trim();
+            int colon = t.lastIndexOf(':');
+            if (t.isEmpty() || colon <= 0 || !t.substring(colon + 1).matches("\\d{1,5}")) {
+                throw new IllegalArgumentException("'" + t + "' in " + spec + " is not HOST:PORT");
+            }
+            out.add(t);
+        }
+        return out;
+    }
+
+    @Override
+    public ClusterConnector open(ConnectionSpec spec, OpenOptions options) throws ConnectorException {
+        Spec s = (Spec) spec;
+        String masters = String.join(",", s.masters());
+        Optional<LocalKuduClusters.Recorded> recorded = LocalKuduClusters.byMasters(local.root(), masters);
+        List<String> webs;
+        if (!s.web().isEmpty()) {
+            webs = s.web();
+        } else if (recorded.isPresent()) {
+            webs = List.of(recorded.get().masterWeb());
+        } else if (s.masters().stream().allMatch(m -> m.endsWith(":7051"))) {
+            webs = s.masters().stream().map(m -> m.substring(0, m.lastIndexOf(':')) + ":8051").toList();
+        } else {
+            throw new ConnectorException(Engine.KUDU, "connect", "give the masters' web addresses too: kudu://" + masters + "?web=HOST:PORT[,...]");
+        }
+        if (options.stopLocal() && recorded.isEmpty()) {
+            throw new ConnectorException(Engine.KUDU, "connect", "--stop-local: no local cluster with masters " + masters
+                    + " is recorded under " + local.root());
+        }
+        KuduBinary binary = KuduBinary.locate(home.resolve("kudu"));
+        return new KuduConnector(masters, webs, binary, options.stopLocal() ? recorded.get() : null);
+    }
+
+    @Override
+    public EngineCapabilities capabilities() {
+        return EngineCapabilities.kudu();
+    }
+
+    @Override
+    public ConnectionForm form() {
+        return new ConnectionForm(List.of(
+                ConnectionForm.Field.of("masters", "Masters", ConnectionForm.Kind.HOST_LIST, "127.0.0.1:7051",
+                        "the masters' RPC addresses, as the kudu CLI takes them: HOST:7051,HOST:7051,HOST:7051", true),
+                ConnectionForm.Field.of("web", "Web UIs", ConnectionForm.Kind.HOST_LIST, "",
+                        "the masters' web addresses, where they are not on port 8051 (optional)", false)));
+    }
+
+    @Override
+    public String specFrom(Map<String, String> values) {
+        String masters = ConnectionForm.value(values, "masters");
+        if (masters.isEmpty()) {
+            throw new IllegalArgumentException("Masters: give at least one HOST:PORT");
+        }
+        String web = ConnectionForm.value(values, "web");
+        return parse("kudu://" + masters.replace(" ", "") + (web.isEmpty() ? "" : "?web=" + web.replace(" ", ""))).text();
+    }
+
+    @Override
+    public Optional<LocalClusters> localClusters() {
+        return Optional.of(local);
+    }
+}
