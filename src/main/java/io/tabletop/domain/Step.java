@@ -1,25 +1,29 @@
 package io.tabletop.domain;
 
-
+import java.util.List;
 import java.util.Objects;
+import java.util.stream.Collectors;
 
 /**
  * One step of a plan. Which fields are set depends on the type: partition steps
  * ({@code TRANSFER_LEADER}, {@code MOVE_REPLICA}) have partition, table, from and to; server steps
  * ({@code ENTER_MAINTENANCE}, {@code STOP_SERVER}, {@code UNREGISTER_SERVER}, {@code EXIT_MAINTENANCE})
- * have server; {@code HEALTH_GATE} may name the server being removed, whose absence it then ignores (as
- * Kudu's {@code --ignored_tservers}); {@code ENGINE_REBALANCE} has neither.
+ * have one server; {@code HEALTH_GATE} may name the servers being removed, whose absence it then ignores
+ * (as Kudu's {@code --ignored_tservers}); {@code ENGINE_REBALANCE} names the set of servers the engine's
+ * own rebalance takes out (Couchbase ejects every node of a removal in one rebalance) or none.
  *
- * @param index  position in the plan, from 0
- * @param phase  index of the phase it belongs to
- * @param bytes  data the step copies (moves only), 0 otherwise
- * @param reason one line a reviewer can read: why this step, why this destination
+ * @param index   position in the plan, from 0
+ * @param phase   index of the phase it belongs to
+ * @param servers the servers a server step is about, in order; empty for partition steps
+ * @param bytes   data the step copies (moves only), 0 otherwise
+ * @param reason  one line a reviewer can read: why this step, why this destination
  */
 public record Step(int index, int phase, StepType type, PartitionId partition, TableId table,
-                   ServerId from, ServerId to, ServerId server, long bytes, String reason) {
+                   ServerId from, ServerId to, List<ServerId> servers, long bytes, String reason) {
     public Step {
         Objects.requireNonNull(type, "type");
         reason = reason == null ? "" : reason;
+        servers = servers == null ? List.of() : List.copyOf(servers);
         switch (type) {
             case TRANSFER_LEADER, MOVE_REPLICA -> {
                 Objects.requireNonNull(partition, type + " needs a partition");
@@ -29,42 +33,59 @@ public record Step(int index, int phase, StepType type, PartitionId partition, T
                     throw new IllegalArgumentException(type + " of " + partition + " from and to the same server " + from);
                 }
             }
-            case ENTER_MAINTENANCE, STOP_SERVER, UNREGISTER_SERVER, EXIT_MAINTENANCE ->
-                    Objects.requireNonNull(server, type + " needs a server");
+            case ENTER_MAINTENANCE, STOP_SERVER, UNREGISTER_SERVER, EXIT_MAINTENANCE -> {
+                if (servers.size() != 1) {
+                    throw new IllegalArgumentException(type + " needs one server, has " + servers.size());
+                }
+            }
             default -> {
             }
         }
     }
 
     public static Step move(int phase, PartitionId p, TableId t, ServerId from, ServerId to, long bytes, String reason) {
-        return new Step(-1, phase, StepType.MOVE_REPLICA, p, t, from, to, null, bytes, reason);
+        return new Step(-1, phase, StepType.MOVE_REPLICA, p, t, from, to, List.of(), bytes, reason);
     }
 
     public static Step transfer(int phase, PartitionId p, TableId t, ServerId from, ServerId to, String reason) {
-        return new Step(-1, phase, StepType.TRANSFER_LEADER, p, t, from, to, null, 0, reason);
+        return new Step(-1, phase, StepType.TRANSFER_LEADER, p, t, from, to, List.of(), 0, reason);
     }
 
     public static Step server(int phase, StepType type, ServerId server, String reason) {
-        return new Step(-1, phase, type, null, null, null, null, server, 0, reason);
+        return new Step(-1, phase, type, null, null, null, null, List.of(Objects.requireNonNull(server, type + " needs a server")), 0, reason);
     }
 
     public static Step gate(int phase, ServerId ignoring, String reason) {
-        return new Step(-1, phase, StepType.HEALTH_GATE, null, null, null, null, ignoring, 0, reason);
+        return new Step(-1, phase, StepType.HEALTH_GATE, null, null, null, null, ignoring == null ? List.of() : List.of(ignoring), 0, reason);
+    }
+
+    /** The engine's own rebalance, taking {@code servers} out (none: a plain rebalance). */
+    public static Step engineRebalance(int phase, List<ServerId> servers, long bytes, String reason) {
+        return new Step(-1, phase, StepType.ENGINE_REBALANCE, null, null, null, null, servers, bytes, reason);
     }
 
     public Step withIndex(int i) {
-        return new Step(i, phase, type, partition, table, from, to, server, bytes, reason);
+        return new Step(i, phase, type, partition, table, from, to, servers, bytes, reason);
+    }
+
+    public Step withPhase(int p) {
+        return new Step(index, p, type, partition, table, from, to, servers, bytes, reason);
+    }
+
+    /** The first of {@link #servers()}, or null: the one server of a server step. */
+    public ServerId server() {
+        return servers.isEmpty() ? null : servers.get(0);
     }
 
     /** The servers this step touches, for concurrency limits. */
-    public java.util.List<ServerId> touchedServers() {
+    public List<ServerId> touchedServers() {
         if (from != null) {
-            return java.util.List.of(from, to);
+            return List.of(from, to);
         }
         if (type == StepType.HEALTH_GATE) {
-            return java.util.List.of();
+            return List.of();
         }
-        return server == null ? java.util.List.of() : java.util.List.of(server);
+        return servers;
     }
 
     /**
@@ -76,8 +97,9 @@ public record Step(int index, int phase, StepType type, PartitionId partition, T
             case MOVE_REPLICA -> "Move " + brief(partition.value()) + " " + brief(from.value()) + " → " + brief(to.value());
             case TRANSFER_LEADER -> "Leader of " + brief(partition.value()) + " " + brief(from.value()) + " → " + brief(to.value());
             case HEALTH_GATE -> "Health gate";
-            case ENGINE_REBALANCE -> "Engine rebalance emptying " + brief(server.value());
-            default -> type.label() + " " + brief(server.value());
+            case ENGINE_REBALANCE -> servers.isEmpty() ? "Engine rebalance"
+                    : "Engine rebalance emptying " + servers.stream().map(s -> brief(s.value())).collect(Collectors.joining(", "));
+            default -> type.label() + " " + brief(server().value());
         };
     }
 

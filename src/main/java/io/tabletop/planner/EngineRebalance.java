@@ -97,7 +97,7 @@ final class EngineRebalance {
         ClusterSnapshot after = snap.withReplaced(changed, remaining);
         long bytes = copies.stream().mapToLong(Step::bytes).sum();
         String who = goal.servers().stream().map(ServerId::value).collect(Collectors.joining(", "));
-        Step step = Step.server(0, StepType.ENGINE_REBALANCE, goal.servers().get(0),
+        Step step = Step.engineRebalance(0, goal.servers(), bytes,
                 "the cluster rebalances every bucket and ejects " + who + ": about " + totalCopies + " vBucket copies to build ("
                         + Units.bytes(bytes) + ") and " + totalTakeovers + " takeovers, " + caps.maxMovesPerServer()
                         + " moves per node at a time").withIndex(0);

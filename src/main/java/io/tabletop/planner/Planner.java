@@ -106,7 +106,7 @@ public final class Planner {
                             long bytes = base.stepsOfPhase(ph.index()).stream().mapToLong(Step::bytes).sum();
                             long moves = base.stepsOfPhase(ph.index()).stream().filter(x -> x.type() == StepType.MOVE_REPLICA).count();
                             ServerId r = ph.servers().get(0);
-                            steps.add(new Step(-1, ph.index(), StepType.ENGINE_REBALANCE, null, null, null, null, r, bytes,
+                            steps.add(Step.engineRebalance(ph.index(), List.of(r), bytes,
                                     "the engine's rebalancer empties " + r + " (" + moves + " replicas) and then evens out the rest"));
                         }
                     }
@@ -114,16 +114,26 @@ public final class Planner {
                 }
             }
         }
-        List<Step> indexed = new ArrayList<>();
-        for (int i = 0; i < steps.size(); i++) {
-            indexed.add(steps.get(i).withIndex(i));
+        // A phase left with nothing but health gates (the leader phase, whose transfers the engine does not
+        // make) goes, whatever its title; the phases kept are numbered again from 0.
+        Map<Integer, Integer> renumber = new LinkedHashMap<>();
+        for (Phase ph : base.phases()) {
+            if (steps.stream().anyMatch(x -> x.phase() == ph.index() && x.type() != StepType.HEALTH_GATE)) {
+                renumber.put(ph.index(), renumber.size());
+            }
         }
+        List<Phase> phases = base.phases().stream().filter(p -> renumber.containsKey(p.index()))
+                .map(p -> new Phase(renumber.get(p.index()), p.title(), p.servers())).toList();
+        List<Step> kept = steps.stream().filter(x -> renumber.containsKey(x.phase()))
+                .map(x -> x.withPhase(renumber.get(x.phase()))).toList();
+        List<Step> indexed = indexed(kept);
         Plan.Summary b = base.summary();
         // The engine keeps about 3 replacements per emptied server in flight at max_moves_per_server=5 (research/kudu.md 2.8).
         double secs = Estimator.seconds(base.steps().stream().filter(s -> s.type() == StepType.MOVE_REPLICA).toList(), caps, 3);
         Plan.Summary summary = new Plan.Summary(b.replicaMoves(), 0, b.bytesToMove(), secs, b.maxMovesPerServer());
-        List<Phase> phases = base.phases().stream().filter(p -> !p.title().equals("Balance leaders")).toList();
-        return new Plan(snapshot, goal, caps, phases, indexed, checks, base.after(), summary, List.of());
+        // The prediction holds the moves and the server steps, not the leader transfers the engine does not make.
+        ClusterSnapshot after = PlanApplier.apply(snapshot, base.steps().stream().filter(x -> x.type() != StepType.TRANSFER_LEADER).toList());
+        return new Plan(snapshot, goal, caps, phases, indexed, checks, after, summary, List.of());
     }
 
     /** The checks alone, whether or not the plan is possible. */

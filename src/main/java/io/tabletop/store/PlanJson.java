@@ -130,6 +130,9 @@ public final class PlanJson {
             if (st.server() != null) {
                 n.put("server", st.server().value());
             }
+            if (st.servers().size() > 1) {
+                st.servers().forEach(id -> n.withArray("servers").add(id.value()));
+            }
             if (st.bytes() > 0) {
                 n.put("bytes", st.bytes());
             }

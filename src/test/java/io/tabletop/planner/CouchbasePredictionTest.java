@@ -99,6 +99,11 @@ class CouchbasePredictionTest {
         Plan plan = planner.plan(seed001(), new RemoveServers(List.of(ServerId.of("node3"), ServerId.of("node4")), false, 0.85), couchbase);
         BucketForecast f = plan.forecast().get(0);
         assertEquals(1, f.replicasKept(), "two nodes keep one replica (R replicas need R+1 nodes)");
+        // One rebalance ejects both nodes: the step names the whole set, and both count for concurrency.
+        assertEquals(1, plan.steps().size());
+        assertEquals(List.of(ServerId.of("node3"), ServerId.of("node4")), plan.steps().get(0).servers());
+        assertEquals(List.of(ServerId.of("node3"), ServerId.of("node4")), plan.steps().get(0).touchedServers());
+        assertEquals("Engine rebalance emptying node3, node4", plan.steps().get(0).describe());
         for (int n = 0; n < 2; n++) {
             BucketForecast.Node node = f.nodes().get(n);
             assertWithin(TABLE3[n][0], node.activeItemsAfter(), 0.01, "table 3 node " + (n + 1) + " active");

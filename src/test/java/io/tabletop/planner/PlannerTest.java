@@ -2,6 +2,13 @@ package io.tabletop.planner;
 
 import io.tabletop.connector.sandbox.SandboxFixtures;
 import io.tabletop.domain.CheckResult;
+import io.tabletop.domain.Engine;
+import io.tabletop.domain.Table;
+import io.tabletop.domain.ReplicaRole;
+import io.tabletop.domain.TableId;
+import io.tabletop.domain.PartitionId;
+import io.tabletop.domain.ServerState;
+import io.tabletop.domain.Server;
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.EngineCapabilities;
 import io.tabletop.domain.Partition;
@@ -13,6 +20,7 @@ import io.tabletop.domain.StepType;
 import io.tabletop.domain.Verdict;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -95,6 +103,48 @@ class PlannerTest {
         assertEquals(StepType.HEALTH_GATE, plan.steps().get(plan.steps().size() - 1).type());
     }
 
+    /** Review defect 1: the leader phase of the base plan is titled "Keep leader balance" when leaders are not balanced. */
+    @Test
+    void theEngineStrategyKeepsNoPhaseOfGatesAloneAndPredictsNoTransferItDoesNotMake() throws Exception {
+        // Even leaders (3 each); ts-1's partitions are followed by ts-2 and ts-3 only, so handing its leaders
+        // over leaves 5/4/3 and the base plan needs a phase that brings leader skew back to 0.
+        List<Server> servers = new ArrayList<>();
+        for (int i = 1; i <= 4; i++) {
+            servers.add(new Server(ServerId.of("ts-" + i), "ts-" + i + ":7050", null, ServerState.LIVE));
+        }
+        int[][] groups = {{1, 2, 3}, {2, 3, 4}, {3, 4, 2}, {4, 2, 3}};
+        List<Partition> parts = new ArrayList<>();
+        int n = 0;
+        for (int[] g : groups) {
+            for (int k = 0; k < 3; k++) {
+                n++;
+                parts.add(new Partition(PartitionId.of("p-" + n), TableId.of("t-1"), 1000L, 10L,
+                        List.of(new Replica(ServerId.of("ts-" + g[0]), ReplicaRole.LEADER),
+                                new Replica(ServerId.of("ts-" + g[1]), ReplicaRole.FOLLOWER),
+                                new Replica(ServerId.of("ts-" + g[2]), ReplicaRole.FOLLOWER))));
+            }
+        }
+        ClusterSnapshot c = new ClusterSnapshot(Engine.KUDU, "even-leaders", null, servers,
+                List.of(new Table(TableId.of("t-1"), "t", 3)), parts);
+        ServerId heavy = ServerId.of("ts-1");
+        Plan base = planner.plan(c, new RemoveServers(List.of(heavy), false, 0.85, RemoveServers.Strategy.TABLETOP), kudu);
+        assertTrue(base.phases().stream().anyMatch(ph -> ph.title().equals("Keep leader balance")), "the fixture exercises the case");
+        Plan plan = planner.plan(c, new RemoveServers(List.of(heavy), true, 0.85, RemoveServers.Strategy.ENGINE), kudu);
+        for (Phase ph : plan.phases()) {
+            assertTrue(plan.stepsOfPhase(ph.index()).stream().anyMatch(s -> s.type() != StepType.HEALTH_GATE),
+                    "phase " + ph.index() + " (" + ph.title() + ") holds more than health gates");
+        }
+        assertEquals(1, plan.phases().size());
+        assertTrue(plan.steps().stream().noneMatch(s -> s.type() == StepType.TRANSFER_LEADER));
+        // Partitions not on the drained server keep their leader in the prediction.
+        for (Partition p : c.partitions()) {
+            if (!p.isOn(heavy)) {
+                assertEquals(p.leader(), plan.after().partition(p.id()).orElseThrow().leader(), p.id().value());
+            }
+        }
+        assertInvariants(plan);
+    }
+
     @Test
     void theEngineStrategyHandsEachServerToTheEnginesRebalancerBetweenTheSameGates() throws Exception {
         ClusterSnapshot c = SandboxFixtures.kuduBaseline();
@@ -156,7 +206,7 @@ class PlannerTest {
         ClusterSnapshot c = SandboxFixtures.build("full", 4, 0, new String[]{"t"}, new int[]{30}, 3, 0, 3L);
         // Give every server a capacity barely above what it holds now.
         var loads = c.loads();
-        ClusterSnapshot tightDisks = c.withServers(c.servers().stream().map(s -> new io.tabletop.domain.Server(s.id(), s.address(),
+        ClusterSnapshot tightDisks = c.withServers(c.servers().stream().map(s -> new Server(s.id(), s.address(),
                 s.location(), s.state(), (long) (loads.get(s.id()).bytes() / 0.85) + 1, loads.get(s.id()).bytes(), null)).toList());
         PlanRefusedException e = assertThrows(PlanRefusedException.class, () -> planner.plan(tightDisks,
                 RemoveServers.of(ServerId.of("ts-1")), kudu));
@@ -185,9 +235,9 @@ class PlannerTest {
         ServerId a = ServerId.of("a");
         ServerId b = ServerId.of("b");
         ServerId c = ServerId.of("c");
-        io.tabletop.domain.PartitionId p = io.tabletop.domain.PartitionId.of("p");
-        io.tabletop.domain.PartitionId q = io.tabletop.domain.PartitionId.of("q");
-        io.tabletop.domain.TableId t = io.tabletop.domain.TableId.of("t");
+        PartitionId p = PartitionId.of("p");
+        PartitionId q = PartitionId.of("q");
+        TableId t = TableId.of("t");
         List<Step> steps = List.of(
                 Step.move(0, q, t, c, b, 1, "fills b").withIndex(0),
                 Step.transfer(0, p, t, a, b, "waits for b").withIndex(1),
