@@ -49,6 +49,7 @@ public final class PlanExecution {
     private final CountDownLatch cancelSignal = new CountDownLatch(1);
     private final StepState[] states;
     private final String[] messages;
+    private final ConnectorException.Kind[] failures;
     private final double[] fractions;
     private final double[] weights;
     private final double totalWeight;
@@ -93,6 +94,7 @@ public final class PlanExecution {
         int n = plan.steps().size();
         this.states = new StepState[n];
         this.messages = new String[n];
+        this.failures = new ConnectorException.Kind[n];
         this.fractions = new double[n];
         this.weights = new double[n];
         Arrays.fill(states, StepState.PENDING);
@@ -307,6 +309,7 @@ public final class PlanExecution {
     private void work(Step step) {
         StepState end = StepState.FAILED;
         String message = "";
+        ConnectorException.Kind kind = null;
         try {
             Duration backoff = options.retryBackoff();
             for (int attempt = 1; ; attempt++) {
@@ -332,6 +335,7 @@ public final class PlanExecution {
                         message = "already done in the cluster after: " + e.reason();
                         break;
                     }
+                    kind = e.kind();
                     boolean retry = attempt < options.maxAttempts() && connector.isRetryable(step, e) && !isCancelRequested();
                     if (!retry) {
                         message = e.getMessage() + (attempt > 1 ? " (after " + attempt + " attempts)" : "");
@@ -360,6 +364,7 @@ public final class PlanExecution {
         try {
             transition(step.index(), end, message);
             if (end == StepState.FAILED) {
+                failures[step.index()] = kind;
                 failed = true;
                 scheduler.holdBarriers();
                 // Logged before the coordinator can wake: the run's result never precedes the reason it failed.
@@ -598,7 +603,7 @@ public final class PlanExecution {
         try {
             List<RunResult.StepOutcome> out = new ArrayList<>();
             for (int i = 0; i < states.length; i++) {
-                out.add(new RunResult.StepOutcome(plan.steps().get(i), states[i], messages[i]));
+                out.add(new RunResult.StepOutcome(plan.steps().get(i), states[i], messages[i], failures[i]));
             }
             return new RunResult(state, out, (System.nanoTime() - startNanos) / 1e9);
         } finally {

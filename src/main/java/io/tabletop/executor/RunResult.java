@@ -1,5 +1,6 @@
 package io.tabletop.executor;
 
+import io.tabletop.connector.ConnectorException;
 import io.tabletop.domain.Step;
 
 import java.util.List;
@@ -10,7 +11,11 @@ public record RunResult(RunState state, List<StepOutcome> steps, double seconds)
         steps = List.copyOf(steps);
     }
 
-    public record StepOutcome(Step step, StepState state, String message) {
+    /** @param failure what kind of failure ended a FAILED step (null otherwise, or when it was not the connector's) */
+    public record StepOutcome(Step step, StepState state, String message, ConnectorException.Kind failure) {
+        public StepOutcome(Step step, StepState state, String message) {
+            this(step, state, message, null);
+        }
     }
 
     public long count(StepState s) {

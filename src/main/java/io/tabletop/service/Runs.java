@@ -119,9 +119,14 @@ public final class Runs {
             current.resume();
         }
 
+        /** Cancels the attempt running now; a cancel that arrives while the run re-plans ends it before the next attempt. */
         public void cancel() {
-            cancelled = true;
-            current.cancel();
+            PlanExecution c;
+            synchronized (this) {
+                cancelled = true;
+                c = current;
+            }
+            c.cancel();
         }
     }
 
@@ -140,21 +145,27 @@ public final class Runs {
         return run;
     }
 
-    private void launch(Run run, Plan plan, ClusterConnector connector, ExecutorOptions options, ExecutionListener listener,
-                        StepDispatcher dispatcher, int replans) {
+    /** Starts one attempt of the run; false (nothing started) when the run was cancelled since the last attempt. */
+    private boolean launch(Run run, Plan plan, ClusterConnector connector, ExecutorOptions options, ExecutionListener listener,
+                           StepDispatcher dispatcher, int replans) {
         String cluster = plan.before().cluster();
         String runId = run.runId();
         RunJournal journal = run.journal();
         PlanExecution ex = new PlanExecution(plan, connector, options, new Journaling(journal, connector, runId, cluster, listener), dispatcher);
-        run.current = ex;
         active.add(runId);
-        ex.result().whenComplete((r, e) -> {
+        ex.result().whenComplete((attempt, e) -> {
+            RunResult r = attempt;
             if (e == null && r.state() == RunState.FAILED && !run.cancelled && replans < MAX_REPLANS) {
                 Plan next = replanAroundLostServers(run, plan, r, connector, listener);
                 if (next != null) {
-                    launch(run, next, connector, options, listener, dispatcher, replans + 1);
-                    return;
+                    if (launch(run, next, connector, options, listener, dispatcher, replans + 1)) {
+                        return;
+                    }
+                    listener.log(ExecutionListener.Level.WARN, "Cancelled while re-planning: the new plan was not started");
                 }
+            }
+            if (e == null && run.cancelled && r.state() == RunState.FAILED) {
+                r = new RunResult(RunState.CANCELLED, r.steps(), r.seconds());
             }
             active.remove(runId);
             try {
@@ -172,7 +183,14 @@ public final class Runs {
                 run.done.complete(r);
             }
         });
-        ex.start();
+        synchronized (run) {
+            if (run.cancelled && run.current != null) {
+                return false; // cancelled between two attempts
+            }
+            run.current = ex;
+            ex.start();
+        }
+        return true;
     }
 
     /**
@@ -191,12 +209,12 @@ public final class Runs {
             // 60 s by default): wait for it when a failed step's destination is the suspect.
             Set<ServerId> suspects = new java.util.HashSet<>();
             result.failures().forEach(f -> {
-                if (f.step().to() != null && f.message().contains("stopped answering")) {
+                if (f.step().to() != null && f.failure() == ConnectorException.Kind.SERVER_LOST) {
                     suspects.add(f.step().to());
                 }
             });
             long deadline = System.nanoTime() + DEATH_WAIT_MILLIS * 1_000_000L;
-            while (!suspects.isEmpty() && System.nanoTime() < deadline && declaredDead(live, suspects).isEmpty()) {
+            while (!run.cancelled && !suspects.isEmpty() && System.nanoTime() < deadline && declaredDead(live, suspects).isEmpty()) {
                 TimeUnit.SECONDS.sleep(1);
                 live = connector.snapshot();
             }
@@ -234,7 +252,7 @@ public final class Runs {
             try {
                 long deadline = System.nanoTime() + REREPLICATION_WAIT_MILLIS * 1_000_000L;
                 ClusterSnapshot c = live;
-                while (System.nanoTime() < deadline && (c.partitions().stream().anyMatch(p -> lost.stream().anyMatch(p::isOn)) || unsettled(c) > 0)) {
+                while (!run.cancelled && System.nanoTime() < deadline && (c.partitions().stream().anyMatch(p -> lost.stream().anyMatch(p::isOn)) || unsettled(c) > 0)) {
                     TimeUnit.SECONDS.sleep(1);
                     c = connector.snapshot();
                 }

@@ -156,6 +156,55 @@ class ResumeTest {
         }
     }
 
+    /** Review defect 3: a cancel that arrived while the run re-planned was lost, and the new attempt ran anyway. */
+    @Test
+    void aCancelDuringTheReplanEndsTheRunCancelledAndStartsNothing() throws Exception {
+        try (SandboxConnector sandbox = SandboxConnector.instant(SandboxFixtures.kuduBaseline())) {
+            Counting cluster = new Counting(sandbox);
+            Plan plan = new Planner().plan(sandbox.snapshot(), RemoveServers.of(TS2), sandbox.capabilities());
+            ServerId dest = plan.steps().stream().filter(st -> st.type() == StepType.MOVE_REPLICA).skip(5).findFirst().orElseThrow().to();
+            sandbox.cluster().faults().killDuringMove(dest);
+            java.util.concurrent.atomic.AtomicReference<Runs.Run> started = new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.concurrent.CountDownLatch ready = new java.util.concurrent.CountDownLatch(1);
+            AtomicInteger movesAfterCancel = new AtomicInteger();
+            java.util.concurrent.atomic.AtomicBoolean cancelled = new java.util.concurrent.atomic.AtomicBoolean();
+            io.tabletop.executor.ExecutionListener listener = new io.tabletop.executor.ExecutionListener() {
+                @Override
+                public void log(Level level, String message) {
+                    if (message.startsWith("Re-planned: ")) {
+                        try {
+                            ready.await();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        started.get().cancel(); // the operator presses Cancel while the run re-plans
+                        cancelled.set(true);
+                    }
+                }
+
+                @Override
+                public void stepStateChanged(Step step, io.tabletop.executor.StepState from, io.tabletop.executor.StepState to, String message) {
+                    if (cancelled.get() && to == io.tabletop.executor.StepState.RUNNING) {
+                        movesAfterCancel.incrementAndGet();
+                    }
+                }
+            };
+            Runs runs = new Runs(dir.resolve("runs"), new AuditLog(dir.resolve("audit.jsonl")));
+            Runs.Run run = runs.start(plan, cluster, "sandbox", false, FAST, listener, null);
+            started.set(run);
+            ready.countDown();
+            RunResult result = run.done().get(30, TimeUnit.SECONDS);
+
+            assertTrue(cancelled.get(), "the run re-planned");
+            assertEquals(RunState.CANCELLED, result.state());
+            assertEquals(0, movesAfterCancel.get(), "no step of the new plan started");
+            assertTrue(result.failures().stream().anyMatch(f -> f.step().to().equals(dest) && f.failure() == ConnectorException.Kind.SERVER_LOST),
+                    "the move to the dead server failed as 'server lost', not as a message to match: " + result.failures());
+            RunJournal.RunRecord rec = RunJournal.read(dir.resolve("runs").resolve(run.runId()));
+            assertEquals("CANCELLED", rec.endState());
+        }
+    }
+
     @Test
     void aStepThatFailsThreeTimesEndsTheRunFailedAndAResumeFinishesIt() throws Exception {
         try (SandboxConnector sandbox = SandboxConnector.instant(SandboxFixtures.kuduBaseline())) {

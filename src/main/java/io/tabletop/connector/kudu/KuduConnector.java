@@ -483,7 +483,8 @@ public final class KuduConnector implements ClusterConnector {
             if (moveDone(s)) {
                 return;
             }
-            throw new ConnectorException(Engine.KUDU, "move replica " + tablet + " " + s.from() + " → " + s.to(), abandoned.get(), false, null);
+            throw new ConnectorException(Engine.KUDU, "move replica " + tablet + " " + s.from() + " → " + s.to(), abandoned.get(),
+                    ConnectorException.Kind.SERVER_LOST, null);
         }
         // Any failure, a crash above all, leaves the outcome unknown: read the config again (research §3.2, §5.3).
         if (moveDone(s)) {

@@ -329,7 +329,7 @@ public final class SandboxCluster {
         }
         for (Move m : broken) {
             m.done.completeExceptionally(new ConnectorException(ENGINE, "move replica " + m.partition + " " + m.from + " → " + m.to,
-                    "Network error: destination tablet server " + m.to + " died during the tablet copy", true, null));
+                    "Network error: destination tablet server " + m.to + " died during the tablet copy", ConnectorException.Kind.SERVER_LOST, null));
         }
     }
 
