@@ -79,6 +79,13 @@ public interface ClusterConnector extends AutoCloseable {
         default void log(String line) {
         }
 
+        /**
+         * A change to the cluster the step makes besides its own command (Kudu: the repair of a tablet left
+         * with one voter too many), reported before it is made, with the exact command, for the audit log.
+         */
+        default void action(String what, String command) {
+        }
+
         StepProgress NONE = (f, m) -> {
         };
     }

@@ -22,6 +22,10 @@ public interface ExecutionListener {
     default void log(Level level, String message) {
     }
 
+    /** A change to the cluster a step makes besides its own command, with the exact command (for the audit log). */
+    default void action(Step step, String what, String command) {
+    }
+
     /**
      * The run goes on with a new plan (a server it relied on died, and what is left was planned again
      * around it). Events that follow refer to {@code plan}'s steps.

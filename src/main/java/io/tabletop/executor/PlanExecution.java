@@ -324,6 +324,12 @@ public final class PlanExecution {
                         public void log(String line) {
                             listener.log(ExecutionListener.Level.INFO, "Step " + (step.index() + 1) + ": " + line);
                         }
+
+                        @Override
+                        public void action(String what, String command) {
+                            listener.action(step, what, command);
+                            listener.log(ExecutionListener.Level.WARN, "Step " + (step.index() + 1) + ": " + what);
+                        }
                     });
                     end = StepState.SUCCEEDED;
                     message = attempt > 1 ? "succeeded on attempt " + attempt : "";

@@ -256,7 +256,7 @@ public final class Runs {
                     TimeUnit.SECONDS.sleep(1);
                     c = connector.snapshot();
                 }
-                live = repaired(c, connector, listener);
+                live = repaired(c, connector, listener, run.runId());
             } catch (ConnectorException e) {
                 listener.log(ExecutionListener.Level.ERROR, "cannot read the cluster to re-plan: " + e.getMessage());
                 return null;
@@ -289,6 +289,25 @@ public final class Runs {
             LOG.log(Level.SEVERE, "journal write failed", e);
             return null;
         }
+    }
+
+    /**
+     * One change to the cluster outside a plan's run (the console's "Exit maintenance" after a cancelled
+     * run): audited with its exact command before it is made, under the run it belongs to.
+     */
+    public void executeAudited(ClusterConnector connector, String cluster, String runId, Step step, String why)
+            throws ConnectorException, InterruptedException {
+        audit(cluster, runId, step.describe(), why, connector.command(step));
+        connector.execute(step, new ClusterConnector.StepProgress() {
+            @Override
+            public void update(double fraction, String message) {
+            }
+
+            @Override
+            public void action(String what, String command) {
+                audit(cluster, runId, step.describe(), what, command);
+            }
+        });
     }
 
     private void audit(String cluster, String run, String step, String action, String command) {
@@ -355,6 +374,12 @@ public final class Runs {
         @Override
         public void stepProgress(Step step, double fraction, String message) {
             next.stepProgress(step, fraction, message);
+        }
+
+        @Override
+        public void action(Step step, String what, String command) {
+            audit(cluster, runId, (step.index() + 1) + " " + step.describe(), what, command);
+            next.action(step, what, command);
         }
 
         @Override
@@ -452,7 +477,7 @@ public final class Runs {
             checks.add(CheckResult.block("Journal", e.getMessage()));
             return new Resume(run, null, checks, null, 0);
         }
-        ClusterSnapshot live = repairedOrAsIs(settled(connector), connector);
+        ClusterSnapshot live = repairedOrAsIs(settled(connector), connector, r.runId());
         long building = unsettled(live) + overReplicated(live);
         if (building > 0) {
             checks.add(CheckResult.block("Moves in progress", building + " partition(s) still have a replica being built or one copy too many "
@@ -530,9 +555,9 @@ public final class Runs {
         return live;
     }
 
-    private static ClusterSnapshot repairedOrAsIs(ClusterSnapshot c, ClusterConnector connector) throws ConnectorException {
+    private ClusterSnapshot repairedOrAsIs(ClusterSnapshot c, ClusterConnector connector, String runId) throws ConnectorException {
         try {
-            return repaired(c, connector, ExecutionListener.NONE);
+            return repaired(c, connector, ExecutionListener.NONE, runId);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return c;
@@ -555,13 +580,26 @@ public final class Runs {
      * many, fixed by a leader step-down so that the master evicts the replaced copy), then reads the cluster
      * again. A gate that still fails is logged; the plan made next starts with a gate of its own.
      */
-    private static ClusterSnapshot repaired(ClusterSnapshot c, ClusterConnector connector, ExecutionListener listener)
+    private ClusterSnapshot repaired(ClusterSnapshot c, ClusterConnector connector, ExecutionListener listener, String runId)
             throws ConnectorException, InterruptedException {
         if (overReplicated(c) == 0 || !connector.capabilities().healthGates()) {
             return c;
         }
+        Step gate = Step.gate(0, null, "repair what a move cut short left").withIndex(0);
+        audit(c.cluster(), runId, "repair", "health gate before planning, to repair " + overReplicated(c)
+                + " partition(s) with more voters than their replication factor", connector.command(gate));
         try {
-            connector.execute(Step.gate(0, null, "repair what a move cut short left").withIndex(0), ClusterConnector.StepProgress.NONE);
+            connector.execute(gate, new ClusterConnector.StepProgress() {
+                @Override
+                public void update(double fraction, String message) {
+                }
+
+                @Override
+                public void action(String what, String command) {
+                    audit(c.cluster(), runId, "repair", what, command);
+                    listener.log(ExecutionListener.Level.WARN, what);
+                }
+            });
         } catch (ConnectorException e) {
             listener.log(ExecutionListener.Level.WARN, "the health gate before re-planning did not pass: " + e.getMessage());
         }

@@ -267,9 +267,11 @@ public final class RemovalViewModel {
         List<Step> exits = plan.get().steps().stream().filter(s -> s.type() == io.tabletop.domain.StepType.ENTER_MAINTENANCE)
                 .map(s -> Step.server(s.phase(), io.tabletop.domain.StepType.EXIT_MAINTENANCE, s.server(), "operator: exit maintenance"))
                 .toList();
+        String run = runId.get();
+        String cluster = plan.get().before().cluster();
         runner.background("exit maintenance", () -> {
             for (Step s : exits) {
-                connector.execute(s, io.tabletop.connector.ClusterConnector.StepProgress.NONE);
+                service.runs().executeAudited(connector, cluster, run, s.withIndex(0), "operator: exit maintenance after run " + run);
             }
             return service.postChecks(plan.get(), connector);
         }, r -> {

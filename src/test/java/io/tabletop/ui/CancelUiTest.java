@@ -87,6 +87,15 @@ class CancelUiTest {
         });
         waitFor(() -> !treeVisible(exit));
         assertEquals(before.partitions().size(), sandbox.snapshot().partitions().size());
+        // Review defect 4: the operator's change is in the audit log, with the command, under the run.
+        java.util.List<com.fasterxml.jackson.databind.JsonNode> audit = new java.util.ArrayList<>();
+        for (String line : java.nio.file.Files.readAllLines(io.tabletop.service.AppPaths.home().resolve("audit.jsonl"))) {
+            audit.add(new com.fasterxml.jackson.databind.ObjectMapper().readTree(line));
+        }
+        String run = audit.stream().filter(n -> n.path("action").asText().startsWith("run started")).reduce((a, b) -> b)
+                .orElseThrow().path("run").asText();
+        assertTrue(audit.stream().anyMatch(n -> n.path("run").asText().equals(run) && n.path("action").asText().startsWith("operator: exit maintenance")
+                && n.path("command").asText().contains("Exit maintenance ts-2")), "audited under run " + run);
     }
 
     @Test

@@ -46,6 +46,8 @@ public final class KuduConnector implements ClusterConnector {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long CLI_TIMEOUT = 120_000;
     private static final long MOVE_TIMEOUT = 900_000;
+    /** ksck as every read and every health gate runs it. */
+    private static final String[] KSCK = {"cluster", "ksck", "@MASTERS", "--ksck_format=json_compact", "--timeout_ms=15000"};
     /** A destination silent this long (heartbeats come every second) is taken for dead during a move. */
     static final long DEAD_AFTER_MILLIS = 10_000;
 
@@ -183,7 +185,7 @@ public final class KuduConnector implements ClusterConnector {
             if (!fresh && lastKsck != null && System.nanoTime() - lastKsckNanos < 1_000_000_000L) {
                 return new Ksck(lastKsckRc, lastKsck);
             }
-            KuduCli.Result r = cli.run(CLI_TIMEOUT, "cluster", "ksck", "@MASTERS", "--ksck_format=json_compact", "--timeout_ms=15000");
+            KuduCli.Result r = cli.run(CLI_TIMEOUT, KSCK);
             String out = r.out().strip();
             int brace = out.indexOf('{');
             if (brace < 0) {
@@ -332,30 +334,47 @@ public final class KuduConnector implements ClusterConnector {
 
     // ---- acting -----------------------------------------------------------------------------------
 
+    /**
+     * The {@code kudu} CLI arguments a step runs ({@code @MASTERS} stands for the master addresses), or null
+     * for a step that is no CLI call (stopping a process). One list feeds both the execution and the audit
+     * record, so the audit says exactly what ran.
+     */
+    String[] args(Step s) {
+        return switch (s.type()) {
+            case HEALTH_GATE -> KSCK;
+            case ENTER_MAINTENANCE -> new String[]{"tserver", "state", "enter_maintenance", "@MASTERS", s.server().value()};
+            case EXIT_MAINTENANCE -> new String[]{"tserver", "state", "exit_maintenance", "@MASTERS", s.server().value()};
+            case TRANSFER_LEADER -> new String[]{"tablet", "leader_step_down", "@MASTERS", s.partition().value(), "--new_leader_uuid=" + s.to().value()};
+            case MOVE_REPLICA -> new String[]{"tablet", "change_config", "move_replica", "@MASTERS", s.partition().value(), s.from().value(), s.to().value()};
+            case UNREGISTER_SERVER -> new String[]{"tserver", "unregister", "@MASTERS", s.server().value(), "--force_unregister_live_tserver"};
+            case ENGINE_REBALANCE -> new String[]{"cluster", "rebalance", "@MASTERS",
+                    "--ignored_tservers=" + s.servers().stream().map(ServerId::value).collect(java.util.stream.Collectors.joining(",")),
+                    "--move_replicas_from_ignored_tservers", "--max_moves_per_server=" + caps.maxMovesPerServer()};
+            case STOP_SERVER -> null;
+        };
+    }
+
+    /** A leader step-down without a chosen successor: how an interrupted move's extra voter is evicted (research §5.3). */
+    private static String[] repairArgs(String tablet) {
+        return new String[]{"tablet", "leader_step_down", "@MASTERS", tablet};
+    }
+
+    private String line(String[] args) {
+        return "kudu " + String.join(" ", java.util.Arrays.stream(args).map(a -> a.equals("@MASTERS") ? cli.masters() : a).toList());
+    }
+
     @Override
     public String command(Step s) {
-        String m = cli.masters();
-        return switch (s.type()) {
-            case HEALTH_GATE -> "kudu cluster ksck " + m + " --ksck_format=json_compact";
-            case ENTER_MAINTENANCE -> "kudu tserver state enter_maintenance " + m + " " + s.server();
-            case EXIT_MAINTENANCE -> "kudu tserver state exit_maintenance " + m + " " + s.server();
-            case TRANSFER_LEADER -> "kudu tablet leader_step_down " + m + " " + s.partition() + " --new_leader_uuid=" + s.to();
-            case MOVE_REPLICA -> "kudu tablet change_config move_replica " + m + " " + s.partition() + " " + s.from() + " " + s.to();
-            case STOP_SERVER -> "stop the kudu-tserver process " + s.server();
-            case UNREGISTER_SERVER -> "kudu tserver unregister " + m + " " + s.server() + " --force_unregister_live_tserver";
-            case ENGINE_REBALANCE -> "kudu cluster rebalance " + m + " --ignored_tservers=" + s.server()
-                    + " --move_replicas_from_ignored_tservers";
-        };
+        String[] a = args(s);
+        return a == null ? "stop the kudu-tserver process " + s.server() : line(a);
     }
 
     @Override
     public void execute(Step step, StepProgress progress) throws ConnectorException, InterruptedException {
         switch (step.type()) {
             case HEALTH_GATE -> gate(progress);
-            case ENTER_MAINTENANCE -> cli.check(CLI_TIMEOUT, "enter maintenance " + step.server(),
-                    "tserver", "state", "enter_maintenance", "@MASTERS", step.server().value());
-            case EXIT_MAINTENANCE -> cli.check(CLI_TIMEOUT, "exit maintenance " + step.server(),
-                    "tserver", "state", "exit_maintenance", "@MASTERS", step.server().value());
+            case ENTER_MAINTENANCE -> cli.check(CLI_TIMEOUT, "enter maintenance " + step.server(), args(step));
+            case EXIT_MAINTENANCE -> cli.check(CLI_TIMEOUT, "exit maintenance " + step.server(), args(step));
             case TRANSFER_LEADER -> transferLeader(step, progress);
             case MOVE_REPLICA -> moveReplica(step, progress);
             case STOP_SERVER -> stopServer(step, progress);
@@ -372,7 +391,7 @@ public final class KuduConnector implements ClusterConnector {
         if (!over.isEmpty()) {
             progress.update(0.4, "repairing " + over.size() + " tablet(s) with too many voters");
             for (String tablet : over) {
-                repairOverReplicated(tablet);
+                repairOverReplicated(tablet, progress);
             }
             k = ksck(true);
         }
@@ -398,9 +417,11 @@ public final class KuduConnector implements ClusterConnector {
      * A leader whose own move was interrupted keeps a REPLACE mark it cannot act on; stepping it down lets
      * the master evict the marked replica (research §5.3). Waits until the config is back to RF voters.
      */
-    void repairOverReplicated(String tablet) throws ConnectorException, InterruptedException {
+    void repairOverReplicated(String tablet, StepProgress progress) throws ConnectorException, InterruptedException {
+        progress.action("repair tablet " + tablet + " (more voters than its replication factor): leader step-down, "
+                + "so that the master evicts the replaced replica", line(repairArgs(tablet)));
         LOG.warning("tablet " + tablet + " has more voters than its replication factor: leader step-down to let the master evict the replaced replica");
-        cli.check(CLI_TIMEOUT, "leader step-down of " + tablet, "tablet", "leader_step_down", "@MASTERS", tablet);
+        cli.check(CLI_TIMEOUT, "leader step-down of " + tablet, repairArgs(tablet));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {
             List<String> still = overReplicatedIds(ksck(true).json);
@@ -423,7 +444,7 @@ public final class KuduConnector implements ClusterConnector {
 
     private void transferLeader(Step s, StepProgress progress) throws ConnectorException, InterruptedException {
         String tablet = s.partition().value();
-        KuduCli.Result r = cli.run(CLI_TIMEOUT, "tablet", "leader_step_down", "@MASTERS", tablet, "--new_leader_uuid=" + s.to().value());
+        KuduCli.Result r = cli.run(CLI_TIMEOUT, args(s));
         if (!r.ok() && !r.error().contains("is already the leader")) {
             throw new ConnectorException(Engine.KUDU, "leader step-down of " + tablet, r.error(), KuduCli.isTransient(r.error()), null);
         }
@@ -443,8 +464,7 @@ public final class KuduConnector implements ClusterConnector {
         progress.update(0.05, "asking the leader to add " + s.to() + " as a non-voter");
         java.util.concurrent.atomic.AtomicReference<Process> proc = new java.util.concurrent.atomic.AtomicReference<>();
         java.util.concurrent.atomic.AtomicReference<String> abandoned = new java.util.concurrent.atomic.AtomicReference<>();
-        KuduCli.Result r = whilePolling(() -> cli.run(MOVE_TIMEOUT, proc::set, "tablet", "change_config", "move_replica", "@MASTERS", tablet,
-                s.from().value(), s.to().value()), 400, () -> {
+        KuduCli.Result r = whilePolling(() -> cli.run(MOVE_TIMEOUT, proc::set, args(s)), 400, () -> {
             // A destination that stops answering never finishes its copy: move_replica would wait out its
             // own 600 s limit. Give up on it at once; the run re-plans around the dead server.
             JsonNode dest = tserver(s.to()).orElse(null);
@@ -493,7 +513,7 @@ public final class KuduConnector implements ClusterConnector {
         }
         for (String over : overReplicatedIds(ksck(true).json)) {
             if (over.equals(tablet)) {
-                repairOverReplicated(tablet);
+                repairOverReplicated(tablet, progress);
                 if (moveDone(s)) {
                     return;
                 }
@@ -524,8 +544,8 @@ public final class KuduConnector implements ClusterConnector {
      * progress is the share of U's replicas that have left it, read from the master.
      */
     private void engineDrain(Step s, StepProgress progress) throws ConnectorException, InterruptedException {
-        String u = s.server().value();
-        long initial = replicasOn(u);
+        String u = s.servers().stream().map(ServerId::value).collect(java.util.stream.Collectors.joining(", "));
+        long initial = replicasOn(s.servers());
         KuduCli.Result r = whilePolling(() -> cli.stream(4 * 3_600_000L, line -> {
             if (line.contains("move scheduled") || line.contains("move completed") || line.contains("rebalancing is complete")
                     || line.startsWith("running ") || line.contains("replacing replicas") || line.contains("re-synchronizing")
@@ -533,16 +553,15 @@ public final class KuduConnector implements ClusterConnector {
                     || line.contains("Illegal state") || line.contains("Invalid argument")) {
                 progress.log(line);
             }
-        }, "cluster", "rebalance", "@MASTERS", "--ignored_tservers=" + u, "--move_replicas_from_ignored_tservers",
-                "--max_moves_per_server=" + caps.maxMovesPerServer()), 1000, () -> {
-            long left = replicasOn(u);
+        }, args(s)), 1000, () -> {
+            long left = replicasOn(s.servers());
             progress.update(initial == 0 ? 0.9 : Math.min(0.95, 0.9 * (initial - left) / initial),
                     left > 0 ? left + " of " + initial + " replicas still on " + u : u + " is empty; the rebalancer evens out the rest");
         });
         if (!r.ok()) {
             throw new ConnectorException(Engine.KUDU, "cluster rebalance", r.error(), KuduCli.isTransient(r.error()), null);
         }
-        long left = replicasOn(u);
+        long left = replicasOn(s.servers());
         if (left > 0) {
             throw new ConnectorException(Engine.KUDU, "cluster rebalance", "finished but " + left + " replica(s) are still on " + u, true, null);
         }
@@ -588,11 +607,12 @@ public final class KuduConnector implements ClusterConnector {
         }
     }
 
-    private long replicasOn(String uuid) throws ConnectorException {
+    private long replicasOn(List<ServerId> servers) throws ConnectorException {
+        java.util.Set<String> uuids = servers.stream().map(ServerId::value).collect(java.util.stream.Collectors.toSet());
         long n = 0;
         for (JsonNode t : http.dumpEntities().path("tablets")) {
             for (JsonNode r : t.path("replicas")) {
-                if (r.path("server_uuid").asText().equals(uuid)) {
+                if (uuids.contains(r.path("server_uuid").asText())) {
                     n++;
                 }
             }
@@ -647,7 +667,7 @@ public final class KuduConnector implements ClusterConnector {
         if (ts.get().path("live").asBoolean(true) && ts.get().path("millis_since_heartbeat").asLong() < 3_000) {
             throw new ConnectorException(Engine.KUDU, "unregister " + s.server(), "the tablet server still heartbeats; stop it first", false, null);
         }
-        KuduCli.Result r = cli.run(CLI_TIMEOUT, "tserver", "unregister", "@MASTERS", s.server().value(), "--force_unregister_live_tserver");
+        KuduCli.Result r = cli.run(CLI_TIMEOUT, args(s));
         if (!r.ok()) {
             String e = r.error();
             if (e.contains("Invalid argument") && e.contains("force_unregister_live_tserver") || e.contains("unknown command")) {
