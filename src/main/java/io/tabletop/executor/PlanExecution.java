@@ -63,12 +63,19 @@ public final class PlanExecution {
     /** Partitions found without a live leader or majority at the last health look, to confirm on the next. */
     private java.util.Set<io.tabletop.domain.PartitionId> suspect = java.util.Set.of();
     private long nextHealthAt;
-    private RunState state = RunState.READY;
+    /** Written under the lock, read without it (the console reads it every frame). */
+    private volatile RunState state = RunState.READY;
+    /** Progress as of the last change, published under the lock for readers that must not wait for it. */
+    private volatile RunProgress published;
+    private double terminalWeight;
+    private int terminalCount;
+    private long terminalBytes;
+    private final java.util.Set<Integer> runningSteps = new java.util.LinkedHashSet<>();
     private boolean pauseRequested;
     private boolean cancelRequested;
     private boolean failed;
     private int inFlight;
-    private long startNanos;
+    private volatile long startNanos;
 
     /** Runs on the run's own pool of named daemon threads. */
     public PlanExecution(Plan plan, ClusterConnector connector, ExecutorOptions options, ExecutionListener listener) {
@@ -196,13 +203,9 @@ public final class PlanExecution {
         return plan;
     }
 
+    /** Never waits for the run's lock: a listener writing the journal to a slow disk holds it. */
     public RunState state() {
-        lock.lock();
-        try {
-            return state;
-        } finally {
-            lock.unlock();
-        }
+        return state;
     }
 
     public StepState stateOf(int step) {
@@ -218,31 +221,30 @@ public final class PlanExecution {
         return done;
     }
 
-    /** Weighted progress (by estimated step time) and counts. */
+    /**
+     * Weighted progress (by estimated step time) and counts, as of the last step change or progress report.
+     * Never waits for the run's lock, so a UI thread polling it is never held up by a listener (the journal
+     * syncs to disk inside one).
+     */
     public RunProgress progress() {
-        lock.lock();
-        try {
-            double w = 0;
-            int finished = 0;
-            long bytes = 0;
-            for (int i = 0; i < states.length; i++) {
-                if (states[i].isTerminal()) {
-                    w += weights[i];
-                    finished++;
-                    if (states[i] == StepState.SUCCEEDED) {
-                        bytes += plan.steps().get(i).bytes();
-                    }
-                } else if (states[i] == StepState.RUNNING) {
-                    w += weights[i] * fractions[i];
-                    bytes += Math.round(plan.steps().get(i).bytes() * fractions[i]);
-                }
-            }
-            double elapsed = startNanos == 0 ? 0 : (System.nanoTime() - startNanos) / 1e9;
-            return new RunProgress(totalWeight == 0 ? 1 : w / totalWeight, finished, states.length, inFlight,
-                    bytes, plan.summary().bytesToMove(), elapsed);
-        } finally {
-            lock.unlock();
+        RunProgress p = published;
+        double elapsed = startNanos == 0 ? 0 : (System.nanoTime() - startNanos) / 1e9;
+        if (p == null) {
+            return new RunProgress(totalWeight == 0 ? 1 : 0, 0, states.length, 0, 0, plan.summary().bytesToMove(), elapsed);
         }
+        return new RunProgress(p.fraction(), p.finishedSteps(), p.totalSteps(), p.inFlight(), p.bytesDone(), p.bytesTotal(), elapsed);
+    }
+
+    /** Recomputes the published progress from running totals and the steps in flight. Caller holds the lock. */
+    private void publish() {
+        double w = terminalWeight;
+        long bytes = terminalBytes;
+        for (int i : runningSteps) {
+            w += weights[i] * fractions[i];
+            bytes += Math.round(plan.steps().get(i).bytes() * fractions[i]);
+        }
+        published = new RunProgress(totalWeight == 0 ? 1 : w / totalWeight, terminalCount, states.length, inFlight,
+                bytes, plan.summary().bytesToMove(), 0);
     }
 
     // ---- coordination -------------------------------------------------------------------------
@@ -263,6 +265,7 @@ public final class PlanExecution {
                     for (Step s : next) {
                         transition(s.index(), StepState.RUNNING, "");
                         inFlight++;
+                        publish();
                         dispatcher.dispatch(s, () -> work(s));
                     }
                     if (!next.isEmpty()) {
@@ -380,6 +383,7 @@ public final class PlanExecution {
             fractions[step.index()] = 1;
             scheduler.finished(step);
             inFlight--;
+            publish();
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -569,6 +573,7 @@ public final class PlanExecution {
             }
             fractions[i] = f;
             lastEngineMessage[i] = m;
+            publish();
         } finally {
             lock.unlock();
         }
@@ -593,6 +598,19 @@ public final class PlanExecution {
         }
         states[i] = from.to(to);
         messages[i] = message;
+        if (to == StepState.RUNNING) {
+            runningSteps.add(i);
+        } else {
+            runningSteps.remove(i);
+        }
+        if (to.isTerminal() && !from.isTerminal()) {
+            terminalWeight += weights[i];
+            terminalCount++;
+            if (to == StepState.SUCCEEDED) {
+                terminalBytes += plan.steps().get(i).bytes();
+            }
+        }
+        publish();
         listener.stepStateChanged(plan.steps().get(i), from, to, message);
     }
 

@@ -13,9 +13,11 @@ import java.util.Set;
  *      │       RETRY_WAIT ──► FAILED ◄── RUNNING
  *      │           │
  *      ├──► CANCELLED ◄┘
- *      └──► SKIPPED        (not run: an earlier step failed, or it was already true in the cluster)
+ *      └──► SKIPPED        (not run: an earlier step failed, so no barrier after it may run)
  * </pre>
- * Any other transition is a bug and throws {@link IllegalStateException} naming both states.
+ * A step whose attempt fails but whose effect the cluster already shows ({@link StepTruth}: the answer
+ * was lost, the engine finished it anyway) ends SUCCEEDED, with a message that says so: it is done, and
+ * counts as done. Any other transition is a bug and throws {@link IllegalStateException} naming both states.
  */
 public enum StepState {
     PENDING, RUNNING, RETRY_WAIT, SUCCEEDED, FAILED, CANCELLED, SKIPPED;

@@ -488,7 +488,14 @@ public final class Runs {
         long done = r.succeeded();
         List<String> inFlight = new ArrayList<>();
         for (RunJournal.StepRecord s : r.unfinished()) {
-            Step step = toStep(s);
+            Step step;
+            try {
+                step = toStep(s);
+            } catch (FormatException e) {
+                checks.add(CheckResult.block("Journal", e.getMessage() + "; a resume would not know whether it happened. Look at "
+                        + r.dir().resolve("journal.jsonl") + " and the cluster, then start a new run"));
+                return new Resume(run, live, checks, null, 0);
+            }
             boolean isDone = step != null && StepTruth.isDone(step, live);
             inFlight.add(s.describe() + (isDone ? " (done in the cluster)" : " (not done: planned again)"));
             if (isDone) {
@@ -639,18 +646,23 @@ public final class Runs {
         audit(run.record().cluster(), run.record().runId(), null, "run ended SUCCEEDED: " + summary, null);
     }
 
-    /** The step a journal line describes, enough to ask the cluster whether it is done. */
-    static Step toStep(RunJournal.StepRecord s) {
+    /**
+     * The step a journal line describes, enough to ask the cluster whether it is done; null for a health
+     * gate (nothing to ask). A line that names no known kind, or lacks what its kind needs, is damage:
+     * resuming from it would silently plan the step again, so it is refused with the line's words.
+     */
+    static Step toStep(RunJournal.StepRecord s) throws FormatException {
         try {
             StepType type = StepType.valueOf(s.kind());
             return switch (type) {
                 case MOVE_REPLICA -> Step.move(0, PartitionId.of(s.partition()), null, ServerId.of(s.from()), ServerId.of(s.to()), 0, "");
                 case TRANSFER_LEADER -> Step.transfer(0, PartitionId.of(s.partition()), null, ServerId.of(s.from()), ServerId.of(s.to()), "");
-                case HEALTH_GATE -> null;
-                default -> s.server() == null ? null : Step.server(0, type, ServerId.of(s.server()), "");
+                case HEALTH_GATE, ENGINE_REBALANCE -> null;
+                default -> Step.server(0, type, ServerId.of(s.server()), "");
             };
         } catch (RuntimeException e) {
-            return null;
+            throw new FormatException("the journal's record of step " + (s.index() + 1) + " (attempt " + s.attempt() + ", '"
+                    + s.describe() + "', kind '" + s.kind() + "') is damaged: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
         }
     }
 }

@@ -231,7 +231,11 @@ public final class RunJournal implements Closeable {
                 throw new FormatException(file + " line " + (i + 1) + " is not JSON: " + e.getMessage());
             }
             if (n.hasNonNull("at")) {
-                last = Instant.parse(n.get("at").asText());
+                try {
+                    last = Instant.parse(n.get("at").asText());
+                } catch (java.time.format.DateTimeParseException e) {
+                    throw new FormatException(file + " line " + (i + 1) + ": 'at' is not a time: " + n.get("at").asText());
+                }
             }
             switch (n.path("type").asText()) {
                 case "run" -> {

@@ -36,6 +36,101 @@ public class PlanExecutionTest {
     private static final ExecutorOptions FAST = new ExecutorOptions(5, 3, Duration.ZERO);
     private static final ServerId TS2 = ServerId.of("ts-2");
 
+    /** Review defect 8: a step found done in the cluster after its answer was lost ends SUCCEEDED, as StepState says. */
+    @Test
+    void aStepWhoseAnswerWasLostButWhichIsDoneEndsSucceeded() throws Exception {
+        try (SandboxConnector sandbox = SandboxConnector.instant(SandboxFixtures.kuduBaseline())) {
+            Plan plan = new Planner().plan(sandbox.snapshot(), RemoveServers.of(TS2), sandbox.capabilities());
+            Step lost = plan.steps().stream().filter(s -> s.type() == StepType.MOVE_REPLICA).findFirst().orElseThrow();
+            io.tabletop.connector.ClusterConnector answerLost = new io.tabletop.connector.ClusterConnector() {
+                @Override
+                public String name() {
+                    return sandbox.name();
+                }
+
+                @Override
+                public io.tabletop.domain.Engine engine() {
+                    return sandbox.engine();
+                }
+
+                @Override
+                public io.tabletop.domain.EngineCapabilities capabilities() {
+                    return sandbox.capabilities();
+                }
+
+                @Override
+                public ClusterSnapshot snapshot() {
+                    return sandbox.snapshot();
+                }
+
+                @Override
+                public io.tabletop.connector.HealthReport health() {
+                    return sandbox.health();
+                }
+
+                @Override
+                public void execute(Step step, StepProgress progress) throws io.tabletop.connector.ConnectorException, InterruptedException {
+                    sandbox.execute(step, progress);
+                    if (step.index() == lost.index()) {
+                        throw new io.tabletop.connector.ConnectorException(engine(), "move", "connection reset before the answer",
+                                io.tabletop.connector.ConnectorException.Kind.OUTCOME_UNKNOWN, null);
+                    }
+                }
+            };
+            RunResult result = new PlanExecution(plan, answerLost, FAST, null).start().get(30, TimeUnit.SECONDS);
+            assertEquals(RunState.SUCCEEDED, result.state());
+            RunResult.StepOutcome o = result.steps().get(lost.index());
+            assertEquals(StepState.SUCCEEDED, o.state());
+            assertTrue(o.message().startsWith("already done in the cluster"), o.message());
+            assertEquals(0, result.count(StepState.SKIPPED), "SKIPPED is only for steps not run after a failure");
+        }
+    }
+
+    /**
+     * Review defect 7: listeners run under the run's lock, and the journal syncs to disk inside one. The
+     * console asks for progress and state every 100 ms on its FX thread: those must not wait for a listener.
+     */
+    @Test
+    void progressAndStateNeverWaitForASlowListener() throws Exception {
+        try (SandboxConnector sandbox = SandboxConnector.instant(SandboxFixtures.kuduBaseline())) {
+            Plan plan = new Planner().plan(sandbox.snapshot(), RemoveServers.of(TS2), sandbox.capabilities());
+            java.util.concurrent.CountDownLatch inListener = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch disk = new java.util.concurrent.CountDownLatch(1);
+            ExecutionListener slowDisk = new ExecutionListener() {
+                @Override
+                public void stepStateChanged(Step step, StepState from, StepState to, String message) {
+                    if (to == StepState.SUCCEEDED && step.type() == StepType.MOVE_REPLICA && inListener.getCount() > 0) {
+                        inListener.countDown();
+                        try {
+                            disk.await(); // a journal write stuck on a slow disk, holding the run's lock
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                }
+            };
+            PlanExecution run = new PlanExecution(plan, sandbox, FAST, slowDisk);
+            run.start();
+            assertTrue(inListener.await(30, TimeUnit.SECONDS));
+            java.util.concurrent.ExecutorService fx = java.util.concurrent.Executors.newSingleThreadExecutor();
+            try {
+                RunProgress p = fx.submit(run::progress).get(10, TimeUnit.SECONDS);
+                RunState st = fx.submit(run::state).get(10, TimeUnit.SECONDS);
+                assertEquals(RunState.RUNNING, st);
+                assertTrue(p.finishedSteps() >= 1 && p.fraction() > 0 && p.fraction() < 1, p.toString());
+            } finally {
+                disk.countDown();
+                fx.shutdownNow();
+            }
+            RunResult result = run.result().get(30, TimeUnit.SECONDS);
+            assertEquals(RunState.SUCCEEDED, result.state());
+            RunProgress end = run.progress();
+            assertEquals(1.0, end.fraction(), 1e-9);
+            assertEquals(plan.steps().size(), end.finishedSteps());
+            assertEquals(plan.summary().bytesToMove(), end.bytesDone());
+        }
+    }
+
     @Test
     void drainOfOneServerEndsWithThePredictedPlacementAndAllInvariants() throws Exception {
         try (SandboxConnector sandbox = SandboxConnector.instant(SandboxFixtures.kuduBaseline())) {

@@ -156,6 +156,51 @@ class ResumeTest {
         }
     }
 
+    /** Review defect 6: a damaged step record (not a torn last line) stops a resume; it is not silently planned again. */
+    @Test
+    void aDamagedStepRecordStopsTheResumeWithAClearMessage() throws Exception {
+        ExecutorService pool = Executors.newCachedThreadPool();
+        try (SandboxConnector sandbox = SandboxConnector.instant(SandboxFixtures.kuduBaseline())) {
+            Plan plan = new Planner().plan(sandbox.snapshot(), RemoveServers.of(TS2), sandbox.capabilities());
+            Runs first = new Runs(dir.resolve("runs"), new AuditLog(dir.resolve("audit.jsonl")));
+            AtomicInteger handed = new AtomicInteger();
+            AtomicInteger ran = new AtomicInteger();
+            StepDispatcher dying = (step, work) -> {
+                if (handed.incrementAndGet() <= 10) {
+                    pool.execute(() -> {
+                        work.run();
+                        ran.incrementAndGet();
+                    });
+                }
+            };
+            Runs.Run run = first.start(plan, sandbox, "sandbox", false, FAST, null, dying);
+            waitFor(() -> ran.get() == 10);
+            Path journal = dir.resolve("runs").resolve(run.runId()).resolve("journal.jsonl");
+            List<String> lines = new java.util.ArrayList<>(Files.readAllLines(journal));
+            int damaged = -1;
+            for (int i = 0; i < lines.size() - 1 && damaged < 0; i++) {
+                if (lines.get(i).contains("\"state\":\"RUNNING\"") && lines.get(i).contains("\"kind\":\"MOVE_REPLICA\"")) {
+                    String idx = lines.get(i).replaceAll(".*\"index\":(\\d+).*", "$1");
+                    boolean ended = lines.stream().anyMatch(l -> l.contains("\"index\":" + idx + ",") && !l.contains("\"state\":\"RUNNING\""));
+                    if (!ended) {
+                        lines.set(i, lines.get(i).replaceAll("\"partition\":\"[^\"]*\",", ""));
+                        damaged = i;
+                    }
+                }
+            }
+            assertTrue(damaged >= 0, "an unfinished move is in the journal");
+            Files.write(journal, lines);
+
+            Runs second = new Runs(dir.resolve("runs"), new AuditLog(dir.resolve("audit.jsonl")));
+            Runs.Resume resume = second.prepareResume(second.find(run.runId()), sandbox);
+            assertNull(resume.plan(), "nothing is planned from a damaged journal");
+            assertTrue(resume.checks().stream().anyMatch(c -> c.name().equals("Journal") && c.verdict() == io.tabletop.domain.Verdict.BLOCK
+                    && c.message().contains("is damaged") && c.message().contains("journal.jsonl")), resume.checks().toString());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     /** Review defect 3: a cancel that arrived while the run re-planned was lost, and the new attempt ran anyway. */
     @Test
     void aCancelDuringTheReplanEndsTheRunCancelledAndStartsNothing() throws Exception {
