@@ -56,7 +56,7 @@ final class ApplyCmd implements Callable<Integer> {
             out.println("Run " + run.runId() + " (journal " + run.journal().dir() + "); if this process stops, "
                     + "continue with: tabletop resume " + run.runId());
             out.flush();
-            CliOutput.finish(out, service, plan, c, run);
+            CliOutput.finish(out, service, plan, c, run, pre.rows());
         }
         return 0;
     }

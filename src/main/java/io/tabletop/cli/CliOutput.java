@@ -73,9 +73,10 @@ final class CliOutput {
     }
 
     /** Waits for the run, prints the post-checks and the outcome; a run that did not succeed is an error. */
-    static void finish(PrintWriter out, RemovalService service, Plan plan, ClusterConnector c, Runs.Run run) throws Exception {
+    static void finish(PrintWriter out, RemovalService service, Plan plan, ClusterConnector c, Runs.Run run,
+                       java.util.Map<String, Long> rowsBefore) throws Exception {
         RunResult result = run.done().get();
-        for (CheckResult check : service.postChecks(plan, c)) {
+        for (CheckResult check : service.postChecks(plan, c, rowsBefore)) {
             out.println(PlanText.check(check));
         }
         out.printf(Locale.ROOT, "%s in %s: %d of %d steps succeeded%n", result.state(), Units.duration(result.seconds()),

@@ -62,7 +62,7 @@ final class RestoreCmd implements Callable<Integer> {
             Runs.Run run = runs.start(plan, c, connect, false, ExecutorOptions.defaults(c.capabilities().maxMovesPerServer()),
                     CliOutput.printer(out, plan.steps().size()), null);
             out.println("Run " + run.runId() + " (journal " + run.journal().dir() + ")");
-            CliOutput.finish(out, service, plan, c, run);
+            CliOutput.finish(out, service, plan, c, run, pre.rows());
         }
         return 0;
     }

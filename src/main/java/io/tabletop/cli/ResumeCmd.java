@@ -63,7 +63,7 @@ final class ResumeCmd implements Callable<Integer> {
             }
             int per = maxMovesPerServer > 0 ? maxMovesPerServer : c.capabilities().maxMovesPerServer();
             Runs.Run run = runs.resume(r, c, new ExecutorOptions(per, 3, Duration.ofSeconds(2)), CliOutput.printer(out, r.plan().steps().size()), null);
-            CliOutput.finish(out, service, r.plan(), c, run);
+            CliOutput.finish(out, service, r.plan(), c, run, null);
         }
         return 0;
     }

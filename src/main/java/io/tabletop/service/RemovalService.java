@@ -22,6 +22,7 @@ import io.tabletop.planner.RemoveServers;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -32,8 +33,11 @@ import java.util.stream.Collectors;
 public final class RemovalService {
     private final Planner planner = new Planner();
 
-    /** What the pre-check page shows. {@code plan} is null when a check blocks. */
-    public record PreCheck(ClusterSnapshot snapshot, List<CheckResult> checks, Plan plan) {
+    /**
+     * What the pre-check page shows. {@code plan} is null when a check blocks; {@code rows} are the rows per
+     * table as the engine counted them, null where it cannot count.
+     */
+    public record PreCheck(ClusterSnapshot snapshot, List<CheckResult> checks, Plan plan, Map<String, Long> rows) {
         public Verdict verdict() {
             return checks.stream().map(CheckResult::verdict).reduce(Verdict.PASS, Verdict::worst);
         }
@@ -61,6 +65,15 @@ public final class RemovalService {
         ClusterSnapshot snapshot = connector.snapshot();
         List<CheckResult> checks = new ArrayList<>();
         checks.add(healthCheck(connector));
+        Map<String, Long> rows = null;
+        try {
+            rows = connector.rowCounts().orElse(null);
+            if (rows != null) {
+                checks.add(CheckResult.pass("Row counts", total(rows) + " rows in " + rows.size() + " table(s), to compare after the run"));
+            }
+        } catch (ConnectorException e) {
+            checks.add(CheckResult.warn("Row counts", "cannot count rows before the run, so none are compared after it: " + e.getMessage()));
+        }
         Plan plan = null;
         try {
             plan = planner.plan(snapshot, goal, connector.capabilities());
@@ -69,7 +82,7 @@ public final class RemovalService {
             checks.addAll(e.checks());
         }
         boolean blocked = checks.stream().anyMatch(c -> c.verdict() == Verdict.BLOCK);
-        return new PreCheck(snapshot, checks, blocked ? null : plan);
+        return new PreCheck(snapshot, checks, blocked ? null : plan, rows);
     }
 
     static CheckResult healthCheck(ClusterConnector connector) {
@@ -95,9 +108,24 @@ public final class RemovalService {
         return new PlanExecution(plan, connector, options, listener, dispatcher);
     }
 
-    /** After a run: nothing left on the removed servers, every partition whole and led, health, as planned. */
+    private static long total(Map<String, Long> rows) {
+        return rows.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** After a run whose rows were not counted before it (a resume): as below, without the row comparison. */
     public List<CheckResult> postChecks(Plan plan, ClusterConnector connector) {
+        return postChecks(plan, connector, null);
+    }
+
+    /**
+     * After a run: nothing left on the removed servers, every partition whole and led, health, as planned,
+     * and, where the engine counts rows and they were counted before ({@code rowsBefore}), the same rows.
+     */
+    public List<CheckResult> postChecks(Plan plan, ClusterConnector connector, Map<String, Long> rowsBefore) {
         List<CheckResult> out = new ArrayList<>();
+        if (rowsBefore != null) {
+            out.add(rowCheck(connector, rowsBefore));
+        }
         ClusterSnapshot live;
         try {
             live = connector.snapshot();
@@ -132,6 +160,26 @@ public final class RemovalService {
                 ? CheckResult.pass("Placement as planned", "every partition is where the plan said")
                 : CheckResult.warn("Placement as planned", differ + " partition(s) differ from the plan (the cluster moved them, or a step did not run)"));
         return out;
+    }
+
+    private static CheckResult rowCheck(ClusterConnector connector, Map<String, Long> before) {
+        try {
+            Map<String, Long> after = connector.rowCounts().orElse(null);
+            if (after == null) {
+                return CheckResult.warn("Row counts", "the engine cannot count rows now");
+            }
+            List<String> differ = new ArrayList<>();
+            for (String t : new java.util.TreeSet<>(before.keySet())) {
+                if (!before.get(t).equals(after.get(t))) {
+                    differ.add(t + ": " + before.get(t) + " before, " + (after.containsKey(t) ? after.get(t) : "no table") + " after");
+                }
+            }
+            return differ.isEmpty()
+                    ? CheckResult.pass("Row counts", "the same " + total(before) + " rows in " + before.size() + " table(s) as before the run")
+                    : CheckResult.block("Row counts", String.join("; ", differ) + " (writes during the run change counts too)");
+        } catch (ConnectorException e) {
+            return CheckResult.warn("Row counts", "cannot count rows after the run: " + e.getMessage());
+        }
     }
 
     private static boolean sameReplicas(Partition planned, ClusterSnapshot live) {

@@ -62,6 +62,8 @@ public final class RemovalViewModel {
     private final javafx.beans.property.BooleanProperty restoreOffered = new javafx.beans.property.SimpleBooleanProperty(false);
     private io.tabletop.domain.ClusterSnapshot startedFrom;
     private RunResult lastResult;
+    /** Rows per table counted at the pre-check, compared after the run; null where the engine cannot count. */
+    private java.util.Map<String, Long> rowsBefore;
     private final RemovalService service;
     private final UiRunner runner;
     private final List<ServerId> targets;
@@ -130,6 +132,7 @@ public final class RemovalViewModel {
         error.set("");
         RemoveServers goal = new RemoveServers(targets, balanceLeaders.get(), RemoveServers.DEFAULT_FILL_LIMIT, strategy.get());
         runner.background("pre-check", () -> service.preCheck(connector, goal), r -> {
+            rowsBefore = r.rows();
             checks.setAll(r.checks());
             plan.set(r.plan());
             stage.set(Stage.CHECKED);
@@ -337,7 +340,8 @@ public final class RemovalViewModel {
                 o.step().type() == io.tabletop.domain.StepType.ENTER_MAINTENANCE && o.state() == StepState.SUCCEEDED);
         maintenanceLeft.set(inMaintenance && !restoring.get());
         restoreOffered.set(result != null && result.state() != RunState.SUCCEEDED && !restoring.get() && startedFrom != null);
-        runner.background("post-checks", () -> service.postChecks(plan.get(), connector), r -> {
+        java.util.Map<String, Long> rows = rowsBefore;
+        runner.background("post-checks", () -> service.postChecks(plan.get(), connector, rows), r -> {
             postChecks.setAll(r);
             stage.set(Stage.DONE);
             onFinished.run();
@@ -365,6 +369,7 @@ public final class RemovalViewModel {
                 "the placement before run " + (runId.get().isEmpty() ? "" : runId.get()));
         error.set("");
         runner.background("plan the restore", () -> service.preCheck(connector, goal), r -> {
+            rowsBefore = r.rows();
             checks.setAll(r.checks());
             if (r.plan() == null) {
                 error.set("Cannot restore: " + r.checks().stream().filter(c -> c.verdict() == io.tabletop.domain.Verdict.BLOCK)

@@ -102,8 +102,10 @@ class RemovalFlowUiTest {
         String outcome = robot.lookup("#outcome").queryAs(Label.class).getText();
         assertTrue(outcome.startsWith("Done: ts-2 removed"), outcome);
         ListView<CheckResult> post = robot.lookup("#post-checks").queryListView();
-        assertEquals(4, post.getItems().size());
+        assertEquals(5, post.getItems().size());
         assertTrue(post.getItems().stream().allMatch(c -> c.verdict() == Verdict.PASS), post.getItems().toString());
+        assertTrue(post.getItems().stream().anyMatch(c -> c.name().equals("Row counts") && c.message().startsWith("the same ")),
+                "rows counted before and after: " + post.getItems());
 
         // The change-review bundle after the run: every file, images decoding at twice the view's size.
         java.nio.file.Path reviews = io.tabletop.service.AppPaths.home().resolve("reviews");
