@@ -54,6 +54,11 @@ public interface ClusterConnector extends AutoCloseable {
         return Optional.empty();
     }
 
+    /** A saved snapshot opened offline: it reads, plans and previews, and runs nothing. */
+    default boolean readOnly() {
+        return false;
+    }
+
     /** Whether this connector can start a new, empty server that joins the cluster (the sandbox; a local cluster Tabletop started). */
     default boolean canAddServer() {
         return false;

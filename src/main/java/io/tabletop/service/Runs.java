@@ -633,6 +633,11 @@ public final class Runs {
         return run;
     }
 
+    /** The cluster as the run found it: what a restore puts back. */
+    public ClusterSnapshot snapshotBefore(RunInfo run) throws IOException, FormatException {
+        return RunJournal.snapshotBefore(run.record().dir());
+    }
+
     /** Whether the run's cluster outlives the process that ran it (not a sandbox, which lived inside it). */
     public static boolean outlivesProcess(RunRecord r) {
         return !r.engine().equals(io.tabletop.domain.Engine.SANDBOX.wireName()) && !r.connect().toLowerCase(Locale.ROOT).startsWith("sandbox");

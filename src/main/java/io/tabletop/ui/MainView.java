@@ -6,7 +6,11 @@ import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.Server;
 import io.tabletop.domain.ServerState;
 import io.tabletop.domain.Verdict;
+import io.tabletop.domain.ServerId;
+import io.tabletop.service.OfflineSnapshot;
+import io.tabletop.service.Operation;
 import io.tabletop.service.RemovalService;
+import io.tabletop.service.Runs;
 import javafx.beans.binding.Bindings;
 import javafx.geometry.Insets;
 import javafx.geometry.Pos;
@@ -48,6 +52,10 @@ public final class MainView extends BorderPane {
     private final javafx.scene.control.TextField search = new javafx.scene.control.TextField();
     private final javafx.scene.control.ToggleButton theme = new javafx.scene.control.ToggleButton();
     private final Button remove = new Button();
+    private final Button scaleOut = new Button("Balance onto new servers…");
+    private final Button rebalance = new Button("Rebalance…");
+    private final Button addServer = new Button("Add a server");
+    private final Button openSnapshot = new Button("Open snapshot…");
     private final StatusBar status = new StatusBar();
     private final Label lastRefresh = new Label();
     private final Tab serversTab = new Tab("Servers");
@@ -56,7 +64,7 @@ public final class MainView extends BorderPane {
     private final Tab placementTab = new Tab("Placement");
     private final RunsView runsView;
     private Tab removalTab;
-    private RemovalViewModel removal;
+    private OperationViewModel removal;
 
     public MainView(MainViewModel model, RemovalService service, UiRunner runner) {
         this.model = model;
@@ -69,7 +77,7 @@ public final class MainView extends BorderPane {
         setBottom(status);
         buildServersTable();
         buildPartitionsTable();
-        runsView = new RunsView(service.runs(), runner);
+        runsView = new RunsView(service.runs(), runner, this::resumeRun, this::restoreRun);
         runsTab.setContent(runsView);
         runsTab.setId("runs-tab");
         runsTab.setOnSelectionChanged(e -> {
@@ -102,40 +110,25 @@ public final class MainView extends BorderPane {
         acc.put(new KeyCodeCombination(KeyCode.DIGIT4, KeyCombination.SHORTCUT_DOWN), () -> tabs.getSelectionModel().select(runsTab));
         acc.put(new KeyCodeCombination(KeyCode.F, KeyCombination.SHORTCUT_DOWN), search::requestFocus);
         acc.put(new KeyCodeCombination(KeyCode.T, KeyCombination.SHORTCUT_DOWN), () -> theme.setSelected(!theme.isSelected()));
-        // The removal flow: whichever of these the page shows now.
-        acc.put(new KeyCodeCombination(KeyCode.P, KeyCombination.SHORTCUT_DOWN), () -> fire("#preview"));
-        acc.put(new KeyCodeCombination(KeyCode.ENTER, KeyCombination.SHORTCUT_DOWN), () -> fire("#run"));
-        acc.put(new KeyCodeCombination(KeyCode.SPACE, KeyCombination.SHORTCUT_DOWN), () -> {
-            if (!fire("#pause")) {
-                fire("#resume");
-            }
-        });
+        acc.put(new KeyCodeCombination(KeyCode.B, KeyCombination.SHORTCUT_DOWN), this::openScaleOut);
+        acc.put(new KeyCodeCombination(KeyCode.O, KeyCombination.SHORTCUT_DOWN), this::chooseSnapshot);
+        acc.put(new KeyCodeCombination(KeyCode.N, KeyCombination.SHORTCUT_DOWN), this::addConnection);
+        // The operation's flow: the view model's commands, which do nothing where the page does not offer them.
+        acc.put(new KeyCodeCombination(KeyCode.P, KeyCombination.SHORTCUT_DOWN), () -> withOperation(OperationViewModel::preview));
+        acc.put(new KeyCodeCombination(KeyCode.ENTER, KeyCombination.SHORTCUT_DOWN), () -> withOperation(OperationViewModel::run));
+        acc.put(new KeyCodeCombination(KeyCode.SPACE, KeyCombination.SHORTCUT_DOWN), () -> withOperation(OperationViewModel::togglePause));
         acc.put(new KeyCodeCombination(KeyCode.E, KeyCombination.SHORTCUT_DOWN), () -> {
-            if (!fire("#export-review-preview")) {
-                fire("#export-review-done");
+            if (removalTab != null && removalTab.getContent() instanceof OperationView v) {
+                v.exportReview();
             }
         });
         acc.put(new KeyCodeCombination(KeyCode.C, KeyCombination.SHORTCUT_DOWN, KeyCombination.SHIFT_DOWN), this::copySelectedTabAsImage);
     }
 
-    /** Presses the button with this id if it is showing and enabled; whether it did. */
-    private boolean fire(String selector) {
-        for (javafx.scene.Node n : lookupAll(selector)) {
-            if (n instanceof Button b && !b.isDisabled() && showing(b)) {
-                b.fire();
-                return true;
-            }
+    private void withOperation(java.util.function.Consumer<OperationViewModel> command) {
+        if (removal != null) {
+            command.accept(removal);
         }
-        return false;
-    }
-
-    private static boolean showing(javafx.scene.Node n) {
-        for (javafx.scene.Node x = n; x != null; x = x.getParent()) {
-            if (!x.isVisible()) {
-                return false;
-            }
-        }
-        return n.getScene() != null;
     }
 
     /** Finds a server (by id or address) or a partition (by id), shows it, and selects it. */
@@ -206,7 +199,25 @@ public final class MainView extends BorderPane {
                 }
             }
         });
-        return new ToolBar(title, subtitle, grow, search, theme, refresh, remove);
+        scaleOut.setId("scale-out");
+        scaleOut.setTooltip(new Tooltip("Move replicas and leaders onto the new servers until the cluster is even: the ticked servers, "
+                + "or else every live server that holds nothing (Ctrl+B)"));
+        scaleOut.setOnAction(e -> openScaleOut());
+        rebalance.setId("rebalance");
+        rebalance.setTooltip(new Tooltip("Even out replicas per table, then in total, then leaders; optionally bounded in moves"));
+        rebalance.setOnAction(e -> openRebalance());
+        addServer.setId("add-server");
+        addServer.setTooltip(new Tooltip("Start one more empty server that joins the cluster, as a freshly started tablet server would"));
+        addServer.visibleProperty().bind(Bindings.createBooleanBinding(() -> model.connectorProperty().get() != null
+                && model.connectorProperty().get().canAddServer(), model.connectorProperty()));
+        addServer.managedProperty().bind(addServer.visibleProperty());
+        addServer.setOnAction(e -> addServer());
+        openSnapshot.setId("open-snapshot");
+        openSnapshot.setTooltip(new Tooltip("Show a saved snapshot read-only: plan, preview and export a review before the change window (Ctrl+O)"));
+        openSnapshot.setOnAction(e -> chooseSnapshot());
+        scaleOut.disableProperty().bind(model.connectorProperty().isNull());
+        rebalance.disableProperty().bind(model.connectorProperty().isNull());
+        return new ToolBar(title, subtitle, grow, search, theme, refresh, openSnapshot);
     }
 
     private VBox connections() {
@@ -246,7 +257,7 @@ public final class MainView extends BorderPane {
 
         list.getSelectionModel().selectedItemProperty().addListener((o, a, c) -> {
             if (c != null && !c.equals(model.currentProperty().get())) {
-                if (removal != null && removal.stageProperty().get() == RemovalViewModel.Stage.RUNNING) {
+                if (removal != null && removal.stageProperty().get() == OperationViewModel.Stage.RUNNING) {
                     model.errorProperty().set("A removal is running on " + model.currentProperty().get().name()
                             + "; switch clusters when it has finished.");
                     list.getSelectionModel().select(model.currentProperty().get());
@@ -308,13 +319,14 @@ public final class MainView extends BorderPane {
         serversTable.setId("servers");
         serversTable.setEditable(true);
         serversTable.setItems(model.servers());
-        TableColumn<ServerRow, Boolean> pick = new TableColumn<>("Remove");
+        TableColumn<ServerRow, Boolean> pick = new TableColumn<>("Select");
         pick.setCellValueFactory(c -> c.getValue().selectedProperty());
         pick.setCellFactory(CheckBoxTableCell.forTableColumn(pick));
         pick.setEditable(true);
         pick.setPrefWidth(70);
         TableColumn<ServerRow, String> id = new TableColumn<>("Server");
-        id.setCellValueFactory(c -> new javafx.beans.property.ReadOnlyStringWrapper(c.getValue().id().value()));
+        id.setCellValueFactory(c -> Bindings.createStringBinding(() -> c.getValue().id().value()
+                + (c.getValue().isNewAndEmpty() ? "  · new, empty" : ""), c.getValue().replicasProperty(), c.getValue().stateProperty()));
         TableColumn<ServerRow, String> addr = new TableColumn<>("Address");
         addr.setCellValueFactory(c -> c.getValue().addressProperty());
         addr.setPrefWidth(190);
@@ -349,14 +361,27 @@ public final class MainView extends BorderPane {
             });
             return row;
         });
-        Label hint = new Label("Tick the servers to take out, then \"Remove selected\". Double-click a server to see its partitions.");
+        Label hint = new Label("Tick servers to take out, then \"Remove selected\"; or \"Balance onto new servers…\" to fill new ones. "
+                + "Double-click a server to see its partitions.");
         hint.getStyleClass().add(Styles.MUTED);
         Label error = new Label();
         error.getStyleClass().add(Styles.ERROR_BANNER);
         error.textProperty().bind(model.errorProperty());
         error.visibleProperty().bind(model.errorProperty().isNotEmpty());
         error.managedProperty().bind(error.visibleProperty());
-        VBox box = new VBox(8, error, hint, serversTable);
+        Label notice = new Label();
+        notice.setId("notice");
+        notice.getStyleClass().add(Styles.MUTED);
+        notice.textProperty().bind(model.noticeProperty());
+        notice.visibleProperty().bind(model.noticeProperty().isNotEmpty());
+        notice.managedProperty().bind(notice.visibleProperty());
+        Region growActions = new Region();
+        HBox.setHgrow(growActions, Priority.ALWAYS);
+        HBox actions = new HBox(8, hint, growActions, addServer, rebalance, scaleOut, remove);
+        actions.setAlignment(Pos.CENTER_LEFT);
+        actions.setId("server-actions");
+        hint.setMinWidth(0);
+        VBox box = new VBox(8, error, notice, actions, serversTable);
         VBox.setVgrow(serversTable, Priority.ALWAYS);
         chart.setId("distribution-chart");
         javafx.scene.control.SplitPane split = new javafx.scene.control.SplitPane(box, chart);
@@ -425,38 +450,149 @@ public final class MainView extends BorderPane {
         status.getRightItems().add(lastRefresh);
     }
 
+    /** Starts a new empty server (the sandbox; a local cluster this console started) and shows it when it has joined. */
+    void addServer() {
+        var k = model.connectorProperty().get();
+        if (k == null || !k.canAddServer()) {
+            return;
+        }
+        model.busyProperty().set("Adding a server…");
+        runner.background("add a server", k::addServer, id -> {
+            model.busyProperty().set("");
+            model.errorProperty().set("");
+            model.noticeProperty().set(id + " joined the cluster and holds nothing yet: \"Balance onto new servers…\" fills it");
+            model.refresh();
+        }, t -> {
+            model.busyProperty().set("");
+            model.errorProperty().set("Cannot add a server: " + Errors.oneLine(t));
+        });
+    }
+
+    /** "Open snapshot…": a file chooser, then the snapshot as a read-only connection. */
+    void chooseSnapshot() {
+        javafx.stage.FileChooser chooser = new javafx.stage.FileChooser();
+        chooser.setTitle("Open a saved snapshot");
+        chooser.getExtensionFilters().add(new javafx.stage.FileChooser.ExtensionFilter("Snapshot JSON", "*.json"));
+        java.io.File f = chooser.showOpenDialog(getScene() == null ? null : getScene().getWindow());
+        if (f != null) {
+            openSnapshot(f.toPath());
+        }
+    }
+
+    /** Opens a snapshot file read-only; a file that is not a snapshot is one line, and nothing changes. */
+    public void openSnapshot(java.nio.file.Path file) {
+        runner.background("open " + file, () -> OfflineSnapshot.open(file, model.engines()), offline -> {
+            MainViewModel.Connection c = model.addConnection(offline.name(), () -> offline);
+            model.select(c);
+        }, t -> model.errorProperty().set("Cannot open " + file.getFileName() + ": " + Errors.oneLine(t)));
+    }
+
     /** Opens (or re-opens) the removal tab for the ticked servers and starts the pre-checks. */
     public void openRemoval() {
         var targets = model.selectedServers();
-        if (targets.isEmpty() || model.connectorProperty().get() == null) {
+        if (targets.isEmpty()) {
+            return;
+        }
+        openOperation(Operation.remove(targets, names(targets)));
+    }
+
+    /**
+     * "Balance onto new servers…": the ticked servers, or else every live server that holds nothing (one
+     * that just joined), become the scale-out's destinations.
+     */
+    public void openScaleOut() {
+        List<ServerId> targets = scaleOutTargets();
+        if (targets.isEmpty()) {
+            model.errorProperty().set("No new server: tick the servers to balance onto, or add one (a server that holds nothing counts as new)");
+            return;
+        }
+        openOperation(Operation.scaleOut(targets, names(targets)));
+    }
+
+    /** The servers a scale-out would fill: the ticked ones, else the live ones that hold nothing. */
+    List<ServerId> scaleOutTargets() {
+        List<ServerId> ticked = model.selectedServers();
+        return !ticked.isEmpty() ? ticked : model.servers().stream().filter(ServerRow::isNewAndEmpty).map(ServerRow::id).toList();
+    }
+
+    public void openRebalance() {
+        openOperation(Operation.rebalance());
+    }
+
+    /** Continues a recorded run on the cluster it ran on, which must be the one shown now. */
+    public void resumeRun(Runs.RunInfo run) {
+        if (!matchesCurrent(run)) {
+            return;
+        }
+        openOperation(Operation.resume(run));
+    }
+
+    /** Plans putting back the placement a recorded run started from. */
+    public void restoreRun(Runs.RunInfo run) {
+        if (!matchesCurrent(run)) {
+            return;
+        }
+        runner.background("read the run's starting snapshot", () -> service.runs().snapshotBefore(run), before ->
+                openOperation(Operation.restore(before, "the placement before run " + run.record().runId())),
+                t -> model.errorProperty().set("Cannot restore run " + run.record().runId() + ": " + Errors.oneLine(t)));
+    }
+
+    private boolean matchesCurrent(Runs.RunInfo run) {
+        MainViewModel.Connection c = model.currentProperty().get();
+        String connect = run.record().connect();
+        var k = model.connectorProperty().get();
+        boolean same = c != null && k != null && (connect.equals(c.spec()) || connect.equals(k.name()) || connect.equals(c.name()));
+        if (!same) {
+            model.errorProperty().set("Run " + run.record().runId() + " ran on " + connect + ": select that connection first"
+                    + (Runs.outlivesProcess(run.record()) ? " (or add it with Add connection…)" : " (a sandbox run lives only as long as its console)"));
+        }
+        return same;
+    }
+
+    private List<String> names(List<ServerId> targets) {
+        return targets.stream().map(id -> model.servers().stream().filter(r -> r.id().equals(id)).findFirst()
+                .filter(r -> id.value().length() > 16).map(r -> r.addressProperty().get()).orElse(id.value())).toList();
+    }
+
+    /** Opens the flow for {@code op} in its own tab (one at a time) and starts the pre-checks. */
+    void openOperation(Operation op) {
+        if (model.connectorProperty().get() == null) {
             return;
         }
         if (removalTab != null && removal != null
-                && removal.stageProperty().get() == RemovalViewModel.Stage.RUNNING) {
+                && removal.stageProperty().get() == OperationViewModel.Stage.RUNNING) {
             tabs.getSelectionModel().select(removalTab);
+            model.errorProperty().set("A run is in progress in the tab '" + removalTab.getText() + "'; one operation at a time");
             return;
         }
         closeRemoval();
-        List<String> names = targets.stream().map(id -> model.servers().stream().filter(r -> r.id().equals(id)).findFirst()
-                .filter(r -> id.value().length() > 16).map(r -> r.addressProperty().get()).orElse(id.value())).toList();
-        removal = new RemovalViewModel(model.connectorProperty().get(), service, runner, targets, names);
-        removal.setOnFinished(model::refresh);
-        RemovalView view = new RemovalView(removal, this::closeRemoval);
-        removalTab = new Tab("Removal: " + removal.confirmWord(), view);
+        MainViewModel.Connection c = model.currentProperty().get();
+        removal = new OperationViewModel(model.connectorProperty().get(), c == null ? null : c.spec(), service, runner, op);
+        removal.setOnFinished(() -> {
+            model.refresh();
+            runsView.refresh();
+        });
+        OperationView view = new OperationView(removal, this::closeRemoval);
+        removalTab = new Tab(op.title(), view);
         removalTab.setId("removal-tab");
         tabs.getTabs().add(removalTab);
         tabs.getSelectionModel().select(removalTab);
         removal.check();
     }
 
+    /** The operation tab's model, if one is open (shortcuts act on it). */
+    OperationViewModel operation() {
+        return removal;
+    }
+
     void closeRemoval() {
         if (removalTab != null) {
-            if (removal != null && removal.stageProperty().get() == RemovalViewModel.Stage.RUNNING) {
+            if (removal != null && removal.stageProperty().get() == OperationViewModel.Stage.RUNNING) {
                 return; // a run in progress keeps its tab
             }
             tabs.getTabs().remove(removalTab);
             removalTab = null;
-            if (removal != null && removal.stageProperty().get() == RemovalViewModel.Stage.DONE) {
+            if (removal != null && removal.stageProperty().get() == OperationViewModel.Stage.DONE) {
                 model.clearSelection();
             }
             removal = null;

@@ -93,6 +93,7 @@ public final class MainViewModel {
     private final ObjectProperty<Verdict> health = new SimpleObjectProperty<>();
     private final StringProperty lastRefresh = new SimpleStringProperty("never");
     private final StringProperty error = new SimpleStringProperty("");
+    private final StringProperty notice = new SimpleStringProperty("");
     private final IntegerProperty selectedCount = new SimpleIntegerProperty();
     private final Map<ServerId, ServerRow> serverIndex = new HashMap<>();
     private final Map<PartitionId, PartitionRow> partitionIndex = new HashMap<>();
@@ -478,6 +479,11 @@ public final class MainViewModel {
 
     public StringProperty errorProperty() {
         return error;
+    }
+
+    /** A one-line note for the operator that is not an error ("ts-7 joined the cluster"). */
+    public StringProperty noticeProperty() {
+        return notice;
     }
 
     public IntegerProperty selectedCountProperty() {

@@ -74,6 +74,6 @@ public final class OffscreenReviewImages implements ReviewImages {
         scene.getStylesheets().add(OffscreenReviewImages.class.getResource(Styles.STYLESHEET).toExternalForm());
         node.applyCss();
         node.layout();
-        return RemovalView.png2x(node);
+        return OperationView.png2x(node);
     }
 }

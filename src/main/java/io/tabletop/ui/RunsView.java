@@ -33,7 +33,7 @@ final class RunsView extends VBox {
     private final TableView<Runs.RunInfo> table = new TableView<>(rows);
     private final Label note = new Label();
 
-    RunsView(Runs runs, UiRunner runner) {
+    RunsView(Runs runs, UiRunner runner, java.util.function.Consumer<Runs.RunInfo> onResume, java.util.function.Consumer<Runs.RunInfo> onRestore) {
         this.runs = runs;
         this.runner = runner;
         setId("runs-view");
@@ -65,12 +65,30 @@ final class RunsView extends VBox {
                 note.setText("Copied: " + next(r));
             }
         });
+        Button resume = new Button("Resume");
+        resume.setId("runs-resume");
+        resume.setTooltip(new javafx.scene.control.Tooltip("Continue the selected run here, with the same pre-check, preview and progress "
+                + "(it re-plans what is left from the live cluster)"));
+        resume.disableProperty().bind(javafx.beans.binding.Bindings.createBooleanBinding(() -> {
+            Runs.RunInfo r = table.getSelectionModel().getSelectedItem();
+            return r == null || !r.resumable();
+        }, table.getSelectionModel().selectedItemProperty()));
+        resume.setOnAction(e -> onResume.accept(table.getSelectionModel().getSelectedItem()));
+        Button restore = new Button("Restore…");
+        restore.setId("runs-restore");
+        restore.setTooltip(new javafx.scene.control.Tooltip("Plan putting every replica and leader back where they were before the "
+                + "selected run, and preview it"));
+        restore.disableProperty().bind(javafx.beans.binding.Bindings.createBooleanBinding(() -> {
+            Runs.RunInfo r = table.getSelectionModel().getSelectedItem();
+            return r == null || r.state().equals("RUNNING");
+        }, table.getSelectionModel().selectedItemProperty()));
+        restore.setOnAction(e -> onRestore.accept(table.getSelectionModel().getSelectedItem()));
         Region grow = new Region();
         HBox.setHgrow(grow, Priority.ALWAYS);
         note.getStyleClass().add(Styles.MUTED);
         Label where = new Label("Journals: " + runs.runsDir());
         where.getStyleClass().add(Styles.MUTED);
-        getChildren().addAll(new HBox(8, where, grow, refresh, copy), table, note);
+        getChildren().addAll(new HBox(8, where, grow, refresh, resume, restore, copy), table, note);
     }
 
     /** The command that continues the run, when there is one. */
@@ -78,8 +96,8 @@ final class RunsView extends VBox {
         if (!r.resumable()) {
             return r.state().equals("RUNNING") ? "running (process " + r.record().pid() + ")" : "";
         }
-        if (r.record().engine().equals("sandbox")) {
-            return "sandbox: nothing to resume once the console closes";
+        if (!Runs.outlivesProcess(r.record())) {
+            return "Resume here while this console runs; a sandbox run ends with its console";
         }
         return "tabletop resume " + r.record().runId() + " --yes";
     }

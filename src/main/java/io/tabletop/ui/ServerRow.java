@@ -41,6 +41,11 @@ public final class ServerRow {
         heartbeat.set(s.heartbeatAgeMillis());
     }
 
+    /** A live server that holds nothing: one that just joined, which a scale-out fills. */
+    public boolean isNewAndEmpty() {
+        return state.get() == ServerState.LIVE && replicas.get() == 0;
+    }
+
     public ServerId id() {
         return id;
     }

@@ -14,6 +14,7 @@ import io.tabletop.executor.RunState;
 import io.tabletop.executor.StepState;
 import io.tabletop.planner.Plan;
 import io.tabletop.planner.RemoveServers;
+import io.tabletop.service.Operation;
 import io.tabletop.service.RemovalService;
 import javafx.animation.KeyFrame;
 import javafx.animation.Timeline;
@@ -45,11 +46,12 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.stream.Collectors;
 
 /**
- * One removal, from pre-check to verify. The run's events arrive on its own threads and are queued;
+ * One operation (remove, scale out, rebalance, restore, resume: {@link Operation}), from pre-check to
+ * verify. The run's events arrive on its own threads and are queued;
  * a 100 ms timeline drains the queue on the FX thread, so the view gets one update per tick however
  * many steps report. Each step runs as a {@link StepTask}, which the task progress view shows.
  */
-public final class RemovalViewModel {
+public final class OperationViewModel {
     public enum Stage { CHECKING, CHECKED, PREVIEW, RUNNING, DONE }
 
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss");
@@ -66,8 +68,12 @@ public final class RemovalViewModel {
     private java.util.Map<String, Long> rowsBefore;
     private final RemovalService service;
     private final UiRunner runner;
-    private final List<ServerId> targets;
-    private final String confirmWord;
+    private final ObjectProperty<Operation> operation = new SimpleObjectProperty<>();
+    private final StringProperty confirmWord = new SimpleStringProperty("");
+    /** The connection spec a resume from another process reopens (null: the console's own cluster). */
+    private final String connect;
+    private final javafx.beans.property.IntegerProperty maxMoves = new javafx.beans.property.SimpleIntegerProperty(-1);
+    private Operation.Prepared prepared;
     private final ObjectProperty<Stage> stage = new SimpleObjectProperty<>(Stage.CHECKING);
     private final ObservableList<CheckResult> checks = FXCollections.observableArrayList();
     private final ObjectProperty<Plan> plan = new SimpleObjectProperty<>();
@@ -92,35 +98,28 @@ public final class RemovalViewModel {
     private Runnable onFinished = () -> {
     };
 
-    public RemovalViewModel(ClusterConnector connector, RemovalService service, UiRunner runner, List<ServerId> targets) {
-        this(connector, service, runner, targets, targets.stream().map(ServerId::value).toList());
+    /** A removal of {@code targets}, confirmed by their ids. */
+    public OperationViewModel(ClusterConnector connector, RemovalService service, UiRunner runner, List<ServerId> targets) {
+        this(connector, null, service, runner, Operation.remove(targets, targets.stream().map(ServerId::value).toList()));
     }
 
     /**
-     * @param names what the operator types to confirm, one per target: the id, or the address where the id
-     *              is a long UUID (the id is accepted too)
+     * @param connect the spec a resume in another process would reopen ({@code tabletop resume}); null for a
+     *                cluster that lives in this console only (its name is journaled)
      */
-    public RemovalViewModel(ClusterConnector connector, RemovalService service, UiRunner runner, List<ServerId> targets,
-                            List<String> names) {
-        if (targets.isEmpty()) {
-            throw new IllegalArgumentException("select at least one server to remove");
-        }
+    public OperationViewModel(ClusterConnector connector, String connect, RemovalService service, UiRunner runner, Operation op) {
         this.connector = connector;
+        this.connect = connect == null ? connector.name() : connect;
         this.service = service;
         this.runner = runner;
-        this.targets = List.copyOf(targets);
-        this.confirmWord = String.join(",", names);
-        String ids = targets.stream().map(ServerId::value).collect(Collectors.joining(","));
+        this.operation.set(op);
+        this.confirmWord.set(op.confirmWord());
+        this.restoring.set(op.kind() == Operation.Kind.RESTORE);
         this.canRun = Bindings.createBooleanBinding(() -> plan.get() != null && stage.get() == Stage.PREVIEW
-                && (restoring.get() ? confirmText.get().strip().equals(RESTORE_WORD)
-                : confirmText.get().replace(" ", "").equals(confirmWord) || confirmText.get().replace(" ", "").equals(ids)),
-                plan, stage, confirmText, restoring);
+                && !connector.readOnly() && operation.get().confirms(confirmText.get()), plan, stage, confirmText, operation);
         pump = new Timeline(new KeyFrame(Duration.millis(100), e -> drain()));
         pump.setCycleCount(Timeline.INDEFINITE);
     }
-
-    /** What the operator types to confirm a restore. */
-    public static final String RESTORE_WORD = "restore";
 
     // ---- commands -----------------------------------------------------------------------------
 
@@ -130,8 +129,10 @@ public final class RemovalViewModel {
         checks.clear();
         plan.set(null);
         error.set("");
-        RemoveServers goal = new RemoveServers(targets, balanceLeaders.get(), RemoveServers.DEFAULT_FILL_LIMIT, strategy.get());
-        runner.background("pre-check", () -> service.preCheck(connector, goal), r -> {
+        Operation op = operation.get();
+        Operation.Options options = new Operation.Options(balanceLeaders.get(), strategy.get(), maxMoves.get() < 0 ? null : maxMoves.get());
+        runner.background("pre-check", () -> op.prepare(service, connector, options), r -> {
+            prepared = r;
             rowsBefore = r.rows();
             checks.setAll(r.checks());
             plan.set(r.plan());
@@ -144,7 +145,7 @@ public final class RemovalViewModel {
     }
 
     public void preview() {
-        if (plan.get() == null) {
+        if (plan.get() == null || stage.get() != Stage.CHECKED) {
             return;
         }
         steps.setAll(plan.get().steps().stream().map(StepRow::new).toList());
@@ -164,8 +165,10 @@ public final class RemovalViewModel {
             return;
         }
         Plan p = plan.get();
-        if (!restoring.get()) {
-            startedFrom = p.before();
+        Operation op = operation.get();
+        Operation.Prepared ready = prepared;
+        if (op.kind() != Operation.Kind.RESTORE && op.kind() != Operation.Kind.RESUME) {
+            startedFrom = p.before(); // a resumed run's starting point is restored from the Runs tab
         }
         restoreOffered.set(false);
         ExecutionListener listener = new ExecutionListener() {
@@ -229,10 +232,9 @@ public final class RemovalViewModel {
                 };
         io.tabletop.service.Runs.Run run;
         try {
-            run = service.runs().start(p, connector, connector.name(), false, ExecutorOptions.defaults(p.summary().maxMovesPerServer()),
-                    listener, dispatcher);
-        } catch (java.io.IOException e) {
-            java.util.logging.Logger.getLogger(RemovalViewModel.class.getName()).log(java.util.logging.Level.SEVERE, "cannot start the run's journal", e);
+            run = op.start(service, ready, connector, connect, ExecutorOptions.defaults(p.summary().maxMovesPerServer()), listener, dispatcher);
+        } catch (Exception e) { // the journal cannot be written (or, for a resume, read)
+            java.util.logging.Logger.getLogger(OperationViewModel.class.getName()).log(java.util.logging.Level.SEVERE, "cannot start the run's journal", e);
             log.add(LocalTime.now().format(TIME) + "  ERROR  not started: cannot write the run's journal (" + e.getMessage() + ")");
             return;
         }
@@ -242,6 +244,15 @@ public final class RemovalViewModel {
         stage.set(Stage.RUNNING);
         pump.play();
         run.done().whenComplete((result, t) -> pending.add(() -> finished(result)));
+    }
+
+    /** Pauses a running run, resumes a paused one. */
+    public void togglePause() {
+        if (runState.get() == RunState.RUNNING) {
+            pause();
+        } else if (runState.get() == RunState.PAUSED) {
+            resume();
+        }
     }
 
     public void pause() {
@@ -326,11 +337,12 @@ public final class RemovalViewModel {
                 default -> "Restore failed: " + result.failures().stream().findFirst().map(f -> "step " + (f.step().index() + 1)
                         + " " + f.step().describe() + ": " + f.message()).orElse("see the log") + ".";
             } : switch (result.state()) {
-                case SUCCEEDED -> "Done: " + confirmWord.replace(",", ", ") + " removed in " + Units.duration(result.seconds()) + ".";
+                case SUCCEEDED -> operation.get().succeeded(Units.duration(result.seconds()));
                 case CANCELLED -> "Cancelled: " + movesDone(result) + " of " + plan.get().summary().replicaMoves()
                         + " replica moves done, " + (result.count(StepState.CANCELLED) + result.count(StepState.SKIPPED))
-                        + " steps not run. The servers stay in maintenance mode; nothing is lost. "
-                        + "Preview the restore to put everything back, or exit maintenance to keep the moves.";
+                        + " steps not run. " + (operation.get().leavesMaintenance() ? "The servers stay in maintenance mode; nothing is lost. "
+                        + "Preview the restore to put everything back, or exit maintenance to keep the moves."
+                        : "Nothing is lost. Preview the restore to put everything back, or resume the run from the Runs tab.");
                 default -> "Failed: " + result.failures().stream().findFirst().map(f -> "step " + (f.step().index() + 1)
                         + " " + f.step().describe() + ": " + f.message()).orElse("see the log")
                         + ". Steps after it did not run; the server was not stopped.";
@@ -365,10 +377,9 @@ public final class RemovalViewModel {
         if (startedFrom == null) {
             return;
         }
-        io.tabletop.planner.Restore goal = new io.tabletop.planner.Restore(startedFrom,
-                "the placement before run " + (runId.get().isEmpty() ? "" : runId.get()));
+        Operation restore = Operation.restore(startedFrom, "the placement before run " + (runId.get().isEmpty() ? "" : runId.get()));
         error.set("");
-        runner.background("plan the restore", () -> service.preCheck(connector, goal), r -> {
+        runner.background("plan the restore", () -> restore.prepare(service, connector, Operation.Options.defaults()), r -> {
             rowsBefore = r.rows();
             checks.setAll(r.checks());
             if (r.plan() == null) {
@@ -376,6 +387,9 @@ public final class RemovalViewModel {
                         .map(c -> c.name() + ": " + c.message()).findFirst().orElse("a check blocks"));
                 return;
             }
+            prepared = r;
+            operation.set(restore);
+            confirmWord.set(restore.confirmWord());
             restoring.set(true);
             restoreOffered.set(false);
             plan.set(r.plan());
@@ -384,6 +398,7 @@ public final class RemovalViewModel {
             postChecks.clear();
             log.add(LocalTime.now().format(TIME) + "  Planned the restore: " + r.plan().summary().replicaMoves() + " replica moves, "
                     + r.plan().summary().leaderTransfers() + " leader transfers");
+            stage.set(Stage.CHECKED);
             preview();
         }, t -> error.set("Cannot plan the restore: " + Errors.oneLine(t)));
     }
@@ -441,12 +456,31 @@ public final class RemovalViewModel {
         return restoreOffered;
     }
 
+    public ReadOnlyObjectProperty<Operation> operationProperty() {
+        return operation;
+    }
+
+    /** The operation's servers (removed, or new for a scale-out). */
     public List<ServerId> targets() {
-        return targets;
+        return operation.get().servers();
     }
 
     public String confirmWord() {
+        return confirmWord.get();
+    }
+
+    public StringProperty confirmWordProperty() {
         return confirmWord;
+    }
+
+    /** Rebalance only: at most this many moves; negative for as many as help. */
+    public javafx.beans.property.IntegerProperty maxMovesProperty() {
+        return maxMoves;
+    }
+
+    /** A saved snapshot opened offline: everything but Run. */
+    public boolean offline() {
+        return connector.readOnly();
     }
 
     /** The journaled run's id once it has started; empty before. */
@@ -480,7 +514,7 @@ public final class RemovalViewModel {
 
     /** Whether the engine can empty a server by itself, so the strategy choice is offered. */
     public boolean engineDrainOffered() {
-        return connector.capabilities().engineDrain();
+        return operation.get().offersStrategy(connector);
     }
 
     public BooleanProperty balanceLeadersProperty() {

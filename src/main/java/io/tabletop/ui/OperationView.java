@@ -39,11 +39,11 @@ import java.util.List;
 import java.util.Set;
 
 /** The removal flow: pre-check, preview and confirm, run, verify. Holds no logic. */
-final class RemovalView extends BorderPane {
-    private final RemovalViewModel model;
+final class OperationView extends BorderPane {
+    private final OperationViewModel model;
     private final Label[] stepper = {new Label("1  Pre-check"), new Label("2  Preview & confirm"), new Label("3  Run"), new Label("4  Verify")};
 
-    RemovalView(RemovalViewModel model, Runnable onClose) {
+    OperationView(OperationViewModel model, Runnable onClose) {
         this.model = model;
         getStyleClass().add("removal-view");
         HBox header = new HBox(6);
@@ -63,7 +63,7 @@ final class RemovalView extends BorderPane {
         show(model.stageProperty().get(), check, preview, run, done);
     }
 
-    private void show(RemovalViewModel.Stage s, Node check, Node preview, Node run, Node done) {
+    private void show(OperationViewModel.Stage s, Node check, Node preview, Node run, Node done) {
         int page = switch (s) {
             case CHECKING, CHECKED -> 0;
             case PREVIEW -> 1;
@@ -81,16 +81,41 @@ final class RemovalView extends BorderPane {
     // ---- 1. pre-check ----------------------------------------------------------------------------
 
     private Node checkPage(Runnable onClose) {
-        Label title = new Label("Pre-checks for removing " + model.confirmWord());
+        Label title = new Label();
+        title.textProperty().bind(Bindings.createStringBinding(() -> "Pre-checks for " + model.operationProperty().get().purpose(),
+                model.operationProperty()));
         title.getStyleClass().add(Styles.TITLE);
         ProgressIndicator spinner = new ProgressIndicator();
         spinner.setMaxSize(22, 22);
-        spinner.visibleProperty().bind(model.stageProperty().isEqualTo(RemovalViewModel.Stage.CHECKING));
+        spinner.visibleProperty().bind(model.stageProperty().isEqualTo(OperationViewModel.Stage.CHECKING));
         ListView<CheckResult> list = new ListView<>(model.checks());
         list.setId("checks");
         list.setCellFactory(l -> Cells.check());
         VBox.setVgrow(list, Priority.ALWAYS);
         CheckBox balance = new CheckBox("Even out leaders afterwards (leader transfers only, no data moves)");
+        balance.setVisible(model.operationProperty().get().offersBalanceLeaders());
+        balance.setManaged(balance.isVisible());
+        javafx.scene.control.Spinner<Integer> maxMoves = new javafx.scene.control.Spinner<>(0, 100_000, 20, 5);
+        maxMoves.setId("max-moves");
+        maxMoves.setEditable(true);
+        maxMoves.setPrefWidth(110);
+        CheckBox bound = new CheckBox("At most");
+        bound.setId("bound-moves");
+        maxMoves.disableProperty().bind(bound.selectedProperty().not());
+        Runnable applyBound = () -> {
+            model.maxMovesProperty().set(bound.isSelected() ? maxMoves.getValue() : -1);
+            model.check();
+        };
+        bound.setOnAction(e -> applyBound.run());
+        maxMoves.valueProperty().addListener((o, a, v) -> {
+            if (bound.isSelected()) {
+                applyBound.run();
+            }
+        });
+        HBox bounds = new HBox(8, bound, maxMoves, new Label("replica moves (the most useful first); leader transfers are not counted"));
+        bounds.setAlignment(Pos.CENTER_LEFT);
+        bounds.setVisible(model.operationProperty().get().offersMaxMoves());
+        bounds.setManaged(bounds.isVisible());
         balance.setId("balance-leaders");
         balance.selectedProperty().bindBidirectional(model.balanceLeadersProperty());
         balance.setOnAction(e -> model.check());
@@ -129,11 +154,15 @@ final class RemovalView extends BorderPane {
         preview.getStyleClass().add(Styles.PRIMARY);
         preview.setDefaultButton(true);
         preview.disableProperty().bind(model.planProperty().isNull()
-                .or(model.stageProperty().isNotEqualTo(RemovalViewModel.Stage.CHECKED)));
+                .or(model.stageProperty().isNotEqualTo(OperationViewModel.Stage.CHECKED)));
         preview.setOnAction(e -> model.preview());
         HBox buttons = new HBox(8, verdict, grow(), close, again, preview);
         buttons.setAlignment(Pos.CENTER_LEFT);
-        VBox box = new VBox(10, new HBox(10, title, spinner), list, strategy, balance, buttons);
+        Label offline = new Label("Offline snapshot: plan, preview and export a review here; connect to the cluster to run it.");
+        offline.getStyleClass().add(Styles.MUTED);
+        offline.setVisible(model.offline());
+        offline.setManaged(offline.isVisible());
+        VBox box = new VBox(10, new HBox(10, title, spinner), offline, list, strategy, bounds, balance, buttons);
         box.setPadding(new Insets(12));
         return box;
     }
@@ -202,12 +231,12 @@ final class RemovalView extends BorderPane {
         VBox.setVgrow(split, Priority.ALWAYS);
 
         Label prompt = new Label();
-        prompt.textProperty().bind(javafx.beans.binding.Bindings.when(model.restoringProperty())
-                .then("Type " + RemovalViewModel.RESTORE_WORD + " to confirm:").otherwise("Type " + model.confirmWord() + " to confirm:"));
+        prompt.textProperty().bind(model.offline() ? new javafx.beans.property.SimpleStringProperty("Offline snapshot: Run is disabled")
+                : Bindings.concat("Type ", model.confirmWordProperty(), " to confirm:"));
         TextField confirm = new TextField();
         confirm.setId("confirm");
-        confirm.promptTextProperty().bind(javafx.beans.binding.Bindings.when(model.restoringProperty())
-                .then(RemovalViewModel.RESTORE_WORD).otherwise(model.confirmWord()));
+        confirm.promptTextProperty().bind(model.confirmWordProperty());
+        confirm.setDisable(model.offline());
         confirm.textProperty().bindBidirectional(model.confirmTextProperty());
         Button back = new Button("← Back");
         back.setOnAction(e -> model.back());
@@ -218,11 +247,11 @@ final class RemovalView extends BorderPane {
         run.setOnAction(e -> model.run());
         confirm.setOnAction(e -> model.run());
         model.stageProperty().addListener((o, a, s) -> {
-            if (s == RemovalViewModel.Stage.PREVIEW) {
+            if (s == OperationViewModel.Stage.PREVIEW) {
                 javafx.application.Platform.runLater(confirm::requestFocus); // after the page is shown
             }
         });
-        Button export = exportButton("export-review-preview", () -> {
+        Button export = exportButton("export-review-preview", OperationViewModel.Stage.PREVIEW, () -> {
             java.util.Map<String, byte[]> images = new java.util.LinkedHashMap<>(OffscreenReviewImages.renderOnFxThread(model.planProperty().get()));
             images.put("steps.png", png2x(steps));
             return images;
@@ -240,22 +269,33 @@ final class RemovalView extends BorderPane {
         return doneBox;
     }
 
+    private final java.util.Map<OperationViewModel.Stage, java.util.function.Supplier<java.util.Map<String, byte[]>>> exports =
+            new java.util.EnumMap<>(OperationViewModel.Stage.class);
+
     /** "Export review…": renders the page's views at 2x and writes the change-review bundle. */
-    private Button exportButton(String id, java.util.function.Supplier<java.util.Map<String, byte[]>> images) {
+    private Button exportButton(String id, OperationViewModel.Stage stage, java.util.function.Supplier<java.util.Map<String, byte[]>> images) {
         Button b = new Button("Export review…");
         b.setId(id);
-        b.setTooltip(new Tooltip("Write review.md, review.html (images embedded), plan.json and the snapshots for the change review"));
-        b.setOnAction(e -> {
-            java.util.Map<String, byte[]> imgs;
-            try {
-                imgs = images.get();
-            } catch (RuntimeException ex) {
-                java.util.logging.Logger.getLogger(RemovalView.class.getName()).log(java.util.logging.Level.WARNING, "render for review", ex);
-                imgs = java.util.Map.of();
-            }
-            model.exportReview(imgs);
-        });
+        b.setTooltip(new Tooltip("Write review.md, review.html (images embedded), plan.json and the snapshots for the change review (Ctrl+E)"));
+        exports.put(stage, images);
+        b.setOnAction(e -> exportReview());
         return b;
+    }
+
+    /** Ctrl+E: the review of what the preview or the verify page shows now; nothing on other pages. */
+    void exportReview() {
+        var images = exports.get(model.stageProperty().get());
+        if (images == null) {
+            return;
+        }
+        java.util.Map<String, byte[]> imgs;
+        try {
+            imgs = images.get();
+        } catch (RuntimeException ex) {
+            java.util.logging.Logger.getLogger(OperationView.class.getName()).log(java.util.logging.Level.WARNING, "render for review", ex);
+            imgs = java.util.Map.of();
+        }
+        model.exportReview(imgs);
     }
 
     /** The node as a PNG at twice its size, for readability in a review. */
@@ -417,7 +457,7 @@ final class RemovalView extends BorderPane {
         error.textProperty().bind(model.errorProperty());
         error.visibleProperty().bind(model.errorProperty().isNotEmpty());
         error.managedProperty().bind(error.visibleProperty());
-        Button export = exportButton("export-review-done", () -> {
+        Button export = exportButton("export-review-done", OperationViewModel.Stage.DONE, () -> {
             java.util.Map<String, byte[]> images = new java.util.LinkedHashMap<>(OffscreenReviewImages.renderOnFxThread(model.planProperty().get()));
             images.put("outcome.png", png2x(box()));
             images.put("steps.png", png2x(steps));
