@@ -1,6 +1,7 @@
 package io.tabletop;
 
 import io.tabletop.bench.KuduDrainBenchmark;
+import io.tabletop.bench.KuduScaleOutBenchmark;
 import io.tabletop.bench.PlannerBenchmark;
 import io.tabletop.cli.CliContext;
 import io.tabletop.cli.TabletopCli;
@@ -13,6 +14,7 @@ import io.tabletop.service.Connections;
 import io.tabletop.service.ReviewImages;
 import io.tabletop.ui.OffscreenReviewImages;
 import io.tabletop.ui.TabletopApp;
+import io.tabletop.ui.UiBenchmark;
 
 import java.io.PrintWriter;
 import java.util.List;
@@ -32,7 +34,7 @@ public final class Main {
     }
 
     public static List<Benchmark> benchmarks() {
-        return List.of(new PlannerBenchmark(), new KuduDrainBenchmark());
+        return List.of(new PlannerBenchmark(), new KuduDrainBenchmark(), new KuduScaleOutBenchmark(), new UiBenchmark(new Connections(registry())));
     }
 
     /** What the command line works with. */
@@ -49,6 +51,7 @@ public final class Main {
                 System.setProperty("glass.platform", "Monocle");
                 System.setProperty("monocle.platform", "Headless");
                 System.setProperty("prism.order", "sw");
+                System.setProperty("headless.geometry", "1920x1200-32"); // room for the largest view rendered off screen
             }
             ReviewImages.register(new OffscreenReviewImages());
             System.exit(TabletopCli.run(cliContext(), args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));

@@ -150,7 +150,7 @@ public final class KuduDrainBenchmark implements Benchmark {
         return side("kudu cluster rebalance", drain, drain, moves, on, kudu, victim, rows);
     }
 
-    private static Side side(String tool, double drain, double total, int moves, int on, KuduConnector kudu, ServerId victim,
+    static Side side(String tool, double drain, double total, int moves, int on, KuduConnector kudu, ServerId victim,
                              Map<String, Long> rowsBefore) throws ConnectorException {
         ClusterSnapshot after = kudu.snapshot();
         Collection<ServerLoad> loads = after.loads().values().stream().filter(l -> !l.server().equals(victim)).toList();

@@ -36,20 +36,54 @@ import java.util.stream.Collectors;
  * Turns a snapshot and a goal into a plan. A pure, deterministic function: no I/O, no clock, no
  * randomness; the same input gives the same plan in the same order. Thread-safe (stateless).
  *
+ * <h2>Goals and who plans them</h2>
+ * <ul>
+ *   <li>{@link RemoveServers}, Tabletop's strategy: {@link Removal}, below.</li>
+ *   <li>{@link RemoveServers} with {@link RemoveServers.Strategy#ENGINE}: Tabletop's removal with each
+ *       server's moves replaced by one engine drain step (Kudu's rebalancer with ignored tservers).</li>
+ *   <li>Any goal on an engine that moves data only in its own rebalance (Couchbase): {@link EngineRebalance},
+ *       one step plus a forecast of the vBucket map by the server's own rules.</li>
+ *   <li>{@link Rebalance} and {@link ScaleOut}: {@link Balancing}; {@link Restore}: {@link Restoration}.</li>
+ * </ul>
+ * Engine rules (maintenance mode, leader transfers, whether a leader replica can move, gates, stop and
+ * unregister, concurrency) come from {@link EngineCapabilities}, never from the engine's name.
+ *
  * <h2>Removal</h2>
  * Exactly the replicas on the removed servers move, no others. Servers go one per phase when the engine
  * asks for it (Kudu's admin docs: one tserver at a time). Within a phase:
  * <ol>
- *   <li>the server enters maintenance mode, so that nothing new lands on it;</li>
+ *   <li>a health gate (first phase only), then the server enters maintenance mode, so that nothing new
+ *       lands on it;</li>
  *   <li>each partition it leads hands leadership to the follower whose server leads least;</li>
- *   <li>each of its replicas goes to the destination that is, in this order: allowed (live, not being
- *       removed, not holding the partition, under the fill limit), not giving one location a majority of
- *       the partition's replicas where that can be avoided, holding the fewest replicas of that table,
- *       the fewest replicas in total, the fewest bytes, and first by id. Replicas are placed largest
- *       first within each table so that bytes even out as well;</li>
+ *   <li>its replicas are placed table by table. For one table, <em>quotas</em> are water-filled over the
+ *       destinations (fewest replicas of this table, then fewest in total), so per-table and total counts
+ *       stay within one of even; then the replicas are <em>matched</em> to servers within the quotas by
+ *       augmenting paths (Kuhn's algorithm), which finds an assignment whenever the rules allow one: not
+ *       onto a server that holds the partition, not giving one location a majority of the partition where
+ *       that can be avoided, under the fill limit. Where no assignment exists, the quota of the best allowed
+ *       server grows by one: as close to even as is reachable. Replicas go largest first, so bytes even out
+ *       too; a last pass swaps destinations between tables to even the totals;</li>
  *   <li>a health gate, then stop and unregister the server, and a health gate again.</li>
  * </ol>
- * An optional last phase evens leaders out with transfers only.
+ * A last phase evens leaders out with transfers only ({@link LeaderBalance}: shed above the ceiling,
+ * fill below the floor, then augmenting chains of transfers; when no chain exists, no sequence of
+ * transfers lowers the skew). Without it, transfers only restore the leader skew found before.
+ *
+ * <h2>A worked example</h2>
+ * Five servers A..E, one table of 10 partitions at RF 3 (30 replicas, 6 per server); E leads 2 of them
+ * (p1 with followers A, B; p2 with followers C, D) and follows in 4 more (p3..p6). Remove E:
+ * <pre>
+ *   phase 0  gate · E enters maintenance
+ *            leader of p1 E → A, leader of p2 E → C       (A and C lead least among each one's followers)
+ *            quotas for E's 6 replicas over A..D: 6 / 4 → 2, 2, 1, 1 (fewest in total first, ties by id)
+ *            matching: p1 and p2 cannot go to their own followers; Kuhn's paths give
+ *              p1 → C, p2 → A, p3 → B, p4 → D, p5 → A, p6 → B  (each server within its quota)
+ *            gate · stop E · unregister E · gate
+ *   phase 1  leader transfers that even leaders out across A..D (if asked), then a gate
+ * </pre>
+ * After: A, B hold 8 replicas, C, D hold 7: per table and in total within one; 6 moves, no more; no
+ * partition has two replicas on one server. Every plan is checked by {@link Invariants} before it is
+ * returned, and its prediction is the plan applied to the snapshot ({@link PlanApplier}).
  */
 public final class Planner {
 

@@ -82,7 +82,7 @@ final class Cells {
             @Override
             protected void updateItem(Long n, boolean empty) {
                 super.updateItem(n, empty);
-                setText(empty || n == null ? (empty ? null : "—") : n < 10_000 ? n + " ms" : Units.duration(n / 1000.0));
+                setText(empty || n == null ? (empty ? null : "—") : n < 1000 ? "< 1 s" : Units.duration(n / 1000.0));
             }
         };
     }

@@ -52,6 +52,32 @@ final class Charts {
     }
 
     /** Sets the chart's data; servers absent from {@code loads} (removed) show as zero. */
+    /** More bars than this do not read (and one category per server costs the FX thread dearly at 1,000 servers). */
+    static final int MAX_BARS = 60;
+
+    /**
+     * Every server when there are at most {@code max}; otherwise the {@code max / 2} fullest and the
+     * {@code max / 2} emptiest by replicas, in that order, and the title says so: the outliers are what a
+     * DBA looks for in a large cluster.
+     */
+    static void showOutliers(BarChart<String, Number> chart, io.tabletop.domain.ClusterSnapshot s, int max) {
+        Map<ServerId, ServerLoad> loads = s.loads();
+        List<ServerId> ids = s.servers().stream().map(io.tabletop.domain.Server::id).toList();
+        if (ids.size() <= max) {
+            chart.setTitle("Replicas and leaders per server");
+            show(chart, ids, loads);
+            return;
+        }
+        List<ServerId> byReplicas = new java.util.ArrayList<>(ids);
+        byReplicas.sort(java.util.Comparator.<ServerId>comparingInt(id -> loads.containsKey(id) ? loads.get(id).replicas() : 0).reversed()
+                .thenComparing(ServerId::value));
+        List<ServerId> shown = new java.util.ArrayList<>(byReplicas.subList(0, max / 2));
+        shown.addAll(byReplicas.subList(byReplicas.size() - max / 2, byReplicas.size()));
+        chart.setTitle(String.format(java.util.Locale.ROOT, "Replicas and leaders: the %d fullest and %d emptiest of %,d servers",
+                max / 2, max / 2, ids.size()));
+        show(chart, shown, loads);
+    }
+
     static void show(BarChart<String, Number> chart, Collection<ServerId> servers, Map<ServerId, ServerLoad> loads) {
         XYChart.Series<String, Number> replicas = new XYChart.Series<>();
         replicas.setName("Replicas");

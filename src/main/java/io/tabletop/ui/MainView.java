@@ -85,15 +85,18 @@ public final class MainView extends BorderPane {
                 runsView.refresh();
             }
         });
-        placementTab.setContent(new PlacementView(model));
+        PlacementView placementView = new PlacementView(model);
+        placementView.setActive(false);
+        placementTab.setContent(placementView);
+        placementTab.setOnSelectionChanged(e -> placementView.setActive(placementTab.isSelected()));
         placementTab.setId("placement-tab");
         tabs.getTabs().addAll(serversTab, partitionsTab, placementTab, runsTab);
         tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
         bindStatus();
         model.setSecretPrompt(this::askSecret);
-        model.snapshotProperty().addListener((o, a, s) -> {
+        model.placementProperty().addListener((o, a, s) -> {
             if (s != null) {
-                Charts.show(chart, s.servers().stream().map(Server::id).toList(), s.loads());
+                Charts.showOutliers(chart, s, Charts.MAX_BARS);
             }
         });
     }
@@ -418,6 +421,8 @@ public final class MainView extends BorderPane {
         tableFilter.valueProperty().bindBidirectional(model.tableFilterProperty());
         ComboBox<String> serverFilter = new ComboBox<>(model.serverChoices());
         serverFilter.setId("server-filter");
+        serverFilter.setPrefWidth(170); // a thousand servers are not measured to size the box
+        tableFilter.setPrefWidth(150);
         serverFilter.valueProperty().bindBidirectional(model.serverFilterProperty());
         Label count = new Label();
         count.getStyleClass().add(Styles.MUTED);

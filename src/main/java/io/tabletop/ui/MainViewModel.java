@@ -82,6 +82,8 @@ public final class MainViewModel {
     private final StringProperty busy = new SimpleStringProperty("");
     private final ObjectProperty<ClusterConnector> connector = new SimpleObjectProperty<>();
     private final ObjectProperty<ClusterSnapshot> snapshot = new SimpleObjectProperty<>();
+    /** The snapshot as of the last change of placement or of the server list: what the chart, grid and heatmap draw. */
+    private final ObjectProperty<ClusterSnapshot> placement = new SimpleObjectProperty<>();
     private final ObservableList<ServerRow> servers = FXCollections.observableArrayList();
     private final ObservableList<PartitionRow> partitions = FXCollections.observableArrayList();
     private final FilteredList<PartitionRow> visiblePartitions = new FilteredList<>(partitions);
@@ -134,17 +136,16 @@ public final class MainViewModel {
             return;
         }
         refreshing = true;
-        record Read(ClusterSnapshot snapshot, HealthReport health) {
-        }
+        ClusterSnapshot last = snapshot.get();
         runner.background("refresh " + c.name(), () -> {
             HealthReport h = c.health(); // first: a snapshot may reuse what the health check just read
-            return new Read(c.snapshot(), h);
+            return Read.of(c.snapshot(), h, last);
         }, r -> {
             refreshing = false;
             if (c != connector.get()) {
                 return; // the operator switched clusters meanwhile
             }
-            apply(r.snapshot(), r.health());
+            apply(r);
             error.set("");
         }, t -> {
             refreshing = false;
@@ -276,6 +277,7 @@ public final class MainViewModel {
         partitions.clear();
         partitionIndex.clear();
         snapshot.set(null);
+        placement.set(null);
         error.set("");
         recount();
     }
@@ -354,9 +356,65 @@ public final class MainViewModel {
 
     // ---- applying a snapshot ----------------------------------------------------------------------
 
+    private java.util.function.LongConsumer applyObserver = n -> {
+    };
+
+    /** Told how long each refresh held the FX thread to apply its snapshot, in nanoseconds (the UI benchmark). */
+    void setApplyObserver(java.util.function.LongConsumer observer) {
+        applyObserver = observer;
+    }
+
+    /**
+     * One refresh, prepared off the FX thread: the snapshot, its loads, and what changed since the snapshot
+     * shown now ({@code changed} null: everything, as on the first read or when tables or servers changed).
+     */
+    record Read(ClusterSnapshot snapshot, HealthReport health, Map<ServerId, ServerLoad> loads, List<Partition> changed,
+                Set<PartitionId> removed) {
+        static Read of(ClusterSnapshot s, HealthReport h, ClusterSnapshot last) {
+            Map<ServerId, ServerLoad> loads = s.loads();
+            if (last == null || !last.tables().equals(s.tables())) {
+                return new Read(s, h, loads, null, Set.of());
+            }
+            List<Partition> changed = new ArrayList<>();
+            for (Partition p : s.partitions()) {
+                Partition before = last.partition(p.id()).orElse(null);
+                if (before != p && !p.equals(before)) {
+                    changed.add(p);
+                }
+            }
+            Set<PartitionId> removed = new HashSet<>();
+            if (last.partitions().size() + changed.size() != s.partitions().size() || !changed.isEmpty()) {
+                for (Partition p : last.partitions()) {
+                    if (s.partition(p.id()).isEmpty()) {
+                        removed.add(p.id());
+                    }
+                }
+            }
+            return new Read(s, h, loads, changed, removed);
+        }
+
+        boolean placementChanged() {
+            return changed == null || !changed.isEmpty() || !removed.isEmpty();
+        }
+    }
+
+    /** As a refresh applies what it read: against the snapshot shown now. */
     void apply(ClusterSnapshot s, HealthReport h) {
+        apply(Read.of(s, h, snapshot.get()));
+    }
+
+    private void apply(Read r) {
+        long t0 = System.nanoTime();
+        applyNow(r);
+        applyObserver.accept(System.nanoTime() - t0);
+    }
+
+    private void applyNow(Read r) {
+        ClusterSnapshot s = r.snapshot();
+        HealthReport h = r.health();
+        boolean serversChanged = snapshot.get() == null || !sameServerIds(snapshot.get(), s);
         snapshot.set(s);
-        Map<ServerId, ServerLoad> loads = s.loads();
+        Map<ServerId, ServerLoad> loads = r.loads();
         Set<ServerId> seen = new HashSet<>();
         List<ServerRow> added = new ArrayList<>();
         for (Server server : s.servers()) {
@@ -370,7 +428,7 @@ public final class MainViewModel {
             }
             row.update(server, loads.get(server.id()));
         }
-        servers.removeIf(r -> !seen.contains(r.id()) && serverIndex.remove(r.id()) != null);
+        servers.removeIf(x -> !seen.contains(x.id()) && serverIndex.remove(x.id()) != null);
         servers.addAll(added);
         recount();
 
@@ -378,28 +436,50 @@ public final class MainViewModel {
         for (Table t : s.tables()) {
             tableNames.put(t.id(), t.name());
         }
-        Set<PartitionId> seenP = new HashSet<>();
-        List<PartitionRow> addedP = new ArrayList<>();
-        for (Partition p : s.partitions()) {
-            seenP.add(p.id());
-            PartitionRow row = partitionIndex.get(p.id());
-            if (row == null) {
-                row = new PartitionRow(p.id().value());
-                partitionIndex.put(p.id(), row);
-                addedP.add(row);
+        if (r.placementChanged()) {
+            List<PartitionRow> addedP = new ArrayList<>();
+            for (Partition p : r.changed() == null ? s.partitions() : r.changed()) {
+                PartitionRow row = partitionIndex.get(p.id());
+                if (row == null) {
+                    row = new PartitionRow(p.id().value());
+                    partitionIndex.put(p.id(), row);
+                    addedP.add(row);
+                }
+                row.update(p, tableNames.get(p.table()));
             }
-            row.update(p, tableNames.get(p.table()));
+            if (r.changed() == null) {
+                Set<PartitionId> seenP = new HashSet<>();
+                s.partitions().forEach(p -> seenP.add(p.id()));
+                partitions.removeIf(x -> !seenP.contains(x.partitionId()) && partitionIndex.remove(x.partitionId()) != null);
+            } else if (!r.removed().isEmpty()) {
+                partitions.removeIf(x -> r.removed().contains(x.partitionId()) && partitionIndex.remove(x.partitionId()) != null);
+            }
+            partitions.addAll(addedP);
+            syncChoices(tableChoices, ALL_TABLES, s.tables().stream().map(Table::name).toList());
+            applyFilter();
         }
-        partitions.removeIf(r -> !seenP.contains(PartitionId.of(r.id())) && partitionIndex.remove(PartitionId.of(r.id())) != null);
-        partitions.addAll(addedP);
-
-        syncChoices(tableChoices, ALL_TABLES, s.tables().stream().map(Table::name).toList());
-        syncChoices(serverChoices, ALL_SERVERS, s.servers().stream().map(x -> x.id().value()).toList());
-        applyFilter();
+        if (serversChanged) {
+            syncChoices(serverChoices, ALL_SERVERS, s.servers().stream().map(x -> x.id().value()).toList());
+        }
+        if (r.placementChanged() || serversChanged) {
+            placement.set(s);
+        }
 
         health.set(h.verdict());
         healthText.set(h.summary());
         lastRefresh.set(LocalTime.now().format(TIME));
+    }
+
+    private static boolean sameServerIds(ClusterSnapshot a, ClusterSnapshot b) {
+        if (a.servers().size() != b.servers().size()) {
+            return false;
+        }
+        for (int i = 0; i < a.servers().size(); i++) {
+            if (!a.servers().get(i).id().equals(b.servers().get(i).id())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void syncChoices(ObservableList<String> list, String all, List<String> values) {
@@ -419,7 +499,7 @@ public final class MainViewModel {
         String t = tableFilter.get();
         String sv = serverFilter.get();
         ServerId server = sv == null || sv.equals(ALL_SERVERS) ? null : ServerId.of(sv);
-        visiblePartitions.setPredicate(r -> (t == null || t.equals(ALL_TABLES) || t.equals(r.tableProperty().get()))
+        visiblePartitions.setPredicate(r -> (t == null || t.equals(ALL_TABLES) || t.equals(r.tableName()))
                 && (server == null || (r.partition() != null && r.partition().isOn(server))));
     }
 
@@ -435,6 +515,11 @@ public final class MainViewModel {
 
     public ReadOnlyObjectProperty<ClusterSnapshot> snapshotProperty() {
         return snapshot;
+    }
+
+    /** Changes only when partitions moved or servers came or went; views that draw placement listen here. */
+    public ReadOnlyObjectProperty<ClusterSnapshot> placementProperty() {
+        return placement;
     }
 
     public ObservableList<ServerRow> servers() {

@@ -1,6 +1,7 @@
 package io.tabletop.ui;
 
 import io.tabletop.domain.Partition;
+import io.tabletop.domain.PartitionId;
 import io.tabletop.domain.ReplicaRole;
 import io.tabletop.domain.ServerId;
 import javafx.beans.property.ObjectProperty;
@@ -10,15 +11,25 @@ import javafx.beans.property.StringProperty;
 
 import java.util.stream.Collectors;
 
-/** One line of the partitions view, updated in place by key. */
+/**
+ * One line of the partitions view, updated in place by key. Its properties are made the first time a
+ * cell asks for them: a table shows a few dozen rows of 100,000, and only those pay for properties and
+ * the strings they hold. FX thread only.
+ */
 public final class PartitionRow {
     private final String id;
-    private final StringProperty table = new SimpleStringProperty();
-    private final StringProperty leader = new SimpleStringProperty();
-    private final StringProperty followers = new SimpleStringProperty();
-    private final StringProperty learners = new SimpleStringProperty();
-    private final ObjectProperty<Long> size = new SimpleObjectProperty<>();
     private Partition partition;
+    private String tableName;
+    private Props props;
+
+    /** The properties of a row a cell has shown. */
+    private static final class Props {
+        final StringProperty table = new SimpleStringProperty();
+        final StringProperty leader = new SimpleStringProperty();
+        final StringProperty followers = new SimpleStringProperty();
+        final StringProperty learners = new SimpleStringProperty();
+        final ObjectProperty<Long> size = new SimpleObjectProperty<>();
+    }
 
     public PartitionRow(String id) {
         this.id = id;
@@ -26,11 +37,26 @@ public final class PartitionRow {
 
     void update(Partition p, String tableName) {
         partition = p;
-        table.set(tableName);
-        leader.set(p.leader().map(ServerId::value).orElse(""));
-        followers.set(join(p, ReplicaRole.FOLLOWER));
-        learners.set(join(p, ReplicaRole.LEARNER));
-        size.set(p.sizeBytes());
+        this.tableName = tableName;
+        if (props != null) {
+            fill(props);
+        }
+    }
+
+    private void fill(Props x) {
+        x.table.set(tableName);
+        x.leader.set(partition == null ? "" : partition.leader().map(ServerId::value).orElse(""));
+        x.followers.set(partition == null ? "" : join(partition, ReplicaRole.FOLLOWER));
+        x.learners.set(partition == null ? "" : join(partition, ReplicaRole.LEARNER));
+        x.size.set(partition == null ? null : partition.sizeBytes());
+    }
+
+    private Props props() {
+        if (props == null) {
+            props = new Props();
+            fill(props);
+        }
+        return props;
     }
 
     private static String join(Partition p, ReplicaRole role) {
@@ -41,27 +67,37 @@ public final class PartitionRow {
         return id;
     }
 
+    /** The partition's id as the domain types it (the row's key). */
+    public PartitionId partitionId() {
+        return partition != null ? partition.id() : PartitionId.of(id);
+    }
+
     public Partition partition() {
         return partition;
     }
 
+    /** The table's name, without making the row's properties. */
+    public String tableName() {
+        return tableName;
+    }
+
     public StringProperty tableProperty() {
-        return table;
+        return props().table;
     }
 
     public StringProperty leaderProperty() {
-        return leader;
+        return props().leader;
     }
 
     public StringProperty followersProperty() {
-        return followers;
+        return props().followers;
     }
 
     public StringProperty learnersProperty() {
-        return learners;
+        return props().learners;
     }
 
     public ObjectProperty<Long> sizeProperty() {
-        return size;
+        return props().size;
     }
 }

@@ -47,6 +47,13 @@ final class PlacementView extends VBox {
     private final MainViewModel model;
     private final TableView<PartitionRow> grid = new TableView<>();
     private final GridPane heat = new GridPane();
+    private final Label pageLabel = new Label();
+    /** Server columns and heatmap rows shown at once: a table virtualises its rows, not its columns. */
+    static final int PAGE = 40;
+    private int page;
+    /** Drawn only while its tab shows; a change meanwhile is drawn when it shows again. */
+    private boolean active = true;
+    private boolean dirty;
     private List<ServerId> columns = List.of();
 
     PlacementView(MainViewModel model) {
@@ -64,7 +71,14 @@ final class PlacementView extends VBox {
         serverFilter.valueProperty().bindBidirectional(model.serverFilterProperty());
         Label legend = new Label("♛ leader · F follower · l learner (being built) · the filtered server's column is outlined");
         legend.getStyleClass().add(Styles.MUTED);
-        HBox filters = new HBox(8, new Label("Table"), tableFilter, new Label("Server"), serverFilter, legend);
+        javafx.scene.control.Button prev = new javafx.scene.control.Button("‹");
+        prev.setId("placement-prev");
+        prev.setOnAction(e -> turn(-1));
+        javafx.scene.control.Button next = new javafx.scene.control.Button("›");
+        next.setId("placement-next");
+        next.setOnAction(e -> turn(1));
+        pageLabel.setId("placement-page");
+        HBox filters = new HBox(8, new Label("Table"), tableFilter, new Label("Server"), serverFilter, prev, pageLabel, next, legend);
         filters.setAlignment(Pos.CENTER_LEFT);
         heat.setId("placement-heatmap");
         heat.setHgap(2);
@@ -80,9 +94,19 @@ final class PlacementView extends VBox {
         getChildren().addAll(filters, split);
         CopyAsImage.install(grid);
         CopyAsImage.install(heat);
-        model.snapshotProperty().addListener((o, a, s) -> show(s));
-        model.serverFilterProperty().addListener((o, a, b) -> highlight());
-        show(model.snapshotProperty().get());
+        model.placementProperty().addListener((o, a, s) -> show(s));
+        serverFilter.setPrefWidth(170);
+        tableFilter.setPrefWidth(150);
+        model.serverFilterProperty().addListener((o, a, b) -> {
+            int i = serverIndex(b);
+            if (i >= 0 && i / PAGE != page) {
+                page = i / PAGE; // the filtered server's column is shown
+                show(model.placementProperty().get());
+            } else {
+                highlight();
+            }
+        });
+        show(model.placementProperty().get());
     }
 
     private static Label titled(String text) {
@@ -91,11 +115,51 @@ final class PlacementView extends VBox {
         return l;
     }
 
+    private int serverIndex(String id) {
+        ClusterSnapshot s = model.placementProperty().get();
+        if (s == null || id == null) {
+            return -1;
+        }
+        for (int i = 0; i < s.servers().size(); i++) {
+            if (s.servers().get(i).id().value().equals(id)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private void turn(int by) {
+        ClusterSnapshot s = model.placementProperty().get();
+        if (s == null) {
+            return;
+        }
+        int pages = Math.max(1, (s.servers().size() + PAGE - 1) / PAGE);
+        page = Math.floorMod(page + by, pages);
+        show(s);
+    }
+
+    /** Whether the view's tab shows; drawing waits until it does. */
+    void setActive(boolean showing) {
+        active = showing;
+        if (showing && dirty) {
+            show(model.placementProperty().get());
+        }
+    }
+
     private void show(ClusterSnapshot s) {
         if (s == null) {
             return;
         }
-        List<ServerId> ids = s.servers().stream().map(Server::id).toList();
+        if (!active) {
+            dirty = true;
+            return;
+        }
+        dirty = false;
+        List<ServerId> all = s.servers().stream().map(Server::id).toList();
+        int pages = Math.max(1, (all.size() + PAGE - 1) / PAGE);
+        page = Math.min(page, pages - 1);
+        List<ServerId> ids = all.subList(page * PAGE, Math.min(all.size(), (page + 1) * PAGE));
+        pageLabel.setText(String.format(Locale.ROOT, "servers %,d–%,d of %,d", page * PAGE + 1, page * PAGE + ids.size(), all.size()));
         if (!ids.equals(columns)) {
             columns = ids;
             List<TableColumn<PartitionRow, ?>> cols = new ArrayList<>();
@@ -123,7 +187,7 @@ final class PlacementView extends VBox {
             grid.getColumns().setAll(cols);
         }
         highlight();
-        heatmap(s);
+        heatmap(heat, s, null, ids);
     }
 
     /** "L", "F", "l" or "" for that server's replica of {@code p}. */
@@ -158,15 +222,17 @@ final class PlacementView extends VBox {
         grid.refresh();
     }
 
-    private void heatmap(ClusterSnapshot s) {
-        heatmap(heat, s, null);
-    }
 
     /**
      * Fills {@code heat} with replicas / leaders per server and table of {@code s}; with {@code before},
      * each cell also shows the change from it ("45 (+9) / 15 (+1)"), for the preview's before → after.
      */
     static void heatmap(GridPane heat, ClusterSnapshot s, ClusterSnapshot before) {
+        heatmap(heat, s, before, s.servers().stream().map(Server::id).toList());
+    }
+
+    /** As above, for the rows of {@code shown} only (a page of a large cluster). */
+    static void heatmap(GridPane heat, ClusterSnapshot s, ClusterSnapshot before, List<ServerId> shown) {
         heat.getChildren().clear();
         List<Table> tables = s.tables();
         Map<TableId, Integer> col = new HashMap<>();
@@ -177,18 +243,18 @@ final class PlacementView extends VBox {
             heat.add(h, t + 1, 0);
         }
         Map<ServerId, Integer> row = new HashMap<>();
-        for (int i = 0; i < s.servers().size(); i++) {
-            ServerId id = s.servers().get(i).id();
+        for (int i = 0; i < shown.size(); i++) {
+            ServerId id = shown.get(i);
             row.put(id, i);
             Label h = new Label(shortId(id.value()));
             h.getStyleClass().add("heat-header");
             heat.add(h, 0, i + 1);
         }
-        int[][] replicas = new int[s.servers().size()][tables.size()];
-        int[][] leaders = new int[s.servers().size()][tables.size()];
+        int[][] replicas = new int[shown.size()][tables.size()];
+        int[][] leaders = new int[shown.size()][tables.size()];
         int max = Math.max(1, count(s, col, row, replicas, leaders));
-        int[][] replicasBefore = new int[s.servers().size()][tables.size()];
-        int[][] leadersBefore = new int[s.servers().size()][tables.size()];
+        int[][] replicasBefore = new int[shown.size()][tables.size()];
+        int[][] leadersBefore = new int[shown.size()][tables.size()];
         if (before != null) {
             count(before, col, row, replicasBefore, leadersBefore);
         }
@@ -197,13 +263,17 @@ final class PlacementView extends VBox {
                 Label cell = new Label(before == null ? replicas[i][t] + " / " + leaders[i][t]
                         : replicas[i][t] + delta(replicas[i][t] - replicasBefore[i][t]) + " / " + leaders[i][t]
                         + delta(leaders[i][t] - leadersBefore[i][t]));
-                cell.setId("heat-" + s.servers().get(i).id().value() + "-" + tables.get(t).id().value());
+                cell.setId("heat-" + shown.get(i).value() + "-" + tables.get(t).id().value());
                 cell.getStyleClass().add("heat-cell");
                 double shade = (double) replicas[i][t] / max;
                 // Lightness carries the count, so it reads in grey as well as in colour.
-                cell.setStyle(String.format(Locale.ROOT, "-fx-background-color: hsb(210, %.0f%%, %.0f%%);%s", 15 + 70 * shade,
-                        98 - 40 * shade, shade > 0.6 ? " -fx-text-fill: white;" : ""));
-                cell.setTooltip(new Tooltip(s.servers().get(i).id() + " holds " + replicas[i][t] + " replicas of "
+                // A fill, not an inline style: a style string is parsed for every cell on every redraw.
+                cell.setBackground(new javafx.scene.layout.Background(new javafx.scene.layout.BackgroundFill(
+                        javafx.scene.paint.Color.hsb(210, (15 + 70 * shade) / 100, (98 - 40 * shade) / 100), null, null)));
+                if (shade > 0.6) {
+                    cell.setTextFill(javafx.scene.paint.Color.WHITE);
+                }
+                cell.setTooltip(new Tooltip(shown.get(i) + " holds " + replicas[i][t] + " replicas of "
                         + tables.get(t).name() + " and leads " + leaders[i][t]));
                 heat.add(cell, t + 1, i + 1);
             }

@@ -38,7 +38,10 @@ public final class ServerRow {
         replicas.set(load.replicas());
         leaders.set(load.leaders());
         bytes.set(load.bytes());
-        heartbeat.set(s.heartbeatAgeMillis());
+        // Whole seconds: heartbeats come every second, so "< 1 s" is all a healthy server needs to say, and a
+        // value that does not change between refreshes costs the table no re-layout.
+        Long hb = s.heartbeatAgeMillis();
+        heartbeat.set(hb == null ? null : hb < 1000 ? 0L : hb / 1000 * 1000);
     }
 
     /** A live server that holds nothing: one that just joined, which a scale-out fills. */

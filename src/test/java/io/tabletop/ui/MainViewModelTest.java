@@ -65,4 +65,43 @@ class MainViewModelTest {
             assertTrue(m.partitions().stream().allMatch(r -> r.partition().isOn(ServerId.of("ts-1"))));
         }).get();
     }
+
+    /** A refresh applies only what changed, and what changed is never missed: moved, added and removed partitions. */
+    @Test
+    void aRefreshAppliesExactlyWhatChanged() throws Exception {
+        WaitForAsyncUtils.asyncFx(() -> {
+            MainViewModel m = new MainViewModel(new UiRunner(), new Connections(Main.registry()), "test", null);
+            ClusterSnapshot s = SandboxFixtures.kuduBaseline();
+            java.util.concurrent.atomic.AtomicInteger placements = new java.util.concurrent.atomic.AtomicInteger();
+            m.placementProperty().addListener((o, a, b) -> placements.incrementAndGet());
+            m.apply(s, OK);
+            assertEquals(1, placements.get());
+            ServerId ts1 = ServerId.of("ts-1");
+            m.showPartitionsOf(ts1);
+            int onTs1 = m.partitions().size();
+            m.apply(s.withServerState(ServerId.of("ts-2"), io.tabletop.domain.ServerState.MAINTENANCE), OK);
+            assertEquals(1, placements.get(), "a server's state is no change of placement: the grid, chart and heatmap stay");
+
+            // Move one of ts-1's follower replicas to a server that does not hold the partition.
+            io.tabletop.domain.Partition p = s.partitions().stream().filter(x -> x.roleOn(ts1).orElse(null) == io.tabletop.domain.ReplicaRole.FOLLOWER)
+                    .findFirst().orElseThrow();
+            ServerId dest = s.servers().stream().map(io.tabletop.domain.Server::id).filter(id -> !p.isOn(id)).findFirst().orElseThrow();
+            java.util.List<io.tabletop.domain.Replica> moved = p.replicas().stream().map(r -> r.server().equals(ts1)
+                    ? new io.tabletop.domain.Replica(dest, io.tabletop.domain.ReplicaRole.FOLLOWER) : r).toList();
+            ClusterSnapshot after = s.withReplaced(List.of(p.withReplicas(moved)), s.servers());
+            m.apply(after, OK);
+            assertEquals(2, placements.get());
+            assertEquals(onTs1 - 1, m.partitions().size(), "the filtered view follows the move off ts-1");
+            m.showPartitionsOf(dest);
+            assertTrue(m.partitions().stream().anyMatch(r -> r.id().equals(p.id().value())), "and onto " + dest);
+            assertTrue(m.partitions().stream().filter(r -> r.id().equals(p.id().value())).findFirst().orElseThrow()
+                    .followersProperty().get().contains(dest.value()));
+
+            // A cluster with fewer partitions drops their rows.
+            m.serverFilterProperty().set(MainViewModel.ALL_SERVERS);
+            m.apply(SandboxFixtures.tight(), OK);
+            assertEquals(24, m.partitions().size());
+            assertEquals(24, m.partitionCount());
+        }).get();
+    }
 }

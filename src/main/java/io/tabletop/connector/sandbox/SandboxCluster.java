@@ -180,8 +180,10 @@ public final class SandboxCluster {
         List<String> details = new ArrayList<>();
         Verdict verdict = Verdict.PASS;
         java.util.Set<ServerId> holding = new java.util.HashSet<>();
-        for (Partition p : partitions.values()) {
-            p.replicas().forEach(r -> holding.add(r.server()));
+        if (servers.values().stream().anyMatch(n -> n.server.state() == ServerState.DEAD)) {
+            for (Partition p : partitions.values()) {
+                p.replicas().forEach(r -> holding.add(r.server()));
+            }
         }
         for (Node n : servers.values()) {
             if (n.server.state() == ServerState.DEAD) {
@@ -200,11 +202,24 @@ public final class SandboxCluster {
         int leaderless = 0;
         int over = 0;
         int recovering = 0;
+        Map<io.tabletop.domain.TableId, Integer> rfs = new HashMap<>();
+        tables.forEach(t -> rfs.put(t.id(), t.replicationFactor()));
         for (Partition p : partitions.values()) {
-            int rf = tableRf(p);
-            long upVoters = p.replicas().stream().filter(r -> r.role().isVoter() && isUp(r.server())).count();
-            Optional<ServerId> leader = p.leader();
-            if (leader.isEmpty() || !isUp(leader.get())) {
+            Integer tableRf = rfs.get(p.table());
+            int rf = tableRf != null ? tableRf : p.voterCount();
+            int upVoters = 0;
+            boolean learner = false;
+            ServerId leaderId = null;
+            for (Replica r : p.replicas()) {
+                if (r.role().isVoter() && isUp(r.server())) {
+                    upVoters++;
+                }
+                learner |= r.role() == ReplicaRole.LEARNER;
+                if (r.role() == ReplicaRole.LEADER) {
+                    leaderId = r.server();
+                }
+            }
+            if (leaderId == null || !isUp(leaderId)) {
                 leaderless++;
                 if (leaderless <= 5) {
                     details.add("Partition " + p.id() + " has no leader");
@@ -225,7 +240,7 @@ public final class SandboxCluster {
                 over++;
                 details.add("Partition " + p.id() + " has " + p.voterCount() + " voters, more than its replication factor " + rf);
             }
-            if (p.replicas().stream().anyMatch(r -> r.role() == ReplicaRole.LEARNER)) {
+            if (learner) {
                 recovering++;
             }
         }

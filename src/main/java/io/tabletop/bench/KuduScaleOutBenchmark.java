@@ -1,0 +1,144 @@
+package io.tabletop.bench;
+
+import io.tabletop.connector.ConnectorException;
+import io.tabletop.connector.kudu.KuduBinary;
+import io.tabletop.connector.kudu.KuduCli;
+import io.tabletop.connector.kudu.KuduConnector;
+import io.tabletop.connector.kudu.LocalKuduCluster;
+import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.domain.Engine;
+import io.tabletop.domain.ServerId;
+import io.tabletop.executor.ExecutorOptions;
+import io.tabletop.executor.RunResult;
+import io.tabletop.executor.RunState;
+import io.tabletop.service.AppPaths;
+import io.tabletop.service.Benchmark;
+import io.tabletop.service.Operation;
+import io.tabletop.service.RemovalService;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Scale-out on two identical fresh local clusters (4 tservers with tables of 24, 20 and 16 tablets at
+ * RF 3, with rows, then one more tserver): Tabletop's scale-out against {@code kudu cluster rebalance},
+ * which Kudu's docs prescribe after adding a tserver, both at 5 moves per tserver. Reports wall time,
+ * replica moves and the replica, table and leader skews left behind. A benchmark, not a test.
+ */
+public final class KuduScaleOutBenchmark implements Benchmark {
+    private static final int[] TABLES = {24, 20, 16};
+
+    @Override
+    public String name() {
+        return "kudu-scale-out";
+    }
+
+    @Override
+    public String description() {
+        return "Add a tserver to two identical fresh local Kudu clusters and balance onto it: Tabletop vs kudu cluster rebalance.";
+    }
+
+    @Override
+    public List<Option> options() {
+        return List.of(new Option("rounds", "3", "pairs of clusters"), new Option("rows", "20000", "rows per table"));
+    }
+
+    @Override
+    public void run(Map<String, String> options, PrintWriter out, PrintWriter err) throws Exception {
+        int rounds = Benchmark.intOption(options, "rounds");
+        int rows = Benchmark.intOption(options, "rows");
+        List<KuduDrainBenchmark.Side> all = new ArrayList<>();
+        for (int i = 1; i <= rounds; i++) {
+            int round = i;
+            Consumer<String> say = line -> {
+                err.println("round " + round + ": " + line);
+                err.flush();
+            };
+            KuduBinary binary = KuduBinary.locate(AppPaths.home().resolve("kudu"));
+            try (LocalKuduCluster c = LocalKuduCluster.start(binary, null, 4)) {
+                c.loadTables(TABLES, rows, 3);
+                all.add(tabletop(KuduConnector.local(c), say));
+            }
+            try (LocalKuduCluster c = LocalKuduCluster.start(binary, null, 4)) {
+                c.loadTables(TABLES, rows, 3);
+                all.add(rebalancer(KuduConnector.local(c), say));
+            }
+        }
+        out.println("| round | tool | wall s | moves | replicas on the new tserver | replica skew | leader skew | max table skew | rows before → after |");
+        out.println("|---|---|---|---|---|---|---|---|---|");
+        for (int i = 0; i < all.size(); i++) {
+            KuduDrainBenchmark.Side s = all.get(i);
+            out.println(String.format(Locale.ROOT, "| %d | %s | %.1f | %d | %d | %d | %d | %d | %d → %d |", i / 2 + 1, s.tool(),
+                    s.totalSeconds(), s.moves(), s.replicasOnServer(), s.replicaSkew(), s.leaderSkew(), s.tableSkew(),
+                    s.rowsBefore(), s.rowsAfter()));
+        }
+    }
+
+    private static ServerId added(KuduConnector kudu) throws ConnectorException {
+        String address = kudu.addServer();
+        ClusterSnapshot s = kudu.snapshot();
+        return s.servers().stream().filter(x -> x.address().equals(address)).findFirst().orElseThrow().id();
+    }
+
+    private static KuduDrainBenchmark.Side tabletop(KuduConnector kudu, Consumer<String> say) throws Exception {
+        Map<String, Long> rows = kudu.rowCounts().orElseThrow();
+        ServerId fresh = added(kudu);
+        RemovalService service = new RemovalService();
+        Operation op = Operation.scaleOut(List.of(fresh), List.of(fresh.value()));
+        long t0 = System.nanoTime();
+        Operation.Prepared p = op.prepare(service, kudu, Operation.Options.defaults());
+        if (p.plan() == null) {
+            throw new IllegalStateException("pre-check blocked: " + p.checks());
+        }
+        long t1 = System.nanoTime();
+        java.util.concurrent.atomic.AtomicLong lastMove = new java.util.concurrent.atomic.AtomicLong(t1);
+        java.util.concurrent.atomic.AtomicLong firstStep = new java.util.concurrent.atomic.AtomicLong();
+        RunResult r = service.execution(p.plan(), kudu, new ExecutorOptions(5, 3, Duration.ofSeconds(1)), new io.tabletop.executor.ExecutionListener() {
+            @Override
+            public void stepStateChanged(io.tabletop.domain.Step step, io.tabletop.executor.StepState from, io.tabletop.executor.StepState to, String message) {
+                if (to == io.tabletop.executor.StepState.RUNNING && step.type() != io.tabletop.domain.StepType.HEALTH_GATE) {
+                    firstStep.compareAndSet(0, System.nanoTime());
+                }
+                if (to == io.tabletop.executor.StepState.SUCCEEDED && step.type() == io.tabletop.domain.StepType.MOVE_REPLICA) {
+                    lastMove.accumulateAndGet(System.nanoTime(), Math::max);
+                }
+            }
+        }, null).start().get(30, TimeUnit.MINUTES);
+        long t2 = System.nanoTime();
+        double secs = (t2 - t1) / 1e9;
+        say.accept(String.format(Locale.ROOT, "tabletop: pre-check and plan %.1f s (not timed below); run: first move at %.1f s, "
+                + "last move done at %.1f s, run ends at %.1f s", (t1 - t0) / 1e9, (firstStep.get() - t1) / 1e9, (lastMove.get() - t1) / 1e9, secs));
+        if (r.state() != RunState.SUCCEEDED) {
+            throw new IllegalStateException("Tabletop run " + r.state() + ": " + r.failures());
+        }
+        int moves = p.plan().summary().replicaMoves();
+        say.accept(String.format(Locale.ROOT, "tabletop: %d moves, %d leader transfers, %.1f s", moves, p.plan().summary().leaderTransfers(), secs));
+        int onNew = kudu.snapshot().loads().get(fresh).replicas();
+        return KuduDrainBenchmark.side("tabletop (run, after pre-check)", secs, secs, moves, onNew, kudu, null, rows);
+    }
+
+    private static KuduDrainBenchmark.Side rebalancer(KuduConnector kudu, Consumer<String> say) throws Exception {
+        Map<String, Long> rows = kudu.rowCounts().orElseThrow();
+        ServerId fresh = added(kudu);
+        KuduCli cli = kudu.cli();
+        long t0 = System.nanoTime();
+        KuduCli.Result r = cli.run(1_800_000, "cluster", "rebalance", "@MASTERS", "--max_moves_per_server=5");
+        double secs = (System.nanoTime() - t0) / 1e9;
+        if (!r.ok()) {
+            throw new ConnectorException(Engine.KUDU, "cluster rebalance", r.error());
+        }
+        Matcher m = Pattern.compile("moved (\\d+) replicas").matcher(r.out());
+        int moves = m.find() ? Integer.parseInt(m.group(1)) : -1;
+        say.accept(String.format(Locale.ROOT, "kudu rebalancer: %d moves, %.1f s", moves, secs));
+        int onNew = kudu.snapshot().loads().get(fresh).replicas();
+        return KuduDrainBenchmark.side("kudu cluster rebalance", secs, secs, moves, onNew, kudu, null, rows);
+    }
+}
