@@ -1,24 +1,11 @@
 package io.tabletop.cli;
 
-import io.tabletop.connector.ClusterConnector;
-import io.tabletop.domain.ClusterSnapshot;
-import io.tabletop.executor.ExecutorOptions;
-import io.tabletop.planner.Plan;
-import io.tabletop.planner.Restore;
-import io.tabletop.service.RemovalService;
 import io.tabletop.service.Runs;
 import io.tabletop.store.AuditLog;
-import io.tabletop.store.RunJournal;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
-import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 
 @Command(name = "audit", mixinStandardHelpOptions = true, description = "Check the audit log's hash chain.")

@@ -9,7 +9,6 @@ import io.tabletop.domain.ReplicaRole;
 import io.tabletop.domain.Server;
 import io.tabletop.domain.ServerId;
 import io.tabletop.domain.Step;
-import io.tabletop.domain.StepType;
 import io.tabletop.domain.Table;
 import io.tabletop.domain.TableId;
 import io.tabletop.domain.Units;

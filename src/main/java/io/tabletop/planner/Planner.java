@@ -1,36 +1,19 @@
 package io.tabletop.planner;
 
 import io.tabletop.domain.CheckResult;
-import io.tabletop.domain.Verdict;
 import io.tabletop.domain.StepType;
 import io.tabletop.domain.Step;
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.EngineCapabilities;
-import io.tabletop.domain.Partition;
-import io.tabletop.domain.PartitionId;
-import io.tabletop.domain.Replica;
-import io.tabletop.domain.ReplicaRole;
-import io.tabletop.domain.Server;
 import io.tabletop.domain.ServerId;
-import io.tabletop.domain.ServerLoad;
-import io.tabletop.domain.ServerState;
-import io.tabletop.domain.Table;
-import io.tabletop.domain.TableId;
-import io.tabletop.domain.Units;
 import io.tabletop.domain.CheckResult;
 import io.tabletop.domain.Step;
 import io.tabletop.domain.StepType;
 
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.stream.Collectors;
 
 /**
  * Turns a snapshot and a goal into a plan. A pure, deterministic function: no I/O, no clock, no

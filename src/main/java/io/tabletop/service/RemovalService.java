@@ -17,7 +17,6 @@ import io.tabletop.planner.Invariants;
 import io.tabletop.planner.Plan;
 import io.tabletop.planner.PlanRefusedException;
 import io.tabletop.planner.Planner;
-import io.tabletop.planner.RemoveServers;
 
 import java.util.ArrayList;
 import java.util.LinkedHashSet;

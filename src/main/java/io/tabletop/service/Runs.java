@@ -4,10 +4,8 @@ import io.tabletop.connector.ClusterConnector;
 import io.tabletop.connector.ConnectorException;
 import io.tabletop.domain.CheckResult;
 import io.tabletop.domain.ClusterSnapshot;
-import io.tabletop.domain.PartitionId;
 import io.tabletop.domain.ServerId;
 import io.tabletop.domain.Step;
-import io.tabletop.domain.StepType;
 import io.tabletop.domain.Verdict;
 import io.tabletop.executor.ExecutionListener;
 import io.tabletop.executor.ExecutorOptions;
@@ -16,8 +14,6 @@ import io.tabletop.executor.RunResult;
 import io.tabletop.executor.RunState;
 import io.tabletop.executor.StepDispatcher;
 import io.tabletop.executor.StepState;
-import io.tabletop.executor.StepTruth;
-import io.tabletop.planner.Goal;
 import io.tabletop.planner.Plan;
 import io.tabletop.planner.PlanRefusedException;
 import io.tabletop.planner.Planner;
@@ -57,6 +53,7 @@ public final class Runs {
     private final AuditLog audit;
     private final Planner planner = new Planner();
     private final Set<String> active = ConcurrentHashMap.newKeySet();
+    private final RunCatalog catalog;
 
     public Runs() {
         this(AppPaths.home().resolve("runs"), new AuditLog(AppPaths.home().resolve("audit.jsonl")));
@@ -65,6 +62,7 @@ public final class Runs {
     public Runs(Path runsDir, AuditLog audit) {
         this.runsDir = runsDir;
         this.audit = audit;
+        this.catalog = new RunCatalog(runsDir, active);
     }
 
     public Path runsDir() {
@@ -151,7 +149,7 @@ public final class Runs {
         String cluster = plan.before().cluster();
         String runId = run.runId();
         RunJournal journal = run.journal();
-        PlanExecution ex = new PlanExecution(plan, connector, options, new Journaling(journal, connector, runId, cluster, listener), dispatcher);
+        PlanExecution ex = new PlanExecution(plan, connector, options, new RunJournaling(this, journal, connector, runId, cluster, listener), dispatcher);
         active.add(runId);
         ex.result().whenComplete((attempt, e) -> {
             RunResult r = attempt;
@@ -213,8 +211,8 @@ public final class Runs {
                     suspects.add(f.step().to());
                 }
             });
-            long deadline = System.nanoTime() + DEATH_WAIT_MILLIS * 1_000_000L;
-            while (!run.cancelled && !suspects.isEmpty() && System.nanoTime() < deadline && declaredDead(live, suspects).isEmpty()) {
+            long deadline = System.nanoTime() + ClusterSettling.DEATH_WAIT_MILLIS * 1_000_000L;
+            while (!run.cancelled && !suspects.isEmpty() && System.nanoTime() < deadline && ClusterSettling.declaredDead(live, suspects).isEmpty()) {
                 TimeUnit.SECONDS.sleep(1);
                 live = connector.snapshot();
             }
@@ -250,9 +248,9 @@ public final class Runs {
                 LOG.log(Level.SEVERE, "journal write failed", e);
             }
             try {
-                long deadline = System.nanoTime() + REREPLICATION_WAIT_MILLIS * 1_000_000L;
+                long deadline = System.nanoTime() + ClusterSettling.REREPLICATION_WAIT_MILLIS * 1_000_000L;
                 ClusterSnapshot c = live;
-                while (!run.cancelled && System.nanoTime() < deadline && (c.partitions().stream().anyMatch(p -> lost.stream().anyMatch(p::isOn)) || unsettled(c) > 0)) {
+                while (!run.cancelled && System.nanoTime() < deadline && (c.partitions().stream().anyMatch(p -> lost.stream().anyMatch(p::isOn)) || ClusterSettling.unsettled(c) > 0)) {
                     TimeUnit.SECONDS.sleep(1);
                     c = connector.snapshot();
                 }
@@ -310,7 +308,7 @@ public final class Runs {
         });
     }
 
-    private void audit(String cluster, String run, String step, String action, String command) {
+    void audit(String cluster, String run, String step, String action, String command) {
         try {
             audit.append(new AuditLog.Entry(Instant.now(), user(), cluster, run, step, action, command));
         } catch (IOException e) {
@@ -320,79 +318,6 @@ public final class Runs {
 
     static String user() {
         return System.getProperty("user.name", "unknown");
-    }
-
-    /** Writes each step's start and end to the journal (synced) and each action to the audit log, then passes events on. */
-    private final class Journaling implements ExecutionListener {
-        private final RunJournal journal;
-        private final ClusterConnector connector;
-        private final String runId;
-        private final String cluster;
-        private final ExecutionListener next;
-
-        Journaling(RunJournal journal, ClusterConnector connector, String runId, String cluster, ExecutionListener next) {
-            this.journal = journal;
-            this.connector = connector;
-            this.runId = runId;
-            this.cluster = cluster;
-            this.next = next;
-        }
-
-        @Override
-        public void runStateChanged(RunState from, RunState to) {
-            if (to == RunState.PAUSED || to == RunState.CANCELLING || (from == RunState.PAUSED && to == RunState.RUNNING)) {
-                try {
-                    journal.event(to.name().toLowerCase(Locale.ROOT), "run " + from + " → " + to);
-                } catch (IOException e) {
-                    LOG.log(java.util.logging.Level.SEVERE, "journal write failed", e);
-                }
-                audit(cluster, runId, null, "run " + to.name().toLowerCase(Locale.ROOT), null);
-            }
-            next.runStateChanged(from, to);
-        }
-
-        @Override
-        public void stepStateChanged(Step step, StepState from, StepState to, String message) {
-            boolean starts = to == StepState.RUNNING && from == StepState.PENDING;
-            if (starts || to.isTerminal()) {
-                try {
-                    journal.step(step, to.name(), message);
-                } catch (IOException e) {
-                    LOG.log(java.util.logging.Level.SEVERE, "journal write failed", e);
-                    next.log(ExecutionListener.Level.ERROR, "cannot write the run's journal (" + e.getMessage() + "): a resume may repeat a check");
-                }
-                if (starts) {
-                    audit(cluster, runId, (step.index() + 1) + " " + step.describe(), "step started", connector.command(step));
-                } else if (to != StepState.SUCCEEDED) {
-                    audit(cluster, runId, (step.index() + 1) + " " + step.describe(), "step " + to.name().toLowerCase(Locale.ROOT)
-                            + (message.isEmpty() ? "" : ": " + message), null);
-                }
-            }
-            next.stepStateChanged(step, from, to, message);
-        }
-
-        @Override
-        public void stepProgress(Step step, double fraction, String message) {
-            next.stepProgress(step, fraction, message);
-        }
-
-        @Override
-        public void action(Step step, String what, String command) {
-            audit(cluster, runId, (step.index() + 1) + " " + step.describe(), what, command);
-            next.action(step, what, command);
-        }
-
-        @Override
-        public void log(ExecutionListener.Level level, String message) {
-            if (level != ExecutionListener.Level.INFO) {
-                try {
-                    journal.event(level.name().toLowerCase(Locale.ROOT), message);
-                } catch (IOException e) {
-                    LOG.log(java.util.logging.Level.SEVERE, "journal write failed", e);
-                }
-            }
-            next.log(level, message);
-        }
     }
 
     // ---- listing -------------------------------------------------------------------------------
@@ -405,42 +330,17 @@ public final class Runs {
     }
 
     public List<RunInfo> list(List<String> problems) throws IOException {
-        List<RunInfo> out = new ArrayList<>();
-        for (RunRecord r : RunJournal.list(runsDir, problems)) {
-            out.add(new RunInfo(r, state(r)));
-        }
-        return out;
+        return catalog.list(problems);
     }
 
     /** SUCCEEDED/FAILED/CANCELLED from the journal's end; RUNNING while a process runs it; else INTERRUPTED. */
     public String state(RunRecord r) {
-        if (r.ended()) {
-            return r.endState();
-        }
-        if (active.contains(r.runId())) {
-            return "RUNNING";
-        }
-        long me = ProcessHandle.current().pid();
-        if (r.pid() != me && ProcessHandle.of(r.pid()).filter(ProcessHandle::isAlive)
-                .map(h -> h.info().command().map(c -> c.contains("java")).orElse(true)).orElse(false)) {
-            return "RUNNING";
-        }
-        return "INTERRUPTED";
+        return catalog.state(r);
     }
 
     /** A run by id (or a unique prefix of it), or the newest with {@code "latest"}. */
     public RunInfo find(String idOrLatest) throws IOException, NoSuchRunException {
-        List<String> problems = new ArrayList<>();
-        List<RunInfo> all = list(problems);
-        if (idOrLatest.equals("latest")) {
-            return all.stream().findFirst().orElseThrow(() -> new NoSuchRunException("no runs recorded in " + runsDir));
-        }
-        List<RunInfo> hits = all.stream().filter(r -> r.record().runId().startsWith(idOrLatest)).toList();
-        if (hits.size() != 1) {
-            throw new NoSuchRunException(hits.isEmpty() ? "no run " + idOrLatest + " in " + runsDir
-                    : idOrLatest + " matches " + hits.size() + " runs; give more of the id");
-        }
-        return hits.get(0);
+        return catalog.find(idOrLatest);
     }
 
     public static final class NoSuchRunException extends Exception {
@@ -462,124 +362,18 @@ public final class Runs {
         }
     }
 
+    /** The journal checked against the live cluster, and the plan for what is left ({@link ResumePlanner}). */
     public Resume prepareResume(RunInfo run, ClusterConnector connector) throws ConnectorException {
-        RunRecord r = run.record();
-        List<CheckResult> checks = new ArrayList<>();
-        if (!run.resumable()) {
-            checks.add(CheckResult.block("Run", "run " + r.runId() + " is " + run.state() + (run.state().equals("RUNNING")
-                    ? " in process " + r.pid() : "") + ": nothing to resume"));
-            return new Resume(run, null, checks, null, 0);
-        }
-        Goal goal;
-        try {
-            goal = PlanJson.readGoal(r.goal(), r.dir().resolve("journal.jsonl").toString());
-        } catch (FormatException e) {
-            checks.add(CheckResult.block("Journal", e.getMessage()));
-            return new Resume(run, null, checks, null, 0);
-        }
-        ClusterSnapshot live = repairedOrAsIs(settled(connector), connector, r.runId());
-        long building = unsettled(live) + overReplicated(live);
-        if (building > 0) {
-            checks.add(CheckResult.block("Moves in progress", building + " partition(s) still have a replica being built or one copy too many "
-                    + "(a move cut short by the stop, which the engine finishes by itself); resume again in a minute"));
-            return new Resume(run, live, checks, null, 0);
-        }
-        checks.add(RemovalService.healthCheck(connector));
-        long done = r.succeeded();
-        List<String> inFlight = new ArrayList<>();
-        for (RunJournal.StepRecord s : r.unfinished()) {
-            Step step;
-            try {
-                step = toStep(s);
-            } catch (FormatException e) {
-                checks.add(CheckResult.block("Journal", e.getMessage() + "; a resume would not know whether it happened. Look at "
-                        + r.dir().resolve("journal.jsonl") + " and the cluster, then start a new run"));
-                return new Resume(run, live, checks, null, 0);
-            }
-            boolean isDone = step != null && StepTruth.isDone(step, live);
-            inFlight.add(s.describe() + (isDone ? " (done in the cluster)" : " (not done: planned again)"));
-            if (isDone) {
-                done++;
-            }
-        }
-        checks.add(CheckResult.pass("Journal", r.succeeded() + " step(s) succeeded before the run stopped"
-                + (inFlight.isEmpty() ? "" : "; in flight when it stopped: " + String.join(", ", inFlight))));
-        // What is left is planned again from the live cluster: a move that happened is not in it any more.
-        if (goal instanceof RemoveServers rs) {
-            List<ServerId> left = rs.servers().stream().filter(id -> live.server(id).isPresent()).toList();
-            if (left.isEmpty()) {
-                checks.add(CheckResult.pass("Servers to remove", "every server of the run is already gone from the cluster: nothing left to do"));
-                return new Resume(run, live, checks, null, done);
-            }
-            goal = new RemoveServers(left, rs.balanceLeaders(), rs.fillLimit(), rs.strategy());
-        }
-        Plan plan = null;
-        try {
-            plan = planner.plan(live, goal, connector.capabilities());
-            checks.addAll(plan.checks());
-        } catch (PlanRefusedException e) {
-            checks.addAll(e.checks());
-        }
-        boolean blocked = checks.stream().anyMatch(c -> c.verdict() == Verdict.BLOCK);
-        return new Resume(run, live, checks, blocked ? null : plan, done);
+        return new ResumePlanner(this).prepare(run, connector);
     }
 
-    /** How long a re-plan waits for the engine to declare a failed destination dead. */
-    static final long DEATH_WAIT_MILLIS = 90_000;
-    /** How long a re-plan waits for an engine that re-replicates (Kudu) to rebuild a dead server's copies. */
-    static final long REREPLICATION_WAIT_MILLIS = 15 * 60_000;
-
-    private static Set<ServerId> declaredDead(ClusterSnapshot c, Set<ServerId> ids) {
-        Set<ServerId> out = new java.util.HashSet<>();
-        for (ServerId id : ids) {
-            if (c.server(id).map(s -> !s.state().isUp()).orElse(false)) {
-                out.add(id);
-            }
-        }
-        return out;
-    }
-
-    /** How long a resume waits for moves cut short by the stop to settle (the engine finishes them). */
-    static final long SETTLE_MILLIS = 90_000;
-
-    /**
-     * The live cluster once no replica is being built: a move cut short by a crash leaves a learner, which
-     * Kudu promotes and then evicts the replaced copy by itself (its 3-4-3 scheme). Planning before that
-     * would move the same replica a second way.
-     */
-    private static ClusterSnapshot settled(ClusterSnapshot first, ClusterConnector connector) throws ConnectorException {
-        ClusterSnapshot live = first;
-        long deadline = System.nanoTime() + SETTLE_MILLIS * 1_000_000L;
-        while (System.nanoTime() < deadline && unsettled(live) > 0) {
-            try {
-                Thread.sleep(1000); // polling a remote cluster, not a test wait
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-            live = connector.snapshot();
-        }
-        return live;
-    }
-
-    private ClusterSnapshot repairedOrAsIs(ClusterSnapshot c, ClusterConnector connector, String runId) throws ConnectorException {
+    ClusterSnapshot repairedOrAsIs(ClusterSnapshot c, ClusterConnector connector, String runId) throws ConnectorException {
         try {
             return repaired(c, connector, ExecutionListener.NONE, runId);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return c;
         }
-    }
-
-    /** Partitions with a replica being built (a learner). */
-    static long unsettled(ClusterSnapshot c) {
-        return c.partitions().stream().filter(p -> p.replicas().stream().anyMatch(x -> x.role() == io.tabletop.domain.ReplicaRole.LEARNER)).count();
-    }
-
-    /** Partitions with more voters than their replication factor (a leader's move cut short: research/kudu.md 5.3). */
-    static long overReplicated(ClusterSnapshot c) {
-        return c.partitions().stream().filter(p -> p.voterCount() > c.table(p.table()).map(t -> t.replicationFactor())
-                .orElse(Integer.MAX_VALUE)).count();
     }
 
     /**
@@ -589,11 +383,11 @@ public final class Runs {
      */
     private ClusterSnapshot repaired(ClusterSnapshot c, ClusterConnector connector, ExecutionListener listener, String runId)
             throws ConnectorException, InterruptedException {
-        if (overReplicated(c) == 0 || !connector.capabilities().healthGates()) {
+        if (ClusterSettling.overReplicated(c) == 0 || !connector.capabilities().healthGates()) {
             return c;
         }
         Step gate = Step.gate(0, null, "repair what a move cut short left").withIndex(0);
-        audit(c.cluster(), runId, "repair", "health gate before planning, to repair " + overReplicated(c)
+        audit(c.cluster(), runId, "repair", "health gate before planning, to repair " + ClusterSettling.overReplicated(c)
                 + " partition(s) with more voters than their replication factor", connector.command(gate));
         try {
             connector.execute(gate, new ClusterConnector.StepProgress() {
@@ -611,10 +405,6 @@ public final class Runs {
             listener.log(ExecutionListener.Level.WARN, "the health gate before re-planning did not pass: " + e.getMessage());
         }
         return connector.snapshot();
-    }
-
-    private static ClusterSnapshot settled(ClusterConnector connector) throws ConnectorException {
-        return settled(connector.snapshot(), connector);
     }
 
     /** Runs the re-planned rest in the run's own journal. */
@@ -649,25 +439,5 @@ public final class Runs {
             j.end("SUCCEEDED", summary);
         }
         audit(run.record().cluster(), run.record().runId(), null, "run ended SUCCEEDED: " + summary, null);
-    }
-
-    /**
-     * The step a journal line describes, enough to ask the cluster whether it is done; null for a health
-     * gate (nothing to ask). A line that names no known kind, or lacks what its kind needs, is damage:
-     * resuming from it would silently plan the step again, so it is refused with the line's words.
-     */
-    static Step toStep(RunJournal.StepRecord s) throws FormatException {
-        try {
-            StepType type = StepType.valueOf(s.kind());
-            return switch (type) {
-                case MOVE_REPLICA -> Step.move(0, PartitionId.of(s.partition()), null, ServerId.of(s.from()), ServerId.of(s.to()), 0, "");
-                case TRANSFER_LEADER -> Step.transfer(0, PartitionId.of(s.partition()), null, ServerId.of(s.from()), ServerId.of(s.to()), "");
-                case HEALTH_GATE, ENGINE_REBALANCE -> null;
-                default -> Step.server(0, type, ServerId.of(s.server()), "");
-            };
-        } catch (RuntimeException e) {
-            throw new FormatException("the journal's record of step " + (s.index() + 1) + " (attempt " + s.attempt() + ", '"
-                    + s.describe() + "', kind '" + s.kind() + "') is damaged: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
-        }
     }
 }

@@ -177,6 +177,7 @@ public final class RunJournal implements Closeable {
                 case "REMOVE_SERVERS" -> "remove " + String.join(", ", ids);
                 case "REBALANCE" -> "rebalance" + (goal.has("maxMoves") ? " (at most " + goal.get("maxMoves").asInt() + " moves)" : "");
                 case "SCALE_OUT" -> "scale out onto " + String.join(", ", ids);
+                case "RESTORE" -> "restore " + goal.path("label").asText("a saved placement");
                 default -> goal.path("type").asText("?");
             };
         }

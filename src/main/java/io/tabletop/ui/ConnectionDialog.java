@@ -14,6 +14,7 @@ import javafx.scene.control.Label;
 import javafx.scene.control.PasswordField;
 import javafx.scene.control.TextField;
 import javafx.scene.layout.GridPane;
+import javafx.scene.layout.Region;
 import javafx.scene.layout.VBox;
 import javafx.stage.Window;
 import javafx.util.StringConverter;
@@ -60,6 +61,8 @@ final class ConnectionDialog extends Dialog<ConnectionDialog.Result> {
         problem.setId("connection-problem");
         problem.getStyleClass().add(Styles.ERROR_BANNER);
         problem.setWrapText(true);
+        problem.visibleProperty().bind(problem.textProperty().isNotEmpty());
+        problem.managedProperty().bind(problem.visibleProperty());
         save.setId("connection-save");
         save.setSelected(true);
         grid.setHgap(8);
@@ -107,7 +110,9 @@ final class ConnectionDialog extends Dialog<ConnectionDialog.Result> {
             Label hint = new Label(f.hint());
             hint.getStyleClass().add(Styles.MUTED);
             hint.setWrapText(true);
-            grid.addRow(row++, new Label(f.label() + (f.required() ? " *" : "")), input);
+            Label label = new Label(f.label() + (f.required() ? " *" : ""));
+            label.setMinWidth(Region.USE_PREF_SIZE);
+            grid.addRow(row++, label, input);
             grid.add(hint, 1, row++);
         }
         validate();

@@ -329,7 +329,7 @@ public final class MainView extends BorderPane {
         pick.setPrefWidth(70);
         TableColumn<ServerRow, String> id = new TableColumn<>("Server");
         id.setCellValueFactory(c -> Bindings.createStringBinding(() -> c.getValue().id().value()
-                + (c.getValue().isNewAndEmpty() ? "  · new, empty" : ""), c.getValue().replicasProperty(), c.getValue().stateProperty()));
+                + (c.getValue().isNewAndEmpty() ? "  ✚ new" : ""), c.getValue().replicasProperty(), c.getValue().stateProperty()));
         TableColumn<ServerRow, String> addr = new TableColumn<>("Address");
         addr.setCellValueFactory(c -> c.getValue().addressProperty());
         addr.setPrefWidth(190);
@@ -378,13 +378,14 @@ public final class MainView extends BorderPane {
         notice.textProperty().bind(model.noticeProperty());
         notice.visibleProperty().bind(model.noticeProperty().isNotEmpty());
         notice.managedProperty().bind(notice.visibleProperty());
-        Region growActions = new Region();
-        HBox.setHgrow(growActions, Priority.ALWAYS);
-        HBox actions = new HBox(8, hint, growActions, addServer, rebalance, scaleOut, remove);
+        HBox actions = new HBox(8, remove, scaleOut, rebalance, addServer);
+        for (Button b : List.of(remove, scaleOut, rebalance, addServer)) {
+            b.setMinWidth(Region.USE_PREF_SIZE); // the buttons keep their words; the hint below may shorten
+        }
         actions.setAlignment(Pos.CENTER_LEFT);
         actions.setId("server-actions");
         hint.setMinWidth(0);
-        VBox box = new VBox(8, error, notice, actions, serversTable);
+        VBox box = new VBox(8, error, notice, actions, hint, serversTable);
         VBox.setVgrow(serversTable, Priority.ALWAYS);
         chart.setId("distribution-chart");
         javafx.scene.control.SplitPane split = new javafx.scene.control.SplitPane(box, chart);

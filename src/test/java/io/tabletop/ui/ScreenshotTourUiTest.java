@@ -120,7 +120,48 @@ class ScreenshotTourUiTest {
         WaitForAsyncUtils.asyncFx(() -> tabs.getSelectionModel().select(3)).get();
         TableView<?> runs = robot.lookup("#runs-table").queryAs(TableView.class);
         waitFor(() -> !runs.getItems().isEmpty());
+        WaitForAsyncUtils.asyncFx(() -> runs.getSelectionModel().select(0)).get();
         shoot("runs");
+
+        // Scale-out: a server joins, "Balance onto new servers…" previews filling it.
+        WaitForAsyncUtils.asyncFx(() -> tabs.getSelectionModel().select(0)).get();
+        robot.clickOn("#add-server");
+        waitFor(() -> model.servers().stream().anyMatch(ServerRow::isNewAndEmpty));
+        shoot("scale-out-new-server");
+        robot.clickOn("#scale-out");
+        Button scalePreview = robot.lookup("#preview").queryButton();
+        waitFor(() -> !scalePreview.isDisabled());
+        robot.clickOn(scalePreview);
+        waitFor(() -> treeVisible(robot.lookup("#plan-steps").query()));
+        shoot("scale-out-preview");
+        robot.clickOn("← Back");
+        robot.clickOn("Close");
+
+        // Rebalance with a bound on moves.
+        robot.clickOn("#rebalance");
+        robot.clickOn("#bound-moves");
+        Button rebalancePreview = robot.lookup("#preview").queryButton();
+        waitFor(() -> !rebalancePreview.isDisabled());
+        shoot("rebalance-precheck");
+        robot.clickOn("Close");
+
+        // The connection dialog, built from the chosen engine's form.
+        ConnectionDialog dialog = WaitForAsyncUtils.asyncFx(() -> {
+            ConnectionDialog d = new ConnectionDialog(model.engines().registry().providers(), scene.getWindow());
+            d.show();
+            return d;
+        }).get();
+        WaitForAsyncUtils.waitForFxEvents(3);
+        shootNode("connection-dialog", dialog.getDialogPane());
+        WaitForAsyncUtils.asyncFx(dialog::close).get();
+    }
+
+    /** A node on its own (a dialog), at its own size. */
+    private void shootNode(String name, javafx.scene.Node node) throws Exception {
+        WritableImage img = WaitForAsyncUtils.asyncFx(() -> node.snapshot(null, null)).get();
+        BufferedImage png = SwingFXUtils.fromFXImage(img, null);
+        ImageIO.write(png, "png", OUT.resolve(name + ".png").toFile());
+        assertTrue(png.getWidth() > 300 && png.getHeight() > 150, name + " rendered: " + png.getWidth() + "x" + png.getHeight());
     }
 
     private boolean runningTasksShown() throws Exception {

@@ -1,0 +1,74 @@
+package io.tabletop.service;
+
+import io.tabletop.connector.ClusterConnector;
+import io.tabletop.connector.ConnectorException;
+import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.domain.ServerId;
+
+import java.util.Set;
+
+/**
+ * How long a run waits for the cluster to settle, and what it counts while it waits: replicas still being
+ * built, tablets with a voter too many, servers the engine has declared dead. Stateless.
+ */
+final class ClusterSettling {
+    private ClusterSettling() {
+    }
+
+    /** How long a re-plan waits for the engine to declare a failed destination dead. */
+    static final long DEATH_WAIT_MILLIS = 90_000;
+    /** How long a re-plan waits for an engine that re-replicates (Kudu) to rebuild a dead server's copies. */
+    static final long REREPLICATION_WAIT_MILLIS = 15 * 60_000;
+
+    static Set<ServerId> declaredDead(ClusterSnapshot c, Set<ServerId> ids) {
+        Set<ServerId> out = new java.util.HashSet<>();
+        for (ServerId id : ids) {
+            if (c.server(id).map(s -> !s.state().isUp()).orElse(false)) {
+                out.add(id);
+            }
+        }
+        return out;
+    }
+
+
+    /** How long a resume waits for moves cut short by the stop to settle (the engine finishes them). */
+    static final long SETTLE_MILLIS = 90_000;
+
+    /**
+     * The live cluster once no replica is being built: a move cut short by a crash leaves a learner, which
+     * Kudu promotes and then evicts the replaced copy by itself (its 3-4-3 scheme). Planning before that
+     * would move the same replica a second way.
+     */
+    static ClusterSnapshot settled(ClusterSnapshot first, ClusterConnector connector) throws ConnectorException {
+        ClusterSnapshot live = first;
+        long deadline = System.nanoTime() + SETTLE_MILLIS * 1_000_000L;
+        while (System.nanoTime() < deadline && unsettled(live) > 0) {
+            try {
+                Thread.sleep(1000); // polling a remote cluster, not a test wait
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            live = connector.snapshot();
+        }
+        return live;
+    }
+
+
+    /** Partitions with a replica being built (a learner). */
+    static long unsettled(ClusterSnapshot c) {
+        return c.partitions().stream().filter(p -> p.replicas().stream().anyMatch(x -> x.role() == io.tabletop.domain.ReplicaRole.LEARNER)).count();
+    }
+
+    /** Partitions with more voters than their replication factor (a leader's move cut short: research/kudu.md 5.3). */
+    static long overReplicated(ClusterSnapshot c) {
+        return c.partitions().stream().filter(p -> p.voterCount() > c.table(p.table()).map(t -> t.replicationFactor())
+                .orElse(Integer.MAX_VALUE)).count();
+    }
+
+
+    static ClusterSnapshot settled(ClusterConnector connector) throws ConnectorException {
+        return settled(connector.snapshot(), connector);
+    }
+
+}

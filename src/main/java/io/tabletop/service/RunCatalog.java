@@ -1,0 +1,64 @@
+package io.tabletop.service;
+
+import io.tabletop.store.RunJournal;
+import io.tabletop.store.RunJournal.RunRecord;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The recorded runs: read from their journals, with each one's state (ended, running in this or another
+ * process, or interrupted), found by id or prefix. Thread-safe.
+ */
+final class RunCatalog {
+    private final Path runsDir;
+    /** The runs this process is running now. */
+    private final Set<String> active;
+
+    RunCatalog(Path runsDir, Set<String> active) {
+        this.runsDir = runsDir;
+        this.active = active;
+    }
+
+    List<Runs.RunInfo> list(List<String> problems) throws IOException {
+        List<Runs.RunInfo> out = new ArrayList<>();
+        for (RunRecord r : RunJournal.list(runsDir, problems)) {
+            out.add(new Runs.RunInfo(r, state(r)));
+        }
+        return out;
+    }
+
+    /** SUCCEEDED/FAILED/CANCELLED from the journal's end; RUNNING while a process runs it; else INTERRUPTED. */
+    String state(RunRecord r) {
+        if (r.ended()) {
+            return r.endState();
+        }
+        if (active.contains(r.runId())) {
+            return "RUNNING";
+        }
+        long me = ProcessHandle.current().pid();
+        if (r.pid() != me && ProcessHandle.of(r.pid()).filter(ProcessHandle::isAlive)
+                .map(h -> h.info().command().map(c -> c.contains("java")).orElse(true)).orElse(false)) {
+            return "RUNNING";
+        }
+        return "INTERRUPTED";
+    }
+
+    /** A run by id (or a unique prefix of it), or the newest with {@code "latest"}. */
+    Runs.RunInfo find(String idOrLatest) throws IOException, Runs.NoSuchRunException {
+        List<String> problems = new ArrayList<>();
+        List<Runs.RunInfo> all = list(problems);
+        if (idOrLatest.equals("latest")) {
+            return all.stream().findFirst().orElseThrow(() -> new Runs.NoSuchRunException("no runs recorded in " + runsDir));
+        }
+        List<Runs.RunInfo> hits = all.stream().filter(r -> r.record().runId().startsWith(idOrLatest)).toList();
+        if (hits.size() != 1) {
+            throw new Runs.NoSuchRunException(hits.isEmpty() ? "no run " + idOrLatest + " in " + runsDir
+                    : idOrLatest + " matches " + hits.size() + " runs; give more of the id");
+        }
+        return hits.get(0);
+    }
+}

@@ -1,0 +1,92 @@
+package io.tabletop.service;
+
+import io.tabletop.connector.ClusterConnector;
+import io.tabletop.domain.Step;
+import io.tabletop.executor.ExecutionListener;
+import io.tabletop.executor.RunState;
+import io.tabletop.executor.StepState;
+import io.tabletop.store.RunJournal;
+
+import java.io.IOException;
+import java.util.Locale;
+import java.util.logging.Logger;
+
+/**
+ * A run's journaling: each step's start and end go to the journal (synced), each action to the audit log
+ * with the command that ran, then every event passes on to the run's own listener.
+ */
+final class RunJournaling implements ExecutionListener {
+    private static final Logger LOG = Logger.getLogger(RunJournaling.class.getName());
+    private final Runs runs;
+
+    private final RunJournal journal;
+    private final ClusterConnector connector;
+    private final String runId;
+    private final String cluster;
+    private final ExecutionListener next;
+
+    RunJournaling(Runs runs, RunJournal journal, ClusterConnector connector, String runId, String cluster, ExecutionListener next) {
+        this.runs = runs;
+        this.journal = journal;
+        this.connector = connector;
+        this.runId = runId;
+        this.cluster = cluster;
+        this.next = next;
+    }
+
+    @Override
+    public void runStateChanged(RunState from, RunState to) {
+        if (to == RunState.PAUSED || to == RunState.CANCELLING || (from == RunState.PAUSED && to == RunState.RUNNING)) {
+            try {
+                journal.event(to.name().toLowerCase(Locale.ROOT), "run " + from + " → " + to);
+            } catch (IOException e) {
+                LOG.log(java.util.logging.Level.SEVERE, "journal write failed", e);
+            }
+            runs.audit(cluster, runId, null, "run " + to.name().toLowerCase(Locale.ROOT), null);
+        }
+        next.runStateChanged(from, to);
+    }
+
+    @Override
+    public void stepStateChanged(Step step, StepState from, StepState to, String message) {
+        boolean starts = to == StepState.RUNNING && from == StepState.PENDING;
+        if (starts || to.isTerminal()) {
+            try {
+                journal.step(step, to.name(), message);
+            } catch (IOException e) {
+                LOG.log(java.util.logging.Level.SEVERE, "journal write failed", e);
+                next.log(ExecutionListener.Level.ERROR, "cannot write the run's journal (" + e.getMessage() + "): a resume may repeat a check");
+            }
+            if (starts) {
+                runs.audit(cluster, runId, (step.index() + 1) + " " + step.describe(), "step started", connector.command(step));
+            } else if (to != StepState.SUCCEEDED) {
+                runs.audit(cluster, runId, (step.index() + 1) + " " + step.describe(), "step " + to.name().toLowerCase(Locale.ROOT)
+                        + (message.isEmpty() ? "" : ": " + message), null);
+            }
+        }
+        next.stepStateChanged(step, from, to, message);
+    }
+
+    @Override
+    public void stepProgress(Step step, double fraction, String message) {
+        next.stepProgress(step, fraction, message);
+    }
+
+    @Override
+    public void action(Step step, String what, String command) {
+        runs.audit(cluster, runId, (step.index() + 1) + " " + step.describe(), what, command);
+        next.action(step, what, command);
+    }
+
+    @Override
+    public void log(ExecutionListener.Level level, String message) {
+        if (level != ExecutionListener.Level.INFO) {
+            try {
+                journal.event(level.name().toLowerCase(Locale.ROOT), message);
+            } catch (IOException e) {
+                LOG.log(java.util.logging.Level.SEVERE, "journal write failed", e);
+            }
+        }
+        next.log(level, message);
+    }
+}
