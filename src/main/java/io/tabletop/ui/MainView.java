@@ -43,7 +43,7 @@ import java.util.List;
 public final class MainView extends BorderPane {
     private final MainViewModel model;
     private final RemovalService service;
-    private final UiRunner runner;
+    private final TaskRunner runner;
     private final TabPane tabs = new TabPane();
     private final TableView<ServerRow> serversTable = new TableView<>();
     private final TableView<PartitionRow> partitionsTable = new TableView<>();
@@ -66,7 +66,7 @@ public final class MainView extends BorderPane {
     private Tab removalTab;
     private OperationViewModel removal;
 
-    public MainView(MainViewModel model, RemovalService service, UiRunner runner) {
+    public MainView(MainViewModel model, RemovalService service, TaskRunner runner) {
         this.model = model;
         this.service = service;
         this.runner = runner;

@@ -13,8 +13,6 @@ import io.tabletop.domain.ServerId;
 import io.tabletop.domain.ServerLoad;
 import io.tabletop.domain.Table;
 import io.tabletop.domain.Verdict;
-import javafx.animation.KeyFrame;
-import javafx.animation.Timeline;
 import javafx.beans.property.IntegerProperty;
 import javafx.beans.property.ObjectProperty;
 import javafx.beans.property.ReadOnlyObjectProperty;
@@ -48,7 +46,7 @@ public final class MainViewModel {
     public static final String ALL_SERVERS = "All servers";
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss");
 
-    private final UiRunner runner;
+    private final TaskRunner runner;
     private final Connections connections;
 
     /**
@@ -99,10 +97,10 @@ public final class MainViewModel {
     private final IntegerProperty selectedCount = new SimpleIntegerProperty();
     private final Map<ServerId, ServerRow> serverIndex = new HashMap<>();
     private final Map<PartitionId, PartitionRow> partitionIndex = new HashMap<>();
-    private final Timeline poller;
+    private final TaskRunner.Ticker poller;
     private boolean refreshing;
 
-    public MainViewModel(UiRunner runner, Connections connections, String connectionName, ClusterConnector initial) {
+    public MainViewModel(TaskRunner runner, Connections connections, String connectionName, ClusterConnector initial) {
         this.runner = runner;
         this.connections = connections;
         Connection first = new Connection(connectionName, null, false, () -> initial);
@@ -114,15 +112,14 @@ public final class MainViewModel {
         connector.set(initial);
         tableFilter.addListener((o, a, b) -> applyFilter());
         serverFilter.addListener((o, a, b) -> applyFilter());
-        poller = new Timeline(new KeyFrame(Duration.seconds(2), e -> refresh()));
-        poller.setCycleCount(Timeline.INDEFINITE);
+        poller = runner.every(java.time.Duration.ofSeconds(2), this::refresh);
     }
 
     // ---- commands -----------------------------------------------------------------------------
 
     public void startPolling() {
         refresh();
-        poller.play();
+        poller.start();
     }
 
     public void stopPolling() {

@@ -16,8 +16,6 @@ import io.tabletop.planner.Plan;
 import io.tabletop.planner.RemoveServers;
 import io.tabletop.service.Operation;
 import io.tabletop.service.RemovalService;
-import javafx.animation.KeyFrame;
-import javafx.animation.Timeline;
 import javafx.beans.binding.Bindings;
 import javafx.beans.binding.BooleanBinding;
 import javafx.beans.property.BooleanProperty;
@@ -67,7 +65,7 @@ public final class OperationViewModel {
     /** Rows per table counted at the pre-check, compared after the run; null where the engine cannot count. */
     private java.util.Map<String, Long> rowsBefore;
     private final RemovalService service;
-    private final UiRunner runner;
+    private final TaskRunner runner;
     private final ObjectProperty<Operation> operation = new SimpleObjectProperty<>();
     private final StringProperty confirmWord = new SimpleStringProperty("");
     /** The connection spec a resume from another process reopens (null: the console's own cluster). */
@@ -93,13 +91,13 @@ public final class OperationViewModel {
     private final BooleanBinding canRun;
     private final Queue<Runnable> pending = new ConcurrentLinkedQueue<>();
     private final Map<Integer, StepTask> running = new ConcurrentHashMap<>();
-    private final Timeline pump;
+    private final TaskRunner.Ticker pump;
     private io.tabletop.service.Runs.Run execution;
     private Runnable onFinished = () -> {
     };
 
     /** A removal of {@code targets}, confirmed by their ids. */
-    public OperationViewModel(ClusterConnector connector, RemovalService service, UiRunner runner, List<ServerId> targets) {
+    public OperationViewModel(ClusterConnector connector, RemovalService service, TaskRunner runner, List<ServerId> targets) {
         this(connector, null, service, runner, Operation.remove(targets, targets.stream().map(ServerId::value).toList()));
     }
 
@@ -107,7 +105,7 @@ public final class OperationViewModel {
      * @param connect the spec a resume in another process would reopen ({@code tabletop resume}); null for a
      *                cluster that lives in this console only (its name is journaled)
      */
-    public OperationViewModel(ClusterConnector connector, String connect, RemovalService service, UiRunner runner, Operation op) {
+    public OperationViewModel(ClusterConnector connector, String connect, RemovalService service, TaskRunner runner, Operation op) {
         this.connector = connector;
         this.connect = connect == null ? connector.name() : connect;
         this.service = service;
@@ -117,8 +115,7 @@ public final class OperationViewModel {
         this.restoring.set(op.kind() == Operation.Kind.RESTORE);
         this.canRun = Bindings.createBooleanBinding(() -> plan.get() != null && stage.get() == Stage.PREVIEW
                 && !connector.readOnly() && operation.get().confirms(confirmText.get()), plan, stage, confirmText, operation);
-        pump = new Timeline(new KeyFrame(Duration.millis(100), e -> drain()));
-        pump.setCycleCount(Timeline.INDEFINITE);
+        pump = runner.every(java.time.Duration.ofMillis(100), this::drain);
     }
 
     // ---- commands -----------------------------------------------------------------------------
@@ -242,7 +239,7 @@ public final class OperationViewModel {
         runId.set(run.runId());
         log.add(LocalTime.now().format(TIME) + "  Run " + run.runId() + ": journal " + run.journal().dir());
         stage.set(Stage.RUNNING);
-        pump.play();
+        pump.start();
         run.done().whenComplete((result, t) -> pending.add(() -> finished(result)));
     }
 

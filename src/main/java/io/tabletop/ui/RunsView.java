@@ -28,12 +28,12 @@ import java.util.logging.Logger;
 final class RunsView extends VBox {
     private static final Logger LOG = Logger.getLogger(RunsView.class.getName());
     private final Runs runs;
-    private final UiRunner runner;
+    private final TaskRunner runner;
     private final ObservableList<Runs.RunInfo> rows = FXCollections.observableArrayList();
     private final TableView<Runs.RunInfo> table = new TableView<>(rows);
     private final Label note = new Label();
 
-    RunsView(Runs runs, UiRunner runner, java.util.function.Consumer<Runs.RunInfo> onResume, java.util.function.Consumer<Runs.RunInfo> onRestore) {
+    RunsView(Runs runs, TaskRunner runner, java.util.function.Consumer<Runs.RunInfo> onResume, java.util.function.Consumer<Runs.RunInfo> onRestore) {
         this.runs = runs;
         this.runner = runner;
         setId("runs-view");

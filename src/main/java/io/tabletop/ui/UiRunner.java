@@ -17,7 +17,7 @@ import java.util.logging.Logger;
  * threads; results and errors come back on the FX thread. {@link #shutdown()} stops the pool (called
  * from the application's {@code stop()}).
  */
-public final class UiRunner {
+public final class UiRunner implements TaskRunner {
     private static final Logger LOG = Logger.getLogger(UiRunner.class.getName());
     private final ExecutorService pool;
 
@@ -30,7 +30,8 @@ public final class UiRunner {
         });
     }
 
-    public <T> Task<T> background(String what, Callable<T> work, Consumer<T> onSuccess, Consumer<Throwable> onError) {
+    @Override
+    public <T> void background(String what, Callable<T> work, Consumer<T> onSuccess, Consumer<Throwable> onError) {
         Task<T> task = new Task<>() {
             @Override
             protected T call() throws Exception {
@@ -43,12 +44,31 @@ public final class UiRunner {
             onError.accept(task.getException());
         });
         pool.execute(task);
-        return task;
     }
 
     /** Runs an already built task (a step of a run) on the pool. */
-    public void execute(Task<?> task) {
+    @Override
+    public void execute(Runnable task) {
         pool.execute(task);
+    }
+
+    /** A {@link javafx.animation.Timeline} on the FX thread. */
+    @Override
+    public Ticker every(java.time.Duration period, Runnable tick) {
+        javafx.animation.Timeline t = new javafx.animation.Timeline(new javafx.animation.KeyFrame(
+                javafx.util.Duration.millis(period.toMillis()), e -> tick.run()));
+        t.setCycleCount(javafx.animation.Timeline.INDEFINITE);
+        return new Ticker() {
+            @Override
+            public void start() {
+                t.play();
+            }
+
+            @Override
+            public void stop() {
+                t.stop();
+            }
+        };
     }
 
     public static void fx(Runnable r) {

@@ -7,10 +7,7 @@ import io.tabletop.connector.sandbox.SandboxFixtures;
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.ServerId;
 import io.tabletop.domain.Verdict;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.testfx.api.FxToolkit;
-import org.testfx.util.WaitForAsyncUtils;
 
 import java.util.List;
 
@@ -18,19 +15,96 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The main view model without any view: rows by key, filters. Runs on the FX thread. */
+/**
+ * The main view model without any view and without the JavaFX toolkit: background work and the refresh
+ * timer run through {@link TaskRunner.Immediate}, on the test's own thread.
+ */
 class MainViewModelTest {
     private static final HealthReport OK = new HealthReport(Verdict.PASS, "HEALTHY", List.of());
 
-    @BeforeAll
-    static void toolkit() throws Exception {
-        FxToolkit.registerPrimaryStage();
+    /** A view model with nothing to show yet, on the immediate runner. */
+    private static MainViewModel model() {
+        return new MainViewModel(new TaskRunner.Immediate(), new Connections(Main.registry()), "test", null);
+    }
+
+    @Test
+    void theRefreshTimerReadsTheClusterAndAFailedReadIsOneLine() throws Exception {
+        TaskRunner.Immediate runner = new TaskRunner.Immediate();
+        java.util.List<TaskRunner.ManualTicker> tickers = new java.util.ArrayList<>();
+        TaskRunner recording = new TaskRunner() {
+            @Override
+            public <T> void background(String what, java.util.concurrent.Callable<T> work, java.util.function.Consumer<T> ok,
+                                       java.util.function.Consumer<Throwable> err) {
+                runner.background(what, work, ok, err);
+            }
+
+            @Override
+            public void execute(Runnable task) {
+                runner.execute(task);
+            }
+
+            @Override
+            public Ticker every(java.time.Duration period, Runnable tick) {
+                TaskRunner.ManualTicker t = runner.every(period, tick);
+                tickers.add(t);
+                return t;
+            }
+        };
+        try (io.tabletop.connector.sandbox.SandboxConnector sandbox = io.tabletop.connector.sandbox.SandboxConnector.instant(SandboxFixtures.small())) {
+            MainViewModel m = new MainViewModel(recording, new Connections(Main.registry()), sandbox.name(), sandbox);
+            m.startPolling();
+            assertEquals(4, m.servers().size(), "the first read on start");
+            assertEquals(Verdict.PASS, m.healthProperty().get());
+            sandbox.cluster().addServer();
+            tickers.get(0).tick();
+            assertEquals(5, m.servers().size(), "the 2 s timer reads again: the new server shows");
+            assertTrue(m.servers().get(4).isNewAndEmpty());
+            m.stopPolling();
+            assertTrue(!tickers.get(0).running());
+        }
+        MainViewModel broken = new MainViewModel(runner, new Connections(Main.registry()), "broken", new OfflineBroken());
+        broken.refresh();
+        assertEquals("Cannot read the cluster: sandbox: read failed: the disk is gone", broken.healthTextProperty().get());
+        assertEquals(Verdict.BLOCK, broken.healthProperty().get());
+    }
+
+    /** A connector whose reads fail. */
+    private static final class OfflineBroken implements io.tabletop.connector.ClusterConnector {
+        @Override
+        public String name() {
+            return "broken";
+        }
+
+        @Override
+        public io.tabletop.domain.Engine engine() {
+            return io.tabletop.domain.Engine.SANDBOX;
+        }
+
+        @Override
+        public io.tabletop.domain.EngineCapabilities capabilities() {
+            return io.tabletop.domain.EngineCapabilities.kudu();
+        }
+
+        @Override
+        public ClusterSnapshot snapshot() throws io.tabletop.connector.ConnectorException {
+            throw new io.tabletop.connector.ConnectorException(engine(), "read", "the disk is gone");
+        }
+
+        @Override
+        public HealthReport health() throws io.tabletop.connector.ConnectorException {
+            throw new io.tabletop.connector.ConnectorException(engine(), "read", "the disk is gone");
+        }
+
+        @Override
+        public void execute(io.tabletop.domain.Step step, StepProgress progress) {
+            throw new UnsupportedOperationException();
+        }
     }
 
     @Test
     void rowsAreUpdatedInPlaceSoTicksSurviveARefresh() throws Exception {
-        WaitForAsyncUtils.asyncFx(() -> {
-            MainViewModel m = new MainViewModel(new UiRunner(), new Connections(Main.registry()), "test", null);
+        {
+            MainViewModel m = model();
             ClusterSnapshot s = SandboxFixtures.kuduBaseline();
             m.apply(s, OK);
             ServerRow ts3 = m.servers().get(2);
@@ -47,13 +121,13 @@ class MainViewModelTest {
             assertEquals(4, m.servers().size());
             assertSame(ts1, m.servers().get(0));
             assertTrue(m.servers().stream().noneMatch(r -> r.id().equals(ServerId.of("ts-5"))));
-        }).get();
+        }
     }
 
     @Test
     void partitionFiltersByTableAndByServer() throws Exception {
-        WaitForAsyncUtils.asyncFx(() -> {
-            MainViewModel m = new MainViewModel(new UiRunner(), new Connections(Main.registry()), "test", null);
+        {
+            MainViewModel m = model();
             ClusterSnapshot s = SandboxFixtures.kuduBaseline();
             m.apply(s, OK);
             assertEquals(60, m.partitions().size());
@@ -63,14 +137,14 @@ class MainViewModelTest {
             long expected = s.partitions().stream().filter(p -> p.table().value().equals("t-2") && p.isOn(ServerId.of("ts-1"))).count();
             assertEquals(expected, m.partitions().size());
             assertTrue(m.partitions().stream().allMatch(r -> r.partition().isOn(ServerId.of("ts-1"))));
-        }).get();
+        }
     }
 
     /** A refresh applies only what changed, and what changed is never missed: moved, added and removed partitions. */
     @Test
     void aRefreshAppliesExactlyWhatChanged() throws Exception {
-        WaitForAsyncUtils.asyncFx(() -> {
-            MainViewModel m = new MainViewModel(new UiRunner(), new Connections(Main.registry()), "test", null);
+        {
+            MainViewModel m = model();
             ClusterSnapshot s = SandboxFixtures.kuduBaseline();
             java.util.concurrent.atomic.AtomicInteger placements = new java.util.concurrent.atomic.AtomicInteger();
             m.placementProperty().addListener((o, a, b) -> placements.incrementAndGet());
@@ -102,6 +176,6 @@ class MainViewModelTest {
             m.apply(SandboxFixtures.tight(), OK);
             assertEquals(24, m.partitions().size());
             assertEquals(24, m.partitionCount());
-        }).get();
+        }
     }
 }
