@@ -106,61 +106,7 @@ public final class KuduConnector implements ClusterConnector {
         JsonNode dump = http.dumpEntities();
         Map<String, JsonNode> listed = tserverList();
         JsonNode ksck = ksck(false).json;
-        Map<String, Integer> rf = new HashMap<>();
-        for (JsonNode t : ksck.path("table_summaries")) {
-            rf.put(t.path("id").asText(), t.path("replication_factor").asInt());
-        }
-        Map<String, Long> sizes = new HashMap<>();
-        for (JsonNode t : ksck.path("tablet_summaries")) {
-            long max = -1;
-            for (JsonNode r : t.path("replicas")) {
-                JsonNode s = r.path("status_pb").path("estimated_on_disk_size");
-                if (s.canConvertToLong()) {
-                    max = Math.max(max, s.asLong());
-                }
-            }
-            if (max >= 0) {
-                sizes.put(t.path("id").asText(), max);
-            }
-        }
-        Map<ServerId, Server> servers = new LinkedHashMap<>();
-        for (JsonNode ts : dump.path("tablet_servers")) {
-            String uuid = ts.path("uuid").asText();
-            JsonNode l = listed.get(uuid);
-            String loc = l == null ? null : l.path("location").asText(null);
-            if ("<none>".equals(loc)) {
-                loc = null;
-            }
-            boolean live = ts.path("live").asBoolean(true);
-            ServerState state = !live ? ServerState.DEAD
-                    : l != null && "MAINTENANCE_MODE".equals(l.path("state").asText()) ? ServerState.MAINTENANCE : ServerState.LIVE;
-            String rpc = ts.path("rpc_addrs").path(0).asText(uuid);
-            Long hb = ts.path("millis_since_heartbeat").canConvertToLong() ? ts.path("millis_since_heartbeat").asLong() : null;
-            servers.put(ServerId.of(uuid), new Server(ServerId.of(uuid), rpc, loc, state, null, null, hb));
-        }
-        List<Table> tables = new ArrayList<>();
-        for (JsonNode t : dump.path("tables")) {
-            String id = t.path("table_id").asText();
-            tables.add(new Table(TableId.of(id), t.path("table_name").asText(id), rf.getOrDefault(id, 3)));
-        }
-        List<Partition> partitions = new ArrayList<>();
-        for (JsonNode t : dump.path("tablets")) {
-            String leader = t.path("leader").asText("");
-            List<Replica> reps = new ArrayList<>();
-            for (JsonNode r : t.path("replicas")) {
-                String uuid = r.path("server_uuid").asText();
-                servers.computeIfAbsent(ServerId.of(uuid), k -> new Server(k, r.path("addr").asText(uuid) + " (unregistered)",
-                        null, ServerState.DEAD, null, null, null));
-                ReplicaRole role = "NON_VOTER".equals(r.path("type").asText()) ? ReplicaRole.LEARNER
-                        : uuid.equals(leader) ? ReplicaRole.LEADER : ReplicaRole.FOLLOWER;
-                reps.add(new Replica(ServerId.of(uuid), role));
-            }
-            String tablet = t.path("tablet_id").asText();
-            partitions.add(new Partition(PartitionId.of(tablet), TableId.of(t.path("table_id").asText()),
-                    sizes.get(tablet), null, reps));
-        }
-        String cluster = cli.masters();
-        return new ClusterSnapshot(Engine.KUDU, cluster, Instant.now(), new ArrayList<>(servers.values()), tables, partitions);
+        return KuduTopology.snapshot(dump, listed, ksck, cli.masters(), Instant.now());
     }
 
     private Map<String, JsonNode> tserverList() throws ConnectorException {
