@@ -150,9 +150,35 @@ public final class KuduDrainBenchmark implements Benchmark {
         return side("kudu cluster rebalance", drain, drain, moves, on, kudu, victim, rows);
     }
 
+    /**
+     * The masters learn of config changes from the tablet servers' reports, a heartbeat later: read until
+     * every tablet has its replication factor in voters, no learner, and two reads a second apart agree
+     * (at most 20 s), so that neither tool is judged on a view the masters have not caught up with.
+     */
+    static ClusterSnapshot settled(KuduConnector kudu) throws ConnectorException {
+        ClusterSnapshot last = kudu.snapshot();
+        for (int i = 0; i < 20; i++) {
+            try {
+                TimeUnit.SECONDS.sleep(1); // polling a remote cluster, in a benchmark
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            ClusterSnapshot now = kudu.snapshot();
+            ClusterSnapshot c = now;
+            boolean whole = now.partitions().stream().allMatch(p -> p.replicas().stream().noneMatch(r -> r.role() == io.tabletop.domain.ReplicaRole.LEARNER)
+                    && p.voterCount() == c.table(p.table()).map(t -> t.replicationFactor()).orElse(p.voterCount()));
+            if (whole && now.loads().equals(last.loads())) {
+                return now;
+            }
+            last = now;
+        }
+        return last;
+    }
+
     static Side side(String tool, double drain, double total, int moves, int on, KuduConnector kudu, ServerId victim,
                              Map<String, Long> rowsBefore) throws ConnectorException {
-        ClusterSnapshot after = kudu.snapshot();
+        ClusterSnapshot after = settled(kudu);
         Collection<ServerLoad> loads = after.loads().values().stream().filter(l -> !l.server().equals(victim)).toList();
         int replicaSkew = loads.stream().mapToInt(ServerLoad::replicas).max().orElse(0) - loads.stream().mapToInt(ServerLoad::replicas).min().orElse(0);
         int leaderSkew = loads.stream().mapToInt(ServerLoad::leaders).max().orElse(0) - loads.stream().mapToInt(ServerLoad::leaders).min().orElse(0);

@@ -511,26 +511,12 @@ public final class PlanExecution {
             LOG.log(Level.INFO, "health look failed", e);
             return;
         }
-        java.util.Set<io.tabletop.domain.PartitionId> bad = new java.util.LinkedHashSet<>();
-        List<String> why = new ArrayList<>();
-        for (io.tabletop.domain.Partition p : c.partitions()) {
-            int rf = c.table(p.table()).map(io.tabletop.domain.Table::replicationFactor).orElse(p.voterCount());
-            long upVoters = p.replicas().stream().filter(r -> r.role().isVoter()
-                    && c.server(r.server()).map(x -> x.state().isUp()).orElse(false)).count();
-            boolean leader = p.leader().flatMap(c::server).map(x -> x.state().isUp()).orElse(false);
-            if (upVoters <= rf / 2) {
-                bad.add(p.id());
-                why.add(p.id() + " has " + upVoters + " of " + rf + " copies on live servers (no majority)");
-            } else if (!leader) {
-                bad.add(p.id());
-                why.add(p.id() + " has no live leader");
-            }
-        }
-        java.util.Set<io.tabletop.domain.PartitionId> confirmed = new java.util.LinkedHashSet<>(bad);
+        java.util.Map<io.tabletop.domain.PartitionId, String> lost = AvailabilityCheck.lost(c);
+        java.util.Set<io.tabletop.domain.PartitionId> confirmed = new java.util.LinkedHashSet<>(lost.keySet());
         confirmed.retainAll(suspect);
-        suspect = bad;
+        suspect = java.util.Set.copyOf(lost.keySet());
         if (!confirmed.isEmpty()) {
-            List<String> named = why.stream().filter(w -> confirmed.stream().anyMatch(id -> w.startsWith(id.value() + " "))).toList();
+            List<String> named = confirmed.stream().map(lost::get).toList();
             listener.log(ExecutionListener.Level.WARN, "Paused: the cluster lost availability in a way the plan cannot route around: "
                     + String.join("; ", named.subList(0, Math.min(5, named.size()))) + (named.size() > 5 ? "; …" : "")
                     + ". Steps in flight finish; resume once the cluster has recovered.");
