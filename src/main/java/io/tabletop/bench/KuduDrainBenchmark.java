@@ -6,7 +6,9 @@ import io.tabletop.connector.kudu.KuduCli;
 import io.tabletop.connector.kudu.KuduConnector;
 import io.tabletop.connector.kudu.LocalKuduCluster;
 import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.domain.Engine;
 import io.tabletop.domain.Partition;
+import io.tabletop.domain.ReplicaRole;
 import io.tabletop.domain.ServerId;
 import io.tabletop.domain.ServerLoad;
 import io.tabletop.domain.Step;
@@ -22,10 +24,13 @@ import io.tabletop.service.AppPaths;
 import io.tabletop.service.Benchmark;
 import io.tabletop.service.RemovalService;
 
+import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -57,10 +62,10 @@ public final class KuduDrainBenchmark implements Benchmark {
     }
 
     @Override
-    public void run(Map<String, String> options, java.io.PrintWriter out, java.io.PrintWriter err) throws Exception {
+    public void run(Map<String, String> options, PrintWriter out, PrintWriter err) throws Exception {
         int rounds = Benchmark.intOption(options, "rounds");
         int rows = Benchmark.intOption(options, "rows");
-        List<Side> all = new java.util.ArrayList<>();
+        List<Side> all = new ArrayList<>();
         for (int i = 1; i <= rounds; i++) {
             int round = i;
             all.addAll(round(rows, line -> {
@@ -72,7 +77,7 @@ public final class KuduDrainBenchmark implements Benchmark {
         out.println("|---|---|---|---|---|---|---|---|---|---|");
         for (int i = 0; i < all.size(); i++) {
             Side s = all.get(i);
-            out.println(String.format(java.util.Locale.ROOT, "| %d | %s | %.1f | %.1f | %d | %d | %d | %d | %d | %d → %d |", i / 2 + 1, s.tool(),
+            out.println(String.format(Locale.ROOT, "| %d | %s | %.1f | %.1f | %d | %d | %d | %d | %d | %d → %d |", i / 2 + 1, s.tool(),
                     s.drainSeconds(), s.totalSeconds(), s.moves(), s.replicasOnServer(), s.replicaSkew(), s.leaderSkew(),
                     s.tableSkew(), s.rowsBefore(), s.rowsAfter()));
         }
@@ -126,7 +131,7 @@ public final class KuduDrainBenchmark implements Benchmark {
             throw new IllegalStateException("Tabletop run " + r.state() + ": " + r.failures());
         }
         double drain = (lastMove.get() - t0) / 1e9;
-        say.accept(String.format(java.util.Locale.ROOT, "tabletop: %d moves, drain %.1f s, whole plan %.1f s", plan.summary().replicaMoves(), drain, total));
+        say.accept(String.format(Locale.ROOT, "tabletop: %d moves, drain %.1f s, whole plan %.1f s", plan.summary().replicaMoves(), drain, total));
         return side("tabletop", drain, total, plan.summary().replicaMoves(), on, kudu, victim, rows);
     }
 
@@ -142,11 +147,11 @@ public final class KuduDrainBenchmark implements Benchmark {
                 "--move_replicas_from_ignored_tservers", "--max_moves_per_server=5");
         double drain = (System.nanoTime() - t0) / 1e9;
         if (!r.ok()) {
-            throw new ConnectorException(io.tabletop.domain.Engine.KUDU, "cluster rebalance", r.error());
+            throw new ConnectorException(Engine.KUDU, "cluster rebalance", r.error());
         }
         Matcher m = Pattern.compile("moved (\\d+) replicas").matcher(r.out());
         int moves = m.find() ? Integer.parseInt(m.group(1)) : -1;
-        say.accept(String.format(java.util.Locale.ROOT, "kudu rebalancer: %d moves, %.1f s", moves, drain));
+        say.accept(String.format(Locale.ROOT, "kudu rebalancer: %d moves, %.1f s", moves, drain));
         return side("kudu cluster rebalance", drain, drain, moves, on, kudu, victim, rows);
     }
 
@@ -166,7 +171,7 @@ public final class KuduDrainBenchmark implements Benchmark {
             }
             ClusterSnapshot now = kudu.snapshot();
             ClusterSnapshot c = now;
-            boolean whole = now.partitions().stream().allMatch(p -> p.replicas().stream().noneMatch(r -> r.role() == io.tabletop.domain.ReplicaRole.LEARNER)
+            boolean whole = now.partitions().stream().allMatch(p -> p.replicas().stream().noneMatch(r -> r.role() == ReplicaRole.LEARNER)
                     && p.voterCount() == c.table(p.table()).map(t -> t.replicationFactor()).orElse(p.voterCount()));
             if (whole && now.loads().equals(last.loads())) {
                 return now;

@@ -8,9 +8,13 @@ import io.tabletop.connector.kudu.LocalKuduCluster;
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.Engine;
 import io.tabletop.domain.ServerId;
+import io.tabletop.domain.Step;
+import io.tabletop.domain.StepType;
+import io.tabletop.executor.ExecutionListener;
 import io.tabletop.executor.ExecutorOptions;
 import io.tabletop.executor.RunResult;
 import io.tabletop.executor.RunState;
+import io.tabletop.executor.StepState;
 import io.tabletop.service.AppPaths;
 import io.tabletop.service.Benchmark;
 import io.tabletop.service.Operation;
@@ -23,6 +27,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -99,15 +104,15 @@ public final class KuduScaleOutBenchmark implements Benchmark {
             throw new IllegalStateException("pre-check blocked: " + p.checks());
         }
         long t1 = System.nanoTime();
-        java.util.concurrent.atomic.AtomicLong lastMove = new java.util.concurrent.atomic.AtomicLong(t1);
-        java.util.concurrent.atomic.AtomicLong firstStep = new java.util.concurrent.atomic.AtomicLong();
-        RunResult r = service.execution(p.plan(), kudu, new ExecutorOptions(5, 3, Duration.ofSeconds(1)), new io.tabletop.executor.ExecutionListener() {
+        AtomicLong lastMove = new AtomicLong(t1);
+        AtomicLong firstStep = new AtomicLong();
+        RunResult r = service.execution(p.plan(), kudu, new ExecutorOptions(5, 3, Duration.ofSeconds(1)), new ExecutionListener() {
             @Override
-            public void stepStateChanged(io.tabletop.domain.Step step, io.tabletop.executor.StepState from, io.tabletop.executor.StepState to, String message) {
-                if (to == io.tabletop.executor.StepState.RUNNING && step.type() != io.tabletop.domain.StepType.HEALTH_GATE) {
+            public void stepStateChanged(Step step, StepState from, StepState to, String message) {
+                if (to == StepState.RUNNING && step.type() != StepType.HEALTH_GATE) {
                     firstStep.compareAndSet(0, System.nanoTime());
                 }
-                if (to == io.tabletop.executor.StepState.SUCCEEDED && step.type() == io.tabletop.domain.StepType.MOVE_REPLICA) {
+                if (to == StepState.SUCCEEDED && step.type() == StepType.MOVE_REPLICA) {
                     lastMove.accumulateAndGet(System.nanoTime(), Math::max);
                 }
             }

@@ -15,12 +15,15 @@ import io.tabletop.domain.TableId;
 import io.tabletop.planner.Plan;
 import io.tabletop.planner.Planner;
 import io.tabletop.planner.RemoveServers;
-
 import io.tabletop.service.Benchmark;
 
+import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 
 /**
@@ -45,14 +48,14 @@ public final class PlannerBenchmark implements Benchmark {
     }
 
     @Override
-    public void run(java.util.Map<String, String> options, java.io.PrintWriter out, java.io.PrintWriter err) throws Exception {
+    public void run(Map<String, String> options, PrintWriter out, PrintWriter err) throws Exception {
         int[] replicas = Benchmark.intsOption(options, "replicas");
         int repeats = Benchmark.intOption(options, "repeats");
         out.println("| replicas | servers | removed | moves | best s | median s | heap after, MB |");
         out.println("|---|---|---|---|---|---|---|");
         for (int n : replicas) {
             Result r = run(n, repeats);
-            out.println(String.format(java.util.Locale.ROOT, "| %,d | %d | %d | %,d | %.3f | %.3f | %d |", r.replicas(), r.servers(), r.removed(),
+            out.println(String.format(Locale.ROOT, "| %,d | %d | %d | %,d | %.3f | %.3f | %d |", r.replicas(), r.servers(), r.removed(),
                     r.moves(), r.bestSeconds(), r.medianSeconds(), r.heapUsedMb()));
             out.flush();
         }
@@ -130,7 +133,7 @@ public final class PlannerBenchmark implements Benchmark {
             plan = planner.plan(c, goal, caps);
             t[i] = (System.nanoTime() - t0) / 1e9;
         }
-        java.util.Arrays.sort(t);
+        Arrays.sort(t);
         System.gc();
         long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / 1_000_000;
         return new Result(replicas, c.servers().size(), removeCount, plan.summary().replicaMoves(), t[0], t[repeats / 2], heap);

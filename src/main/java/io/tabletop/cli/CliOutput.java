@@ -17,6 +17,9 @@ import io.tabletop.service.Runs;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** What the commands that run plans print: checks, each step as it ends, the outcome and the ways forward. */
 final class CliOutput {
@@ -37,7 +40,7 @@ final class CliOutput {
     /** Prints each step as it ends, actions the operator must take, and warnings. */
     static ExecutionListener printer(PrintWriter out, int total) {
         return new ExecutionListener() {
-            private final java.util.Set<Integer> told = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            private final Set<Integer> told = ConcurrentHashMap.newKeySet();
 
             @Override
             public void stepStateChanged(Step step, StepState from, StepState to, String message) {
@@ -74,7 +77,7 @@ final class CliOutput {
 
     /** Waits for the run, prints the post-checks and the outcome; a run that did not succeed is an error. */
     static void finish(PrintWriter out, RemovalService service, Plan plan, ClusterConnector c, Runs.Run run,
-                       java.util.Map<String, Long> rowsBefore) throws Exception {
+                       Map<String, Long> rowsBefore) throws Exception {
         RunResult result = run.done().get();
         for (CheckResult check : service.postChecks(plan, c, rowsBefore)) {
             out.println(PlanText.check(check));

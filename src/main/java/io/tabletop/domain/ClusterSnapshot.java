@@ -2,6 +2,8 @@ package io.tabletop.domain;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -9,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * The engine-neutral state of a cluster at one moment. Immutable and thread-safe.
@@ -79,7 +82,7 @@ public final class ClusterSnapshot {
      * a million-replica cluster in milliseconds. Partitions not replaced are not checked against the new
      * servers; {@code Invariants} is what finds a replica left on a server that is gone.
      */
-    public ClusterSnapshot withReplaced(java.util.Collection<Partition> replaced, List<Server> newServers) {
+    public ClusterSnapshot withReplaced(Collection<Partition> replaced, List<Server> newServers) {
         Partition[] out = partitions.toArray(new Partition[0]);
         for (Partition p : replaced) {
             Integer i = partitionIndex.get(p.id());
@@ -88,10 +91,10 @@ public final class ClusterSnapshot {
             }
             out[i] = p;
         }
-        return new ClusterSnapshot(this, newServers, java.util.Arrays.asList(out), List.copyOf(replaced));
+        return new ClusterSnapshot(this, newServers, Arrays.asList(out), List.copyOf(replaced));
     }
 
-    private static <K, V> Map<K, V> index(List<V> values, java.util.function.Function<V, K> key, String what) {
+    private static <K, V> Map<K, V> index(List<V> values, Function<V, K> key, String what) {
         Map<K, V> map = new HashMap<>(values.size() * 2);
         for (V v : values) {
             if (map.put(key.apply(v), v) != null) {

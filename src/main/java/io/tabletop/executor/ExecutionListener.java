@@ -1,6 +1,7 @@
 package io.tabletop.executor;
 
 import io.tabletop.domain.Step;
+import io.tabletop.planner.Plan;
 
 /**
  * Events of a run. Called from the run's own threads (the coordinator and the step workers), never from
@@ -30,7 +31,7 @@ public interface ExecutionListener {
      * The run goes on with a new plan (a server it relied on died, and what is left was planned again
      * around it). Events that follow refer to {@code plan}'s steps.
      */
-    default void planReplaced(io.tabletop.planner.Plan plan, String why) {
+    default void planReplaced(Plan plan, String why) {
     }
 
     ExecutionListener NONE = new ExecutionListener() {

@@ -2,8 +2,12 @@ package io.tabletop.executor;
 
 import io.tabletop.connector.ClusterConnector;
 import io.tabletop.connector.ConnectorException;
+import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.domain.PartitionId;
 import io.tabletop.domain.Step;
 import io.tabletop.domain.StepType;
+import io.tabletop.domain.Units;
+import io.tabletop.planner.Drift;
 import io.tabletop.planner.Estimator;
 import io.tabletop.planner.Plan;
 import io.tabletop.planner.StepScheduler;
@@ -11,13 +15,19 @@ import io.tabletop.planner.StepScheduler;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Level;
@@ -59,9 +69,9 @@ public final class PlanExecution {
     private final long[] lastProgressAt;
     private final String[] lastEngineMessage;
     private final boolean[] stallFlagged;
-    private final java.util.concurrent.ScheduledExecutorService monitor;
+    private final ScheduledExecutorService monitor;
     /** Partitions found without a live leader or majority at the last health look, to confirm on the next. */
-    private java.util.Set<io.tabletop.domain.PartitionId> suspect = java.util.Set.of();
+    private Set<PartitionId> suspect = Set.of();
     private long nextHealthAt;
     /** Written under the lock, read without it (the console reads it every frame). */
     private volatile RunState state = RunState.READY;
@@ -70,7 +80,7 @@ public final class PlanExecution {
     private double terminalWeight;
     private int terminalCount;
     private long terminalBytes;
-    private final java.util.Set<Integer> runningSteps = new java.util.LinkedHashSet<>();
+    private final Set<Integer> runningSteps = new LinkedHashSet<>();
     private boolean pauseRequested;
     private boolean cancelRequested;
     private boolean failed;
@@ -120,7 +130,7 @@ public final class PlanExecution {
         this.monitor = Executors.newSingleThreadScheduledExecutor(named("tabletop-run-" + run + "-monitor"));
     }
 
-    private static java.util.concurrent.ThreadFactory named(String prefix) {
+    private static ThreadFactory named(String prefix) {
         AtomicInteger k = new AtomicInteger();
         return r -> {
             Thread t = new Thread(r, prefix + "-" + k.incrementAndGet());
@@ -415,7 +425,7 @@ public final class PlanExecution {
                 done.add(i);
             }
         }
-        io.tabletop.domain.ClusterSnapshot live;
+        ClusterSnapshot live;
         lock.unlock();
         try {
             live = connector.snapshot();
@@ -430,7 +440,7 @@ public final class PlanExecution {
             checkedPhase = phase;
             return true;
         }
-        io.tabletop.planner.Drift.Report r = io.tabletop.planner.Drift.compare(plan, live, done);
+        Drift.Report r = Drift.compare(plan, live, done);
         if (r.significant()) {
             listener.log(ExecutionListener.Level.WARN, "Paused before phase " + (phase + 1) + ": the cluster changed since the plan was made, "
                     + "in ways that matter for the steps left: " + r.summary() + ". Cancel and preview again, or resume the run "
@@ -467,7 +477,7 @@ public final class PlanExecution {
         return looks.get();
     }
 
-    private final java.util.concurrent.atomic.AtomicLong looks = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong looks = new AtomicLong();
 
     private void watchOnce() {
         try {
@@ -483,7 +493,7 @@ public final class PlanExecution {
                         stallFlagged[i] = true;
                         Step s = plan.steps().get(i);
                         listener.log(ExecutionListener.Level.WARN, "Step " + (i + 1) + " has not progressed for "
-                                + io.tabletop.domain.Units.duration((now - lastProgressAt[i]) / 1000.0) + ": " + s.describe()
+                                + Units.duration((now - lastProgressAt[i]) / 1000.0) + ": " + s.describe()
                                 + (s.partition() != null ? " (partition " + s.partition() + ", " + s.from() + " → " + s.to() + ")" : "")
                                 + "; last engine message: " + (lastEngineMessage[i].isEmpty() ? "none" : lastEngineMessage[i]));
                     }
@@ -504,17 +514,17 @@ public final class PlanExecution {
     }
 
     private void lookAtHealth() {
-        io.tabletop.domain.ClusterSnapshot c;
+        ClusterSnapshot c;
         try {
             c = connector.snapshot();
         } catch (ConnectorException e) {
             LOG.log(Level.INFO, "health look failed", e);
             return;
         }
-        java.util.Map<io.tabletop.domain.PartitionId, String> lost = AvailabilityCheck.lost(c);
-        java.util.Set<io.tabletop.domain.PartitionId> confirmed = new java.util.LinkedHashSet<>(lost.keySet());
+        Map<PartitionId, String> lost = AvailabilityCheck.lost(c);
+        Set<PartitionId> confirmed = new LinkedHashSet<>(lost.keySet());
         confirmed.retainAll(suspect);
-        suspect = java.util.Set.copyOf(lost.keySet());
+        suspect = Set.copyOf(lost.keySet());
         if (!confirmed.isEmpty()) {
             List<String> named = confirmed.stream().map(lost::get).toList();
             listener.log(ExecutionListener.Level.WARN, "Paused: the cluster lost availability in a way the plan cannot route around: "

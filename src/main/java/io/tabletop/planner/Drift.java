@@ -2,6 +2,9 @@ package io.tabletop.planner;
 
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.Partition;
+import io.tabletop.domain.PartitionId;
+import io.tabletop.domain.Replica;
+import io.tabletop.domain.ReplicaRole;
 import io.tabletop.domain.Server;
 import io.tabletop.domain.ServerId;
 import io.tabletop.domain.ServerState;
@@ -10,8 +13,11 @@ import io.tabletop.domain.StepType;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -40,7 +46,7 @@ public final class Drift {
         List<String> noted = new ArrayList<>();
         Set<Integer> skip = new HashSet<>(done);
         ClusterSnapshot planned = plan.before();
-        Set<io.tabletop.domain.PartitionId> touched = new HashSet<>();
+        Set<PartitionId> touched = new HashSet<>();
         Set<ServerId> leavingMaintenance = new HashSet<>();
         for (Step s : plan.steps()) {
             if (s.partition() != null) {
@@ -52,7 +58,7 @@ public final class Drift {
         }
         // The steps left, replayed on the live cluster in plan order: each must still make sense after
         // the ones before it (a leader handed to a server a move earlier in the plan brings there).
-        java.util.Map<io.tabletop.domain.PartitionId, Partition> cur = new java.util.HashMap<>();
+        Map<PartitionId, Partition> cur = new HashMap<>();
         for (Step s : plan.steps()) {
             if (skip.contains(s.index())) {
                 continue;
@@ -80,10 +86,10 @@ public final class Drift {
                     matters.add(s.describe() + ": " + s.to() + " holds a copy already");
                 } else {
                     boolean leader = p.leader().map(s.from()::equals).orElse(false);
-                    List<io.tabletop.domain.Replica> out = new ArrayList<>();
-                    for (io.tabletop.domain.Replica r : p.replicas()) {
-                        out.add(r.server().equals(s.from()) ? new io.tabletop.domain.Replica(s.to(),
-                                leader ? io.tabletop.domain.ReplicaRole.LEADER : io.tabletop.domain.ReplicaRole.FOLLOWER) : r);
+                    List<Replica> out = new ArrayList<>();
+                    for (Replica r : p.replicas()) {
+                        out.add(r.server().equals(s.from()) ? new Replica(s.to(),
+                                leader ? ReplicaRole.LEADER : ReplicaRole.FOLLOWER) : r);
                     }
                     cur.put(p.id(), p.withReplicas(out));
                 }
@@ -95,8 +101,8 @@ public final class Drift {
                         noted.add(s.describe() + ": the leader is " + p.leader().map(ServerId::value).orElse("none") + " now");
                     }
                     ServerId old = p.leader().orElse(null);
-                    Partition q = old == null ? p : p.withRole(old, io.tabletop.domain.ReplicaRole.FOLLOWER);
-                    cur.put(p.id(), q.withRole(s.to(), io.tabletop.domain.ReplicaRole.LEADER));
+                    Partition q = old == null ? p : p.withRole(old, ReplicaRole.FOLLOWER);
+                    cur.put(p.id(), q.withRole(s.to(), ReplicaRole.LEADER));
                 }
             }
         }
@@ -123,6 +129,6 @@ public final class Drift {
                 noted.add(s.id() + " is " + now.state() + " (was " + s.state() + ")");
             }
         }
-        return new Report(List.copyOf(new java.util.LinkedHashSet<>(matters)), noted);
+        return new Report(List.copyOf(new LinkedHashSet<>(matters)), noted);
     }
 }

@@ -14,6 +14,7 @@ import io.tabletop.domain.TableId;
 import io.tabletop.domain.Units;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -207,7 +208,7 @@ final class EngineRebalance {
             int[] na = new int[n];
             int[] nr = new int[n];
             int[] active = new int[v];
-            java.util.Arrays.fill(active, -1);
+            Arrays.fill(active, -1);
             // Actives: a surviving active keeps its vBucket up to its quota...
             for (int k = 0; k < v; k++) {
                 Integer a = vbs.get(k).leader().map(no::get).orElse(null);

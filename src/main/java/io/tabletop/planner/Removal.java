@@ -8,6 +8,7 @@ import io.tabletop.domain.ServerId;
 import io.tabletop.domain.ServerState;
 import io.tabletop.domain.Step;
 import io.tabletop.domain.StepType;
+import io.tabletop.domain.TableId;
 import io.tabletop.domain.Units;
 import io.tabletop.domain.Verdict;
 import io.tabletop.planner.Work.IntList;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Plans the removal of servers (see {@link Planner}). One instance per plan.
@@ -120,7 +122,7 @@ final class Removal {
     // ---- inputs and feasibility ------------------------------------------------------------
 
     private boolean checkInputs() {
-        List<String> unknown = java.util.stream.Stream.concat(goal.servers().stream(), goal.rebuild().stream())
+        List<String> unknown = Stream.concat(goal.servers().stream(), goal.rebuild().stream())
                 .filter(id -> snap.server(id).isEmpty()).map(ServerId::value).toList();
         if (!unknown.isEmpty()) {
             checks.add(CheckResult.block("Servers to remove", "unknown server(s): " + String.join(", ", unknown)));
@@ -160,7 +162,7 @@ final class Removal {
         }
         // Replication factor: every table with a replica to move needs RF live servers outside the removal.
         boolean[] affected = new boolean[w.tables];
-        for (ServerId id : java.util.stream.Stream.concat(goal.servers().stream(), goal.rebuild().stream()).toList()) {
+        for (ServerId id : Stream.concat(goal.servers().stream(), goal.rebuild().stream()).toList()) {
             IntList on = w.on[w.no(id)];
             for (int i = 0; i < on.size(); i++) {
                 affected[w.tableOf[on.get(i)]] = true;
@@ -281,7 +283,7 @@ final class Removal {
         for (int i = 0; i < on.size(); i++) {
             mine.add(on.get(i));
         }
-        mine.sort(Comparator.<Integer, io.tabletop.domain.TableId>comparing(p -> w.part[p].table())
+        mine.sort(Comparator.<Integer, TableId>comparing(p -> w.part[p].table())
                 .thenComparing(Comparator.<Integer>comparingLong(p -> w.size[p]).reversed())
                 .thenComparing(p -> w.part[p].id()));
         return mine;

@@ -1,8 +1,10 @@
 package io.tabletop.planner;
 
+import io.tabletop.domain.TableId;
 import io.tabletop.domain.Units;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +33,7 @@ final class ReplicaPlacer {
 
     /** Places the replicas of {@code parts} that are on {@code from}, table by table, then evens the totals. */
     List<PlannedMove> placeAll(List<Integer> parts, int from) {
-        Map<io.tabletop.domain.TableId, List<Integer>> byTable = new TreeMap<>();
+        Map<TableId, List<Integer>> byTable = new TreeMap<>();
         for (int p : parts) {
             byTable.computeIfAbsent(w.part[p].table(), k -> new ArrayList<>()).add(p);
         }
@@ -149,7 +151,7 @@ final class ReplicaPlacer {
             this.quota = quota;
             this.open = open;
             this.match = new int[parts.size()];
-            java.util.Arrays.fill(match, -1);
+            Arrays.fill(match, -1);
             @SuppressWarnings("unchecked")
             List<Integer>[] lists = new List[w.servers];
             this.assigned = lists;
@@ -299,7 +301,7 @@ final class ReplicaPlacer {
                 int d = dests[i];
                 order[i] = ((long) w.total[d] << 32) | (dests.length - 1 - rank[d]);
             }
-            java.util.Arrays.sort(order);
+            Arrays.sort(order);
             // One pass over the sorted order, reassigning wherever the live counts allow; a pass that
             // changes nothing ran on a fresh order, so it proves no reassignment is left.
             boolean changed = false;
@@ -363,7 +365,7 @@ final class ReplicaPlacer {
         /** One destination's count of table t went from {@code from} to {@code to} (one apart). */
         void changed(int t, int from, int to) {
             if (to >= hist[t].length) {
-                hist[t] = java.util.Arrays.copyOf(hist[t], to + 2);
+                hist[t] = Arrays.copyOf(hist[t], to + 2);
             }
             hist[t][from]--;
             hist[t][to]++;

@@ -13,6 +13,7 @@ import io.tabletop.domain.Step;
 import io.tabletop.domain.StepType;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -39,7 +40,7 @@ final class Restoration {
 
     Plan run() throws PlanRefusedException {
         ClusterSnapshot target = goal.target();
-        Set<ServerId> up = new java.util.HashSet<>();
+        Set<ServerId> up = new HashSet<>();
         live.servers().stream().filter(s -> s.state().isUp()).forEach(s -> up.add(s.id()));
         List<String> unreachable = new ArrayList<>();
         for (Server s : target.servers()) {

@@ -5,6 +5,7 @@ import io.tabletop.domain.ServerId;
 import io.tabletop.domain.Step;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -233,7 +234,7 @@ public final class StepScheduler {
                 }
             }
         }
-        return java.util.Arrays.copyOf(out, k);
+        return Arrays.copyOf(out, k);
     }
 
     private boolean commonSaturated() {

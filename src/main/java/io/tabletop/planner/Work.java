@@ -11,6 +11,7 @@ import io.tabletop.domain.Table;
 import io.tabletop.domain.TableId;
 
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -245,7 +246,7 @@ final class Work {
     IntList partitionsOn(int s) {
         IntList out = new IntList();
         IntList all = on[s];
-        java.util.BitSet seen = new java.util.BitSet(partitions);
+        BitSet seen = new BitSet(partitions);
         for (int i = 0; i < all.size(); i++) {
             int p = all.get(i);
             if (!seen.get(p) && isOn(p, s)) {

@@ -1,6 +1,7 @@
 package io.tabletop.service;
 
 import java.io.PrintWriter;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -35,7 +36,7 @@ public interface Benchmark {
     /** An option's value as comma-separated whole numbers. */
     static int[] intsOption(Map<String, String> options, String name) {
         try {
-            return java.util.Arrays.stream(options.get(name).split(",")).map(String::strip).mapToInt(Integer::parseInt).toArray();
+            return Arrays.stream(options.get(name).split(",")).map(String::strip).mapToInt(Integer::parseInt).toArray();
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("--" + name + " takes whole numbers separated by commas, was '" + options.get(name) + "'");
         }

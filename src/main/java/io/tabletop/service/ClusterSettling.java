@@ -3,8 +3,10 @@ package io.tabletop.service;
 import io.tabletop.connector.ClusterConnector;
 import io.tabletop.connector.ConnectorException;
 import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.domain.ReplicaRole;
 import io.tabletop.domain.ServerId;
 
+import java.util.HashSet;
 import java.util.Set;
 
 /**
@@ -21,7 +23,7 @@ final class ClusterSettling {
     static final long REREPLICATION_WAIT_MILLIS = 15 * 60_000;
 
     static Set<ServerId> declaredDead(ClusterSnapshot c, Set<ServerId> ids) {
-        Set<ServerId> out = new java.util.HashSet<>();
+        Set<ServerId> out = new HashSet<>();
         for (ServerId id : ids) {
             if (c.server(id).map(s -> !s.state().isUp()).orElse(false)) {
                 out.add(id);
@@ -57,7 +59,7 @@ final class ClusterSettling {
 
     /** Partitions with a replica being built (a learner). */
     static long unsettled(ClusterSnapshot c) {
-        return c.partitions().stream().filter(p -> p.replicas().stream().anyMatch(x -> x.role() == io.tabletop.domain.ReplicaRole.LEARNER)).count();
+        return c.partitions().stream().filter(p -> p.replicas().stream().anyMatch(x -> x.role() == ReplicaRole.LEARNER)).count();
     }
 
     /** Partitions with more voters than their replication factor (a leader's move cut short: research/kudu.md 5.3). */

@@ -7,6 +7,7 @@ import io.tabletop.domain.CheckResult;
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.Partition;
 import io.tabletop.domain.ServerId;
+import io.tabletop.domain.StepType;
 import io.tabletop.domain.Verdict;
 import io.tabletop.executor.ExecutionListener;
 import io.tabletop.executor.ExecutorOptions;
@@ -23,6 +24,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 /**
@@ -148,7 +150,7 @@ public final class RemovalService {
                 + String.join("; ", broken.subList(0, Math.min(5, broken.size())))));
         out.add(healthCheck(connector));
         long differ = plan.after().partitions().stream().filter(p -> !sameReplicas(p, live)).count();
-        boolean engineChose = plan.steps().stream().anyMatch(s -> s.type() == io.tabletop.domain.StepType.ENGINE_REBALANCE);
+        boolean engineChose = plan.steps().stream().anyMatch(s -> s.type() == StepType.ENGINE_REBALANCE);
         if (engineChose) {
             out.add(CheckResult.pass("Placement", "the engine's rebalancer chose the destinations; "
                     + (plan.after().partitions().size() - differ) + " of " + plan.after().partitions().size()
@@ -168,7 +170,7 @@ public final class RemovalService {
                 return CheckResult.warn("Row counts", "the engine cannot count rows now");
             }
             List<String> differ = new ArrayList<>();
-            for (String t : new java.util.TreeSet<>(before.keySet())) {
+            for (String t : new TreeSet<>(before.keySet())) {
                 if (!before.get(t).equals(after.get(t))) {
                     differ.add(t + ": " + before.get(t) + " before, " + (after.containsKey(t) ? after.get(t) : "no table") + " after");
                 }

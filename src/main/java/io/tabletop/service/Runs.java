@@ -4,6 +4,7 @@ import io.tabletop.connector.ClusterConnector;
 import io.tabletop.connector.ConnectorException;
 import io.tabletop.domain.CheckResult;
 import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.domain.Engine;
 import io.tabletop.domain.ServerId;
 import io.tabletop.domain.Step;
 import io.tabletop.domain.Verdict;
@@ -21,8 +22,8 @@ import io.tabletop.planner.RemoveServers;
 import io.tabletop.store.AuditLog;
 import io.tabletop.store.FormatException;
 import io.tabletop.store.PlanJson;
-import io.tabletop.store.RunJournal;
 import io.tabletop.store.RunJournal.RunRecord;
+import io.tabletop.store.RunJournal;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -30,14 +31,17 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import java.util.stream.Collectors;
 
 /**
  * Runs that survive the process: every run writes a journal ({@link RunJournal}) and the audit log
@@ -133,7 +137,7 @@ public final class Runs {
     /** Starts {@code plan} with a new journal. {@code connect} is the connection spec a resume will reopen. */
     public Run start(Plan plan, ClusterConnector connector, String connect, boolean stopLocal, ExecutorOptions options,
                      ExecutionListener listener, StepDispatcher dispatcher) throws IOException {
-        String runId = ID.format(Instant.now()) + "-" + String.format(Locale.ROOT, "%04x", java.util.concurrent.ThreadLocalRandom.current().nextInt(0x10000));
+        String runId = ID.format(Instant.now()) + "-" + String.format(Locale.ROOT, "%04x", ThreadLocalRandom.current().nextInt(0x10000));
         RunJournal journal = RunJournal.create(runsDir, new RunJournal.Header(runId, Instant.now(), user(),
                 ProcessHandle.current().pid(), connect, plan.before().cluster(), plan.before().engine().wireName(),
                 PlanJson.goalToTree(plan.goal()), stopLocal), plan);
@@ -205,7 +209,7 @@ public final class Runs {
             live = connector.snapshot();
             // The engine may take a moment to declare a server dead (Kudu: tserver_unresponsive_timeout_ms,
             // 60 s by default): wait for it when a failed step's destination is the suspect.
-            Set<ServerId> suspects = new java.util.HashSet<>();
+            Set<ServerId> suspects = new HashSet<>();
             result.failures().forEach(f -> {
                 if (f.step().to() != null && f.failure() == ConnectorException.Kind.SERVER_LOST) {
                     suspects.add(f.step().to());
@@ -236,7 +240,7 @@ public final class Runs {
         if (lost.isEmpty()) {
             return null;
         }
-        String lostNames = lost.stream().map(ServerId::value).collect(java.util.stream.Collectors.joining(", "));
+        String lostNames = lost.stream().map(ServerId::value).collect(Collectors.joining(", "));
         if (connector.capabilities().engineRereplicates()) {
             // The engine rebuilds the dead server's copies itself (Kudu, 3-4-3): wait for that, rather than
             // race it with moves of our own, then plan the rest.
@@ -430,7 +434,7 @@ public final class Runs {
 
     /** Whether the run's cluster outlives the process that ran it (not a sandbox, which lived inside it). */
     public static boolean outlivesProcess(RunRecord r) {
-        return !r.engine().equals(io.tabletop.domain.Engine.SANDBOX.wireName()) && !r.connect().toLowerCase(Locale.ROOT).startsWith("sandbox");
+        return !r.engine().equals(Engine.SANDBOX.wireName()) && !r.connect().toLowerCase(Locale.ROOT).startsWith("sandbox");
     }
 
     /** Ends an interrupted run whose work the cluster shows done. */

@@ -17,6 +17,7 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The append-only audit log ({@code audit.jsonl}): one record per action, with the time, the OS user, the
@@ -43,7 +44,7 @@ public final class AuditLog {
     }
 
     /** One monitor per file in this JVM: file locks only keep other processes out. */
-    private static final java.util.concurrent.ConcurrentHashMap<Path, Object> MONITORS = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final ConcurrentHashMap<Path, Object> MONITORS = new ConcurrentHashMap<>();
 
     public void append(Entry e) throws IOException {
         synchronized (MONITORS.computeIfAbsent(file.toAbsolutePath().normalize(), k -> new Object())) {

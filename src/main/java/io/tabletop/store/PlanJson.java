@@ -9,13 +9,17 @@ import io.tabletop.domain.ServerId;
 import io.tabletop.domain.ServerLoad;
 import io.tabletop.domain.Step;
 import io.tabletop.domain.Table;
+import io.tabletop.planner.BucketForecast;
 import io.tabletop.planner.Goal;
 import io.tabletop.planner.Phase;
 import io.tabletop.planner.Plan;
-import io.tabletop.planner.BucketForecast;
 import io.tabletop.planner.Rebalance;
 import io.tabletop.planner.RemoveServers;
+import io.tabletop.planner.Restore;
 import io.tabletop.planner.ScaleOut;
+
+import java.util.ArrayList;
+import java.util.List;
 
 /** The plan interchange format (README, "Plan JSON"). Written, for review and for scripts. */
 public final class PlanJson {
@@ -50,7 +54,7 @@ public final class PlanJson {
                 goal.put("maxMoves", r.maxMoves());
             }
             goal.put("balanceLeaders", r.balanceLeaders());
-        } else if (g instanceof io.tabletop.planner.Restore r) {
+        } else if (g instanceof Restore r) {
             goal.put("type", "RESTORE");
             goal.put("label", r.label());
             goal.put("cluster", r.target().cluster());
@@ -67,12 +71,12 @@ public final class PlanJson {
     public static Goal readGoal(JsonNode n, String source) throws FormatException {
         try {
             String type = n.path("type").asText("");
-            java.util.List<ServerId> ids = new java.util.ArrayList<>();
+            List<ServerId> ids = new ArrayList<>();
             n.path("servers").forEach(x -> ids.add(ServerId.of(x.asText())));
             boolean leaders = n.path("balanceLeaders").asBoolean(true);
             return switch (type) {
                 case "REMOVE_SERVERS" -> {
-                    java.util.List<ServerId> rebuild = new java.util.ArrayList<>();
+                    List<ServerId> rebuild = new ArrayList<>();
                     n.path("rebuild").forEach(x -> rebuild.add(ServerId.of(x.asText())));
                     yield new RemoveServers(ids, leaders, n.path("fillLimit").asDouble(RemoveServers.DEFAULT_FILL_LIMIT),
                             RemoveServers.Strategy.valueOf(n.path("strategy").asText("TABLETOP")), rebuild);

@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -234,7 +235,7 @@ public final class RunJournal implements Closeable {
             if (n.hasNonNull("at")) {
                 try {
                     last = Instant.parse(n.get("at").asText());
-                } catch (java.time.format.DateTimeParseException e) {
+                } catch (DateTimeParseException e) {
                     throw new FormatException(file + " line " + (i + 1) + ": 'at' is not a time: " + n.get("at").asText());
                 }
             }

@@ -23,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -147,7 +148,7 @@ public final class SnapshotJson {
             String taken = text(root, "takenAt", null);
             return new ClusterSnapshot(engine, text(root, "cluster", null), taken == null ? null : Instant.parse(taken),
                     servers, tables, partitions);
-        } catch (IllegalArgumentException | java.time.format.DateTimeParseException e) {
+        } catch (IllegalArgumentException | DateTimeParseException e) {
             throw new FormatException(source + ": " + e.getMessage());
         } catch (FormatException e) {
             throw new FormatException(source + ": " + e.getMessage());

@@ -3,6 +3,7 @@ package io.tabletop.ui;
 import io.tabletop.domain.CheckResult;
 import io.tabletop.domain.ServerState;
 import io.tabletop.domain.Units;
+import io.tabletop.domain.Verdict;
 import io.tabletop.executor.StepState;
 import javafx.scene.control.Label;
 import javafx.scene.control.ListCell;
@@ -166,9 +167,9 @@ final class Cells {
                     case WARN -> "check-warn";
                     case BLOCK -> "check-block";
                 }));
-                box.pseudoClassStateChanged(Styles.PASS, c.verdict() == io.tabletop.domain.Verdict.PASS);
-                box.pseudoClassStateChanged(Styles.WARN, c.verdict() == io.tabletop.domain.Verdict.WARN);
-                box.pseudoClassStateChanged(Styles.BLOCK, c.verdict() == io.tabletop.domain.Verdict.BLOCK);
+                box.pseudoClassStateChanged(Styles.PASS, c.verdict() == Verdict.PASS);
+                box.pseudoClassStateChanged(Styles.WARN, c.verdict() == Verdict.WARN);
+                box.pseudoClassStateChanged(Styles.BLOCK, c.verdict() == Verdict.BLOCK);
                 setGraphic(box);
             }
         };

@@ -1,5 +1,7 @@
 package io.tabletop.ui;
 
+import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.domain.Server;
 import io.tabletop.domain.ServerId;
 import io.tabletop.domain.ServerLoad;
 import javafx.scene.chart.BarChart;
@@ -7,8 +9,11 @@ import javafx.scene.chart.CategoryAxis;
 import javafx.scene.chart.NumberAxis;
 import javafx.scene.chart.XYChart;
 
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /** Replicas and leaders per server as a bar chart. */
@@ -60,20 +65,20 @@ final class Charts {
      * {@code max / 2} emptiest by replicas, in that order, and the title says so: the outliers are what a
      * DBA looks for in a large cluster.
      */
-    static void showOutliers(BarChart<String, Number> chart, io.tabletop.domain.ClusterSnapshot s, int max) {
+    static void showOutliers(BarChart<String, Number> chart, ClusterSnapshot s, int max) {
         Map<ServerId, ServerLoad> loads = s.loads();
-        List<ServerId> ids = s.servers().stream().map(io.tabletop.domain.Server::id).toList();
+        List<ServerId> ids = s.servers().stream().map(Server::id).toList();
         if (ids.size() <= max) {
             chart.setTitle("Replicas and leaders per server");
             show(chart, ids, loads);
             return;
         }
-        List<ServerId> byReplicas = new java.util.ArrayList<>(ids);
-        byReplicas.sort(java.util.Comparator.<ServerId>comparingInt(id -> loads.containsKey(id) ? loads.get(id).replicas() : 0).reversed()
+        List<ServerId> byReplicas = new ArrayList<>(ids);
+        byReplicas.sort(Comparator.<ServerId>comparingInt(id -> loads.containsKey(id) ? loads.get(id).replicas() : 0).reversed()
                 .thenComparing(ServerId::value));
-        List<ServerId> shown = new java.util.ArrayList<>(byReplicas.subList(0, max / 2));
+        List<ServerId> shown = new ArrayList<>(byReplicas.subList(0, max / 2));
         shown.addAll(byReplicas.subList(byReplicas.size() - max / 2, byReplicas.size()));
-        chart.setTitle(String.format(java.util.Locale.ROOT, "Replicas and leaders: the %d fullest and %d emptiest of %,d servers",
+        chart.setTitle(String.format(Locale.ROOT, "Replicas and leaders: the %d fullest and %d emptiest of %,d servers",
                 max / 2, max / 2, ids.size()));
         show(chart, shown, loads);
     }
@@ -88,6 +93,6 @@ final class Charts {
             replicas.getData().add(new XYChart.Data<>(shortId(id), l == null ? 0 : l.replicas()));
             leaders.getData().add(new XYChart.Data<>(shortId(id), l == null ? 0 : l.leaders()));
         }
-        chart.getData().setAll(java.util.List.of(replicas, leaders));
+        chart.getData().setAll(List.of(replicas, leaders));
     }
 }

@@ -1,11 +1,13 @@
 package io.tabletop.ui;
 
 import javafx.scene.Node;
+import javafx.scene.SnapshotParameters;
 import javafx.scene.control.ContextMenu;
 import javafx.scene.control.Control;
 import javafx.scene.control.MenuItem;
 import javafx.scene.input.Clipboard;
 import javafx.scene.input.ClipboardContent;
+import javafx.scene.transform.Transform;
 
 /** "Copy as image" on a view's context menu: the view as a PNG on the clipboard, at 2x, for a change review. */
 final class CopyAsImage {
@@ -24,8 +26,8 @@ final class CopyAsImage {
     }
 
     static void copy(Node view) {
-        javafx.scene.SnapshotParameters sp = new javafx.scene.SnapshotParameters();
-        sp.setTransform(javafx.scene.transform.Transform.scale(2, 2));
+        SnapshotParameters sp = new SnapshotParameters();
+        sp.setTransform(Transform.scale(2, 2));
         ClipboardContent c = new ClipboardContent();
         c.putImage(view.snapshot(sp, null));
         Clipboard.getSystemClipboard().setContent(c);

@@ -2,6 +2,9 @@ package io.tabletop.ui;
 
 import io.tabletop.service.AppPaths;
 
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+
 /** Turns any failure into one line for people; the log keeps the detail. */
 final class Errors {
     private Errors() {
@@ -9,7 +12,7 @@ final class Errors {
 
     static String oneLine(Throwable t) {
         Throwable e = t;
-        while ((e instanceof java.util.concurrent.ExecutionException || e instanceof java.util.concurrent.CompletionException)
+        while ((e instanceof ExecutionException || e instanceof CompletionException)
                 && e.getCause() != null) {
             e = e.getCause();
         }

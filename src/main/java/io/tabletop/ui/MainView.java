@@ -2,28 +2,37 @@ package io.tabletop.ui;
 
 import io.tabletop.connector.EngineProvider;
 import io.tabletop.connector.LocalClusters;
+import io.tabletop.connector.SecretSource;
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.Server;
+import io.tabletop.domain.ServerId;
 import io.tabletop.domain.ServerState;
 import io.tabletop.domain.Verdict;
-import io.tabletop.domain.ServerId;
 import io.tabletop.service.OfflineSnapshot;
 import io.tabletop.service.Operation;
 import io.tabletop.service.RemovalService;
 import io.tabletop.service.Runs;
 import javafx.beans.binding.Bindings;
+import javafx.beans.property.ReadOnlyStringWrapper;
 import javafx.geometry.Insets;
+import javafx.geometry.Orientation;
 import javafx.geometry.Pos;
 import javafx.scene.chart.BarChart;
 import javafx.scene.control.Button;
+import javafx.scene.control.ButtonType;
 import javafx.scene.control.ComboBox;
+import javafx.scene.control.Dialog;
 import javafx.scene.control.Label;
 import javafx.scene.control.ListView;
+import javafx.scene.control.PasswordField;
+import javafx.scene.control.SplitPane;
 import javafx.scene.control.Tab;
 import javafx.scene.control.TabPane;
 import javafx.scene.control.TableColumn;
 import javafx.scene.control.TableRow;
 import javafx.scene.control.TableView;
+import javafx.scene.control.TextField;
+import javafx.scene.control.ToggleButton;
 import javafx.scene.control.ToolBar;
 import javafx.scene.control.Tooltip;
 import javafx.scene.control.cell.CheckBoxTableCell;
@@ -35,9 +44,16 @@ import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.Region;
 import javafx.scene.layout.VBox;
+import javafx.stage.FileChooser;
 import org.controlsfx.control.StatusBar;
 
+import java.io.File;
+import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Consumer;
 
 /** The main window: connections, live servers and partitions, the distribution chart, the removal tab. */
 public final class MainView extends BorderPane {
@@ -49,8 +65,8 @@ public final class MainView extends BorderPane {
     private final TableView<PartitionRow> partitionsTable = new TableView<>();
     private final BarChart<String, Number> chart = Charts.loadChart("Replicas and leaders per server");
     private final Button refresh = new Button("Refresh");
-    private final javafx.scene.control.TextField search = new javafx.scene.control.TextField();
-    private final javafx.scene.control.ToggleButton theme = new javafx.scene.control.ToggleButton();
+    private final TextField search = new TextField();
+    private final ToggleButton theme = new ToggleButton();
     private final Button remove = new Button();
     private final Button scaleOut = new Button("Balance onto new servers…");
     private final Button rebalance = new Button("Rebalance…");
@@ -128,7 +144,7 @@ public final class MainView extends BorderPane {
         acc.put(new KeyCodeCombination(KeyCode.C, KeyCombination.SHORTCUT_DOWN, KeyCombination.SHIFT_DOWN), this::copySelectedTabAsImage);
     }
 
-    private void withOperation(java.util.function.Consumer<OperationViewModel> command) {
+    private void withOperation(Consumer<OperationViewModel> command) {
         if (removal != null) {
             command.accept(removal);
         }
@@ -142,7 +158,7 @@ public final class MainView extends BorderPane {
         }
         for (ServerRow r : model.servers()) {
             if (r.id().value().equalsIgnoreCase(q) || r.addressProperty().get().equalsIgnoreCase(q)
-                    || r.id().value().toLowerCase(java.util.Locale.ROOT).startsWith(q.toLowerCase(java.util.Locale.ROOT))) {
+                    || r.id().value().toLowerCase(Locale.ROOT).startsWith(q.toLowerCase(Locale.ROOT))) {
                 tabs.getSelectionModel().select(serversTab);
                 serversTable.getSelectionModel().select(r);
                 serversTable.scrollTo(r);
@@ -152,7 +168,7 @@ public final class MainView extends BorderPane {
         model.tableFilterProperty().set(MainViewModel.ALL_TABLES);
         model.serverFilterProperty().set(MainViewModel.ALL_SERVERS);
         for (PartitionRow r : model.partitions()) {
-            if (r.id().equalsIgnoreCase(q) || r.id().toLowerCase(java.util.Locale.ROOT).startsWith(q.toLowerCase(java.util.Locale.ROOT))) {
+            if (r.id().equalsIgnoreCase(q) || r.id().toLowerCase(Locale.ROOT).startsWith(q.toLowerCase(Locale.ROOT))) {
                 tabs.getSelectionModel().select(partitionsTab);
                 partitionsTable.getSelectionModel().select(r);
                 partitionsTable.scrollTo(r);
@@ -289,16 +305,16 @@ public final class MainView extends BorderPane {
     }
 
     /** A password dialog for a connection whose engine asks for one and whose variable is not set. */
-    private java.util.Optional<char[]> askSecret(String connection, io.tabletop.connector.SecretSource.Request request) {
-        javafx.scene.control.Dialog<char[]> d = new javafx.scene.control.Dialog<>();
+    private Optional<char[]> askSecret(String connection, SecretSource.Request request) {
+        Dialog<char[]> d = new Dialog<>();
         d.setTitle("Password for " + connection);
         d.setHeaderText(request.prompt() + "\nIt stays in memory only; to skip this, set " + request.environmentVariable() + ".");
-        javafx.scene.control.PasswordField field = new javafx.scene.control.PasswordField();
+        PasswordField field = new PasswordField();
         field.setId("secret-field");
         d.getDialogPane().setContent(field);
-        d.getDialogPane().getButtonTypes().setAll(javafx.scene.control.ButtonType.OK, javafx.scene.control.ButtonType.CANCEL);
+        d.getDialogPane().getButtonTypes().setAll(ButtonType.OK, ButtonType.CANCEL);
         d.initOwner(getScene() == null ? null : getScene().getWindow());
-        d.setResultConverter(b -> b == javafx.scene.control.ButtonType.OK && !field.getText().isEmpty() ? field.getText().toCharArray() : null);
+        d.setResultConverter(b -> b == ButtonType.OK && !field.getText().isEmpty() ? field.getText().toCharArray() : null);
         return d.showAndWait();
     }
 
@@ -307,7 +323,7 @@ public final class MainView extends BorderPane {
         new ConnectionDialog(model.engines().registry().providers(), getScene() == null ? null : getScene().getWindow()).ask().ifPresent(r -> {
             try {
                 MainViewModel.Connection c = model.addSpec(r.spec(), r.spec(), r.save(), r.secret());
-                java.util.Arrays.fill(r.secret(), '\0');
+                Arrays.fill(r.secret(), '\0');
                 if (r.save()) {
                     model.saveConnections();
                 }
@@ -388,8 +404,8 @@ public final class MainView extends BorderPane {
         VBox box = new VBox(8, error, notice, actions, hint, serversTable);
         VBox.setVgrow(serversTable, Priority.ALWAYS);
         chart.setId("distribution-chart");
-        javafx.scene.control.SplitPane split = new javafx.scene.control.SplitPane(box, chart);
-        split.setOrientation(javafx.geometry.Orientation.VERTICAL);
+        SplitPane split = new SplitPane(box, chart);
+        split.setOrientation(Orientation.VERTICAL);
         split.setDividerPositions(0.5);
         split.setPadding(new Insets(10));
         serversTab.setContent(split);
@@ -401,7 +417,7 @@ public final class MainView extends BorderPane {
         TableColumn<PartitionRow, String> table = new TableColumn<>("Table");
         table.setCellValueFactory(c -> c.getValue().tableProperty());
         TableColumn<PartitionRow, String> id = new TableColumn<>("Partition");
-        id.setCellValueFactory(c -> new javafx.beans.property.ReadOnlyStringWrapper(c.getValue().id()));
+        id.setCellValueFactory(c -> new ReadOnlyStringWrapper(c.getValue().id()));
         TableColumn<PartitionRow, String> leader = new TableColumn<>("Leader");
         leader.setCellValueFactory(c -> c.getValue().leaderProperty());
         leader.setCellFactory(c -> Cells.leader());
@@ -476,17 +492,17 @@ public final class MainView extends BorderPane {
 
     /** "Open snapshot…": a file chooser, then the snapshot as a read-only connection. */
     void chooseSnapshot() {
-        javafx.stage.FileChooser chooser = new javafx.stage.FileChooser();
+        FileChooser chooser = new FileChooser();
         chooser.setTitle("Open a saved snapshot");
-        chooser.getExtensionFilters().add(new javafx.stage.FileChooser.ExtensionFilter("Snapshot JSON", "*.json"));
-        java.io.File f = chooser.showOpenDialog(getScene() == null ? null : getScene().getWindow());
+        chooser.getExtensionFilters().add(new FileChooser.ExtensionFilter("Snapshot JSON", "*.json"));
+        File f = chooser.showOpenDialog(getScene() == null ? null : getScene().getWindow());
         if (f != null) {
             openSnapshot(f.toPath());
         }
     }
 
     /** Opens a snapshot file read-only; a file that is not a snapshot is one line, and nothing changes. */
-    public void openSnapshot(java.nio.file.Path file) {
+    public void openSnapshot(Path file) {
         runner.background("open " + file, () -> OfflineSnapshot.open(file, model.engines()), offline -> {
             MainViewModel.Connection c = model.addConnection(offline.name(), () -> offline);
             model.select(c);

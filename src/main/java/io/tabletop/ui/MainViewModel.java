@@ -2,9 +2,8 @@ package io.tabletop.ui;
 
 import io.tabletop.connector.ClusterConnector;
 import io.tabletop.connector.ConnectorException;
-import io.tabletop.connector.SecretSource;
-import io.tabletop.service.Connections;
 import io.tabletop.connector.HealthReport;
+import io.tabletop.connector.SecretSource;
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.Partition;
 import io.tabletop.domain.PartitionId;
@@ -12,7 +11,9 @@ import io.tabletop.domain.Server;
 import io.tabletop.domain.ServerId;
 import io.tabletop.domain.ServerLoad;
 import io.tabletop.domain.Table;
+import io.tabletop.domain.TableId;
 import io.tabletop.domain.Verdict;
+import io.tabletop.service.Connections;
 import javafx.beans.property.IntegerProperty;
 import javafx.beans.property.ObjectProperty;
 import javafx.beans.property.ReadOnlyObjectProperty;
@@ -35,6 +36,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.LongConsumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The main window's state: the live servers and partitions (refreshed in the background every two
@@ -324,7 +328,7 @@ public final class MainViewModel {
             try {
                 a.close();
             } catch (Exception e) {
-                java.util.logging.Logger.getLogger(MainViewModel.class.getName()).log(java.util.logging.Level.WARNING, "close", e);
+                Logger.getLogger(MainViewModel.class.getName()).log(Level.WARNING, "close", e);
             }
         }
         owned.clear();
@@ -353,11 +357,11 @@ public final class MainViewModel {
 
     // ---- applying a snapshot ----------------------------------------------------------------------
 
-    private java.util.function.LongConsumer applyObserver = n -> {
+    private LongConsumer applyObserver = n -> {
     };
 
     /** Told how long each refresh held the FX thread to apply its snapshot, in nanoseconds (the UI benchmark). */
-    void setApplyObserver(java.util.function.LongConsumer observer) {
+    void setApplyObserver(LongConsumer observer) {
         applyObserver = observer;
     }
 
@@ -429,7 +433,7 @@ public final class MainViewModel {
         servers.addAll(added);
         recount();
 
-        Map<io.tabletop.domain.TableId, String> tableNames = new HashMap<>();
+        Map<TableId, String> tableNames = new HashMap<>();
         for (Table t : s.tables()) {
             tableNames.put(t.id(), t.name());
         }

@@ -3,17 +3,26 @@ package io.tabletop.ui;
 import io.tabletop.domain.CheckResult;
 import io.tabletop.domain.ServerId;
 import io.tabletop.domain.Step;
+import io.tabletop.domain.StepType;
 import io.tabletop.domain.Units;
+import io.tabletop.domain.Verdict;
 import io.tabletop.executor.RunState;
 import io.tabletop.executor.StepState;
 import io.tabletop.planner.Plan;
+import io.tabletop.planner.RemoveServers;
+import javafx.application.Platform;
 import javafx.beans.binding.Bindings;
 import javafx.beans.property.ReadOnlyObjectWrapper;
 import javafx.beans.property.ReadOnlyStringWrapper;
+import javafx.beans.property.SimpleStringProperty;
+import javafx.collections.ListChangeListener;
+import javafx.concurrent.Task;
+import javafx.embed.swing.SwingFXUtils;
 import javafx.geometry.Insets;
 import javafx.geometry.Orientation;
 import javafx.geometry.Pos;
 import javafx.scene.Node;
+import javafx.scene.SnapshotParameters;
 import javafx.scene.chart.BarChart;
 import javafx.scene.control.Button;
 import javafx.scene.control.CheckBox;
@@ -21,24 +30,44 @@ import javafx.scene.control.Label;
 import javafx.scene.control.ListView;
 import javafx.scene.control.ProgressBar;
 import javafx.scene.control.ProgressIndicator;
+import javafx.scene.control.RadioButton;
+import javafx.scene.control.ScrollPane;
+import javafx.scene.control.Spinner;
 import javafx.scene.control.SplitPane;
+import javafx.scene.control.Tab;
+import javafx.scene.control.TabPane;
 import javafx.scene.control.TableColumn;
 import javafx.scene.control.TableView;
 import javafx.scene.control.TextField;
+import javafx.scene.control.ToggleGroup;
 import javafx.scene.control.Tooltip;
+import javafx.scene.image.WritableImage;
 import javafx.scene.layout.BorderPane;
+import javafx.scene.layout.GridPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.Region;
 import javafx.scene.layout.StackPane;
 import javafx.scene.layout.VBox;
+import javafx.scene.transform.Transform;
 import org.controlsfx.control.TaskProgressView;
 
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import javax.imageio.ImageIO;
 
-/** The removal flow: pre-check, preview and confirm, run, verify. Holds no logic. */
+/** An operation's flow (remove, scale out, rebalance, restore, resume): pre-check, preview and confirm, run, verify. Holds no logic. */
 final class OperationView extends BorderPane {
     private final OperationViewModel model;
     private final Label[] stepper = {new Label("1  Pre-check"), new Label("2  Preview & confirm"), new Label("3  Run"), new Label("4  Verify")};
@@ -95,7 +124,7 @@ final class OperationView extends BorderPane {
         CheckBox balance = new CheckBox("Even out leaders afterwards (leader transfers only, no data moves)");
         balance.setVisible(model.operationProperty().get().offersBalanceLeaders());
         balance.setManaged(balance.isVisible());
-        javafx.scene.control.Spinner<Integer> maxMoves = new javafx.scene.control.Spinner<>(0, 100_000, 20, 5);
+        Spinner<Integer> maxMoves = new Spinner<>(0, 100_000, 20, 5);
         maxMoves.setId("max-moves");
         maxMoves.setEditable(true);
         maxMoves.setPrefWidth(110);
@@ -119,29 +148,29 @@ final class OperationView extends BorderPane {
         balance.setId("balance-leaders");
         balance.selectedProperty().bindBidirectional(model.balanceLeadersProperty());
         balance.setOnAction(e -> model.check());
-        javafx.scene.control.ToggleGroup who = new javafx.scene.control.ToggleGroup();
-        javafx.scene.control.RadioButton ours = new javafx.scene.control.RadioButton("Tabletop's plan: every move chosen here and previewed");
-        javafx.scene.control.RadioButton engine = new javafx.scene.control.RadioButton("The engine's own drain (its rebalancer, told to empty these servers): it picks the destinations");
+        ToggleGroup who = new ToggleGroup();
+        RadioButton ours = new RadioButton("Tabletop's plan: every move chosen here and previewed");
+        RadioButton engine = new RadioButton("The engine's own drain (its rebalancer, told to empty these servers): it picks the destinations");
         ours.setToggleGroup(who);
         engine.setToggleGroup(who);
         ours.setSelected(true);
         engine.setId("strategy-engine");
         engine.setMnemonicParsing(false); // the label shows a flag with underscores
         who.selectedToggleProperty().addListener((o, a, t) -> {
-            model.strategyProperty().set(t == engine ? io.tabletop.planner.RemoveServers.Strategy.ENGINE : io.tabletop.planner.RemoveServers.Strategy.TABLETOP);
+            model.strategyProperty().set(t == engine ? RemoveServers.Strategy.ENGINE : RemoveServers.Strategy.TABLETOP);
             model.check();
         });
         HBox strategy = new HBox(16, new Label("Moves by:"), ours, engine);
         strategy.setVisible(model.engineDrainOffered());
         strategy.setManaged(strategy.isVisible());
-        balance.disableProperty().bind(model.strategyProperty().isEqualTo(io.tabletop.planner.RemoveServers.Strategy.ENGINE));
+        balance.disableProperty().bind(model.strategyProperty().isEqualTo(RemoveServers.Strategy.ENGINE));
         Label verdict = new Label();
         verdict.setId("check-verdict");
         verdict.textProperty().bind(Bindings.createStringBinding(() -> switch (model.stageProperty().get()) {
             case CHECKING -> "Reading the cluster and planning…";
             default -> model.planProperty().get() == null
                     ? "Blocked: nothing will run. Read the reasons above."
-                    : model.verdict() == io.tabletop.domain.Verdict.WARN
+                    : model.verdict() == Verdict.WARN
                     ? "Possible, with warnings: read them before you preview the plan."
                     : "All checks pass.";
         }, model.stageProperty(), model.planProperty(), model.checks()));
@@ -205,24 +234,24 @@ final class OperationView extends BorderPane {
         charts.setMinHeight(230);
         charts.setPrefHeight(260);
         TableView<PlanChangesView.ChangeRow> changes = PlanChangesView.grid();
-        javafx.scene.layout.GridPane heat = new javafx.scene.layout.GridPane();
-        javafx.scene.control.ScrollPane heatPane = new javafx.scene.control.ScrollPane(heat);
+        GridPane heat = new GridPane();
+        ScrollPane heatPane = new ScrollPane(heat);
         model.planProperty().addListener((o, a, p) -> {
             if (p != null) {
                 PlanChangesView.show(changes, p);
                 PlanChangesView.heatmap(heat, p);
             }
         });
-        javafx.scene.control.TabPane views = new javafx.scene.control.TabPane(
-                new javafx.scene.control.Tab("Replicas and leaders, before → after", charts),
-                new javafx.scene.control.Tab("Placement changes", changes),
-                new javafx.scene.control.Tab("Heatmap after (change)", heatPane));
+        TabPane views = new TabPane(
+                new Tab("Replicas and leaders, before → after", charts),
+                new Tab("Placement changes", changes),
+                new Tab("Heatmap after (change)", heatPane));
         views.setId("preview-views");
         CopyAsImage.install(charts);
         CopyAsImage.install(changes);
         CopyAsImage.install(heat);
         CopyAsImage.install(steps);
-        views.setTabClosingPolicy(javafx.scene.control.TabPane.TabClosingPolicy.UNAVAILABLE);
+        views.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
         views.setMinHeight(230);
         views.setPrefHeight(280);
         SplitPane split = new SplitPane(steps, views);
@@ -231,7 +260,7 @@ final class OperationView extends BorderPane {
         VBox.setVgrow(split, Priority.ALWAYS);
 
         Label prompt = new Label();
-        prompt.textProperty().bind(model.offline() ? new javafx.beans.property.SimpleStringProperty("Offline snapshot: Run is disabled")
+        prompt.textProperty().bind(model.offline() ? new SimpleStringProperty("Offline snapshot: Run is disabled")
                 : Bindings.concat("Type ", model.confirmWordProperty(), " to confirm:"));
         TextField confirm = new TextField();
         confirm.setId("confirm");
@@ -248,11 +277,11 @@ final class OperationView extends BorderPane {
         confirm.setOnAction(e -> model.run());
         model.stageProperty().addListener((o, a, s) -> {
             if (s == OperationViewModel.Stage.PREVIEW) {
-                javafx.application.Platform.runLater(confirm::requestFocus); // after the page is shown
+                Platform.runLater(confirm::requestFocus); // after the page is shown
             }
         });
         Button export = exportButton("export-review-preview", OperationViewModel.Stage.PREVIEW, () -> {
-            java.util.Map<String, byte[]> images = new java.util.LinkedHashMap<>(OffscreenReviewImages.renderOnFxThread(model.planProperty().get()));
+            Map<String, byte[]> images = new LinkedHashMap<>(OffscreenReviewImages.renderOnFxThread(model.planProperty().get()));
             images.put("steps.png", png2x(steps));
             return images;
         });
@@ -269,11 +298,11 @@ final class OperationView extends BorderPane {
         return doneBox;
     }
 
-    private final java.util.Map<OperationViewModel.Stage, java.util.function.Supplier<java.util.Map<String, byte[]>>> exports =
-            new java.util.EnumMap<>(OperationViewModel.Stage.class);
+    private final Map<OperationViewModel.Stage, Supplier<Map<String, byte[]>>> exports =
+            new EnumMap<>(OperationViewModel.Stage.class);
 
     /** "Export review…": renders the page's views at 2x and writes the change-review bundle. */
-    private Button exportButton(String id, OperationViewModel.Stage stage, java.util.function.Supplier<java.util.Map<String, byte[]>> images) {
+    private Button exportButton(String id, OperationViewModel.Stage stage, Supplier<Map<String, byte[]>> images) {
         Button b = new Button("Export review…");
         b.setId(id);
         b.setTooltip(new Tooltip("Write review.md, review.html (images embedded), plan.json and the snapshots for the change review (Ctrl+E)"));
@@ -288,27 +317,27 @@ final class OperationView extends BorderPane {
         if (images == null) {
             return;
         }
-        java.util.Map<String, byte[]> imgs;
+        Map<String, byte[]> imgs;
         try {
             imgs = images.get();
         } catch (RuntimeException ex) {
-            java.util.logging.Logger.getLogger(OperationView.class.getName()).log(java.util.logging.Level.WARNING, "render for review", ex);
-            imgs = java.util.Map.of();
+            Logger.getLogger(OperationView.class.getName()).log(Level.WARNING, "render for review", ex);
+            imgs = Map.of();
         }
         model.exportReview(imgs);
     }
 
     /** The node as a PNG at twice its size, for readability in a review. */
     static byte[] png2x(Node n) {
-        javafx.scene.SnapshotParameters sp = new javafx.scene.SnapshotParameters();
-        sp.setTransform(javafx.scene.transform.Transform.scale(2, 2));
-        javafx.scene.image.WritableImage img = n.snapshot(sp, null);
-        java.awt.image.BufferedImage b = javafx.embed.swing.SwingFXUtils.fromFXImage(img, null);
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        SnapshotParameters sp = new SnapshotParameters();
+        sp.setTransform(Transform.scale(2, 2));
+        WritableImage img = n.snapshot(sp, null);
+        BufferedImage b = SwingFXUtils.fromFXImage(img, null);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {
-            javax.imageio.ImageIO.write(b, "png", out);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            ImageIO.write(b, "png", out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         return out.toByteArray();
     }
@@ -327,7 +356,7 @@ final class OperationView extends BorderPane {
         what.setCellValueFactory(c -> {
             Step s = c.getValue().step();
             return new ReadOnlyStringWrapper(s.partition() != null ? s.partition().value()
-                    : s.server() != null && s.type() != io.tabletop.domain.StepType.HEALTH_GATE ? s.server().value() : "");
+                    : s.server() != null && s.type() != StepType.HEALTH_GATE ? s.server().value() : "");
         });
         TableColumn<StepRow, String> from = new TableColumn<>("From");
         from.setCellValueFactory(c -> new ReadOnlyStringWrapper(c.getValue().step().from() == null ? "" : c.getValue().step().from().value()));
@@ -391,10 +420,10 @@ final class OperationView extends BorderPane {
         HBox top = new HBox(10, state, overall, pause, resume, cancel);
         top.setAlignment(Pos.CENTER_LEFT);
 
-        TaskProgressView<javafx.concurrent.Task<Void>> tasks = new TaskProgressView<>();
+        TaskProgressView<Task<Void>> tasks = new TaskProgressView<>();
         tasks.setId("tasks");
         // The progress view drops finished tasks from its own list, so only additions are forwarded.
-        model.tasks().addListener((javafx.collections.ListChangeListener<javafx.concurrent.Task<Void>>) c -> {
+        model.tasks().addListener((ListChangeListener<Task<Void>>) c -> {
             while (c.next()) {
                 if (c.wasAdded()) {
                     tasks.getTasks().addAll(c.getAddedSubList());
@@ -404,7 +433,7 @@ final class OperationView extends BorderPane {
         tasks.setGraphicFactory(t -> Icons.view("step-running"));
         ListView<String> log = new ListView<>(model.log());
         log.setId("log");
-        log.getItems().addListener((javafx.collections.ListChangeListener<String>) c -> log.scrollTo(log.getItems().size() - 1));
+        log.getItems().addListener((ListChangeListener<String>) c -> log.scrollTo(log.getItems().size() - 1));
         Label logTitle = new Label("Log");
         logTitle.getStyleClass().add(Styles.SUBTITLE);
         VBox logBox = new VBox(4, logTitle, log);
@@ -458,7 +487,7 @@ final class OperationView extends BorderPane {
         error.visibleProperty().bind(model.errorProperty().isNotEmpty());
         error.managedProperty().bind(error.visibleProperty());
         Button export = exportButton("export-review-done", OperationViewModel.Stage.DONE, () -> {
-            java.util.Map<String, byte[]> images = new java.util.LinkedHashMap<>(OffscreenReviewImages.renderOnFxThread(model.planProperty().get()));
+            Map<String, byte[]> images = new LinkedHashMap<>(OffscreenReviewImages.renderOnFxThread(model.planProperty().get()));
             images.put("outcome.png", png2x(box()));
             images.put("steps.png", png2x(steps));
             return images;

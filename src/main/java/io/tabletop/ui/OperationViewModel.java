@@ -2,8 +2,10 @@ package io.tabletop.ui;
 
 import io.tabletop.connector.ClusterConnector;
 import io.tabletop.domain.CheckResult;
+import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.ServerId;
 import io.tabletop.domain.Step;
+import io.tabletop.domain.StepType;
 import io.tabletop.domain.Units;
 import io.tabletop.domain.Verdict;
 import io.tabletop.executor.ExecutionListener;
@@ -11,19 +13,25 @@ import io.tabletop.executor.ExecutorOptions;
 import io.tabletop.executor.RunProgress;
 import io.tabletop.executor.RunResult;
 import io.tabletop.executor.RunState;
+import io.tabletop.executor.StepDispatcher;
 import io.tabletop.executor.StepState;
 import io.tabletop.planner.Plan;
 import io.tabletop.planner.RemoveServers;
+import io.tabletop.service.AppPaths;
 import io.tabletop.service.Operation;
 import io.tabletop.service.RemovalService;
+import io.tabletop.service.ReviewBundle;
+import io.tabletop.service.Runs;
 import javafx.beans.binding.Bindings;
 import javafx.beans.binding.BooleanBinding;
 import javafx.beans.property.BooleanProperty;
 import javafx.beans.property.DoubleProperty;
+import javafx.beans.property.IntegerProperty;
 import javafx.beans.property.ObjectProperty;
 import javafx.beans.property.ReadOnlyObjectProperty;
 import javafx.beans.property.SimpleBooleanProperty;
 import javafx.beans.property.SimpleDoubleProperty;
+import javafx.beans.property.SimpleIntegerProperty;
 import javafx.beans.property.SimpleObjectProperty;
 import javafx.beans.property.SimpleStringProperty;
 import javafx.beans.property.StringProperty;
@@ -32,7 +40,11 @@ import javafx.collections.ObservableList;
 import javafx.concurrent.Task;
 import javafx.util.Duration;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
 import java.time.LocalTime;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,6 +53,8 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import java.util.stream.Collectors;
 
 /**
@@ -57,20 +71,20 @@ public final class OperationViewModel {
     private final ClusterConnector connector;
     private final StringProperty runId = new SimpleStringProperty("");
     /** The previewed plan puts the placement back as it was before the last run (not a removal). */
-    private final javafx.beans.property.BooleanProperty restoring = new javafx.beans.property.SimpleBooleanProperty(false);
+    private final BooleanProperty restoring = new SimpleBooleanProperty(false);
     /** After a run that did not succeed: the placement it started from can be put back. */
-    private final javafx.beans.property.BooleanProperty restoreOffered = new javafx.beans.property.SimpleBooleanProperty(false);
-    private io.tabletop.domain.ClusterSnapshot startedFrom;
+    private final BooleanProperty restoreOffered = new SimpleBooleanProperty(false);
+    private ClusterSnapshot startedFrom;
     private RunResult lastResult;
     /** Rows per table counted at the pre-check, compared after the run; null where the engine cannot count. */
-    private java.util.Map<String, Long> rowsBefore;
+    private Map<String, Long> rowsBefore;
     private final RemovalService service;
     private final TaskRunner runner;
     private final ObjectProperty<Operation> operation = new SimpleObjectProperty<>();
     private final StringProperty confirmWord = new SimpleStringProperty("");
     /** The connection spec a resume from another process reopens (null: the console's own cluster). */
     private final String connect;
-    private final javafx.beans.property.IntegerProperty maxMoves = new javafx.beans.property.SimpleIntegerProperty(-1);
+    private final IntegerProperty maxMoves = new SimpleIntegerProperty(-1);
     private Operation.Prepared prepared;
     private final ObjectProperty<Stage> stage = new SimpleObjectProperty<>(Stage.CHECKING);
     private final ObservableList<CheckResult> checks = FXCollections.observableArrayList();
@@ -92,7 +106,7 @@ public final class OperationViewModel {
     private final Queue<Runnable> pending = new ConcurrentLinkedQueue<>();
     private final Map<Integer, StepTask> running = new ConcurrentHashMap<>();
     private final TaskRunner.Ticker pump;
-    private io.tabletop.service.Runs.Run execution;
+    private Runs.Run execution;
     private Runnable onFinished = () -> {
     };
 
@@ -213,7 +227,7 @@ public final class OperationViewModel {
                 });
             }
         };
-        io.tabletop.executor.StepDispatcher dispatcher = (step, work) -> {
+        StepDispatcher dispatcher = (step, work) -> {
                     StepTask task = new StepTask(step, work);
                     running.put(step.index(), task);
                     task.stateProperty().addListener((o, a, b) -> {
@@ -227,11 +241,11 @@ public final class OperationViewModel {
                         runner.execute(task);
                     });
                 };
-        io.tabletop.service.Runs.Run run;
+        Runs.Run run;
         try {
             run = op.start(service, ready, connector, connect, ExecutorOptions.defaults(p.summary().maxMovesPerServer()), listener, dispatcher);
         } catch (Exception e) { // the journal cannot be written (or, for a resume, read)
-            java.util.logging.Logger.getLogger(OperationViewModel.class.getName()).log(java.util.logging.Level.SEVERE, "cannot start the run's journal", e);
+            Logger.getLogger(OperationViewModel.class.getName()).log(Level.SEVERE, "cannot start the run's journal", e);
             log.add(LocalTime.now().format(TIME) + "  ERROR  not started: cannot write the run's journal (" + e.getMessage() + ")");
             return;
         }
@@ -275,8 +289,8 @@ public final class OperationViewModel {
      * they take new replicas as before. Nothing else changes; the moves that finished stay.
      */
     public void exitMaintenance() {
-        List<Step> exits = plan.get().steps().stream().filter(s -> s.type() == io.tabletop.domain.StepType.ENTER_MAINTENANCE)
-                .map(s -> Step.server(s.phase(), io.tabletop.domain.StepType.EXIT_MAINTENANCE, s.server(), "operator: exit maintenance"))
+        List<Step> exits = plan.get().steps().stream().filter(s -> s.type() == StepType.ENTER_MAINTENANCE)
+                .map(s -> Step.server(s.phase(), StepType.EXIT_MAINTENANCE, s.server(), "operator: exit maintenance"))
                 .toList();
         String run = runId.get();
         String cluster = plan.get().before().cluster();
@@ -346,10 +360,10 @@ public final class OperationViewModel {
             });
         }
         boolean inMaintenance = result != null && result.state() != RunState.SUCCEEDED && result.steps().stream().anyMatch(o ->
-                o.step().type() == io.tabletop.domain.StepType.ENTER_MAINTENANCE && o.state() == StepState.SUCCEEDED);
+                o.step().type() == StepType.ENTER_MAINTENANCE && o.state() == StepState.SUCCEEDED);
         maintenanceLeft.set(inMaintenance && !restoring.get());
         restoreOffered.set(result != null && result.state() != RunState.SUCCEEDED && !restoring.get() && startedFrom != null);
-        java.util.Map<String, Long> rows = rowsBefore;
+        Map<String, Long> rows = rowsBefore;
         runner.background("post-checks", () -> service.postChecks(plan.get(), connector, rows), r -> {
             postChecks.setAll(r);
             stage.set(Stage.DONE);
@@ -363,7 +377,7 @@ public final class OperationViewModel {
 
     private static long movesDone(RunResult r) {
         return r.steps().stream().filter(o -> o.state() == StepState.SUCCEEDED
-                && o.step().type() == io.tabletop.domain.StepType.MOVE_REPLICA).count();
+                && o.step().type() == StepType.MOVE_REPLICA).count();
     }
 
     /**
@@ -380,7 +394,7 @@ public final class OperationViewModel {
             rowsBefore = r.rows();
             checks.setAll(r.checks());
             if (r.plan() == null) {
-                error.set("Cannot restore: " + r.checks().stream().filter(c -> c.verdict() == io.tabletop.domain.Verdict.BLOCK)
+                error.set("Cannot restore: " + r.checks().stream().filter(c -> c.verdict() == Verdict.BLOCK)
                         .map(c -> c.name() + ": " + c.message()).findFirst().orElse("a check blocks"));
                 return;
             }
@@ -415,29 +429,29 @@ public final class OperationViewModel {
         RunResult result = stage.get() == Stage.DONE ? lastResult : null;
         List<CheckResult> post = List.copyOf(postChecks);
         String id = runId.get();
-        java.nio.file.Path dir = io.tabletop.service.AppPaths.home().resolve("reviews").resolve(
-                p.before().cluster().replaceAll("[^A-Za-z0-9._-]", "_") + "-" + java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
-                        .withZone(java.time.ZoneOffset.UTC).format(java.time.Instant.now()));
+        Path dir = AppPaths.home().resolve("reviews").resolve(
+                p.before().cluster().replaceAll("[^A-Za-z0-9._-]", "_") + "-" + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
+                        .withZone(ZoneOffset.UTC).format(Instant.now()));
         runner.background("export review", () -> {
-            java.nio.file.Files.createDirectories(dir);
+            Files.createDirectories(dir);
             for (Map.Entry<String, byte[]> e : images.entrySet()) {
-                java.nio.file.Files.write(dir.resolve(e.getKey()), e.getValue());
+                Files.write(dir.resolve(e.getKey()), e.getValue());
             }
-            io.tabletop.service.ReviewBundle.RunPart run = null;
+            ReviewBundle.RunPart run = null;
             if (result != null) {
                 List<String> audit = new ArrayList<>();
-                java.nio.file.Path file = service.runs().audit().file();
-                if (!id.isEmpty() && java.nio.file.Files.exists(file)) {
-                    for (String line : java.nio.file.Files.readAllLines(file)) {
+                Path file = service.runs().audit().file();
+                if (!id.isEmpty() && Files.exists(file)) {
+                    for (String line : Files.readAllLines(file)) {
                         if (line.contains("\"run\":\"" + id + "\"")) {
                             audit.add(line);
                         }
                     }
                 }
-                run = new io.tabletop.service.ReviewBundle.RunPart(id, result, post, connector.snapshot(), audit);
+                run = new ReviewBundle.RunPart(id, result, post, connector.snapshot(), audit);
             }
-            io.tabletop.service.ReviewBundle.write(dir, new io.tabletop.service.ReviewBundle.Review(p, pre,
-                    System.getProperty("user.name", "unknown"), java.time.Instant.now(), run));
+            ReviewBundle.write(dir, new ReviewBundle.Review(p, pre,
+                    System.getProperty("user.name", "unknown"), Instant.now(), run));
             return dir;
         }, d -> log.add(LocalTime.now().format(TIME) + "  Review bundle written to " + d),
                 t -> error.set("Cannot write the review bundle: " + Errors.oneLine(t)));
@@ -445,11 +459,11 @@ public final class OperationViewModel {
 
     // ---- properties ----------------------------------------------------------------------------
 
-    public javafx.beans.property.BooleanProperty restoringProperty() {
+    public BooleanProperty restoringProperty() {
         return restoring;
     }
 
-    public javafx.beans.property.BooleanProperty restoreOfferedProperty() {
+    public BooleanProperty restoreOfferedProperty() {
         return restoreOffered;
     }
 
@@ -471,7 +485,7 @@ public final class OperationViewModel {
     }
 
     /** Rebalance only: at most this many moves; negative for as many as help. */
-    public javafx.beans.property.IntegerProperty maxMovesProperty() {
+    public IntegerProperty maxMovesProperty() {
         return maxMoves;
     }
 

@@ -11,6 +11,7 @@ import io.tabletop.domain.TableId;
 import javafx.beans.property.ReadOnlyStringWrapper;
 import javafx.geometry.Insets;
 import javafx.geometry.Pos;
+import javafx.scene.control.Button;
 import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
 import javafx.scene.control.ScrollPane;
@@ -19,10 +20,13 @@ import javafx.scene.control.TableCell;
 import javafx.scene.control.TableColumn;
 import javafx.scene.control.TableView;
 import javafx.scene.control.Tooltip;
+import javafx.scene.layout.Background;
+import javafx.scene.layout.BackgroundFill;
 import javafx.scene.layout.GridPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.VBox;
+import javafx.scene.paint.Color;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -71,10 +75,10 @@ final class PlacementView extends VBox {
         serverFilter.valueProperty().bindBidirectional(model.serverFilterProperty());
         Label legend = new Label("♛ leader · F follower · l learner (being built) · the filtered server's column is outlined");
         legend.getStyleClass().add(Styles.MUTED);
-        javafx.scene.control.Button prev = new javafx.scene.control.Button("‹");
+        Button prev = new Button("‹");
         prev.setId("placement-prev");
         prev.setOnAction(e -> turn(-1));
-        javafx.scene.control.Button next = new javafx.scene.control.Button("›");
+        Button next = new Button("›");
         next.setId("placement-next");
         next.setOnAction(e -> turn(1));
         pageLabel.setId("placement-page");
@@ -268,10 +272,10 @@ final class PlacementView extends VBox {
                 double shade = (double) replicas[i][t] / max;
                 // Lightness carries the count, so it reads in grey as well as in colour.
                 // A fill, not an inline style: a style string is parsed for every cell on every redraw.
-                cell.setBackground(new javafx.scene.layout.Background(new javafx.scene.layout.BackgroundFill(
-                        javafx.scene.paint.Color.hsb(210, (15 + 70 * shade) / 100, (98 - 40 * shade) / 100), null, null)));
+                cell.setBackground(new Background(new BackgroundFill(
+                        Color.hsb(210, (15 + 70 * shade) / 100, (98 - 40 * shade) / 100), null, null)));
                 if (shade > 0.6) {
-                    cell.setTextFill(javafx.scene.paint.Color.WHITE);
+                    cell.setTextFill(Color.WHITE);
                 }
                 cell.setTooltip(new Tooltip(shown.get(i) + " holds " + replicas[i][t] + " replicas of "
                         + tables.get(t).name() + " and leads " + leaders[i][t]));

@@ -1,9 +1,11 @@
 package io.tabletop.ui;
 
 import io.tabletop.domain.Partition;
+import io.tabletop.domain.PartitionId;
 import io.tabletop.domain.Server;
 import io.tabletop.domain.ServerId;
 import io.tabletop.domain.Step;
+import io.tabletop.domain.Table;
 import io.tabletop.planner.Plan;
 import javafx.beans.property.ReadOnlyStringWrapper;
 import javafx.geometry.Insets;
@@ -69,14 +71,14 @@ final class PlanChangesView {
     }
 
     static List<ChangeRow> rows(Plan plan, List<ServerId> servers) {
-        Set<io.tabletop.domain.PartitionId> touched = new LinkedHashSet<>();
+        Set<PartitionId> touched = new LinkedHashSet<>();
         for (Step s : plan.steps()) {
             if (s.partition() != null) {
                 touched.add(s.partition());
             }
         }
         List<ChangeRow> out = new ArrayList<>();
-        for (io.tabletop.domain.PartitionId id : touched) {
+        for (PartitionId id : touched) {
             Partition b = plan.before().partition(id).orElse(null);
             Partition a = plan.after().partition(id).orElse(null);
             Map<ServerId, String> cells = new LinkedHashMap<>();
@@ -88,7 +90,7 @@ final class PlanChangesView {
                 }
                 cells.put(s, x.equals(y) ? x : x.isEmpty() ? "+" + y : y.isEmpty() ? "−" + x : x + "→" + y);
             }
-            String table = plan.before().table(b == null ? a.table() : b.table()).map(io.tabletop.domain.Table::name).orElse("");
+            String table = plan.before().table(b == null ? a.table() : b.table()).map(Table::name).orElse("");
             out.add(new ChangeRow(table, id.value(), cells));
         }
         return out;

@@ -1,6 +1,7 @@
 package io.tabletop.ui;
 
 import io.tabletop.service.Runs;
+import javafx.beans.binding.Bindings;
 import javafx.beans.property.ReadOnlyStringWrapper;
 import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
@@ -8,6 +9,7 @@ import javafx.scene.control.Button;
 import javafx.scene.control.Label;
 import javafx.scene.control.TableColumn;
 import javafx.scene.control.TableView;
+import javafx.scene.control.Tooltip;
 import javafx.scene.input.Clipboard;
 import javafx.scene.input.ClipboardContent;
 import javafx.scene.layout.HBox;
@@ -17,6 +19,7 @@ import javafx.scene.layout.VBox;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -33,7 +36,7 @@ final class RunsView extends VBox {
     private final TableView<Runs.RunInfo> table = new TableView<>(rows);
     private final Label note = new Label();
 
-    RunsView(Runs runs, TaskRunner runner, java.util.function.Consumer<Runs.RunInfo> onResume, java.util.function.Consumer<Runs.RunInfo> onRestore) {
+    RunsView(Runs runs, TaskRunner runner, Consumer<Runs.RunInfo> onResume, Consumer<Runs.RunInfo> onRestore) {
         this.runs = runs;
         this.runner = runner;
         setId("runs-view");
@@ -67,18 +70,18 @@ final class RunsView extends VBox {
         });
         Button resume = new Button("Resume");
         resume.setId("runs-resume");
-        resume.setTooltip(new javafx.scene.control.Tooltip("Continue the selected run here, with the same pre-check, preview and progress "
+        resume.setTooltip(new Tooltip("Continue the selected run here, with the same pre-check, preview and progress "
                 + "(it re-plans what is left from the live cluster)"));
-        resume.disableProperty().bind(javafx.beans.binding.Bindings.createBooleanBinding(() -> {
+        resume.disableProperty().bind(Bindings.createBooleanBinding(() -> {
             Runs.RunInfo r = table.getSelectionModel().getSelectedItem();
             return r == null || !r.resumable();
         }, table.getSelectionModel().selectedItemProperty()));
         resume.setOnAction(e -> onResume.accept(table.getSelectionModel().getSelectedItem()));
         Button restore = new Button("Restore…");
         restore.setId("runs-restore");
-        restore.setTooltip(new javafx.scene.control.Tooltip("Plan putting every replica and leader back where they were before the "
+        restore.setTooltip(new Tooltip("Plan putting every replica and leader back where they were before the "
                 + "selected run, and preview it"));
-        restore.disableProperty().bind(javafx.beans.binding.Bindings.createBooleanBinding(() -> {
+        restore.disableProperty().bind(Bindings.createBooleanBinding(() -> {
             Runs.RunInfo r = table.getSelectionModel().getSelectedItem();
             return r == null || r.state().equals("RUNNING");
         }, table.getSelectionModel().selectedItemProperty()));

@@ -6,6 +6,7 @@ import io.tabletop.service.Connections;
 import io.tabletop.service.LogSetup;
 import io.tabletop.service.RemovalService;
 import javafx.application.Application;
+import javafx.beans.binding.Bindings;
 import javafx.scene.Scene;
 import javafx.stage.Stage;
 
@@ -50,7 +51,7 @@ public final class TabletopApp extends Application {
         Scene scene = new Scene(view, 1440, 900);
         scene.getStylesheets().add(getClass().getResource(Styles.STYLESHEET).toExternalForm());
         view.installShortcuts();
-        stage.titleProperty().bind(javafx.beans.binding.Bindings.concat("Tabletop — ", model.currentProperty().asString()));
+        stage.titleProperty().bind(Bindings.concat("Tabletop — ", model.currentProperty().asString()));
         stage.getIcons().setAll(Icons.appIcons());
         stage.setScene(scene);
         stage.show();

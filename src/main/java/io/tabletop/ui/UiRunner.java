@@ -1,8 +1,11 @@
 package io.tabletop.ui;
 
+import javafx.animation.KeyFrame;
+import javafx.animation.Timeline;
 import javafx.application.Platform;
 import javafx.concurrent.Task;
 
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -54,10 +57,10 @@ public final class UiRunner implements TaskRunner {
 
     /** A {@link javafx.animation.Timeline} on the FX thread. */
     @Override
-    public Ticker every(java.time.Duration period, Runnable tick) {
-        javafx.animation.Timeline t = new javafx.animation.Timeline(new javafx.animation.KeyFrame(
+    public Ticker every(Duration period, Runnable tick) {
+        Timeline t = new Timeline(new KeyFrame(
                 javafx.util.Duration.millis(period.toMillis()), e -> tick.run()));
-        t.setCycleCount(javafx.animation.Timeline.INDEFINITE);
+        t.setCycleCount(Timeline.INDEFINITE);
         return new Ticker() {
             @Override
             public void start() {

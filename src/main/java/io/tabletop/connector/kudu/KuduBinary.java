@@ -3,6 +3,7 @@ package io.tabletop.connector.kudu;
 import io.tabletop.connector.ConnectorException;
 import io.tabletop.domain.Engine;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.JarURLConnection;
@@ -11,7 +12,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Enumeration;
+import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.logging.Logger;
@@ -93,7 +96,7 @@ public final class KuduBinary {
         } catch (IOException e) {
             throw new ConnectorException(Engine.KUDU, "unpack kudu-binary", e.toString(), false, e);
         }
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
             Path p = Path.of(dir, "kudu");
             if (!dir.isBlank() && Files.isExecutable(p)) {
                 return at(p);
@@ -107,7 +110,7 @@ public final class KuduBinary {
 
     /** Whether this platform can run the bundled binaries (Linux x86_64). */
     public static boolean platformSupported() {
-        String os = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT);
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
         String arch = System.getProperty("os.arch", "");
         return os.contains("linux") && (arch.equals("amd64") || arch.equals("x86_64"));
     }
@@ -134,7 +137,7 @@ public final class KuduBinary {
     /** Resolves the artifact through Maven when mvn is on the PATH (32 MB, once). */
     private static void fetchWithMaven(String repo) {
         String mvn = null;
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
             if (!dir.isBlank() && Files.isExecutable(Path.of(dir, "mvn"))) {
                 mvn = Path.of(dir, "mvn").toString();
                 break;
@@ -149,7 +152,7 @@ public final class KuduBinary {
                     "-Dartifact=org.apache.kudu:kudu-binary:" + VERSION + ":jar:linux-x86_64", "-Dtransitive=false",
                     "-Dmaven.repo.local=" + repo)
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (!p.waitFor(10, java.util.concurrent.TimeUnit.MINUTES)) {
+            if (!p.waitFor(10, TimeUnit.MINUTES)) {
                 p.destroyForcibly();
             }
         } catch (IOException e) {

@@ -3,12 +3,17 @@ package io.tabletop.connector.kudu;
 import io.tabletop.connector.ConnectorException;
 import io.tabletop.domain.Engine;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -95,7 +100,7 @@ public final class KuduCli {
             p.destroyForcibly();
             Thread.currentThread().interrupt();
             throw new ConnectorException(Engine.KUDU, op, "interrupted", true, e);
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw new ConnectorException(Engine.KUDU, op, "cannot read the CLI's output: " + e.getCause(), true, e);
         }
     }
@@ -117,7 +122,7 @@ public final class KuduCli {
         }
         StringBuilder all = new StringBuilder();
         CompletableFuture<Void> reader = CompletableFuture.runAsync(() -> {
-            try (var r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            try (var r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = r.readLine()) != null) {
                     synchronized (all) {
@@ -142,7 +147,7 @@ public final class KuduCli {
             p.destroyForcibly();
             Thread.currentThread().interrupt();
             throw new ConnectorException(Engine.KUDU, op, "interrupted", true, e);
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        } catch (ExecutionException | TimeoutException e) {
             LOG.log(Level.FINE, "output of " + op, e);
         }
         String text;
@@ -186,7 +191,7 @@ public final class KuduCli {
                 || error.startsWith("Remote error: Service unavailable") || error.contains("signal");
     }
 
-    private static String read(java.io.InputStream in) {
+    private static String read(InputStream in) {
         try (in) {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {

@@ -23,14 +23,25 @@ import io.tabletop.domain.Verdict;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Logger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * Apache Kudu 1.17 through its own tools: topology from the leader master's {@code /dump-entities},
@@ -195,7 +206,7 @@ public final class KuduConnector implements ClusterConnector {
      * config (a server that died and whose copies were rebuilt elsewhere): every tablet healthy.
      */
     static boolean onlyEmptyServersDown(JsonNode ksck) {
-        java.util.Set<String> holding = new java.util.HashSet<>();
+        Set<String> holding = new HashSet<>();
         for (JsonNode t : ksck.path("tablet_summaries")) {
             if (!"HEALTHY".equals(t.path("health").asText())) {
                 return false;
@@ -265,11 +276,11 @@ public final class KuduConnector implements ClusterConnector {
     }
 
     private Map<String, Long> countRows() throws ConnectorException {
-        Map<String, Long> out = new java.util.TreeMap<>();
+        Map<String, Long> out = new TreeMap<>();
         for (JsonNode t : http.dumpEntities().path("tables")) {
             String table = t.path("table_name").asText();
             String text = cli.check(CLI_TIMEOUT, "count rows of " + table, "table", "scan", "@MASTERS", table, "--row_count_only");
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("Total count (\\d+)").matcher(text);
+            Matcher m = Pattern.compile("Total count (\\d+)").matcher(text);
             if (!m.find()) {
                 throw new ConnectorException(Engine.KUDU, "count rows of " + table, "unexpected output: " + text.strip());
             }
@@ -294,7 +305,7 @@ public final class KuduConnector implements ClusterConnector {
             case MOVE_REPLICA -> new String[]{"tablet", "change_config", "move_replica", "@MASTERS", s.partition().value(), s.from().value(), s.to().value()};
             case UNREGISTER_SERVER -> new String[]{"tserver", "unregister", "@MASTERS", s.server().value(), "--force_unregister_live_tserver"};
             case ENGINE_REBALANCE -> new String[]{"cluster", "rebalance", "@MASTERS",
-                    "--ignored_tservers=" + s.servers().stream().map(ServerId::value).collect(java.util.stream.Collectors.joining(",")),
+                    "--ignored_tservers=" + s.servers().stream().map(ServerId::value).collect(Collectors.joining(",")),
                     "--move_replicas_from_ignored_tservers", "--max_moves_per_server=" + caps.maxMovesPerServer()};
             case STOP_SERVER -> null;
         };
@@ -306,7 +317,7 @@ public final class KuduConnector implements ClusterConnector {
     }
 
     private String line(String[] args) {
-        return "kudu " + String.join(" ", java.util.Arrays.stream(args).map(a -> a.equals("@MASTERS") ? cli.masters() : a).toList());
+        return "kudu " + String.join(" ", Arrays.stream(args).map(a -> a.equals("@MASTERS") ? cli.masters() : a).toList());
     }
 
     @Override
@@ -408,8 +419,8 @@ public final class KuduConnector implements ClusterConnector {
     private void moveReplica(Step s, StepProgress progress) throws ConnectorException, InterruptedException {
         String tablet = s.partition().value();
         progress.update(0.05, "asking the leader to add " + s.to() + " as a non-voter");
-        java.util.concurrent.atomic.AtomicReference<Process> proc = new java.util.concurrent.atomic.AtomicReference<>();
-        java.util.concurrent.atomic.AtomicReference<String> abandoned = new java.util.concurrent.atomic.AtomicReference<>();
+        AtomicReference<Process> proc = new AtomicReference<>();
+        AtomicReference<String> abandoned = new AtomicReference<>();
         KuduCli.Result r = whilePolling(() -> cli.run(MOVE_TIMEOUT, proc::set, args(s)), 400, () -> {
             // A destination that stops answering never finishes its copy: move_replica would wait out its
             // own 600 s limit. Give up on it at once; the run re-plans around the dead server.
@@ -490,7 +501,7 @@ public final class KuduConnector implements ClusterConnector {
      * progress is the share of U's replicas that have left it, read from the master.
      */
     private void engineDrain(Step s, StepProgress progress) throws ConnectorException, InterruptedException {
-        String u = s.servers().stream().map(ServerId::value).collect(java.util.stream.Collectors.joining(", "));
+        String u = s.servers().stream().map(ServerId::value).collect(Collectors.joining(", "));
         long initial = replicasOn(s.servers());
         KuduCli.Result r = whilePolling(() -> cli.stream(4 * 3_600_000L, line -> {
             if (line.contains("move scheduled") || line.contains("move completed") || line.contains("rebalancing is complete")
@@ -531,7 +542,7 @@ public final class KuduConnector implements ClusterConnector {
             try {
                 return call.run();
             } catch (ConnectorException e) {
-                throw new java.util.concurrent.CompletionException(e);
+                throw new CompletionException(e);
             }
         });
         while (!run.isDone()) {
@@ -542,19 +553,19 @@ public final class KuduConnector implements ClusterConnector {
             }
             try {
                 run.get(everyMillis, TimeUnit.MILLISECONDS);
-            } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            } catch (TimeoutException | ExecutionException e) {
                 // keep polling until the call has returned
             }
         }
         try {
             return run.join();
-        } catch (java.util.concurrent.CompletionException e) {
+        } catch (CompletionException e) {
             throw (ConnectorException) e.getCause();
         }
     }
 
     private long replicasOn(List<ServerId> servers) throws ConnectorException {
-        java.util.Set<String> uuids = servers.stream().map(ServerId::value).collect(java.util.stream.Collectors.toSet());
+        Set<String> uuids = servers.stream().map(ServerId::value).collect(Collectors.toSet());
         long n = 0;
         for (JsonNode t : http.dumpEntities().path("tablets")) {
             for (JsonNode r : t.path("replicas")) {

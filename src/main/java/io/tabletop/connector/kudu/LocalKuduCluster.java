@@ -9,9 +9,14 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -312,7 +317,7 @@ public final class LocalKuduCluster implements AutoCloseable, KuduConnector.Serv
 
     private synchronized void stopAll() {
         List<Proc> all = new ArrayList<>(procs);
-        java.util.Collections.reverse(all); // tablet servers first, the master last
+        Collections.reverse(all); // tablet servers first, the master last
         for (Proc p : all) {
             terminate(p, false);
         }
@@ -354,8 +359,8 @@ public final class LocalKuduCluster implements AutoCloseable, KuduConnector.Serv
         }
     }
 
-    private static final java.util.Random PORTS = new java.util.Random();
-    private final java.util.Set<Integer> taken = new java.util.HashSet<>();
+    private static final Random PORTS = new Random();
+    private final Set<Integer> taken = new HashSet<>();
 
     /**
      * A free loopback port below Linux's ephemeral range (32768+): a port the kernel hands out for
@@ -378,7 +383,7 @@ public final class LocalKuduCluster implements AutoCloseable, KuduConnector.Serv
 
     /** Environment map for tools that run next to the cluster. */
     public Map<String, String> environment() {
-        Map<String, String> env = new java.util.HashMap<>();
+        Map<String, String> env = new HashMap<>();
         binary.applyEnvironment(env);
         return env;
     }

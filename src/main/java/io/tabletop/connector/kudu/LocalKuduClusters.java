@@ -9,6 +9,7 @@ import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -74,7 +75,7 @@ public final class LocalKuduClusters {
         /** Stops every server (tablet servers first) and deletes the directory. */
         public void stopAll() throws IOException {
             List<Server> order = new ArrayList<>(servers);
-            java.util.Collections.reverse(order);
+            Collections.reverse(order);
             for (Server s : order) {
                 terminate(s);
             }

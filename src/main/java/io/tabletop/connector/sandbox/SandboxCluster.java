@@ -12,16 +12,20 @@ import io.tabletop.domain.Server;
 import io.tabletop.domain.ServerId;
 import io.tabletop.domain.ServerState;
 import io.tabletop.domain.Table;
+import io.tabletop.domain.TableId;
 import io.tabletop.domain.Units;
 import io.tabletop.domain.Verdict;
 
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
 
@@ -116,7 +120,7 @@ public final class SandboxCluster {
 
     /** Rows per table name: the sum of its partitions' rows, as a count of every row would find. */
     public synchronized Map<String, Long> rowCounts() {
-        Map<String, Long> out = new java.util.TreeMap<>();
+        Map<String, Long> out = new TreeMap<>();
         for (Table t : tables) {
             out.put(t.name(), 0L);
         }
@@ -143,7 +147,7 @@ public final class SandboxCluster {
             n++;
         }
         ServerId id = ServerId.of("ts-" + n);
-        Map<String, Integer> perLocation = new java.util.TreeMap<>();
+        Map<String, Integer> perLocation = new TreeMap<>();
         Long capacity = null;
         for (Node node : servers.values()) {
             if (node.server.location() != null) {
@@ -168,17 +172,17 @@ public final class SandboxCluster {
 
     /** The cluster's own health verdict, as ksck would give it. */
     public HealthReport health() {
-        return health(java.util.Set.of());
+        return health(Set.of());
     }
 
     /**
      * Health with some servers ignored, as Kudu's {@code --ignored_tservers}: their being down is noted,
      * and partitions short of voters only because of them count as recovering, not as a failure.
      */
-    public synchronized HealthReport health(java.util.Set<ServerId> ignored) {
+    public synchronized HealthReport health(Set<ServerId> ignored) {
         List<String> details = new ArrayList<>();
         Verdict verdict = Verdict.PASS;
-        java.util.Set<ServerId> holding = new java.util.HashSet<>();
+        Set<ServerId> holding = new HashSet<>();
         if (servers.values().stream().anyMatch(n -> n.server.state() == ServerState.DEAD)) {
             for (Partition p : partitions.values()) {
                 p.replicas().forEach(r -> holding.add(r.server()));
@@ -201,7 +205,7 @@ public final class SandboxCluster {
         int leaderless = 0;
         int over = 0;
         int recovering = 0;
-        Map<io.tabletop.domain.TableId, Integer> rfs = new HashMap<>();
+        Map<TableId, Integer> rfs = new HashMap<>();
         tables.forEach(t -> rfs.put(t.id(), t.replicationFactor()));
         for (Partition p : partitions.values()) {
             Integer tableRf = rfs.get(p.table());

@@ -7,9 +7,11 @@ import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.Engine;
 import io.tabletop.domain.EngineCapabilities;
 import io.tabletop.domain.Step;
+import io.tabletop.domain.Verdict;
 
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
@@ -116,8 +118,8 @@ public final class SandboxConnector implements ClusterConnector {
             case STOP_SERVER -> cluster.stopServer(step.server());
             case UNREGISTER_SERVER -> cluster.unregister(step.server());
             case HEALTH_GATE -> {
-                HealthReport h = cluster.health(step.server() == null ? java.util.Set.of() : java.util.Set.of(step.server()));
-                if (h.verdict() == io.tabletop.domain.Verdict.BLOCK) {
+                HealthReport h = cluster.health(step.server() == null ? Set.of() : Set.of(step.server()));
+                if (h.verdict() == Verdict.BLOCK) {
                     throw new ConnectorException(Engine.SANDBOX, "health gate", h.summary()
                             + (h.details().isEmpty() ? "" : " (" + String.join("; ", h.details()) + ")"), true, null);
                 }

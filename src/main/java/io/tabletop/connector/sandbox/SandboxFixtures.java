@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
 
 /**
@@ -170,7 +171,7 @@ public final class SandboxFixtures {
                 .thenComparing(s -> tieBreak.get(s.id())));
         List<ServerId> out = new ArrayList<>();
         Map<String, Integer> usedLoc = new LinkedHashMap<>();
-        long locCount = servers.stream().map(Server::location).filter(java.util.Objects::nonNull).distinct().count();
+        long locCount = servers.stream().map(Server::location).filter(Objects::nonNull).distinct().count();
         for (Server s : order) {
             if (out.size() == rf) {
                 break;
