@@ -344,8 +344,9 @@ public final class MainView extends BorderPane {
         pick.setEditable(true);
         pick.setPrefWidth(70);
         TableColumn<ServerRow, String> id = new TableColumn<>("Server");
-        id.setCellValueFactory(c -> Bindings.createStringBinding(() -> c.getValue().id().value()
-                + (c.getValue().isNewAndEmpty() ? "  ✚ new" : ""), c.getValue().replicasProperty(), c.getValue().stateProperty()));
+        // The mark goes first: a long id (Kudu's UUIDs) is cut at the column's edge.
+        id.setCellValueFactory(c -> Bindings.createStringBinding(() -> (c.getValue().isNewAndEmpty() ? "✚ new · " : "")
+                + c.getValue().id().value(), c.getValue().replicasProperty(), c.getValue().stateProperty()));
         TableColumn<ServerRow, String> addr = new TableColumn<>("Address");
         addr.setCellValueFactory(c -> c.getValue().addressProperty());
         addr.setPrefWidth(190);
