@@ -320,65 +320,35 @@ public final class PlanExecution {
     }
 
     private void work(Step step) {
-        StepState end = StepState.FAILED;
-        String message = "";
-        ConnectorException.Kind kind = null;
-        try {
-            Duration backoff = options.retryBackoff();
-            for (int attempt = 1; ; attempt++) {
-                try {
-                    connector.execute(step, new ClusterConnector.StepProgress() {
-                        @Override
-                        public void update(double fraction, String message) {
-                            progress(step, fraction, message);
-                        }
-
-                        @Override
-                        public void log(String line) {
-                            listener.log(ExecutionListener.Level.INFO, "Step " + (step.index() + 1) + ": " + line);
-                        }
-
-                        @Override
-                        public void action(String what, String command) {
-                            listener.action(step, what, command);
-                            listener.log(ExecutionListener.Level.WARN, "Step " + (step.index() + 1) + ": " + what);
-                        }
-                    });
-                    end = StepState.SUCCEEDED;
-                    message = attempt > 1 ? "succeeded on attempt " + attempt : "";
-                    break;
-                } catch (ConnectorException e) {
-                    LOG.log(Level.INFO, "step " + step.index() + " attempt " + attempt + " failed", e);
-                    if (alreadyDone(step)) {
-                        end = StepState.SUCCEEDED;
-                        message = "already done in the cluster after: " + e.reason();
-                        break;
-                    }
-                    kind = e.kind();
-                    boolean retry = attempt < options.maxAttempts() && connector.isRetryable(step, e) && !isCancelRequested();
-                    if (!retry) {
-                        message = e.getMessage() + (attempt > 1 ? " (after " + attempt + " attempts)" : "");
-                        break;
-                    }
-                    listener.log(ExecutionListener.Level.WARN, "Step " + (step.index() + 1) + " (" + step.describe() + ") attempt "
-                            + attempt + " failed: " + e.reason() + "; retrying in " + backoff.toMillis() + " ms");
-                    setState(step.index(), StepState.RETRY_WAIT, e.reason());
-                    if (!backoff.isZero() && cancelSignal.await(backoff.toMillis(), TimeUnit.MILLISECONDS)) {
-                        end = StepState.CANCELLED;
-                        message = "cancelled while waiting to retry";
-                        break;
-                    }
-                    backoff = backoff.multipliedBy(2);
-                    setState(step.index(), StepState.RUNNING, "attempt " + (attempt + 1));
-                }
+        StepAttempts.Outcome o = new StepAttempts(step, connector, options, listener, new StepAttempts.Host() {
+            @Override
+            public void progress(double fraction, String message) {
+                PlanExecution.this.progress(step, fraction, message);
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            message = "interrupted";
-        } catch (RuntimeException e) {
-            LOG.log(Level.SEVERE, "step " + step.index() + " failed unexpectedly", e);
-            message = "unexpected error: " + e;
-        }
+
+            @Override
+            public boolean alreadyDone() {
+                return PlanExecution.this.alreadyDone(step);
+            }
+
+            @Override
+            public boolean cancelRequested() {
+                return isCancelRequested();
+            }
+
+            @Override
+            public void state(StepState to, String message) {
+                setState(step.index(), to, message);
+            }
+
+            @Override
+            public boolean cancelledWithin(Duration wait) throws InterruptedException {
+                return cancelSignal.await(wait.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        }).run();
+        StepState end = o.end();
+        String message = o.message();
+        ConnectorException.Kind kind = o.failure();
         lock.lock();
         try {
             transition(step.index(), end, message);
