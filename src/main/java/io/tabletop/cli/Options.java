@@ -3,10 +3,12 @@ package io.tabletop.cli;
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.EngineCapabilities;
 import io.tabletop.planner.Goal;
+import io.tabletop.planner.Planner;
 import io.tabletop.planner.Rebalance;
 import io.tabletop.planner.RemoveServers;
 import io.tabletop.planner.Restore;
 import io.tabletop.planner.ScaleOut;
+import io.tabletop.service.Connections;
 import io.tabletop.service.RemovalService;
 import io.tabletop.service.Runs;
 import io.tabletop.store.FormatException;
@@ -68,6 +70,11 @@ final class Options {
         @Option(names = "--strategy", defaultValue = "tabletop",
                 description = "tabletop (every move planned and previewed) or engine (the engine's own drain, where it has one) (default: ${DEFAULT-VALUE})")
         String strategy;
+
+        /** The plan for {@code s} by its engine's rules, for the commands that plan a saved snapshot (plan, review). */
+        io.tabletop.planner.Plan planOffline(ClusterSnapshot s, Connections connections) throws Exception {
+            return new Planner().plan(s, goal(s), capabilities(connections.capabilitiesFor(s.engine())));
+        }
 
         EngineCapabilities capabilities(EngineCapabilities engine) {
             return maxMovesPerServer > 0 ? engine.withMaxMovesPerServer(maxMovesPerServer) : engine;

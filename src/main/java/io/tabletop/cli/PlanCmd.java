@@ -2,7 +2,6 @@ package io.tabletop.cli;
 
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.planner.Plan;
-import io.tabletop.planner.Planner;
 import io.tabletop.store.PlanJson;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -34,7 +33,7 @@ final class PlanCmd implements Callable<Integer> {
             throw new TabletopCli.UserError("--format must be json or text, was '" + format + "'");
         }
         ClusterSnapshot s = Options.readSnapshot(snapshot);
-        Plan plan = new Planner().plan(s, options.goal(s), options.capabilities(root.context.connections().capabilitiesFor(s.engine())));
+        Plan plan = options.planOffline(s, root.context.connections());
         PrintWriter out = spec.commandLine().getOut();
         out.println(format.equals("json") ? PlanJson.write(plan) : PlanText.render(plan));
         return 0;

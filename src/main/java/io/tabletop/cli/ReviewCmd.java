@@ -2,7 +2,6 @@ package io.tabletop.cli;
 
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.planner.Plan;
-import io.tabletop.planner.Planner;
 import io.tabletop.service.ReviewBundle;
 import io.tabletop.service.ReviewImages;
 import picocli.CommandLine;
@@ -41,7 +40,7 @@ final class ReviewCmd implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ClusterSnapshot s = Options.readSnapshot(snapshot);
-        Plan plan = new Planner().plan(s, options.goal(s), options.capabilities(root.context.connections().capabilitiesFor(s.engine())));
+        Plan plan = options.planOffline(s, root.context.connections());
         var renderer = ReviewImages.registered();
         if (renderer.isPresent() && !noImages) {
             Files.createDirectories(out);
