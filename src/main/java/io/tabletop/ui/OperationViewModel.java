@@ -8,12 +8,10 @@ import io.tabletop.domain.Step;
 import io.tabletop.domain.StepType;
 import io.tabletop.domain.Units;
 import io.tabletop.domain.Verdict;
-import io.tabletop.executor.ExecutionListener;
 import io.tabletop.executor.ExecutorOptions;
 import io.tabletop.executor.RunProgress;
 import io.tabletop.executor.RunResult;
 import io.tabletop.executor.RunState;
-import io.tabletop.executor.StepDispatcher;
 import io.tabletop.executor.StepState;
 import io.tabletop.planner.Plan;
 import io.tabletop.planner.RemoveServers;
@@ -50,18 +48,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.stream.Collectors;
 
 /**
  * One operation (remove, scale out, rebalance, restore, resume: {@link Operation}), from pre-check to
- * verify. The run's events arrive on its own threads and are queued;
- * a 100 ms timeline drains the queue on the FX thread, so the view gets one update per tick however
- * many steps report. Each step runs as a {@link StepTask}, which the task progress view shows.
+ * verify. A run's events reach it through a {@link RunFeed}, drained every 100 ms on the UI thread
+ * (the runner's ticker), so the view gets one update per tick however many steps report. Properties are
+ * read and written on the UI thread only.
  */
 public final class OperationViewModel {
     public enum Stage { CHECKING, CHECKED, PREVIEW, RUNNING, DONE }
@@ -103,8 +98,8 @@ public final class OperationViewModel {
     private final StringProperty error = new SimpleStringProperty("");
     private final BooleanProperty maintenanceLeft = new SimpleBooleanProperty(false);
     private final BooleanBinding canRun;
-    private final Queue<Runnable> pending = new ConcurrentLinkedQueue<>();
-    private final Map<Integer, StepTask> running = new ConcurrentHashMap<>();
+    /** The current run's events, queued from its threads and applied on the UI thread by {@link #drain()}. */
+    private RunFeed feed;
     private final TaskRunner.Ticker pump;
     private Runs.Run execution;
     private Runnable onFinished = () -> {
@@ -182,68 +177,12 @@ public final class OperationViewModel {
             startedFrom = p.before(); // a resumed run's starting point is restored from the Runs tab
         }
         restoreOffered.set(false);
-        ExecutionListener listener = new ExecutionListener() {
-            @Override
-            public void runStateChanged(RunState from, RunState to) {
-                pending.add(() -> runState.set(to));
-            }
-
-            @Override
-            public void stepStateChanged(Step step, StepState from, StepState to, String message) {
-                if (to.isTerminal() && from != StepState.PENDING) {
-                    String line = LocalTime.now().format(TIME) + "  " + (to == StepState.SUCCEEDED ? "✓ " : "✗ ")
-                            + (step.index() + 1) + ". " + step.describe()
-                            + (step.bytes() > 0 ? " (" + Units.bytes(step.bytes()) + ")" : "")
-                            + (to == StepState.SUCCEEDED ? "" : " " + to.name().toLowerCase(Locale.ROOT))
-                            + (message.isEmpty() ? "" : ": " + message);
-                    pending.add(() -> log.add(line));
-                }
-                pending.add(() -> {
-                    StepRow row = steps.get(step.index());
-                    row.stateProperty().set(to);
-                    row.messageProperty().set(message);
-                });
-            }
-
-            @Override
-            public void stepProgress(Step step, double fraction, String message) {
-                StepTask t = running.get(step.index());
-                if (t != null) {
-                    t.report(fraction, message); // Task coalesces these itself
-                }
-            }
-
-            @Override
-            public void log(Level level, String message) {
-                String line = LocalTime.now().format(TIME) + "  " + (level == Level.INFO ? "" : level + "  ") + message;
-                pending.add(() -> log.add(line));
-            }
-
-            @Override
-            public void planReplaced(Plan next, String why) {
-                pending.add(() -> {
-                    plan.set(next);
-                    steps.setAll(next.steps().stream().map(StepRow::new).toList());
-                });
-            }
-        };
-        StepDispatcher dispatcher = (step, work) -> {
-                    StepTask task = new StepTask(step, work);
-                    running.put(step.index(), task);
-                    task.stateProperty().addListener((o, a, b) -> {
-                        if (task.isDone()) {
-                            running.remove(step.index());
-                            tasks.remove(task);
-                        }
-                    });
-                    pending.add(() -> {
-                        tasks.add(task);
-                        runner.execute(task);
-                    });
-                };
+        RunFeed feed = new RunFeed(runner, steps, log, tasks, runState, plan);
+        this.feed = feed;
         Runs.Run run;
         try {
-            run = op.start(service, ready, connector, connect, ExecutorOptions.defaults(p.summary().maxMovesPerServer()), listener, dispatcher);
+            run = op.start(service, ready, connector, connect, ExecutorOptions.defaults(p.summary().maxMovesPerServer()),
+                    feed.listener(), feed.dispatcher());
         } catch (Exception e) { // the journal cannot be written (or, for a resume, read)
             Logger.getLogger(OperationViewModel.class.getName()).log(Level.SEVERE, "cannot start the run's journal", e);
             log.add(LocalTime.now().format(TIME) + "  ERROR  not started: cannot write the run's journal (" + e.getMessage() + ")");
@@ -254,7 +193,7 @@ public final class OperationViewModel {
         log.add(LocalTime.now().format(TIME) + "  Run " + run.runId() + ": journal " + run.journal().dir());
         stage.set(Stage.RUNNING);
         pump.start();
-        run.done().whenComplete((result, t) -> pending.add(() -> finished(result)));
+        run.done().whenComplete((result, t) -> feed.post(() -> finished(result)));
     }
 
     /** Pauses a running run, resumes a paused one. */
@@ -318,10 +257,8 @@ public final class OperationViewModel {
     }
 
     private void drain() {
-        Runnable r;
-        int n = 0;
-        while (n++ < 5000 && (r = pending.poll()) != null) {
-            r.run();
+        if (feed != null) {
+            feed.drain();
         }
         if (execution != null) {
             RunProgress pr = execution.execution().progress();
@@ -570,34 +507,5 @@ public final class OperationViewModel {
 
     public Verdict verdict() {
         return checks.stream().map(CheckResult::verdict).reduce(Verdict.PASS, Verdict::worst);
-    }
-
-    /** A step as a JavaFX task: the task progress view shows it with its own bar. */
-    public static final class StepTask extends Task<Void> {
-        private final Step step;
-        private final Runnable work;
-
-        StepTask(Step step, Runnable work) {
-            this.step = step;
-            this.work = work;
-            updateTitle((step.index() + 1) + ". " + step.describe());
-            updateMessage(step.bytes() > 0 ? Units.bytes(step.bytes()) : step.type().label());
-            updateProgress(-1, 1);
-        }
-
-        public Step step() {
-            return step;
-        }
-
-        void report(double fraction, String message) {
-            updateProgress(fraction, 1);
-            updateMessage(message);
-        }
-
-        @Override
-        protected Void call() {
-            work.run();
-            return null;
-        }
     }
 }

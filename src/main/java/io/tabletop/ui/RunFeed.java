@@ -1,0 +1,128 @@
+package io.tabletop.ui;
+
+import io.tabletop.domain.Step;
+import io.tabletop.domain.Units;
+import io.tabletop.executor.ExecutionListener;
+import io.tabletop.executor.RunState;
+import io.tabletop.executor.StepDispatcher;
+import io.tabletop.executor.StepState;
+import io.tabletop.planner.Plan;
+import javafx.beans.property.ObjectProperty;
+import javafx.collections.ObservableList;
+import javafx.concurrent.Task;
+
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * A run's events, from its own threads to the operation's view model: each event becomes an update queued
+ * here and applied on the UI thread by {@link #drain()} (at most 5,000 per tick), so the view gets one batch
+ * per tick however many steps report. Each step runs as a {@link StepTask}, which the task progress view
+ * shows with its own bar. Queueing is thread-safe; {@link #drain()} runs on the UI thread only.
+ */
+final class RunFeed {
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss");
+
+    private final TaskRunner runner;
+    private final ObservableList<StepRow> steps;
+    private final ObservableList<String> log;
+    private final ObservableList<Task<Void>> tasks;
+    private final ObjectProperty<RunState> runState;
+    private final ObjectProperty<Plan> plan;
+    private final Queue<Runnable> pending = new ConcurrentLinkedQueue<>();
+    private final Map<Integer, StepTask> running = new ConcurrentHashMap<>();
+
+    RunFeed(TaskRunner runner, ObservableList<StepRow> steps, ObservableList<String> log, ObservableList<Task<Void>> tasks,
+            ObjectProperty<RunState> runState, ObjectProperty<Plan> plan) {
+        this.runner = runner;
+        this.steps = steps;
+        this.log = log;
+        this.tasks = tasks;
+        this.runState = runState;
+        this.plan = plan;
+    }
+
+    /** Queues an update for the UI thread. */
+    void post(Runnable update) {
+        pending.add(update);
+    }
+
+    /** Applies the queued updates; UI thread. */
+    void drain() {
+        Runnable r;
+        int n = 0;
+        while (n++ < 5000 && (r = pending.poll()) != null) {
+            r.run();
+        }
+    }
+
+    ExecutionListener listener() {
+        return new ExecutionListener() {
+            @Override
+            public void runStateChanged(RunState from, RunState to) {
+                post(() -> runState.set(to));
+            }
+
+            @Override
+            public void stepStateChanged(Step step, StepState from, StepState to, String message) {
+                if (to.isTerminal() && from != StepState.PENDING) {
+                    String line = LocalTime.now().format(TIME) + "  " + (to == StepState.SUCCEEDED ? "✓ " : "✗ ")
+                            + (step.index() + 1) + ". " + step.describe()
+                            + (step.bytes() > 0 ? " (" + Units.bytes(step.bytes()) + ")" : "")
+                            + (to == StepState.SUCCEEDED ? "" : " " + to.name().toLowerCase(Locale.ROOT))
+                            + (message.isEmpty() ? "" : ": " + message);
+                    post(() -> log.add(line));
+                }
+                post(() -> {
+                    StepRow row = steps.get(step.index());
+                    row.stateProperty().set(to);
+                    row.messageProperty().set(message);
+                });
+            }
+
+            @Override
+            public void stepProgress(Step step, double fraction, String message) {
+                StepTask t = running.get(step.index());
+                if (t != null) {
+                    t.report(fraction, message); // Task coalesces these itself
+                }
+            }
+
+            @Override
+            public void log(Level level, String message) {
+                String line = LocalTime.now().format(TIME) + "  " + (level == Level.INFO ? "" : level + "  ") + message;
+                post(() -> log.add(line));
+            }
+
+            @Override
+            public void planReplaced(Plan next, String why) {
+                post(() -> {
+                    plan.set(next);
+                    steps.setAll(next.steps().stream().map(StepRow::new).toList());
+                });
+            }
+        };
+    }
+
+    StepDispatcher dispatcher() {
+        return (step, work) -> {
+            StepTask task = new StepTask(step, work);
+            running.put(step.index(), task);
+            task.stateProperty().addListener((o, a, b) -> {
+                if (task.isDone()) {
+                    running.remove(step.index());
+                    tasks.remove(task);
+                }
+            });
+            post(() -> {
+                tasks.add(task);
+                runner.execute(task);
+            });
+        };
+    }
+}
