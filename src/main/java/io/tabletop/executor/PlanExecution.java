@@ -7,7 +7,6 @@ import io.tabletop.domain.PartitionId;
 import io.tabletop.domain.Step;
 import io.tabletop.domain.StepType;
 import io.tabletop.domain.Units;
-import io.tabletop.planner.Drift;
 import io.tabletop.planner.Estimator;
 import io.tabletop.planner.Plan;
 import io.tabletop.planner.StepScheduler;
@@ -65,6 +64,7 @@ public final class PlanExecution {
     private final double totalWeight;
     private final CompletableFuture<RunResult> done = new CompletableFuture<>();
     private final StepScheduler scheduler;
+    private final DriftGuard drift;
     /** Clock millis when each running step last showed progress, its last message, and whether it is flagged as stalled. */
     private final long[] lastProgressAt;
     private final String[] lastEngineMessage;
@@ -123,6 +123,7 @@ public final class PlanExecution {
         }
         this.totalWeight = sum;
         this.scheduler = new StepScheduler(plan.steps(), options.maxMovesPerServer());
+        this.drift = new DriftGuard(plan, connector, this.listener);
         this.lastProgressAt = new long[n];
         this.lastEngineMessage = new String[n];
         this.stallFlagged = new boolean[n];
@@ -370,8 +371,6 @@ public final class PlanExecution {
         }
     }
 
-    private int checkedPhase = -1;
-
     /** The phase about to begin whose drift check has not run yet, or -1. Caller holds the lock. */
     private int phaseToCheck() {
         int first = scheduler.firstNotStarted();
@@ -379,14 +378,12 @@ public final class PlanExecution {
             return -1;
         }
         int phase = plan.steps().get(first).phase();
-        return phase > checkedPhase ? phase : -1;
+        return phase > drift.checkedPhase() ? phase : -1;
     }
 
     /**
-     * Before each phase (the first included): the live cluster against the plan's snapshot. A change that
-     * matters for the steps left pauses the run with the reason (a new preview is needed: the run can be
-     * cancelled and re-planned, or resumed from the journal, which re-plans); others are noted in the log.
-     * Caller holds the lock; it is released while the cluster is read.
+     * Before each phase: {@link DriftGuard}'s look at the live cluster, made without the lock (it reads the
+     * cluster); a change that matters pauses the run. Caller holds the lock.
      */
     private boolean driftAllows(int phase) {
         List<Integer> done = new ArrayList<>();
@@ -395,38 +392,18 @@ public final class PlanExecution {
                 done.add(i);
             }
         }
-        ClusterSnapshot live;
+        boolean goOn;
         lock.unlock();
         try {
-            live = connector.snapshot();
-        } catch (ConnectorException e) {
-            listener.log(ExecutionListener.Level.WARN, "Phase " + (phase + 1) + ": cannot read the cluster to compare it with the plan ("
-                    + e.getMessage() + "); going on");
-            live = null;
+            goOn = drift.allows(phase, done);
         } finally {
             lock.lock();
         }
-        if (live == null) {
-            checkedPhase = phase;
-            return true;
+        if (!goOn && state == RunState.RUNNING) {
+            pauseRequested = true;
+            setRunState(RunState.PAUSED);
         }
-        Drift.Report r = Drift.compare(plan, live, done);
-        if (r.significant()) {
-            listener.log(ExecutionListener.Level.WARN, "Paused before phase " + (phase + 1) + ": the cluster changed since the plan was made, "
-                    + "in ways that matter for the steps left: " + r.summary() + ". Cancel and preview again, or resume the run "
-                    + "(tabletop resume re-plans from the live cluster).");
-            if (state == RunState.RUNNING) {
-                pauseRequested = true;
-                setRunState(RunState.PAUSED);
-            }
-            return false;
-        }
-        if (!r.noted().isEmpty()) {
-            listener.log(ExecutionListener.Level.INFO, "Phase " + (phase + 1) + ": the cluster changed since the plan in ways that do not matter: "
-                    + r.summary());
-        }
-        checkedPhase = phase;
-        return true;
+        return goOn;
     }
 
     /**
