@@ -30,6 +30,8 @@ public final class ClusterSnapshot {
     private final Map<TableId, Table> tableIndex;
     /** Position of each partition in {@link #partitions}; shared by copies that keep the same partitions. */
     private final Map<PartitionId, Integer> partitionIndex;
+    /** {@link #loads()}, computed on first use: the snapshot never changes, and views ask for it often. */
+    private volatile Map<ServerId, ServerLoad> loads;
 
     public ClusterSnapshot(Engine engine, String cluster, Instant takenAt,
                            List<Server> servers, List<Table> tables, List<Partition> partitions) {
@@ -161,8 +163,17 @@ public final class ClusterSnapshot {
         return servers.stream().filter(s -> s.address().equals(idOrAddress)).findFirst();
     }
 
-    /** Per-server replica and leader counts, bytes and rows, in server order. */
+    /** Per-server replica and leader counts, bytes and rows, in server order. Computed once. */
     public Map<ServerId, ServerLoad> loads() {
+        Map<ServerId, ServerLoad> known = loads;
+        if (known == null) {
+            known = computeLoads();
+            loads = known; // a race computes it twice, with the same result
+        }
+        return known;
+    }
+
+    private Map<ServerId, ServerLoad> computeLoads() {
         Map<ServerId, long[]> acc = new LinkedHashMap<>();
         for (Server s : servers) {
             acc.put(s.id(), new long[5]);
