@@ -384,7 +384,8 @@ public final class MainViewModel {
                 }
             }
             Set<PartitionId> removed = new HashSet<>();
-            if (last.partitions().size() + changed.size() != s.partitions().size() || !changed.isEmpty()) {
+            // Additions are among the changed; with none changed, a partition went only if the count fell.
+            if (!changed.isEmpty() || last.partitions().size() != s.partitions().size()) {
                 for (Partition p : last.partitions()) {
                     if (s.partition(p.id()).isEmpty()) {
                         removed.add(p.id());
