@@ -54,12 +54,6 @@ public final class EngineRegistry {
         return providerFor(spec).parse(spec);
     }
 
-    /** Parses and opens. */
-    public ClusterConnector open(String spec, EngineProvider.OpenOptions options) throws ConnectorException {
-        ConnectionSpec parsed = parse(spec);
-        return providerFor(spec).open(parsed, options);
-    }
-
     /** The rules to plan a saved snapshot of {@code engine} with; an engine with no provider here is refused. */
     public EngineCapabilities capabilities(Engine engine) {
         return provider(engine).map(EngineProvider::capabilities).orElseGet(() -> switch (engine) {

@@ -31,10 +31,4 @@ public interface SecretSource {
             return s.isPresent() ? s : other.secret(r);
         };
     }
-
-    /** A secret already asked for (the console's password field). */
-    static SecretSource of(char[] secret) {
-        char[] copy = secret.clone();
-        return r -> Optional.of(copy.clone());
-    }
 }

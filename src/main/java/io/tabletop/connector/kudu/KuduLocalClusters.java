@@ -6,7 +6,6 @@ import io.tabletop.connector.LocalClusters;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -124,11 +123,6 @@ final class KuduLocalClusters implements LocalClusters {
     public Optional<Status> status(String name) {
         return LocalKuduClusters.attach(dir(name)).map(r -> new Status(name, r.spec(),
                 r.servers().stream().map(s -> new ServerStatus(s.name(), s.rpc(), s.pid(), r.isRunning(s))).toList()));
-    }
-
-    /** Every recorded cluster. */
-    List<Status> all() {
-        return LocalKuduClusters.all(root()).stream().map(r -> status(r.dir().getFileName().toString()).orElseThrow()).toList();
     }
 
     @Override
