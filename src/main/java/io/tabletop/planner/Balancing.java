@@ -112,24 +112,20 @@ final class Balancing {
         while (moves < maxMoves && (tableMove() || totalMove())) {
             moves++;
         }
-        if (steps.size() > firstMove) {
-            phases.add(new Phase(0, title, phaseServers));
+        boolean moved = steps.size() > firstMove;
+        // Leader transfers share the moves' phase: the scheduler starts each one as soon as its partition's
+        // move (if any) is done and its servers have a free slot, so they overlap the moves still running
+        // instead of waiting behind a gate. A leader replica only ever moves after its own planned hand-over,
+        // so who leads after the moves is known when the transfers are planned.
+        List<Step> transfers = leadersToo && caps.leaderTransfer() ? LeaderBalance.run(w, live, 0) : List.of();
+        if (moved || !transfers.isEmpty()) {
+            phases.add(new Phase(0, moved ? title : "Balance leaders", moved ? phaseServers : liveIds()));
+            steps.addAll(transfers);
             if (caps.healthGates()) {
-                steps.add(Step.gate(0, null, "every move done and the cluster healthy"));
+                steps.add(Step.gate(0, null, moved ? "every move done and the cluster healthy" : "cluster healthy after the leader changes"));
             }
         } else {
             steps.clear();
-        }
-        if (leadersToo && caps.leaderTransfer()) {
-            int phase = phases.size();
-            List<Step> transfers = LeaderBalance.run(w, live, phase);
-            if (!transfers.isEmpty()) {
-                phases.add(new Phase(phase, "Balance leaders", liveIds()));
-                steps.addAll(transfers);
-                if (caps.healthGates()) {
-                    steps.add(Step.gate(phase, null, "cluster healthy after the leader changes"));
-                }
-            }
         }
         List<Step> indexed = Planner.indexed(steps);
         ClusterSnapshot after = PlanApplier.apply(snap, indexed);

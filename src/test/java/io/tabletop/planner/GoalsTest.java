@@ -18,6 +18,7 @@ import io.tabletop.domain.TableId;
 import io.tabletop.domain.Verdict;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -169,6 +170,48 @@ class GoalsTest {
                 assertFalse(s.from().equals(leader.get(s.partition())), "step " + s.index() + " moves a leader replica");
             }
         }
+    }
+
+    @Test
+    void scaleOutLeaderTransfersOverlapTheMovesAndKeepEachPartitionsOrder() throws Exception {
+        ClusterSnapshot base = SandboxFixtures.standard();
+        List<Server> servers = new ArrayList<>(base.servers());
+        servers.add(new Server(ServerId.of("ts-7"), "127.0.1.7:7050", "/rack1", ServerState.LIVE));
+        ClusterSnapshot c = base.withServers(servers);
+        Plan plan = planner.plan(c, new ScaleOut(List.of(ServerId.of("ts-7")), true), kudu);
+        assertTrue(plan.summary().leaderTransfers() > 0 && plan.summary().replicaMoves() > 0, plan.summary().toString());
+        // one phase: no gate stands between the last move and the first leader transfer
+        assertEquals(1, plan.phases().size(), plan.phases().toString());
+        // simulate the executor's scheduling, finishing steps in the order they started
+        StepScheduler sched = new StepScheduler(plan.steps(), kudu.maxMovesPerServer());
+        ArrayDeque<Step> running = new ArrayDeque<>();
+        Set<PartitionId> movedDone = new HashSet<>();
+        Map<PartitionId, Step> moveOf = new HashMap<>();
+        plan.steps().stream().filter(s -> s.type() == StepType.MOVE_REPLICA).forEach(s -> moveOf.put(s.partition(), s));
+        int movesLeft = plan.summary().replicaMoves();
+        int transfersBeforeLastMove = 0;
+        while (!sched.allStarted() || !running.isEmpty()) {
+            for (Step s : sched.next()) {
+                if (s.type() == StepType.TRANSFER_LEADER) {
+                    Step mv = moveOf.get(s.partition());
+                    assertTrue(mv == null || mv.index() > s.index() || movedDone.contains(s.partition()),
+                            "transfer " + s.index() + " started before its partition's move " + (mv == null ? "" : mv.index()) + " finished");
+                    transfersBeforeLastMove += movesLeft > 0 ? 1 : 0;
+                }
+                running.add(s);
+            }
+            Step done = running.poll();
+            if (done == null) {
+                break;
+            }
+            if (done.type() == StepType.MOVE_REPLICA) {
+                movedDone.add(done.partition());
+                movesLeft--;
+            }
+            sched.finished(done);
+        }
+        assertTrue(sched.allStarted());
+        assertTrue(transfersBeforeLastMove > 0, "every leader transfer waited for the last move");
     }
 
     @Test
