@@ -23,12 +23,15 @@ import io.tabletop.service.RemovalService;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -106,14 +109,19 @@ public final class KuduScaleOutBenchmark implements Benchmark {
         long t1 = System.nanoTime();
         AtomicLong lastMove = new AtomicLong(t1);
         AtomicLong firstStep = new AtomicLong();
+        Map<Integer, Long> started = new ConcurrentHashMap<>();
+        List<Double> moveSeconds = Collections.synchronizedList(new ArrayList<>());
         RunResult r = service.execution(p.plan(), kudu, new ExecutorOptions(5, 3, Duration.ofSeconds(1)), new ExecutionListener() {
             @Override
             public void stepStateChanged(Step step, StepState from, StepState to, String message) {
                 if (to == StepState.RUNNING && step.type() != StepType.HEALTH_GATE) {
                     firstStep.compareAndSet(0, System.nanoTime());
+                    started.put(step.index(), System.nanoTime());
                 }
                 if (to == StepState.SUCCEEDED && step.type() == StepType.MOVE_REPLICA) {
-                    lastMove.accumulateAndGet(System.nanoTime(), Math::max);
+                    long now = System.nanoTime();
+                    lastMove.accumulateAndGet(now, Math::max);
+                    moveSeconds.add((now - started.getOrDefault(step.index(), now)) / 1e9);
                 }
             }
         }, null).start().get(30, TimeUnit.MINUTES);
@@ -125,8 +133,13 @@ public final class KuduScaleOutBenchmark implements Benchmark {
             throw new IllegalStateException("Tabletop run " + r.state() + ": " + r.failures());
         }
         int moves = p.plan().summary().replicaMoves();
-        say.accept(String.format(Locale.ROOT, "tabletop: %d moves, %d leader transfers, %.1f s", moves, p.plan().summary().leaderTransfers(), secs));
-        int onNew = kudu.snapshot().loads().get(fresh).replicas();
+        say.accept(String.format(Locale.ROOT, "tabletop: %d moves (each %s), %d leader transfers, %.1f s",
+                moves, spread(moveSeconds), p.plan().summary().leaderTransfers(), secs));
+        ClusterSnapshot end = kudu.snapshot();
+        int onNew = end.loads().get(fresh).replicas();
+        say.accept("tabletop: replicas per tserver after: " + end.loads().values().stream().map(l -> l.server().value().substring(0, 6) + "=" + l.replicas()
+                + (l.server().equals(fresh) ? " (new)" : "")).collect(Collectors.joining(", ")) + "; planned: " + p.plan().after().loads().values().stream()
+                .map(l -> l.server().value().substring(0, 6) + "=" + l.replicas()).collect(Collectors.joining(", ")));
         return KuduDrainBenchmark.side("tabletop (run, after pre-check)", secs, secs, moves, onNew, kudu, null, rows);
     }
 
@@ -135,15 +148,42 @@ public final class KuduScaleOutBenchmark implements Benchmark {
         ServerId fresh = added(kudu);
         KuduCli cli = kudu.cli();
         long t0 = System.nanoTime();
-        KuduCli.Result r = cli.run(1_800_000, "cluster", "rebalance", "@MASTERS", "--max_moves_per_server=5");
+        Map<String, Long> scheduled = new ConcurrentHashMap<>();
+        List<Double> moveSeconds = Collections.synchronizedList(new ArrayList<>());
+        Pattern move = Pattern.compile("tablet (\\S+): .* move (scheduled|completed)");
+        KuduCli.Result r = cli.stream(1_800_000, line -> {
+            Matcher mm = move.matcher(line);
+            if (mm.find()) {
+                long now = System.nanoTime();
+                if (mm.group(2).equals("scheduled")) {
+                    scheduled.put(mm.group(1), now);
+                } else {
+                    Long at = scheduled.remove(mm.group(1));
+                    if (at != null) {
+                        moveSeconds.add((now - at) / 1e9);
+                    }
+                }
+            }
+        }, "cluster", "rebalance", "@MASTERS", "--max_moves_per_server=5");
         double secs = (System.nanoTime() - t0) / 1e9;
         if (!r.ok()) {
             throw new ConnectorException(Engine.KUDU, "cluster rebalance", r.error());
         }
         Matcher m = Pattern.compile("moved (\\d+) replicas").matcher(r.out());
         int moves = m.find() ? Integer.parseInt(m.group(1)) : -1;
+        say.accept("kudu rebalancer: each move " + spread(moveSeconds) + " (from its own log)");
         say.accept(String.format(Locale.ROOT, "kudu rebalancer: %d moves, %.1f s", moves, secs));
         int onNew = kudu.snapshot().loads().get(fresh).replicas();
         return KuduDrainBenchmark.side("kudu cluster rebalance", secs, secs, moves, onNew, kudu, null, rows);
+    }
+
+    /** "a s min, b s median, c s max" of the durations. */
+    static String spread(List<Double> seconds) {
+        List<Double> sorted = seconds.stream().sorted().toList();
+        if (sorted.isEmpty()) {
+            return "no durations";
+        }
+        return String.format(Locale.ROOT, "%.2f s min, %.2f s median, %.2f s max", sorted.get(0), sorted.get(sorted.size() / 2),
+                sorted.get(sorted.size() - 1));
     }
 }

@@ -26,6 +26,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Logger;
 import java.util.regex.Matcher;
@@ -50,6 +51,8 @@ public final class KuduConnector implements ClusterConnector {
     private static final String[] KSCK = {"cluster", "ksck", "@MASTERS", "--ksck_format=json_compact", "--timeout_ms=15000"};
     /** A destination silent this long (heartbeats come every second) is taken for dead during a move. */
     static final long DEAD_AFTER_MILLIS = 10_000;
+    /** How often moves and leader transfers look at the master for their progress, at most. */
+    private static final long POLL_MILLIS = 200;
 
     /** Stops tablet server processes: the local launcher does; for a remote cluster the operator does. */
     public interface ServerControl {
@@ -67,6 +70,10 @@ public final class KuduConnector implements ClusterConnector {
     private JsonNode lastKsck;
     private int lastKsckRc;
     private long lastKsckNanos;
+    private final Object pollLock = new Object();
+    private JsonNode polled;
+    private long polledAt;
+    private long pollFetchNanos;
 
     public KuduConnector(String masters, List<String> masterWebAddresses, KuduBinary binary, ServerControl control) {
         this.name = "kudu://" + masters;
@@ -306,8 +313,32 @@ public final class KuduConnector implements ClusterConnector {
         throw new ConnectorException(Engine.KUDU, "repair tablet " + tablet, "still has more voters than its replication factor after a leader step-down", true, null);
     }
 
+    /**
+     * The masters' {@code /dump-entities} as the steps in flight poll it: one fetch serves every move and
+     * transfer polling within {@link #POLL_MILLIS}, and a catalog that takes long to dump is read at most
+     * once per ten times its fetch time, so five moves in flight do not hammer a large cluster's master.
+     */
+    private JsonNode polledEntities() throws ConnectorException {
+        synchronized (pollLock) {
+            long start = System.nanoTime();
+            long maxAge = Math.max(TimeUnit.MILLISECONDS.toNanos(POLL_MILLIS), 10 * pollFetchNanos);
+            if (polled != null && start - polledAt < maxAge) {
+                return polled;
+            }
+            JsonNode dump = http.dumpEntities();
+            pollFetchNanos = System.nanoTime() - start;
+            polled = dump;
+            polledAt = start;
+            return dump;
+        }
+    }
+
     private Optional<JsonNode> tablet(String id) throws ConnectorException {
-        for (JsonNode t : http.dumpEntities().path("tablets")) {
+        return tablet(http.dumpEntities(), id);
+    }
+
+    private static Optional<JsonNode> tablet(JsonNode dump, String id) {
+        for (JsonNode t : dump.path("tablets")) {
             if (t.path("tablet_id").asText().equals(id)) {
                 return Optional.of(t);
             }
@@ -324,10 +355,10 @@ public final class KuduConnector implements ClusterConnector {
         progress.update(0.5, "waiting for " + s.to() + " to lead");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         while (System.nanoTime() < deadline) {
-            if (tablet(tablet).map(t -> t.path("leader").asText()).filter(s.to().value()::equals).isPresent()) {
+            if (tablet(polledEntities(), tablet).map(t -> t.path("leader").asText()).filter(s.to().value()::equals).isPresent()) {
                 return;
             }
-            TimeUnit.MILLISECONDS.sleep(100);
+            TimeUnit.MILLISECONDS.sleep(POLL_MILLIS / 2);
         }
         throw new ConnectorException(Engine.KUDU, "leader step-down of " + tablet, s.to() + " did not become leader within 15 s", true, null);
     }
@@ -337,21 +368,20 @@ public final class KuduConnector implements ClusterConnector {
         progress.update(0.05, "asking the leader to add " + s.to() + " as a non-voter");
         AtomicReference<Process> proc = new AtomicReference<>();
         AtomicReference<String> abandoned = new AtomicReference<>();
-        KuduCli.Result r = whilePolling(() -> cli.run(MOVE_TIMEOUT, proc::set, args(s)), 400, () -> {
+        AtomicBoolean seenDone = new AtomicBoolean();
+        KuduCli.Result r = whilePolling(() -> cli.run(MOVE_TIMEOUT, proc::set, args(s)), POLL_MILLIS, () -> {
+            JsonNode dump = polledEntities();
             // A destination that stops answering never finishes its copy: move_replica would wait out its
             // own 600 s limit. Give up on it at once; the run re-plans around the dead server.
-            JsonNode dest = tserver(s.to()).orElse(null);
+            JsonNode dest = tserver(dump, s.to()).orElse(null);
             long silent = dest == null ? Long.MAX_VALUE : dest.path("millis_since_heartbeat").asLong(0);
             if (abandoned.get() == null && (dest == null || !dest.path("live").asBoolean(true) || silent > DEAD_AFTER_MILLIS)) {
                 abandoned.set(s.to() + " stopped answering (no heartbeat for " + (silent == Long.MAX_VALUE ? "ever" : silent / 1000 + " s")
                         + "); the move was abandoned");
-                Process p = proc.get();
-                if (p != null) {
-                    p.destroyForcibly();
-                }
+                destroy(proc.get());
                 return;
             }
-            Optional<JsonNode> t = tablet(tablet);
+            Optional<JsonNode> t = tablet(dump, tablet);
             if (t.isEmpty()) {
                 return;
             }
@@ -365,10 +395,19 @@ public final class KuduConnector implements ClusterConnector {
             }
             if ("NON_VOTER".equals(type)) {
                 progress.update(0.4, "copying to " + s.to() + " (non-voter)");
-            } else if ("VOTER".equals(type)) {
-                progress.update(sourceIn ? 0.8 : 0.95, sourceIn ? "promoted; waiting for " + s.from() + " to leave" : "source left");
+            } else if ("VOTER".equals(type) && sourceIn) {
+                progress.update(0.8, "promoted; waiting for " + s.from() + " to leave");
+            } else if ("VOTER".equals(type) && seenDone.compareAndSet(false, true)) {
+                // The leader committed the new config (the destination a voter, the source gone) and reported it
+                // to the master: the move is done. move_replica would only notice at its next poll, up to 500 ms
+                // later, and then exit; all it has left to do is wait, so it is stopped here.
+                progress.update(0.95, "source left");
+                destroy(proc.get());
             }
         });
+        if (seenDone.get() && moveDone(s)) {
+            return;
+        }
         if (r.ok()) {
             return;
         }
@@ -394,6 +433,12 @@ public final class KuduConnector implements ClusterConnector {
         }
         throw new ConnectorException(Engine.KUDU, "move replica " + tablet + " " + s.from() + " → " + s.to(), r.error(),
                 KuduCli.isTransient(r.error()), null);
+    }
+
+    private static void destroy(Process p) {
+        if (p != null) {
+            p.destroyForcibly();
+        }
     }
 
     private boolean moveDone(Step s) throws ConnectorException {
@@ -494,7 +539,11 @@ public final class KuduConnector implements ClusterConnector {
     }
 
     private Optional<JsonNode> tserver(ServerId id) throws ConnectorException {
-        for (JsonNode ts : http.dumpEntities().path("tablet_servers")) {
+        return tserver(http.dumpEntities(), id);
+    }
+
+    private static Optional<JsonNode> tserver(JsonNode dump, ServerId id) {
+        for (JsonNode ts : dump.path("tablet_servers")) {
             if (ts.path("uuid").asText().equals(id.value())) {
                 return Optional.of(ts);
             }
