@@ -423,10 +423,10 @@ final class OperationView extends BorderPane {
         TaskProgressView<Task<Void>> tasks = new TaskProgressView<>();
         tasks.setId("tasks");
         // The progress view drops finished tasks from its own list, so only additions are forwarded.
-        model.tasks().addListener((ListChangeListener<Task<Void>>) c -> {
+        model.tasks().addListener((ListChangeListener<TaskRunner.StepHandle>) c -> {
             while (c.next()) {
                 if (c.wasAdded()) {
-                    tasks.getTasks().addAll(c.getAddedSubList());
+                    c.getAddedSubList().stream().filter(h -> h instanceof StepTask).map(h -> (StepTask) h).forEach(tasks.getTasks()::add);
                 }
             }
         });

@@ -35,7 +35,6 @@ import javafx.beans.property.SimpleStringProperty;
 import javafx.beans.property.StringProperty;
 import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
-import javafx.concurrent.Task;
 import javafx.util.Duration;
 
 import java.nio.file.Files;
@@ -92,7 +91,7 @@ public final class OperationViewModel {
     private final DoubleProperty progress = new SimpleDoubleProperty(0);
     private final StringProperty progressText = new SimpleStringProperty("");
     private final ObservableList<String> log = FXCollections.observableArrayList();
-    private final ObservableList<Task<Void>> tasks = FXCollections.observableArrayList();
+    private final ObservableList<TaskRunner.StepHandle> tasks = FXCollections.observableArrayList();
     private final ObservableList<CheckResult> postChecks = FXCollections.observableArrayList();
     private final StringProperty outcome = new SimpleStringProperty("");
     private final StringProperty error = new SimpleStringProperty("");
@@ -489,7 +488,7 @@ public final class OperationViewModel {
         return log;
     }
 
-    public ObservableList<Task<Void>> tasks() {
+    public ObservableList<TaskRunner.StepHandle> tasks() {
         return tasks;
     }
 

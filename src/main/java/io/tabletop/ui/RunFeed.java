@@ -9,7 +9,6 @@ import io.tabletop.executor.StepState;
 import io.tabletop.planner.Plan;
 import javafx.beans.property.ObjectProperty;
 import javafx.collections.ObservableList;
-import javafx.concurrent.Task;
 
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
@@ -22,8 +21,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 /**
  * A run's events, from its own threads to the operation's view model: each event becomes an update queued
  * here and applied on the UI thread by {@link #drain()} (at most 5,000 per tick), so the view gets one batch
- * per tick however many steps report. Each step runs as a {@link StepTask}, which the task progress view
- * shows with its own bar. Queueing is thread-safe; {@link #drain()} runs on the UI thread only.
+ * per tick however many steps report. Each step runs through {@link TaskRunner#runStep} (in the console a
+ * {@link StepTask}, which the task progress view shows with its own bar). Queueing is thread-safe; {@link #drain()} runs on the UI thread only.
  */
 final class RunFeed {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss");
@@ -31,13 +30,13 @@ final class RunFeed {
     private final TaskRunner runner;
     private final ObservableList<StepRow> steps;
     private final ObservableList<String> log;
-    private final ObservableList<Task<Void>> tasks;
+    private final ObservableList<TaskRunner.StepHandle> tasks;
     private final ObjectProperty<RunState> runState;
     private final ObjectProperty<Plan> plan;
     private final Queue<Runnable> pending = new ConcurrentLinkedQueue<>();
-    private final Map<Integer, StepTask> running = new ConcurrentHashMap<>();
+    private final Map<Integer, TaskRunner.StepHandle> running = new ConcurrentHashMap<>();
 
-    RunFeed(TaskRunner runner, ObservableList<StepRow> steps, ObservableList<String> log, ObservableList<Task<Void>> tasks,
+    RunFeed(TaskRunner runner, ObservableList<StepRow> steps, ObservableList<String> log, ObservableList<TaskRunner.StepHandle> tasks,
             ObjectProperty<RunState> runState, ObjectProperty<Plan> plan) {
         this.runner = runner;
         this.steps = steps;
@@ -50,6 +49,7 @@ final class RunFeed {
     /** Queues an update for the UI thread. */
     void post(Runnable update) {
         pending.add(update);
+        runner.wake();
     }
 
     /** Applies the queued updates; UI thread. */
@@ -87,9 +87,9 @@ final class RunFeed {
 
             @Override
             public void stepProgress(Step step, double fraction, String message) {
-                StepTask t = running.get(step.index());
+                TaskRunner.StepHandle t = running.get(step.index());
                 if (t != null) {
-                    t.report(fraction, message); // Task coalesces these itself
+                    t.report(fraction, message); // the handle keeps only the latest (a JavaFX task coalesces them)
                 }
             }
 
@@ -110,19 +110,15 @@ final class RunFeed {
     }
 
     StepDispatcher dispatcher() {
-        return (step, work) -> {
-            StepTask task = new StepTask(step, work);
-            running.put(step.index(), task);
-            task.stateProperty().addListener((o, a, b) -> {
-                if (task.isDone()) {
-                    running.remove(step.index());
-                    tasks.remove(task);
+        return (step, work) -> post(() -> {
+            TaskRunner.StepHandle handle = runner.runStep(step, work, () -> post(() -> {
+                TaskRunner.StepHandle h = running.remove(step.index());
+                if (h != null) {
+                    tasks.remove(h);
                 }
-            });
-            post(() -> {
-                tasks.add(task);
-                runner.execute(task);
-            });
-        };
+            }));
+            running.put(step.index(), handle);
+            tasks.add(handle);
+        });
     }
 }

@@ -4,8 +4,8 @@ import io.tabletop.domain.Step;
 import io.tabletop.domain.Units;
 import javafx.concurrent.Task;
 
-/** A step as a JavaFX task: the task progress view shows it with its own bar. */
-public final class StepTask extends Task<Void> {
+/** A step as a JavaFX task: the task progress view shows it with its own bar. Built on the FX thread. */
+public final class StepTask extends Task<Void> implements TaskRunner.StepHandle {
     private final Step step;
     private final Runnable work;
 
@@ -17,11 +17,13 @@ public final class StepTask extends Task<Void> {
         updateProgress(-1, 1);
     }
 
+    @Override
     public Step step() {
         return step;
     }
 
-    void report(double fraction, String message) {
+    @Override
+    public void report(double fraction, String message) {
         updateProgress(fraction, 1);
         updateMessage(message);
     }

@@ -1,5 +1,6 @@
 package io.tabletop.ui;
 
+import io.tabletop.domain.Step;
 import javafx.animation.KeyFrame;
 import javafx.animation.Timeline;
 import javafx.application.Platform;
@@ -49,10 +50,18 @@ public final class UiRunner implements TaskRunner {
         pool.execute(task);
     }
 
-    /** Runs an already built task (a step of a run) on the pool. */
+    /** A step of a run as a {@link StepTask} on the pool: the task progress view shows it with its bar. */
     @Override
-    public void execute(Runnable task) {
+    public StepHandle runStep(Step step, Runnable work, Runnable whenDone) {
+        StepTask task = new StepTask(step, () -> {
+            try {
+                work.run();
+            } finally {
+                whenDone.run();
+            }
+        });
         pool.execute(task);
+        return task;
     }
 
     /** A {@link javafx.animation.Timeline} on the FX thread. */

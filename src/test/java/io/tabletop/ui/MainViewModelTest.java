@@ -30,37 +30,17 @@ class MainViewModelTest {
     @Test
     void theRefreshTimerReadsTheClusterAndAFailedReadIsOneLine() throws Exception {
         TaskRunner.Immediate runner = new TaskRunner.Immediate();
-        java.util.List<TaskRunner.ManualTicker> tickers = new java.util.ArrayList<>();
-        TaskRunner recording = new TaskRunner() {
-            @Override
-            public <T> void background(String what, java.util.concurrent.Callable<T> work, java.util.function.Consumer<T> ok,
-                                       java.util.function.Consumer<Throwable> err) {
-                runner.background(what, work, ok, err);
-            }
-
-            @Override
-            public void execute(Runnable task) {
-                runner.execute(task);
-            }
-
-            @Override
-            public Ticker every(java.time.Duration period, Runnable tick) {
-                TaskRunner.ManualTicker t = runner.every(period, tick);
-                tickers.add(t);
-                return t;
-            }
-        };
         try (io.tabletop.connector.sandbox.SandboxConnector sandbox = io.tabletop.connector.sandbox.SandboxConnector.instant(SandboxFixtures.small())) {
-            MainViewModel m = new MainViewModel(recording, new Connections(Main.registry()), sandbox.name(), sandbox);
+            MainViewModel m = new MainViewModel(runner, new Connections(Main.registry()), sandbox.name(), sandbox);
             m.startPolling();
             assertEquals(4, m.servers().size(), "the first read on start");
             assertEquals(Verdict.PASS, m.healthProperty().get());
             sandbox.cluster().addServer();
-            tickers.get(0).tick();
+            runner.tickers().get(0).tick();
             assertEquals(5, m.servers().size(), "the 2 s timer reads again: the new server shows");
             assertTrue(m.servers().get(4).isNewAndEmpty());
             m.stopPolling();
-            assertTrue(!tickers.get(0).running());
+            assertTrue(!runner.tickers().get(0).running());
         }
         MainViewModel broken = new MainViewModel(runner, new Connections(Main.registry()), "broken", new OfflineBroken());
         broken.refresh();

@@ -9,8 +9,13 @@ import io.tabletop.domain.Verdict;
 import io.tabletop.service.OfflineSnapshot;
 import io.tabletop.service.Operation;
 import io.tabletop.service.RemovalService;
+import io.tabletop.executor.RunState;
+import io.tabletop.executor.StepState;
+import javafx.collections.ListChangeListener;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,8 +24,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * An operation's pre-check, preview and confirmation without the JavaFX toolkit: the view model's
- * background work runs on the test's thread ({@link TaskRunner.Immediate}).
+ * An operation's pre-check, preview, confirmation and run without the JavaFX toolkit: the view model's
+ * background work and the run's steps run on the test's thread ({@link TaskRunner.Immediate}), which plays
+ * the UI thread; the run's coordinator wakes it.
  */
 class OperationViewModelTest {
     private final TaskRunner runner = new TaskRunner.Immediate();
@@ -47,6 +53,36 @@ class OperationViewModelTest {
             vm.back();
             assertEquals(OperationViewModel.Stage.CHECKED, vm.stageProperty().get());
             assertEquals("", vm.confirmTextProperty().get(), "going back clears the confirmation");
+        }
+    }
+
+    @Test
+    void aRunGoesFromConfirmationToPostChecksWithoutTheToolkit() throws Exception {
+        TaskRunner.Immediate immediate = new TaskRunner.Immediate();
+        try (SandboxConnector sandbox = SandboxConnector.instant(SandboxFixtures.kuduBaseline())) {
+            OperationViewModel vm = new OperationViewModel(sandbox, "sandbox:baseline:instant", new RemovalService(), immediate,
+                    Operation.remove(List.of(ServerId.of("ts-2")), List.of("ts-2")));
+            vm.check();
+            vm.preview();
+            vm.confirmTextProperty().set("ts-2");
+            List<Integer> shown = new ArrayList<>();
+            vm.tasks().addListener((ListChangeListener<TaskRunner.StepHandle>) c -> {
+                while (c.next()) {
+                    c.getAddedSubList().forEach(h -> shown.add(h.step().index()));
+                }
+            });
+            vm.run();
+            assertEquals(OperationViewModel.Stage.RUNNING, vm.stageProperty().get());
+            immediate.tickUntil(() -> vm.stageProperty().get() == OperationViewModel.Stage.DONE, Duration.ofSeconds(60));
+            assertEquals(RunState.SUCCEEDED, vm.runStateProperty().get(), vm.outcomeProperty().get());
+            assertTrue(vm.steps().stream().allMatch(r -> r.stateProperty().get() == StepState.SUCCEEDED), "every step row ends succeeded");
+            assertEquals(vm.planProperty().get().steps().size(), shown.size(), "each step was shown as running once");
+            assertTrue(vm.tasks().isEmpty(), "finished steps leave the progress list");
+            assertEquals(1.0, vm.progressProperty().get(), 1e-9);
+            assertFalse(vm.postChecks().isEmpty());
+            assertTrue(vm.postChecks().stream().noneMatch(c -> c.verdict() == Verdict.BLOCK), vm.postChecks().toString());
+            assertTrue(sandbox.snapshot().partitions().stream().noneMatch(p -> p.isOn(ServerId.of("ts-2"))),
+                    "ts-2 holds nothing afterwards");
         }
     }
 
