@@ -3,13 +3,17 @@ package io.tabletop.planner;
 import io.tabletop.domain.CheckResult;
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.EngineCapabilities;
+import io.tabletop.domain.PartitionId;
 import io.tabletop.domain.ServerId;
 import io.tabletop.domain.ServerState;
 import io.tabletop.domain.Step;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
@@ -120,7 +124,7 @@ final class Balancing {
         List<Step> transfers = leadersToo && caps.leaderTransfer() ? LeaderBalance.run(w, live, 0) : List.of();
         if (moved || !transfers.isEmpty()) {
             phases.add(new Phase(0, moved ? title : "Balance leaders", moved ? phaseServers : liveIds()));
-            steps.addAll(transfers);
+            interleave(firstMove, transfers);
             if (caps.healthGates()) {
                 steps.add(Step.gate(0, null, moved ? "every move done and the cluster healthy" : "cluster healthy after the leader changes"));
             }
@@ -149,6 +153,38 @@ final class Balancing {
             checks.add(CheckResult.pass("Balance", change));
         }
         return Planner.assemble(snap, goal, caps, phases, indexed, checks, after);
+    }
+
+    /**
+     * Puts each transfer right after the last step of its partition, and the transfers of partitions that
+     * no step touches before the moves: in plan order, which is the order the scheduler prefers when a
+     * server's slot frees, a hand-over goes as soon as it can instead of after every move. Each partition's
+     * own steps keep their order, so the end state is the same.
+     */
+    private void interleave(int firstMove, List<Step> transfers) {
+        Map<PartitionId, List<Step>> byPartition = new LinkedHashMap<>();
+        transfers.forEach(t -> byPartition.computeIfAbsent(t.partition(), k -> new ArrayList<>()).add(t));
+        Map<PartitionId, Integer> last = new HashMap<>();
+        for (int i = firstMove; i < steps.size(); i++) {
+            if (steps.get(i).partition() != null) {
+                last.put(steps.get(i).partition(), i);
+            }
+        }
+        List<Step> out = new ArrayList<>(steps.subList(0, firstMove));
+        byPartition.forEach((p, ts) -> {
+            if (!last.containsKey(p)) {
+                out.addAll(ts);
+            }
+        });
+        for (int i = firstMove; i < steps.size(); i++) {
+            Step s = steps.get(i);
+            out.add(s);
+            if (s.partition() != null && last.get(s.partition()) == i) {
+                out.addAll(byPartition.getOrDefault(s.partition(), List.of()));
+            }
+        }
+        steps.clear();
+        steps.addAll(out);
     }
 
     private int replicaSkew() {
