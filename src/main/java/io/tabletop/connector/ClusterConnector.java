@@ -91,6 +91,22 @@ public interface ClusterConnector extends AutoCloseable {
         default void action(String what, String command) {
         }
 
+        /**
+         * Progress of the parts of a long engine step, by name (Couchbase: each node of a rebalance, 0..1).
+         * Replaces the parts reported before.
+         */
+        default void parts(Map<String, Double> fractions) {
+        }
+
+        /**
+         * Whether the operator has cancelled the run. A step the engine runs for a long time by itself (a
+         * Couchbase rebalance) stops the engine's work when it sees this, and throws a
+         * {@link ConnectorException.Kind#STOPPED} exception; short steps ignore it and finish.
+         */
+        default boolean cancelRequested() {
+            return false;
+        }
+
         StepProgress NONE = (f, m) -> {
         };
     }

@@ -20,7 +20,9 @@ public class ConnectorException extends Exception {
         /** A server the step needs has stopped answering: re-plan around it rather than retry. */
         SERVER_LOST,
         /** The call went out and no answer came back: the step may or may not have happened; look at the cluster. */
-        OUTCOME_UNKNOWN
+        OUTCOME_UNKNOWN,
+        /** The step was stopped because the operator cancelled the run; what the engine did so far stays. */
+        STOPPED
     }
 
     private final Engine engine;

@@ -1,5 +1,6 @@
 package io.tabletop.domain;
 
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -9,10 +10,15 @@ import java.util.Objects;
  * @param capacityBytes      disk capacity in bytes; {@code null} when unknown
  * @param usedBytes          bytes in use; {@code null} when unknown
  * @param heartbeatAgeMillis milliseconds since the last heartbeat; {@code null} when unknown
+ * @param services           the engine's services on the server (Couchbase: kv, n1ql, index…); empty when
+ *                           the engine has none
+ * @param holdsData          whether the server can hold partitions at all (a Couchbase node without the data
+ *                           service cannot: it holds nothing and is never a destination)
  */
 public record Server(ServerId id, String address, String location, ServerState state,
-                     Long capacityBytes, Long usedBytes, Long heartbeatAgeMillis) {
+                     Long capacityBytes, Long usedBytes, Long heartbeatAgeMillis, List<String> services, boolean holdsData) {
     public Server {
+        services = services == null ? List.of() : List.copyOf(services);
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(state, "state of server " + id);
         address = address == null || address.isBlank() ? id.value() : address;
@@ -25,6 +31,11 @@ public record Server(ServerId id, String address, String location, ServerState s
         }
     }
 
+    public Server(ServerId id, String address, String location, ServerState state,
+                  Long capacityBytes, Long usedBytes, Long heartbeatAgeMillis) {
+        this(id, address, location, state, capacityBytes, usedBytes, heartbeatAgeMillis, List.of(), true);
+    }
+
     public Server(ServerId id, String address, String location, ServerState state) {
         this(id, address, location, state, null, null, null);
     }
@@ -34,6 +45,6 @@ public record Server(ServerId id, String address, String location, ServerState s
     }
 
     public Server withState(ServerState newState) {
-        return new Server(id, address, location, newState, capacityBytes, usedBytes, heartbeatAgeMillis);
+        return new Server(id, address, location, newState, capacityBytes, usedBytes, heartbeatAgeMillis, services, holdsData);
     }
 }

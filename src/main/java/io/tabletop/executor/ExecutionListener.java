@@ -3,6 +3,8 @@ package io.tabletop.executor;
 import io.tabletop.domain.Step;
 import io.tabletop.planner.Plan;
 
+import java.util.Map;
+
 /**
  * Events of a run. Called from the run's own threads (the coordinator and the step workers), never from
  * a UI thread: a UI listener must hand over to its toolkit, and should coalesce.
@@ -18,6 +20,10 @@ public interface ExecutionListener {
 
     /** @param fraction 0..1 */
     default void stepProgress(Step step, double fraction, String message) {
+    }
+
+    /** Progress of a long engine step's parts by name (Couchbase: each node of the rebalance), 0..1 each. */
+    default void stepParts(Step step, Map<String, Double> fractions) {
     }
 
     default void log(Level level, String message) {

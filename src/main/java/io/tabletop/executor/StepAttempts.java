@@ -5,6 +5,7 @@ import io.tabletop.connector.ConnectorException;
 import io.tabletop.domain.Step;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -75,12 +76,28 @@ final class StepAttempts {
                             listener.action(step, what, command);
                             listener.log(ExecutionListener.Level.WARN, "Step " + (step.index() + 1) + ": " + what);
                         }
+
+                        @Override
+                        public void parts(Map<String, Double> fractions) {
+                            listener.stepParts(step, fractions);
+                        }
+
+                        @Override
+                        public boolean cancelRequested() {
+                            return host.cancelRequested();
+                        }
                     });
                     end = StepState.SUCCEEDED;
                     message = attempt > 1 ? "succeeded on attempt " + attempt : "";
                     break;
                 } catch (ConnectorException e) {
                     LOG.log(Level.INFO, "step " + step.index() + " attempt " + attempt + " failed", e);
+                    if (e.kind() == ConnectorException.Kind.STOPPED) {
+                        end = StepState.CANCELLED;
+                        message = e.reason();
+                        kind = e.kind();
+                        break;
+                    }
                     if (host.alreadyDone()) {
                         end = StepState.SUCCEEDED;
                         message = "already done in the cluster after: " + e.reason();

@@ -12,7 +12,7 @@ import java.util.Set;
  *      │           ▼ │
  *      │       RETRY_WAIT ──► FAILED ◄── RUNNING
  *      │           │
- *      ├──► CANCELLED ◄┘
+ *      ├──► CANCELLED ◄┴── RUNNING  (a long engine step stopped on cancel)
  *      └──► SKIPPED        (not run: an earlier step failed, so no barrier after it may run)
  * </pre>
  * A step whose attempt fails but whose effect the cluster already shows ({@link StepTruth}: the answer
@@ -24,7 +24,7 @@ public enum StepState {
 
     private static final Map<StepState, Set<StepState>> NEXT = Map.of(
             PENDING, EnumSet.of(RUNNING, CANCELLED, SKIPPED),
-            RUNNING, EnumSet.of(SUCCEEDED, FAILED, RETRY_WAIT),
+            RUNNING, EnumSet.of(SUCCEEDED, FAILED, RETRY_WAIT, CANCELLED),
             RETRY_WAIT, EnumSet.of(RUNNING, FAILED, CANCELLED),
             SUCCEEDED, EnumSet.noneOf(StepState.class),
             FAILED, EnumSet.noneOf(StepState.class),

@@ -114,6 +114,27 @@ public final class Drift {
                 }
             }
         }
+        // An engine that moves data in its own rebalance plans from the whole membership: a node that joined,
+        // left or went down since the preview changes what its rebalance does (Couchbase would include a node
+        // added meanwhile), so the forecast no longer describes the run.
+        boolean engineRebalanceLeft = plan.steps().stream().anyMatch(s -> s.type() == StepType.ENGINE_REBALANCE && !skip.contains(s.index()));
+        if (engineRebalanceLeft && plan.capabilities().engineRebalance()) {
+            Set<ServerId> before = new HashSet<>();
+            planned.servers().forEach(s -> before.add(s.id()));
+            for (Server s : live.servers()) {
+                if (!before.contains(s.id())) {
+                    matters.add(s.id() + " joined since the preview: the engine's rebalance would include it");
+                }
+            }
+            for (Server s : planned.servers()) {
+                Server now = live.server(s.id()).orElse(null);
+                if (now == null && !plan.removedServers().contains(s.id())) {
+                    matters.add(s.id() + " left since the preview");
+                } else if (now != null && s.state().isUp() && !now.state().isUp()) {
+                    matters.add(s.id() + " went down since the preview");
+                }
+            }
+        }
         int elsewhere = 0;
         for (Partition p : live.partitions()) {
             if (!touched.contains(p.id()) && planned.partition(p.id()).map(b -> !Set.copyOf(b.replicas()).equals(Set.copyOf(p.replicas()))).orElse(true)) {

@@ -8,6 +8,7 @@ import io.tabletop.domain.Replica;
 import io.tabletop.domain.ReplicaRole;
 import io.tabletop.domain.Server;
 import io.tabletop.domain.ServerId;
+import io.tabletop.domain.ServerState;
 import io.tabletop.domain.Step;
 import io.tabletop.domain.Table;
 import io.tabletop.domain.TableId;
@@ -53,7 +54,7 @@ final class EngineRebalance {
         }
         Set<ServerId> ejected = new HashSet<>(goal.servers());
         List<ServerId> survivors = snap.servers().stream()
-                .filter(s -> s.state().isUp() && !ejected.contains(s.id())).map(Server::id).sorted().toList();
+                .filter(s -> s.state() == ServerState.LIVE && s.holdsData() && !ejected.contains(s.id())).map(Server::id).sorted().toList();
         checks.add(CheckResult.pass("Servers to remove", goal.servers().stream().map(ServerId::value).collect(Collectors.joining(", "))
                 + " leave in one rebalance, which moves every bucket's vBuckets itself"));
         if (survivors.isEmpty()) {
@@ -81,6 +82,11 @@ final class EngineRebalance {
                         + " replica(s): " + survivors.size() + " data node(s) remain, and " + wanted + " replica(s) need "
                         + (wanted + 1) + (kept < survivors.size() - 1 ? " in separate server groups" : "")
                         + "; Couchbase restores them on a later rebalance once enough nodes exist"));
+            } else if (wanted == 0) {
+                long only = vbs.stream().filter(p -> p.replicas().stream().anyMatch(r -> ejected.contains(r.server()))).count();
+                checks.add(only == 0 ? CheckResult.pass("Replicas", "bucket " + t.name() + " has no replicas and none of its vBuckets is on the nodes leaving")
+                        : CheckResult.warn("Replicas", "bucket " + t.name() + " has no replicas: the rebalance moves the only copy of "
+                        + only + " vBucket(s) off the nodes leaving; if a node fails meanwhile, those items are unavailable until it is back"));
             } else {
                 checks.add(CheckResult.pass("Replicas", "bucket " + t.name() + " keeps all " + wanted + " replica(s) on "
                         + survivors.size() + " data nodes"));

@@ -1,5 +1,8 @@
 package io.tabletop.service;
 
+import io.tabletop.domain.ReplicaRole;
+import io.tabletop.domain.Replica;
+import io.tabletop.planner.BucketForecast;
 import io.tabletop.connector.ClusterConnector;
 import io.tabletop.connector.ConnectorException;
 import io.tabletop.connector.HealthReport;
@@ -142,6 +145,11 @@ public final class RemovalService {
                     + (removed.stream().allMatch(id -> live.server(id).isEmpty()) ? "; unregistered" : ""))
                     : CheckResult.block("Removed servers empty", left + " partition(s) still have a replica on a removed server"));
         }
+        if (!plan.forecast().isEmpty()) {
+            out.addAll(forecastChecks(plan, live));
+            out.add(healthCheck(connector));
+            return out;
+        }
         List<String> broken = Invariants.violations(plan.before(), live, removed);
         out.add(broken.isEmpty()
                 ? CheckResult.pass("Replicas and leaders", "all " + live.partitions().size()
@@ -160,6 +168,53 @@ public final class RemovalService {
         out.add(differ == 0
                 ? CheckResult.pass("Placement as planned", "every partition is where the plan said")
                 : CheckResult.warn("Placement as planned", differ + " partition(s) differ from the plan (the cluster moved them, or a step did not run)"));
+        return out;
+    }
+
+    /**
+     * After an engine's own rebalance (Couchbase): every vBucket has its active copy, each bucket keeps the
+     * replicas the forecast said it would, and the forecast beside the real map, node by node (the forecast
+     * is a prediction of the engine's choices: a difference is reported, not a failure).
+     */
+    static List<CheckResult> forecastChecks(Plan plan, ClusterSnapshot live) {
+        List<CheckResult> out = new ArrayList<>();
+        List<String> noActive = new ArrayList<>();
+        List<String> fewer = new ArrayList<>();
+        List<String> sideBySide = new ArrayList<>();
+        for (BucketForecast f : plan.forecast()) {
+            List<Partition> vbs = live.partitions().stream().filter(p -> p.table().equals(f.bucket())).toList();
+            long headless = vbs.stream().filter(p -> p.leader().isEmpty()).count();
+            if (headless > 0) {
+                noActive.add(f.name() + ": " + headless + " vBucket(s)");
+            }
+            long short_ = vbs.stream().filter(p -> p.replicas().size() - 1 < f.replicasKept()).count();
+            if (short_ > 0) {
+                fewer.add(f.name() + ": " + short_ + " vBucket(s) with fewer than " + f.replicasKept() + " replica(s)");
+            }
+            Map<ServerId, int[]> real = new java.util.TreeMap<>();
+            for (Partition p : vbs) {
+                for (Replica r : p.replicas()) {
+                    real.computeIfAbsent(r.server(), k -> new int[2])[r.role() == ReplicaRole.LEADER ? 0 : 1]++;
+                }
+            }
+            List<String> nodes = new ArrayList<>();
+            for (BucketForecast.Node n : f.nodes()) {
+                if (n.leaves()) {
+                    continue;
+                }
+                int[] r = real.getOrDefault(n.server(), new int[2]);
+                nodes.add(n.server() + " " + n.activeAfter() + "/" + n.replicasAfter() + " → " + r[0] + "/" + r[1]);
+            }
+            sideBySide.add(f.name() + " (actives/replicas, forecast → real): " + String.join(", ", nodes));
+        }
+        out.add(noActive.isEmpty()
+                ? CheckResult.pass("Actives", "every vBucket of every bucket has its active copy")
+                : CheckResult.block("Actives", "vBuckets without an active copy: " + String.join("; ", noActive)));
+        out.add(fewer.isEmpty()
+                ? CheckResult.pass("Replicas kept", "each bucket keeps the replicas forecast ("
+                + plan.forecast().stream().map(f -> f.name() + ": " + f.replicasKept()).collect(Collectors.joining(", ")) + ")")
+                : CheckResult.warn("Replicas kept", String.join("; ", fewer)));
+        out.add(CheckResult.pass("Forecast and result", String.join("; ", sideBySide)));
         return out;
     }
 

@@ -9,6 +9,7 @@ import io.tabletop.store.RunJournal;
 
 import java.io.IOException;
 import java.util.Locale;
+import java.util.Map;
 import java.util.logging.Logger;
 
 /**
@@ -70,6 +71,11 @@ final class RunJournaling implements ExecutionListener {
     @Override
     public void stepProgress(Step step, double fraction, String message) {
         next.stepProgress(step, fraction, message);
+    }
+
+    @Override
+    public void stepParts(Step step, Map<String, Double> fractions) {
+        next.stepParts(step, fractions);
     }
 
     @Override

@@ -69,6 +69,13 @@ public final class SnapshotJson {
             putIf(n, "capacityBytes", v.capacityBytes());
             putIf(n, "usedBytes", v.usedBytes());
             putIf(n, "heartbeatAgeMillis", v.heartbeatAgeMillis());
+            if (!v.services().isEmpty()) {
+                ArrayNode sv = n.putArray("services");
+                v.services().forEach(sv::add);
+            }
+            if (!v.holdsData()) {
+                n.put("holdsData", false);
+            }
         }
         ArrayNode tables = root.putArray("tables");
         for (Table t : s.tables()) {
@@ -87,6 +94,19 @@ public final class SnapshotJson {
             }
         }
         return root;
+    }
+
+    private static List<String> services(JsonNode n) throws FormatException {
+        List<String> out = new ArrayList<>();
+        JsonNode a = n.path("services");
+        if (a.isMissingNode() || a.isNull()) {
+            return out;
+        }
+        if (!a.isArray()) {
+            throw new FormatException("server " + n.path("id").asText() + ": 'services' must be a list of names");
+        }
+        a.forEach(x -> out.add(x.asText()));
+        return out;
     }
 
     private static void putIf(ObjectNode n, String field, Long v) {
@@ -123,7 +143,8 @@ public final class SnapshotJson {
             for (JsonNode n : array(root, "servers")) {
                 servers.add(new Server(ServerId.of(required(n, "id", "server")), text(n, "address", null),
                         text(n, "location", null), enumOf(ServerState.class, text(n, "state", "LIVE"), "server state"),
-                        longOrNull(n, "capacityBytes"), longOrNull(n, "usedBytes"), longOrNull(n, "heartbeatAgeMillis")));
+                        longOrNull(n, "capacityBytes"), longOrNull(n, "usedBytes"), longOrNull(n, "heartbeatAgeMillis"),
+                        services(n), !n.has("holdsData") || n.path("holdsData").asBoolean(true)));
             }
             List<Table> tables = new ArrayList<>();
             for (JsonNode n : array(root, "tables")) {

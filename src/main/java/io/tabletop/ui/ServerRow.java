@@ -26,6 +26,7 @@ public final class ServerRow {
     private final IntegerProperty leaders = new SimpleIntegerProperty();
     private final LongProperty bytes = new SimpleLongProperty();
     private final ObjectProperty<Long> heartbeat = new SimpleObjectProperty<>();
+    private boolean holdsData = true;
 
     public ServerRow(ServerId id) {
         this.id = id;
@@ -33,7 +34,9 @@ public final class ServerRow {
 
     void update(Server s, ServerLoad load) {
         address.set(s.address());
-        location.set(s.location() == null ? "" : s.location());
+        holdsData = s.holdsData();
+        String services = s.services().isEmpty() ? "" : String.join(", ", s.services()) + (s.holdsData() ? "" : " (holds no data)");
+        location.set(s.location() == null ? services : services.isEmpty() ? s.location() : s.location() + " · " + services);
         state.set(s.state());
         replicas.set(load.replicas());
         leaders.set(load.leaders());
@@ -46,7 +49,7 @@ public final class ServerRow {
 
     /** A live server that holds nothing: one that just joined, which a scale-out fills. */
     public boolean isNewAndEmpty() {
-        return state.get() == ServerState.LIVE && replicas.get() == 0;
+        return state.get() == ServerState.LIVE && replicas.get() == 0 && holdsData;
     }
 
     public ServerId id() {
