@@ -6,6 +6,7 @@ import io.tabletop.bench.PlannerBenchmark;
 import io.tabletop.cli.CliContext;
 import io.tabletop.cli.TabletopCli;
 import io.tabletop.connector.EngineRegistry;
+import io.tabletop.connector.couchbase.CouchbaseProvider;
 import io.tabletop.connector.kudu.KuduProvider;
 import io.tabletop.connector.sandbox.SandboxProvider;
 import io.tabletop.service.AppPaths;
@@ -30,7 +31,7 @@ public final class Main {
 
     /** Every engine Tabletop speaks to, in the order the console lists them. */
     public static EngineRegistry registry() {
-        return new EngineRegistry(List.of(new SandboxProvider(), new KuduProvider(AppPaths.home())));
+        return new EngineRegistry(List.of(new SandboxProvider(), new KuduProvider(AppPaths.home()), new CouchbaseProvider()));
     }
 
     public static List<Benchmark> benchmarks() {

@@ -1,0 +1,466 @@
+package io.tabletop.connector.couchbase;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tabletop.connector.ClusterConnector;
+import io.tabletop.connector.ConnectorException;
+import io.tabletop.connector.HealthReport;
+import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.domain.Engine;
+import io.tabletop.domain.EngineCapabilities;
+import io.tabletop.domain.ServerId;
+import io.tabletop.domain.Step;
+import io.tabletop.domain.StepType;
+import io.tabletop.domain.Units;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+import java.util.stream.Collectors;
+
+/**
+ * Couchbase Server through ns_server's REST API (research/couchbase.md §1). Data moves only in the
+ * cluster's own rebalance, so the one step it runs is {@link StepType#ENGINE_REBALANCE}: {@code POST
+ * /controller/rebalance} with every node known and the removed ones ejected, then the rebalance task
+ * followed at its {@code recommendedRefreshPeriod} until it ends. Cancel posts {@code stopRebalance}
+ * (moved vBuckets stay moved, the nodes stay members); running the step again continues from the current
+ * map, which is what a resume does.
+ *
+ * <p>Every controller call carries the cluster's uuid, read once from {@code /pools} when the connector
+ * opens: a removal can never reach another cluster than the one previewed (ns_server answers 404
+ * "Cluster uuid does not match the requested."). The live view reads the node list and the buckets
+ * without their maps every time, and the maps only when they may have changed (a rebalance ran, nodes or
+ * buckets changed) or every 30 s. Thread-safe.
+ */
+public final class CouchbaseConnector implements ClusterConnector {
+    private static final Logger LOG = Logger.getLogger(CouchbaseConnector.class.getName());
+    private static final long MAPS_AT_LEAST_EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
+
+    private final String name;
+    private final CouchbaseRest rest;
+    private final String uuid;
+    private final EngineCapabilities caps;
+    private final Object mapsLock = new Object();
+    private JsonNode maps;
+    private String mapsKey;
+    private long mapsAt;
+    private int mapReads;
+    private volatile boolean statsAvailable = true;
+
+    CouchbaseConnector(String name, CouchbaseRest rest) throws ConnectorException {
+        this.name = name;
+        this.rest = rest;
+        JsonNode pools = rest.getJson("/pools");
+        String id = pools.path("uuid").asText("");
+        if (id.isEmpty() || id.equals("[]")) {
+            throw new ConnectorException(Engine.COUCHBASE, "connect", "the server answers but is not part of a cluster yet (no uuid in /pools)");
+        }
+        this.uuid = id;
+        this.caps = capabilities(rest);
+    }
+
+    /** Couchbase's rules with the cluster's own {@code rebalanceMovesPerNode} (§1.10); the default 4 when it cannot be read. */
+    private static EngineCapabilities capabilities(CouchbaseRest rest) {
+        EngineCapabilities base = EngineCapabilities.couchbase();
+        try {
+            int moves = rest.getJson("/settings/rebalance").path("rebalanceMovesPerNode").asInt(base.maxMovesPerServer());
+            return base.toBuilder().maxMovesPerServer(Math.max(1, moves)).build();
+        } catch (ConnectorException e) {
+            LOG.fine("cannot read /settings/rebalance: " + e.getMessage());
+            return base;
+        }
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public Engine engine() {
+        return Engine.COUCHBASE;
+    }
+
+    @Override
+    public EngineCapabilities capabilities() {
+        return caps;
+    }
+
+    /** The cluster's uuid, as {@code /pools} gave it. */
+    public String uuid() {
+        return uuid;
+    }
+
+    /** How many times the vBucket maps were downloaded (the live view should rarely need them). */
+    public int mapReads() {
+        synchronized (mapsLock) {
+            return mapReads;
+        }
+    }
+
+    // ---- reading --------------------------------------------------------------------------------
+
+    @Override
+    public ClusterSnapshot snapshot() throws ConnectorException {
+        JsonNode pools = rest.getJson("/pools/default");
+        JsonNode buckets = buckets(pools, false);
+        String cluster = pools.path("clusterName").asText("");
+        return CouchbaseTopology.snapshot(cluster.isEmpty() ? name : cluster, pools, buckets, activeItems(buckets), Instant.now());
+    }
+
+    /**
+     * Active items per node of each bucket from the stats API (§1.2), so the forecast uses each node's own
+     * item density; a cluster that does not answer it (older servers, a role without stats) gets the
+     * bucket's average, and is not asked again.
+     */
+    private Map<String, Map<String, Long>> activeItems(JsonNode buckets) {
+        Map<String, Map<String, Long>> out = new LinkedHashMap<>();
+        if (!statsAvailable) {
+            return out;
+        }
+        for (JsonNode b : buckets) {
+            if (b.path("bucketType").asText("membase").equals("memcached")) {
+                continue;
+            }
+            String name = b.path("name").asText();
+            try {
+                out.put(name, CouchbaseTopology.lastValues(rest.getJson("/pools/default/stats/range/kv_curr_items?bucket="
+                        + java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8) + "&start=-10")));
+            } catch (ConnectorException e) {
+                LOG.info("no per-node item counts (" + e.getMessage() + "); items per vBucket are the bucket's average");
+                statsAvailable = false;
+                return Map.of();
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The buckets with their maps. Item counts come fresh from the light listing ({@code skipMap=true}); the
+     * maps are read again when the node list, the bucket list or the rebalance status changed since the
+     * last read, or it is older than 30 s, or {@code fresh} asks for it.
+     */
+    private JsonNode buckets(JsonNode pools, boolean fresh) throws ConnectorException {
+        String key = mapsKey(pools);
+        synchronized (mapsLock) {
+            if (!fresh && maps != null && key.equals(mapsKey) && System.nanoTime() - mapsAt < MAPS_AT_LEAST_EVERY_NANOS) {
+                JsonNode light = rest.getJson("/pools/default/buckets?skipMap=true");
+                return withMaps(light, maps);
+            }
+            long at = System.nanoTime();
+            JsonNode full = rest.getJson("/pools/default/buckets");
+            maps = full;
+            mapsKey = key;
+            mapsAt = at;
+            mapReads++;
+            return full;
+        }
+    }
+
+    /** What a vBucket map depends on: the nodes and their state, the buckets, and whether a rebalance runs. */
+    private static String mapsKey(JsonNode pools) {
+        StringBuilder sb = new StringBuilder(pools.path("rebalanceStatus").asText());
+        for (JsonNode n : pools.path("nodes")) {
+            sb.append('|').append(n.path("otpNode").asText()).append(':').append(n.path("clusterMembership").asText())
+                    .append(':').append(n.path("status").asText());
+        }
+        for (JsonNode b : pools.path("bucketNames")) {
+            sb.append('|').append(b.path("bucketName").asText()).append(':').append(b.path("uuid").asText());
+        }
+        if ("running".equals(pools.path("rebalanceStatus").asText())) {
+            sb.append('|').append(System.nanoTime()); // maps move during a rebalance: always read them
+        }
+        return sb.toString();
+    }
+
+    /** The light listing with each bucket's map taken from the last full read (by name and uuid). */
+    private static JsonNode withMaps(JsonNode light, JsonNode full) {
+        Map<String, JsonNode> byName = new LinkedHashMap<>();
+        for (JsonNode b : full) {
+            byName.put(b.path("name").asText() + "/" + b.path("uuid").asText(), b.path("vBucketServerMap"));
+        }
+        com.fasterxml.jackson.databind.node.ArrayNode out = light.deepCopy();
+        for (JsonNode b : out) {
+            JsonNode m = byName.get(b.path("name").asText() + "/" + b.path("uuid").asText());
+            if (m != null && b instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
+                o.set("vBucketServerMap", m);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public HealthReport health() throws ConnectorException {
+        JsonNode pools = rest.getJson("/pools/default");
+        return CouchbaseTopology.health(pools, buckets(pools, false), rebalanceTask().orElse(null));
+    }
+
+    /** Items per bucket ({@code basicStats.itemCount}: active items), for the post-checks' comparison. */
+    @Override
+    public Optional<Map<String, Long>> rowCounts() throws ConnectorException {
+        Map<String, Long> out = new TreeMap<>();
+        for (JsonNode b : rest.getJson("/pools/default/buckets?skipMap=true")) {
+            out.put(b.path("name").asText(), b.path("basicStats").path("itemCount").asLong(0));
+        }
+        return Optional.of(out);
+    }
+
+    private Optional<JsonNode> rebalanceTask() throws ConnectorException {
+        for (JsonNode t : rest.getJson("/pools/default/tasks")) {
+            if ("rebalance".equals(t.path("type").asText())) {
+                return Optional.of(t);
+            }
+        }
+        return Optional.empty();
+    }
+
+    // ---- running ----------------------------------------------------------------------------------
+
+    @Override
+    public String command(Step step) {
+        if (step.type() != StepType.ENGINE_REBALANCE) {
+            return "couchbase: " + step.describe() + " (not a Couchbase operation)";
+        }
+        return "POST /controller/rebalance?uuid=" + uuid + " knownNodes=<every node> ejectedNodes="
+                + step.servers().stream().map(ServerId::value).collect(Collectors.joining(","));
+    }
+
+    @Override
+    public void execute(Step step, StepProgress progress) throws ConnectorException, InterruptedException {
+        if (step.type() == StepType.HEALTH_GATE) {
+            HealthReport h = health();
+            if (h.verdict() == io.tabletop.domain.Verdict.BLOCK) {
+                throw new ConnectorException(Engine.COUCHBASE, "health gate", h.summary() + ": " + String.join("; ", h.details()), true, null);
+            }
+            return;
+        }
+        if (step.type() != StepType.ENGINE_REBALANCE) {
+            throw new ConnectorException(Engine.COUCHBASE, step.describe(), "Couchbase moves data only in its own rebalance; "
+                    + "this step type cannot run here");
+        }
+        rebalance(step, progress);
+    }
+
+    private void rebalance(Step step, StepProgress progress) throws ConnectorException, InterruptedException {
+        String what = "rebalance out " + step.servers().stream().map(ServerId::value).collect(Collectors.joining(", "));
+        Optional<JsonNode> running = rebalanceTask().filter(t -> "running".equals(t.path("status").asText()));
+        if (running.isPresent()) {
+            // A resume after the console was closed mid-rebalance: the cluster's own rebalance still runs; follow it.
+            progress.log("a rebalance is already running on the cluster (" + Math.round(running.get().path("progress").asDouble())
+                    + "%); following it instead of starting another");
+        } else {
+            JsonNode pools = rest.getJson("/pools/default");
+            List<String> known = new ArrayList<>();
+            pools.path("nodes").forEach(n -> known.add(n.path("otpNode").asText()));
+            List<String> eject = step.servers().stream().map(ServerId::value).filter(known::contains).toList();
+            if (eject.isEmpty() && pools.path("balanced").asBoolean(true)) {
+                progress.update(1, "the nodes are no longer members and the cluster is balanced: nothing to do");
+                return;
+            }
+            Map<String, String> form = new LinkedHashMap<>();
+            form.put("knownNodes", String.join(",", known));
+            form.put("ejectedNodes", String.join(",", eject));
+            String uri = pools.path("controllers").path("rebalance").path("uri").asText("/controller/rebalance?uuid=" + uuid);
+            if (!uri.contains("uuid=")) {
+                uri += (uri.contains("?") ? "&" : "?") + "uuid=" + uuid;
+            }
+            progress.update(0, "starting the rebalance: " + known.size() + " nodes known, ejecting " + String.join(", ", eject));
+            CouchbaseRest.Reply r = rest.post(uri, form);
+            if (!r.ok()) {
+                throw rebalanceRefused(r);
+            }
+        }
+        follow(what, step, progress);
+    }
+
+    /** Each documented refusal of {@code POST /controller/rebalance} (§1.3) in one clear line. */
+    private ConnectorException rebalanceRefused(CouchbaseRest.Reply r) {
+        String body = r.body().strip();
+        String op = "start the rebalance";
+        if (r.code() == 404 && body.contains("uuid does not match")) {
+            return new ConnectorException(Engine.COUCHBASE, op, "this is not the cluster that was previewed (its uuid is no longer "
+                    + uuid + "): connect again and preview again", ConnectorException.Kind.REFUSED, null);
+        }
+        if (body.contains("\"mismatch\"")) {
+            return new ConnectorException(Engine.COUCHBASE, op, "the cluster's nodes changed since the preview (ns_server: mismatch): "
+                    + "read the cluster again and preview again before confirming", ConnectorException.Kind.REFUSED, null);
+        }
+        if (body.contains("noKVNodesLeft")) {
+            return new ConnectorException(Engine.COUCHBASE, op, "this would remove the last data (kv) node", ConnectorException.Kind.REFUSED, null);
+        }
+        if (body.contains("empty_known_nodes")) {
+            return new ConnectorException(Engine.COUCHBASE, op, "no nodes known (empty knownNodes)", ConnectorException.Kind.REFUSED, null);
+        }
+        if (body.contains("deltaRecoveryNotPossible")) {
+            return new ConnectorException(Engine.COUCHBASE, op, "delta recovery is not possible: set full recovery on the re-added nodes",
+                    ConnectorException.Kind.REFUSED, null);
+        }
+        if (r.code() == 503 && body.startsWith("Unfinished failover")) {
+            return new ConnectorException(Engine.COUCHBASE, op, body + " Finish or cancel the failover first.", ConnectorException.Kind.REFUSED, null);
+        }
+        if (r.code() == 503) {
+            return new ConnectorException(Engine.COUCHBASE, op, "the cluster is busy: " + CouchbaseRest.abbreviate(body), ConnectorException.Kind.TRANSIENT, null);
+        }
+        return rest.httpError(op, r);
+    }
+
+    /** Follows the rebalance task until it ends; cancel stops it. */
+    private void follow(String what, Step step, StepProgress progress) throws ConnectorException, InterruptedException {
+        long started = System.nanoTime();
+        boolean sawRunning = false;
+        int quiet = 0;
+        while (true) {
+            if (progress.cancelRequested()) {
+                stop(progress);
+                throw new ConnectorException(Engine.COUCHBASE, what, "stopped on the operator's request; the vBuckets moved so far stay "
+                        + "moved and the nodes stay members (run it again, or resume, to continue)", ConnectorException.Kind.STOPPED, null);
+            }
+            JsonNode task;
+            try {
+                task = rebalanceTask().orElse(null);
+            } catch (ConnectorException e) {
+                if (++quiet > 10) {
+                    throw e;
+                }
+                LOG.fine("rebalance task unreadable: " + e.getMessage());
+                TimeUnit.SECONDS.sleep(1);
+                continue;
+            }
+            quiet = 0;
+            String status = task == null ? "notRunning" : task.path("status").asText();
+            if (status.equals("running")) {
+                sawRunning = true;
+                report(task, started, progress);
+                double period = task.path("recommendedRefreshPeriod").asDouble(0.25);
+                TimeUnit.MILLISECONDS.sleep(Math.round(1000 * Math.min(2.0, Math.max(0.1, period))));
+                continue;
+            }
+            if (task != null && task.has("errorMessage")) {
+                String report = task.path("lastReportURI").asText("");
+                if (!report.isEmpty()) {
+                    progress.log("the rebalance report: " + report);
+                }
+                throw new ConnectorException(Engine.COUCHBASE, what, task.path("errorMessage").asText()
+                        + (report.isEmpty() ? "" : " (report: " + report + ")"), ConnectorException.Kind.REFUSED, null);
+            }
+            if (!sawRunning && System.nanoTime() - started < TimeUnit.SECONDS.toNanos(10)) {
+                // the task may not show the new rebalance at once
+                TimeUnit.MILLISECONDS.sleep(200);
+                continue;
+            }
+            break;
+        }
+        // Ended without an error: the ejected nodes must be gone.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        Set<String> ejected = step.servers().stream().map(ServerId::value).collect(Collectors.toSet());
+        while (true) {
+            JsonNode pools = rest.getJson("/pools/default");
+            List<String> still = new ArrayList<>();
+            pools.path("nodes").forEach(n -> {
+                if (ejected.contains(n.path("otpNode").asText())) {
+                    still.add(n.path("otpNode").asText());
+                }
+            });
+            if (still.isEmpty()) {
+                synchronized (mapsLock) {
+                    maps = null; // the maps changed: read them again next time
+                }
+                progress.update(1, "rebalance finished; " + String.join(", ", ejected) + " left the cluster");
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new ConnectorException(Engine.COUCHBASE, what, "the rebalance ended but " + String.join(", ", still)
+                        + " are still members (stopped by someone else?)", ConnectorException.Kind.REFUSED, null);
+            }
+            TimeUnit.MILLISECONDS.sleep(250);
+        }
+    }
+
+    private void report(JsonNode task, long started, StepProgress progress) {
+        double pct = task.path("progress").asDouble(0);
+        Map<String, Double> parts = new LinkedHashMap<>();
+        task.path("perNode").fields().forEachRemaining(e -> parts.put(e.getKey(), Math.min(1, e.getValue().path("progress").asDouble() / 100)));
+        progress.parts(parts);
+        JsonNode dp = task.path("detailedProgress");
+        StringBuilder msg = new StringBuilder(String.format(Locale.ROOT, "%.0f%%", pct));
+        if (dp.has("bucket")) {
+            msg.append(" · bucket ").append(dp.path("bucketNumber").asInt()).append('/').append(dp.path("bucketsCount").asInt())
+                    .append(' ').append(dp.path("bucket").asText());
+            List<String> left = new ArrayList<>();
+            dp.path("perNode").fields().forEachRemaining(e -> {
+                JsonNode out = e.getValue().path("outgoing");
+                JsonNode in = e.getValue().path("ingoing");
+                int vbs = out.path("activeVBucketsLeft").asInt() + out.path("replicaVBucketsLeft").asInt()
+                        + in.path("activeVBucketsLeft").asInt() + in.path("replicaVBucketsLeft").asInt();
+                if (vbs > 0) {
+                    left.add(e.getKey() + " " + vbs);
+                }
+            });
+            if (!left.isEmpty()) {
+                msg.append(" · vBuckets left: ").append(String.join(", ", left));
+            }
+        }
+        double elapsed = (System.nanoTime() - started) / 1e9;
+        double eta = eta(task, pct, elapsed, caps.maxMovesPerServer());
+        if (eta >= 0) {
+            msg.append(" · ETA ").append(Units.duration(eta));
+        }
+        progress.update(pct / 100, msg.toString());
+    }
+
+    /**
+     * The server gives no ETA (§3): from the data stage's move statistics (vBucket moves left × average time
+     * per move / moves per node in parallel, summed over the buckets) where it has them, else from the
+     * progress so far.
+     */
+    static double eta(JsonNode task, double pct, double elapsedSeconds, int movesPerNode) {
+        JsonNode details = task.path("stageInfo").path("data").path("details");
+        double best = -1;
+        for (JsonNode b : details) {
+            JsonNode move = b.path("vbucketLevelInfo").path("move");
+            if (move.has("averageTime") && move.has("remainingCount") && move.path("averageTime").asDouble() > 0) {
+                double secs = move.path("remainingCount").asDouble() * move.path("averageTime").asDouble() / 1000 / movesPerNode;
+                best = Math.max(best, 0) + secs;
+            }
+        }
+        if (best >= 0) {
+            return best;
+        }
+        return pct > 1 ? elapsedSeconds * (100 - pct) / pct : -1;
+    }
+
+    /** {@code POST /controller/stopRebalance} and waits until the task no longer runs. */
+    private void stop(StepProgress progress) throws ConnectorException, InterruptedException {
+        progress.action("stop the rebalance (cancel)", "POST /controller/stopRebalance?uuid=" + uuid);
+        CouchbaseRest.Reply r = rest.post("/controller/stopRebalance?uuid=" + uuid, Map.of());
+        if (!r.ok()) {
+            throw new ConnectorException(Engine.COUCHBASE, "stop the rebalance", r.code() == 504
+                    ? "the orchestrator cannot be reached, so stopping is unsafe (ns_server: " + CouchbaseRest.abbreviate(r.body())
+                    + "); the rebalance goes on" : "HTTP " + r.code() + " " + CouchbaseRest.abbreviate(r.body()), ConnectorException.Kind.REFUSED, null);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            if (rebalanceTask().map(t -> !"running".equals(t.path("status").asText())).orElse(true)) {
+                return;
+            }
+            TimeUnit.MILLISECONDS.sleep(200);
+        }
+    }
+
+    @Override
+    public boolean isRetryable(Step step, ConnectorException e) {
+        return e.isTransient();
+    }
+
+    @Override
+    public void close() {
+        rest.close();
+    }
+}

@@ -1,0 +1,943 @@
+package io.tabletop.emulator;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An emulator of ns_server's REST API (Couchbase Server's cluster manager), written from the documented
+ * shapes (research/couchbase.md §1, from ns_server's menelaus_web*.erl, ns_doctor.erl and the REST docs),
+ * never from Tabletop's connector or planner: its rebalance decides the new vBucket maps by its own simple
+ * rule (below), so a test that compares Tabletop's forecast with the result is not circular.
+ *
+ * <p>Each node is a real HTTP(S) listener on its own loopback address (127.0.1.N, an ephemeral port), and
+ * every node answers for the whole cluster, as ns_server does. Every request needs HTTP Basic with the
+ * emulator's user and password (401, empty body, otherwise). Controller calls check {@code uuid}. A rebalance
+ * moves a few vBuckets per tick on a background thread (bucket by bucket, as ns_server does), exposing the
+ * rebalance task with {@code perNode}, {@code detailedProgress} and {@code stageInfo}, and
+ * {@code vBucketMapForward}; when it is done the ejected and failed-over nodes leave. It can be stopped,
+ * made to fail half-way, or lose a node.
+ *
+ * <p>The emulator's map rule: a new bucket's vBucket k is active on data node k mod N, its replicas on the
+ * next nodes round the ring. A rebalance: the surviving data nodes (known, not ejected, not failed over) sorted by
+ * otpNode; R' = min(R, N'−1); each vBucket keeps its active on a survivor while that survivor has fewer
+ * than ⌈V/N'⌉ actives, else the active goes to the survivor with fewest actives; replicas on survivors
+ * stay while the node has fewer than ⌈R'·V/N'⌉, the rest go to the survivors with fewest replicas not
+ * already in the chain.
+ */
+public final class NsServerEmulator implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int KV_PORT = 11210;
+
+    /** A node of the emulated cluster. */
+    private static final class Node {
+        final String otp;
+        final String ip;
+        final List<String> services;
+        final String group;
+        String membership = "active";
+        String status = "healthy";
+        HttpServer server;
+
+        Node(String ip, List<String> services, String group) {
+            this.otp = "ns_1@" + ip;
+            this.ip = ip;
+            this.services = List.copyOf(services);
+            this.group = group;
+        }
+
+        String hostname() {
+            return ip + ":" + server.getAddress().getPort();
+        }
+
+        boolean kv() {
+            return services.contains("kv");
+        }
+    }
+
+    /** A bucket: its map holds node otpNames (null = no copy). */
+    private static final class Bucket {
+        final String name;
+        final String uuid = UUID.randomUUID().toString().replace("-", "");
+        final String type;
+        final int replicas;
+        final long[] items;
+        String[][] map;
+        String[][] target;
+
+        Bucket(String name, String type, int replicas, int vbuckets, long items) {
+            this.name = name;
+            this.type = type;
+            this.replicas = replicas;
+            this.items = new long[type.equals("memcached") ? 0 : vbuckets];
+            for (int v = 0; v < this.items.length; v++) {
+                this.items[v] = items / vbuckets + (v < items % vbuckets ? 1 : 0);
+            }
+        }
+
+        long itemCount() {
+            long n = 0;
+            for (long i : items) {
+                n += i;
+            }
+            return n;
+        }
+    }
+
+    private final String user;
+    private final String password;
+    private final String uuid = UUID.randomUUID().toString().replace("-", "");
+    private final List<Node> nodes = new ArrayList<>();
+    private final List<Bucket> buckets = new ArrayList<>();
+    private final ExecutorService http = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "ns-server-emulator-http");
+        t.setDaemon(true);
+        return t;
+    });
+    private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "ns-server-emulator-rebalance");
+        t.setDaemon(true);
+        return t;
+    });
+    private final int movesPerTick;
+    private final long tickMillis;
+    private final SSLContext tls;
+
+    // rebalance state, guarded by this
+    private boolean running;
+    private String rebalanceId;
+    private Set<String> ejecting = Set.of();
+    private int movesTotal;
+    private int movesDone;
+    private int failAfterMoves = -1;
+    private String lastError;
+    private String lastReport;
+    private ScheduledFuture<?> tick;
+    private int mapRequests;
+    private final List<String> requests = new ArrayList<>();
+    private final Map<String, String> reports = new HashMap<>();
+
+    private NsServerEmulator(Builder b) throws IOException {
+        this.user = b.user;
+        this.password = b.password;
+        this.movesPerTick = b.movesPerTick;
+        this.tickMillis = b.tickMillis;
+        this.tls = b.tls;
+        for (Builder.NodeSpec n : b.nodes) {
+            nodes.add(new Node(n.ip, n.services, n.group));
+        }
+        for (Node n : nodes) {
+            listen(n);
+        }
+        for (Builder.BucketSpec s : b.buckets) {
+            Bucket k = new Bucket(s.name, s.type, s.replicas, s.vbuckets, s.items);
+            buckets.add(k);
+            k.map = balancedMap(kvNodes(), k);
+            if (s.activeItemsPerNode != null) {
+                List<String> kv = kvNodes().stream().map(n -> n.otp).toList();
+                for (int n = 0; n < kv.size(); n++) {
+                    List<Integer> mine = new ArrayList<>();
+                    for (int v = 0; v < k.map.length; v++) {
+                        if (kv.get(n).equals(k.map[v][0])) {
+                            mine.add(v);
+                        }
+                    }
+                    for (int j = 0; j < mine.size(); j++) {
+                        long t = s.activeItemsPerNode[n];
+                        k.items[mine.get(j)] = t / mine.size() + (j < t % mine.size() ? 1 : 0);
+                    }
+                }
+            }
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** What the emulated cluster is made of. */
+    public static final class Builder {
+        record NodeSpec(String ip, List<String> services, String group) {
+        }
+
+        record BucketSpec(String name, String type, int replicas, int vbuckets, long items, long[] activeItemsPerNode) {
+        }
+
+        private String user = "Administrator";
+        private String password = "password";
+        private final List<NodeSpec> nodes = new ArrayList<>();
+        private final List<BucketSpec> buckets = new ArrayList<>();
+        private int movesPerTick = 64;
+        private long tickMillis = 20;
+        private SSLContext tls;
+
+        public Builder credentials(String user, String password) {
+            this.user = user;
+            this.password = password;
+            return this;
+        }
+
+        /** A data node at 127.0.1.{@code n}. */
+        public Builder dataNode(int n) {
+            return node(n, List.of("kv"), null);
+        }
+
+        public Builder node(int n, List<String> services, String group) {
+            nodes.add(new NodeSpec("127.0.1." + n, services, group));
+            return this;
+        }
+
+        public Builder bucket(String name, int replicas, int vbuckets, long items) {
+            buckets.add(new BucketSpec(name, "membase", replicas, vbuckets, items, null));
+            return this;
+        }
+
+        /**
+         * A bucket whose vBuckets hold {@code activeItemsPerNode[n]} items in total over those node n starts
+         * active for (the data nodes in order), spread evenly among them: a cluster as seed 001 describes it.
+         */
+        public Builder bucketWithNodeItems(String name, int replicas, int vbuckets, long... activeItemsPerNode) {
+            long total = 0;
+            for (long i : activeItemsPerNode) {
+                total += i;
+            }
+            buckets.add(new BucketSpec(name, "membase", replicas, vbuckets, total, activeItemsPerNode.clone()));
+            return this;
+        }
+
+        public Builder memcachedBucket(String name) {
+            buckets.add(new BucketSpec(name, "memcached", 0, 0, 0, null));
+            return this;
+        }
+
+        /** How fast a rebalance goes: vBuckets moved per bucket per tick, and the tick. */
+        public Builder pace(int movesPerTick, long tickMillis) {
+            this.movesPerTick = movesPerTick;
+            this.tickMillis = tickMillis;
+            return this;
+        }
+
+        /** Serve HTTPS with the key in a PKCS12 keystore. */
+        public Builder tls(Path keystore, char[] storePassword) throws Exception {
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            try (InputStream in = Files.newInputStream(keystore)) {
+                ks.load(in, storePassword);
+            }
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(ks, storePassword);
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(kmf.getKeyManagers(), null, null);
+            this.tls = ctx;
+            return this;
+        }
+
+        public NsServerEmulator start() throws IOException {
+            if (nodes.isEmpty()) {
+                throw new IllegalStateException("no nodes");
+            }
+            return new NsServerEmulator(this);
+        }
+    }
+
+    private void listen(Node n) throws IOException {
+        InetSocketAddress at = new InetSocketAddress(n.ip, 0);
+        HttpServer s;
+        if (tls != null) {
+            HttpsServer hs = HttpsServer.create(at, 0);
+            hs.setHttpsConfigurator(new HttpsConfigurator(tls));
+            s = hs;
+        } else {
+            s = HttpServer.create(at, 0);
+        }
+        s.createContext("/", ex -> handle(n, ex));
+        s.setExecutor(http);
+        s.start();
+        n.server = s;
+    }
+
+    // ---- what tests look at and do -------------------------------------------------------------
+
+    /** The REST addresses of the nodes, {@code 127.0.1.N:PORT}, in order. */
+    public synchronized List<String> hosts() {
+        return nodes.stream().map(Node::hostname).toList();
+    }
+
+    public synchronized String otpNode(int index) {
+        return nodes.get(index).otp;
+    }
+
+    public String uuid() {
+        return uuid;
+    }
+
+    /** How many bucket listings carried the vBucket maps. */
+    public synchronized int mapRequests() {
+        return mapRequests;
+    }
+
+    /** Every request line served so far ({@code GET /pools/default}, without the query). */
+    public synchronized List<String> requests() {
+        return List.copyOf(requests);
+    }
+
+    public synchronized boolean rebalanceRunning() {
+        return running;
+    }
+
+    public synchronized int movesDone() {
+        return movesDone;
+    }
+
+    public synchronized List<String> members() {
+        return nodes.stream().map(n -> n.otp).toList();
+    }
+
+    /** Per node otpName: {active vBuckets, replica vBuckets} of one bucket. */
+    public synchronized Map<String, int[]> counts(String bucket) {
+        Bucket b = bucket(bucket);
+        Map<String, int[]> out = new LinkedHashMap<>();
+        nodes.forEach(n -> out.put(n.otp, new int[2]));
+        for (String[] chain : b.map) {
+            for (int pos = 0; pos < chain.length; pos++) {
+                if (chain[pos] != null) {
+                    out.computeIfAbsent(chain[pos], k -> new int[2])[pos == 0 ? 0 : 1]++;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Replica copies the bucket holds (chain entries after the active that are not empty). */
+    public synchronized int replicaCopies(String bucket) {
+        int n = 0;
+        for (String[] chain : bucket(bucket).map) {
+            for (int pos = 1; pos < chain.length; pos++) {
+                n += chain[pos] != null ? 1 : 0;
+            }
+        }
+        return n;
+    }
+
+    public synchronized long items(String bucket) {
+        return bucket(bucket).itemCount();
+    }
+
+    /** A new node joins as "added, not rebalanced in" (someone else changed the cluster). */
+    public synchronized void addNode(int n) throws IOException {
+        Node node = new Node("127.0.1." + n, List.of("kv"), null);
+        node.membership = "inactiveAdded";
+        listen(node);
+        nodes.add(node);
+    }
+
+    /** The next rebalance fails after this many vBucket moves. */
+    public synchronized void failAfterMoves(int moves) {
+        failAfterMoves = moves;
+    }
+
+    /** A node goes down: unhealthy, and a running rebalance fails. Its listener keeps answering, as the others do. */
+    public synchronized void loseNode(int index) {
+        Node n = nodes.get(index);
+        n.status = "unhealthy";
+        if (running) {
+            fail("Rebalance exited with reason {mover_crashed,{unexpected_exit,{'EXIT',<0.1.0>,{{nodedown,'" + n.otp + "'}}}}}");
+        }
+    }
+
+    /** A node's listener stops (connection refused there); the cluster goes on. */
+    public synchronized void silence(int index) {
+        nodes.get(index).server.stop(0);
+    }
+
+    @Override
+    public void close() {
+        ticker.shutdownNow();
+        synchronized (this) {
+            for (Node n : nodes) {
+                n.server.stop(0);
+            }
+        }
+        http.shutdownNow();
+    }
+
+    // ---- HTTP ---------------------------------------------------------------------------------------
+
+    private void handle(Node via, HttpExchange ex) throws IOException {
+        try (ex) {
+            String method = ex.getRequestMethod();
+            String path = ex.getRequestURI().getPath();
+            Map<String, String> query = form(ex.getRequestURI().getRawQuery());
+            synchronized (this) {
+                requests.add(method + " " + path);
+            }
+            if (!authorized(ex)) {
+                send(ex, 401, "", null);
+                return;
+            }
+            Map<String, String> body = method.equals("POST") ? form(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)) : Map.of();
+            synchronized (this) {
+                route(via, ex, method, path, query, body);
+            }
+        }
+    }
+
+    private boolean authorized(HttpExchange ex) {
+        String h = ex.getRequestHeaders().getFirst("Authorization");
+        if (h == null || !h.startsWith("Basic ")) {
+            return false;
+        }
+        String want = Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+        return h.substring(6).strip().equals(want);
+    }
+
+    private void route(Node via, HttpExchange ex, String method, String path, Map<String, String> query, Map<String, String> body) throws IOException {
+        switch (method + " " + path) {
+            case "GET /pools" -> json(ex, JSON.createObjectNode().put("isAdminCreds", true).put("uuid", uuid)
+                    .put("implementationVersion", "8.0.0-emulator").set("pools", JSON.createArrayNode()
+                            .add(JSON.createObjectNode().put("name", "default").put("uri", "/pools/default?uuid=" + uuid))));
+            case "GET /pools/default" -> json(ex, poolsDefault(via));
+            case "GET /pools/default/buckets" -> json(ex, bucketsJson(!"true".equals(query.get("skipMap"))));
+            case "GET /pools/default/tasks" -> json(ex, JSON.createArrayNode().add(task()));
+            case "GET /settings/rebalance" -> json(ex, JSON.createObjectNode().put("rebalanceMovesPerNode", 4));
+            case "GET /logs/rebalanceReport" -> {
+                String r = reports.get(query.getOrDefault("reportID", ""));
+                json(ex, r == null ? JSON.createObjectNode().put("error", "enoent") : JSON.readTree(r));
+            }
+            case "GET /pools/default/stats/range/kv_curr_items" -> json(ex, currItems(query.get("bucket")));
+            case "POST /controller/rebalance" -> rebalance(ex, query, body);
+            case "POST /controller/stopRebalance" -> {
+                if (!uuidOk(ex, query)) {
+                    return;
+                }
+                if (running) {
+                    running = false;
+                    tick.cancel(false);
+                    lastError = null;
+                    finishBucketsPartially();
+                }
+                send(ex, 200, "", null);
+            }
+            default -> send(ex, 404, "Requested resource not found.\r\n", "text/plain");
+        }
+    }
+
+    /** The stats API's active items per node of a bucket (§1.2): one series per node, the last value now. */
+    private ObjectNode currItems(String bucket) {
+        Bucket b = bucket(bucket);
+        Map<String, Long> per = new LinkedHashMap<>();
+        nodes.forEach(n -> per.put(n.otp, 0L));
+        for (int v = 0; v < b.map.length; v++) {
+            if (b.map[v][0] != null) {
+                per.merge(b.map[v][0], b.items[v], Long::sum);
+            }
+        }
+        ObjectNode root = JSON.createObjectNode();
+        ArrayNode data = root.putArray("data");
+        long now = System.currentTimeMillis() / 1000;
+        for (Node n : nodes) {
+            ObjectNode series = data.addObject();
+            series.putObject("metric").put("name", "kv_curr_items").put("bucket", bucket).putArray("nodes").add(n.hostname());
+            series.putArray("values").addArray().add(now).add(String.valueOf(per.get(n.otp)));
+        }
+        root.putArray("errors");
+        root.put("startTimestamp", now - 10).put("endTimestamp", now);
+        return root;
+    }
+
+    private boolean uuidOk(HttpExchange ex, Map<String, String> query) throws IOException {
+        String u = query.get("uuid");
+        if (u != null && !u.equals(uuid)) {
+            send(ex, 404, "Cluster uuid does not match the requested.\r\n", "text/plain");
+            return false;
+        }
+        return true;
+    }
+
+    private ObjectNode poolsDefault(Node via) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("name", "default");
+        root.put("clusterName", "emulated");
+        ArrayNode ns = root.putArray("nodes");
+        for (Node n : nodes) {
+            ObjectNode o = ns.addObject();
+            o.put("clusterMembership", n.membership);
+            o.put("recoveryType", "none");
+            o.put("status", n.status);
+            o.put("otpNode", n.otp);
+            o.put("hostname", n.hostname());
+            o.put("version", "8.0.0-emulator");
+            o.putObject("ports").put("direct", KV_PORT).put("httpsMgmt", 18091);
+            ArrayNode sv = o.putArray("services");
+            n.services.forEach(sv::add);
+            if (n.group != null) {
+                o.put("serverGroup", n.group);
+            }
+            o.put("memoryTotal", 8L << 30);
+            if (n == via) {
+                o.put("thisNode", true);
+            }
+        }
+        ObjectNode controllers = root.putObject("controllers");
+        controllers.putObject("rebalance").put("uri", "/controller/rebalance?uuid=" + uuid);
+        root.put("rebalanceStatus", running ? "running" : "none");
+        root.put("rebalanceProgressUri", "/pools/default/rebalanceProgress");
+        root.put("stopRebalanceUri", "/controller/stopRebalance?uuid=" + uuid);
+        boolean balanced = !running && nodes.stream().allMatch(n -> n.membership.equals("active")) && buckets.stream()
+                .allMatch(b -> b.map.length == 0 || isBalanced(b));
+        root.put("balanced", balanced);
+        root.putObject("buckets").put("uri", "/pools/default/buckets?uuid=" + uuid);
+        ArrayNode names = root.putArray("bucketNames");
+        buckets.forEach(b -> names.addObject().put("bucketName", b.name).put("uuid", b.uuid));
+        return root;
+    }
+
+    private boolean isBalanced(Bucket b) {
+        String[][] want = balancedMap(kvNodes(), b);
+        for (int v = 0; v < b.map.length; v++) {
+            if (!Set.of(nonNull(b.map[v])).equals(Set.of(nonNull(want[v])))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String[] nonNull(String[] chain) {
+        return java.util.Arrays.stream(chain).filter(x -> x != null).toArray(String[]::new);
+    }
+
+    private ArrayNode bucketsJson(boolean withMaps) {
+        ArrayNode out = JSON.createArrayNode();
+        if (withMaps) {
+            mapRequests++;
+        }
+        for (Bucket b : buckets) {
+            ObjectNode o = out.addObject();
+            o.put("name", b.name);
+            o.put("uuid", b.uuid);
+            o.put("bucketType", b.type);
+            o.put("numVBuckets", b.items.length);
+            o.put("replicaNumber", b.replicas);
+            o.putObject("quota").put("ram", 3L * 209715200).put("rawRAM", 209715200L);
+            o.putObject("basicStats").put("itemCount", b.itemCount()).put("dataUsed", b.itemCount() * 4000);
+            if (!withMaps || b.type.equals("memcached")) {
+                continue;
+            }
+            List<String> list = serverList(b);
+            ObjectNode m = o.putObject("vBucketServerMap");
+            m.put("hashAlgorithm", "CRC");
+            m.put("numReplicas", b.replicas);
+            ArrayNode sl = m.putArray("serverList");
+            list.forEach(otp -> sl.add(otp.substring(otp.indexOf('@') + 1) + ":" + KV_PORT));
+            m.set("vBucketMap", rows(b.map, list));
+            if (running && b.target != null) {
+                m.set("vBucketMapForward", rows(b.target, list));
+            }
+        }
+        return out;
+    }
+
+    private List<String> serverList(Bucket b) {
+        Set<String> s = new java.util.TreeSet<>();
+        List<String[][]> maps = new ArrayList<>();
+        maps.add(b.map);
+        if (b.target != null && running) {
+            maps.add(b.target);
+        }
+        for (String[][] map : maps) {
+            for (String[] chain : map) {
+                for (String x : chain) {
+                    if (x != null) {
+                        s.add(x);
+                    }
+                }
+            }
+        }
+        return new ArrayList<>(s);
+    }
+
+    private static ArrayNode rows(String[][] map, List<String> list) {
+        ArrayNode rows = JSON.createArrayNode();
+        for (String[] chain : map) {
+            ArrayNode r = rows.addArray();
+            for (String x : chain) {
+                r.add(x == null ? -1 : list.indexOf(x));
+            }
+        }
+        return rows;
+    }
+
+    private ObjectNode task() {
+        ObjectNode t = JSON.createObjectNode();
+        t.put("statusId", uuid.substring(0, 16));
+        t.put("type", "rebalance");
+        t.put("subtype", "rebalance");
+        t.put("recommendedRefreshPeriod", 0.25);
+        if (!running) {
+            t.put("status", "notRunning");
+            t.put("statusIsStale", false);
+            t.put("masterRequestTimedOut", false);
+            if (lastError != null) {
+                t.put("errorMessage", lastError);
+                t.put("lastReportURI", "/logs/rebalanceReport?reportID=" + lastReport);
+            }
+            return t;
+        }
+        t.put("status", "running");
+        double progress = movesTotal == 0 ? 100 : 100.0 * movesDone / movesTotal;
+        t.put("progress", progress);
+        ObjectNode per = t.putObject("perNode");
+        Map<String, int[]> left = new LinkedHashMap<>();
+        Map<String, int[]> all = new LinkedHashMap<>();
+        for (Node n : nodes) {
+            left.put(n.otp, new int[4]);
+            all.put(n.otp, new int[1]);
+        }
+        Bucket current = null;
+        for (Bucket b : buckets) {
+            if (b.target == null) {
+                continue;
+            }
+            for (int v = 0; v < b.map.length; v++) {
+                boolean differs = !java.util.Arrays.equals(b.map[v], b.target[v]);
+                for (String x : union(b.map[v], b.target[v])) {
+                    all.computeIfAbsent(x, k -> new int[1])[0]++;
+                    if (differs) {
+                        current = current == null ? b : current;
+                        int[] l = left.computeIfAbsent(x, k -> new int[4]);
+                        boolean in = contains(b.target[v], x) && !contains(b.map[v], x);
+                        boolean active = x.equals(b.target[v][0]) || x.equals(b.map[v][0]);
+                        l[(in ? 0 : 2) + (active ? 0 : 1)]++;
+                    }
+                }
+            }
+        }
+        for (Map.Entry<String, int[]> e : left.entrySet()) {
+            int[] l = e.getValue();
+            int total = Math.max(1, all.getOrDefault(e.getKey(), new int[]{1})[0]);
+            int pending = l[0] + l[1] + l[2] + l[3];
+            per.putObject(e.getKey()).put("progress", 100.0 * (total - Math.min(total, pending)) / total);
+        }
+        ObjectNode dp = t.putObject("detailedProgress");
+        if (current != null) {
+            dp.put("bucket", current.name);
+            dp.put("bucketNumber", buckets.indexOf(current) + 1);
+            dp.put("bucketsCount", (int) buckets.stream().filter(b -> b.map.length > 0).count());
+            ObjectNode pn = dp.putObject("perNode");
+            left.forEach((otp, l) -> {
+                ObjectNode o = pn.putObject(otp);
+                o.putObject("ingoing").put("activeVBucketsLeft", l[0]).put("replicaVBucketsLeft", l[1]);
+                o.putObject("outgoing").put("activeVBucketsLeft", l[2]).put("replicaVBucketsLeft", l[3]);
+            });
+        }
+        ObjectNode details = t.putObject("stageInfo").putObject("data").put("totalProgress", progress).putObject("details");
+        for (Bucket b : buckets) {
+            if (b.target == null) {
+                continue;
+            }
+            int remaining = 0;
+            for (int v = 0; v < b.map.length; v++) {
+                remaining += java.util.Arrays.equals(b.map[v], b.target[v]) ? 0 : 1;
+            }
+            details.putObject(b.name).putObject("vbucketLevelInfo").putObject("move")
+                    .put("averageTime", tickMillis * 4.0 / Math.max(1, movesPerTick)).put("totalCount", b.map.length).put("remainingCount", remaining);
+        }
+        t.put("rebalanceId", rebalanceId);
+        ArrayNode removed = t.putArray("nodesRemoved");
+        ejecting.forEach(removed::add);
+        return t;
+    }
+
+    private static Set<String> union(String[] a, String[] b) {
+        Set<String> s = new LinkedHashSet<>();
+        for (String x : a) {
+            if (x != null) {
+                s.add(x);
+            }
+        }
+        for (String x : b) {
+            if (x != null) {
+                s.add(x);
+            }
+        }
+        return s;
+    }
+
+    private static boolean contains(String[] chain, String x) {
+        for (String y : chain) {
+            if (x.equals(y)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void rebalance(HttpExchange ex, Map<String, String> query, Map<String, String> body) throws IOException {
+        if (!uuidOk(ex, query)) {
+            return;
+        }
+        if (running) {
+            send(ex, 200, "", null); // a rebalance already runs: nothing new starts (§1.12)
+            return;
+        }
+        List<String> known = list(body.get("knownNodes"));
+        List<String> eject = list(body.get("ejectedNodes"));
+        if (known.isEmpty()) {
+            send(ex, 400, "{\"empty_known_nodes\":1}", "application/json");
+            return;
+        }
+        Set<String> members = new HashSet<>(nodes.stream().map(n -> n.otp).toList());
+        if (!new HashSet<>(known).equals(members) || !known.containsAll(eject)) {
+            send(ex, 400, "{\"mismatch\":1}", "application/json");
+            return;
+        }
+        if (eject.size() >= nodes.size()) {
+            send(ex, 400, "No active nodes left", "text/plain");
+            return;
+        }
+        Set<String> leaving = new HashSet<>(eject);
+        nodes.stream().filter(n -> n.membership.equals("inactiveFailed")).forEach(n -> leaving.add(n.otp));
+        List<Node> keep = nodes.stream().filter(n -> n.kv() && !leaving.contains(n.otp)).toList();
+        if (keep.isEmpty()) {
+            send(ex, 400, "{\"noKVNodesLeft\":1}", "application/json");
+            return;
+        }
+        if (nodes.stream().anyMatch(n -> n.status.equals("unhealthy") && !leaving.contains(n.otp))) {
+            send(ex, 503, "{\"error\":\"Cannot rebalance: some nodes are down\"}", "application/json");
+            return;
+        }
+        ejecting = Set.copyOf(leaving);
+        movesTotal = 0;
+        movesDone = 0;
+        lastError = null;
+        for (Bucket b : buckets) {
+            if (b.map.length == 0) {
+                continue;
+            }
+            b.target = balancedMap(keep, b);
+            for (int v = 0; v < b.map.length; v++) {
+                movesTotal += java.util.Arrays.equals(b.map[v], b.target[v]) ? 0 : 1;
+            }
+        }
+        nodes.forEach(n -> {
+            if (n.membership.equals("inactiveAdded")) {
+                n.membership = "active";
+            }
+        });
+        running = true;
+        rebalanceId = UUID.randomUUID().toString().replace("-", "");
+        tick = ticker.scheduleAtFixedRate(this::tick, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
+        send(ex, 200, "{\"rebalance_id\":\"" + rebalanceId + "\"}", "application/json");
+    }
+
+    /** Moves up to {@code movesPerTick} vBuckets of the first bucket not done yet. */
+    private synchronized void tick() {
+        if (!running) {
+            return;
+        }
+        int budget = movesPerTick;
+        for (Bucket b : buckets) {
+            if (b.target == null) {
+                continue;
+            }
+            for (int v = 0; v < b.map.length && budget > 0; v++) {
+                if (!java.util.Arrays.equals(b.map[v], b.target[v])) {
+                    b.map[v] = b.target[v].clone();
+                    movesDone++;
+                    budget--;
+                    if (failAfterMoves >= 0 && movesDone >= failAfterMoves) {
+                        failAfterMoves = -1;
+                        fail("Rebalance failed. See logs for detailed reason. You can try again.");
+                        return;
+                    }
+                }
+            }
+            if (budget == 0) {
+                return;
+            }
+        }
+        // every bucket is at its target: the ejected nodes leave
+        running = false;
+        tick.cancel(false);
+        nodes.removeIf(n -> {
+            if (ejecting.contains(n.otp)) {
+                n.server.stop(0);
+                return true;
+            }
+            return false;
+        });
+        buckets.forEach(b -> b.target = null);
+        ejecting = Set.of();
+    }
+
+    private void fail(String message) {
+        running = false;
+        if (tick != null) {
+            tick.cancel(false);
+        }
+        lastError = message;
+        lastReport = UUID.randomUUID().toString().replace("-", "");
+        reports.put(lastReport, "{\"completionMessage\":\"" + message.replace("\"", "'") + "\",\"movesDone\":" + movesDone + "}");
+        finishBucketsPartially();
+    }
+
+    /** After a stop or a failure: what moved stays moved; the nodes stay members. */
+    private void finishBucketsPartially() {
+        buckets.forEach(b -> b.target = null);
+        ejecting = Set.of();
+    }
+
+    private List<Node> kvNodes() {
+        return nodes.stream().filter(n -> n.kv() && !n.membership.equals("inactiveFailed")).toList();
+    }
+
+    /** The emulator's own map rule (see the class comment). */
+    private static String[][] balancedMap(List<Node> survivors, Bucket b) {
+        List<String> s = survivors.stream().map(n -> n.otp).sorted().toList();
+        int n = s.size();
+        int v = b.items.length;
+        int r = Math.min(b.replicas, n - 1);
+        String[][] out = new String[v][b.replicas + 1];
+        Map<String, Integer> actives = new HashMap<>();
+        Map<String, Integer> reps = new HashMap<>();
+        s.forEach(x -> {
+            actives.put(x, 0);
+            reps.put(x, 0);
+        });
+        int capA = (v + n - 1) / n;
+        int capR = (r * v + n - 1) / n;
+        if (b.map == null) {
+            // a fresh bucket: actives round the ring, each vBucket's replicas on the next nodes
+            for (int k = 0; k < v; k++) {
+                for (int pos = 0; pos <= r; pos++) {
+                    out[k][pos] = s.get((k + pos) % n);
+                }
+            }
+            return out;
+        }
+        String[][] cur = b.map;
+        for (int k = 0; k < v; k++) {
+            String a = cur[k].length > 0 ? cur[k][0] : null;
+            if (a == null || !actives.containsKey(a) || actives.get(a) >= capA) {
+                a = null;
+                for (String x : s) {
+                    if (a == null || actives.get(x) < actives.get(a)) {
+                        a = x;
+                    }
+                }
+            }
+            actives.merge(a, 1, Integer::sum);
+            out[k][0] = a;
+        }
+        for (int k = 0; k < v; k++) {
+            List<String> chain = new ArrayList<>();
+            for (int pos = 1; pos < cur[k].length; pos++) {
+                String x = cur[k][pos];
+                if (x != null && reps.containsKey(x) && !x.equals(out[k][0]) && chain.size() < r && reps.get(x) < capR) {
+                    chain.add(x);
+                    reps.merge(x, 1, Integer::sum);
+                }
+            }
+            while (chain.size() < r) {
+                String best = null;
+                for (String x : s) {
+                    if (!x.equals(out[k][0]) && !chain.contains(x) && (best == null || reps.get(x) < reps.get(best))) {
+                        best = x;
+                    }
+                }
+                chain.add(best);
+                reps.merge(best, 1, Integer::sum);
+            }
+            for (int pos = 0; pos < chain.size(); pos++) {
+                out[k][pos + 1] = chain.get(pos);
+            }
+        }
+        return out;
+    }
+
+    private Bucket bucket(String name) {
+        return buckets.stream().filter(b -> b.name.equals(name)).findFirst().orElseThrow();
+    }
+
+    private static List<String> list(String csv) {
+        List<String> out = new ArrayList<>();
+        if (csv != null) {
+            for (String x : csv.split(",")) {
+                if (!x.isBlank()) {
+                    out.add(x.strip());
+                }
+            }
+        }
+        return out;
+    }
+
+    private static Map<String, String> form(String raw) {
+        Map<String, String> out = new HashMap<>();
+        if (raw == null || raw.isEmpty()) {
+            return out;
+        }
+        for (String kv : raw.split("&")) {
+            int eq = kv.indexOf('=');
+            String k = URLDecoder.decode(eq < 0 ? kv : kv.substring(0, eq), StandardCharsets.UTF_8);
+            String val = eq < 0 ? "" : URLDecoder.decode(kv.substring(eq + 1), StandardCharsets.UTF_8);
+            out.put(k, val);
+        }
+        return out;
+    }
+
+    private static void json(HttpExchange ex, Object node) throws IOException {
+        send(ex, 200, JSON.writeValueAsString(node), "application/json");
+    }
+
+    private static void send(HttpExchange ex, int code, String body, String type) throws IOException {
+        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        if (type != null) {
+            ex.getResponseHeaders().set("Content-Type", type);
+        }
+        if (code == 401) {
+            ex.getResponseHeaders().set("WWW-Authenticate", "Basic realm=\"Couchbase Server Admin / REST\"");
+        }
+        ex.sendResponseHeaders(code, b.length == 0 ? -1 : b.length);
+        if (b.length > 0) {
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(b);
+            }
+        }
+    }
+
+    /** For messages: "x%". */
+    static String pct(double p) {
+        return String.format(Locale.ROOT, "%.0f%%", p);
+    }
+}
