@@ -49,6 +49,9 @@ final class ApplyCmd implements Callable<Integer> {
             CliOutput.printChecks(out, pre.checks(), pre.plan() == null, "refused");
             Plan plan = pre.plan();
             out.println(PlanText.summary(plan));
+            if (!plan.forecast().isEmpty()) {
+                out.print(PlanText.forecast(plan).stripLeading() + "\n"); // the engine decides; show what it is expected to do first
+            }
             int per = options.maxMovesPerServer > 0 ? options.maxMovesPerServer : c.capabilities().maxMovesPerServer();
             Runs runs = service.runs();
             Runs.Run run = runs.start(plan, c, connect, stopLocal, new ExecutorOptions(per, 3, Duration.ofSeconds(2)),

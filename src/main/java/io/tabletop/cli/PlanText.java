@@ -48,6 +48,13 @@ final class PlanText {
             b.append(String.format(Locale.ROOT, "%-15s %8d → %-14s %8d → %s%n", l.server(), l.replicas(),
                     a == null ? "removed" : String.valueOf(a.replicas()), l.leaders(), a == null ? "removed" : String.valueOf(a.leaders())));
         }
+        b.append(forecast(plan));
+        return b.toString();
+    }
+
+    /** Per bucket, for an engine that moves data itself: what each node holds before and after (empty otherwise). */
+    static String forecast(Plan plan) {
+        StringBuilder b = new StringBuilder();
         for (BucketForecast f : plan.forecast()) {
             b.append(String.format(Locale.ROOT, "%nBucket %s: %d vBuckets, %d replica(s) wanted, %d kept; %d copies to build, %d takeovers%n",
                     f.name(), f.vbuckets(), f.replicasWanted(), f.replicasKept(), f.copiesToBuild(), f.takeovers()));

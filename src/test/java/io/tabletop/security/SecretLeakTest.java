@@ -18,10 +18,8 @@ import io.tabletop.service.Connections;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -188,7 +186,7 @@ class SecretLeakTest {
         assertTrue(written.stream().anyMatch(p -> p.getFileName().toString().equals("review.md")));
         List<String> leaks = new ArrayList<>();
         for (Path f : written) {
-            if (contains(f, secret) || contains(f, wrong)) {
+            if (SecretSearch.contains(f, secret) || SecretSearch.contains(f, wrong)) {
                 leaks.add(f.toString());
             }
         }
@@ -196,20 +194,5 @@ class SecretLeakTest {
         for (String text : printed) {
             assertFalse(text.contains(secret) || text.contains(wrong), "printed a password: " + text);
         }
-    }
-
-    private static boolean contains(Path f, String s) throws IOException {
-        byte[] needle = s.getBytes(StandardCharsets.UTF_8);
-        byte[] hay = Files.readAllBytes(f);
-        outer:
-        for (int i = 0; i + needle.length <= hay.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (hay[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return true;
-        }
-        return false;
     }
 }

@@ -225,8 +225,13 @@ public final class CouchbaseConnector implements ClusterConnector {
 
     @Override
     public String command(Step step) {
+        if (step.type() == StepType.HEALTH_GATE) {
+            return "GET /pools/default, /pools/default/buckets, /pools/default/tasks (health)";
+        }
         if (step.type() != StepType.ENGINE_REBALANCE) {
-            return "couchbase: " + step.describe() + " (not a Couchbase operation)";
+            return "couchbase: " + step.type().label() + (step.partition() == null ? "" : " " + step.partition().value())
+                    + (step.servers().isEmpty() ? "" : " " + step.servers().stream().map(ServerId::value).collect(Collectors.joining(",")))
+                    + " (no such operation: Couchbase moves data only in its own rebalance)";
         }
         return "POST /controller/rebalance?uuid=" + uuid + " knownNodes=<every node> ejectedNodes="
                 + step.servers().stream().map(ServerId::value).collect(Collectors.joining(","));
