@@ -9,6 +9,7 @@ import io.tabletop.domain.Units;
 import io.tabletop.executor.RunResult;
 import io.tabletop.executor.StepState;
 import io.tabletop.planner.Phase;
+import io.tabletop.planner.BucketForecast;
 import io.tabletop.planner.Plan;
 import io.tabletop.store.PlanJson;
 import io.tabletop.store.SnapshotJson;
@@ -130,6 +131,21 @@ public final class ReviewBundle {
                     .append(" | ").append(x == null ? "—" : x.leaders()).append(" → ").append(y == null ? "removed" : y.leaders())
                     .append(" | ").append(x == null ? "—" : Units.bytes(x.bytes())).append(" → ").append(y == null ? "removed" : Units.bytes(y.bytes()))
                     .append(" |\n");
+        }
+        for (BucketForecast f : p.forecast()) {
+            b.append("\n## Forecast: bucket ").append(cell(f.name())).append("\n\n").append(f.vbuckets()).append(" vBuckets; ")
+                    .append(f.replicasKept()).append(" of ").append(f.replicasWanted()).append(" replica(s) kept; ").append(f.copiesToBuild())
+                    .append(" copies to build, ").append(f.takeovers()).append(" takeovers. The engine chooses the moves: this is Tabletop's "
+                            + "prediction by its rules.\n\n| Node | Active vBuckets | Replica vBuckets | Active items | Replica items |\n"
+                            + "| --- | --- | --- | --- | --- |\n");
+            for (BucketForecast.Node n : f.nodes()) {
+                String gone = "leaves";
+                b.append("| ").append(cell(n.server().value())).append(" | ").append(n.activeBefore()).append(" → ")
+                        .append(n.leaves() ? gone : n.activeAfter()).append(" | ").append(n.replicasBefore()).append(" → ")
+                        .append(n.leaves() ? gone : n.replicasAfter()).append(" | ").append(n.activeItemsBefore()).append(" → ")
+                        .append(n.leaves() ? gone : n.activeItemsAfter()).append(" | ").append(n.replicaItemsBefore()).append(" → ")
+                        .append(n.leaves() ? gone : n.replicaItemsAfter()).append(" |\n");
+            }
         }
         if (r.run() != null) {
             RunPart run = r.run();

@@ -8,6 +8,10 @@ import javafx.scene.Node;
 import javafx.scene.control.ButtonBar;
 import javafx.scene.control.ButtonType;
 import javafx.scene.control.CheckBox;
+import javafx.scene.layout.Priority;
+import javafx.scene.layout.HBox;
+import javafx.stage.FileChooser;
+import javafx.scene.control.Button;
 import javafx.scene.control.ComboBox;
 import javafx.scene.control.Dialog;
 import javafx.scene.control.Label;
@@ -112,10 +116,30 @@ final class ConnectionDialog extends Dialog<ConnectionDialog.Result> {
             hint.setWrapText(true);
             Label label = new Label(f.label() + (f.required() ? " *" : ""));
             label.setMinWidth(Region.USE_PREF_SIZE);
-            grid.addRow(row++, label, input);
+            Node shown = input;
+            if (f.kind() == ConnectionForm.Kind.FILE && input instanceof TextField t) {
+                Button choose = new Button("Choose…");
+                choose.setId("connection-choose-" + f.key());
+                choose.setOnAction(e -> {
+                    FileChooser fc = new FileChooser();
+                    fc.setTitle(f.label());
+                    java.io.File file = fc.showOpenDialog(getDialogPane().getScene().getWindow());
+                    if (file != null) {
+                        t.setText(file.getAbsolutePath());
+                    }
+                });
+                HBox withButton = new HBox(6, t, choose);
+                HBox.setHgrow(t, Priority.ALWAYS);
+                shown = withButton;
+            }
+            grid.addRow(row++, label, shown);
             grid.add(hint, 1, row++);
         }
         validate();
+        // another engine's form has other fields: the window follows, so its buttons stay on screen
+        if (getDialogPane().getScene() != null && getDialogPane().getScene().getWindow() != null) {
+            getDialogPane().getScene().getWindow().sizeToScene();
+        }
     }
 
     private Map<String, String> values() {

@@ -15,7 +15,9 @@ import javafx.beans.binding.Bindings;
 import javafx.beans.property.ReadOnlyObjectWrapper;
 import javafx.beans.property.ReadOnlyStringWrapper;
 import javafx.beans.property.SimpleStringProperty;
+import javafx.collections.FXCollections;
 import javafx.collections.ListChangeListener;
+import javafx.collections.MapChangeListener;
 import javafx.concurrent.Task;
 import javafx.embed.swing.SwingFXUtils;
 import javafx.geometry.Insets;
@@ -57,6 +59,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -247,6 +250,21 @@ final class OperationView extends BorderPane {
                 new Tab("Placement changes", changes),
                 new Tab("Heatmap after (change)", heatPane));
         views.setId("preview-views");
+        TableView<ForecastView.Row> forecast = ForecastView.table();
+        Tab forecastTab = new Tab("Forecast per bucket", forecast);
+        CopyAsImage.install(forecast);
+        model.planProperty().addListener((o, a, p) -> {
+            boolean has = p != null && !p.forecast().isEmpty();
+            if (has) {
+                ForecastView.show(forecast, p);
+                if (!views.getTabs().contains(forecastTab)) {
+                    views.getTabs().add(0, forecastTab); // the engine decides the moves: its forecast is what to review
+                }
+                views.getSelectionModel().select(forecastTab);
+            } else {
+                views.getTabs().remove(forecastTab);
+            }
+        });
         CopyAsImage.install(charts);
         CopyAsImage.install(changes);
         CopyAsImage.install(heat);
@@ -420,6 +438,36 @@ final class OperationView extends BorderPane {
         HBox top = new HBox(10, state, overall, pause, resume, cancel);
         top.setAlignment(Pos.CENTER_LEFT);
 
+        // Per node of an engine's own rebalance (Couchbase), as the engine reports it.
+        VBox perPart = new VBox(3);
+        perPart.setId("per-node-progress");
+        Map<String, ProgressBar> bars = new HashMap<>();
+        model.parts().addListener((MapChangeListener<String, Double>) c -> {
+            if (c.wasRemoved() && !c.wasAdded()) {
+                ProgressBar b = bars.remove(c.getKey());
+                perPart.getChildren().removeIf(n -> n.getUserData() == b);
+            }
+            if (c.wasAdded()) {
+                ProgressBar b = bars.get(c.getKey());
+                if (b == null) {
+                    b = new ProgressBar();
+                    b.setId("part-" + c.getKey());
+                    b.setMaxWidth(Double.MAX_VALUE);
+                    Label name = new Label(c.getKey());
+                    name.setMinWidth(170);
+                    Label pct = new Label();
+                    pct.textProperty().bind(b.progressProperty().multiply(100).asString("%.0f%%"));
+                    HBox line = new HBox(8, name, b, pct);
+                    HBox.setHgrow(b, Priority.ALWAYS);
+                    line.setUserData(b);
+                    bars.put(c.getKey(), b);
+                    line.getProperties().put("part", c.getKey());
+                    perPart.getChildren().add(line);
+                    FXCollections.sort(perPart.getChildren(), java.util.Comparator.comparing(n -> String.valueOf(n.getProperties().get("part"))));
+                }
+                b.setProgress(c.getValueAdded());
+            }
+        });
         TaskProgressView<Task<Void>> tasks = new TaskProgressView<>();
         tasks.setId("tasks");
         // The progress view drops finished tasks from its own list, so only additions are forwarded.
@@ -441,7 +489,7 @@ final class OperationView extends BorderPane {
         SplitPane split = new SplitPane(tasks, logBox);
         split.setDividerPositions(0.45);
         VBox.setVgrow(split, Priority.ALWAYS);
-        VBox box = new VBox(10, top, text, split);
+        VBox box = new VBox(10, top, text, perPart, split);
         box.setPadding(new Insets(12));
         return box;
     }

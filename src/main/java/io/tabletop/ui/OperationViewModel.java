@@ -35,6 +35,7 @@ import javafx.beans.property.SimpleStringProperty;
 import javafx.beans.property.StringProperty;
 import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
+import javafx.collections.ObservableMap;
 import javafx.util.Duration;
 
 import java.nio.file.Files;
@@ -45,6 +46,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.logging.Level;
@@ -92,6 +94,8 @@ public final class OperationViewModel {
     private final StringProperty progressText = new SimpleStringProperty("");
     private final ObservableList<String> log = FXCollections.observableArrayList();
     private final ObservableList<TaskRunner.StepHandle> tasks = FXCollections.observableArrayList();
+    /** A long engine step's progress per part (Couchbase: per node of the rebalance), 0..1, by name. */
+    private final ObservableMap<String, Double> parts = FXCollections.observableMap(new TreeMap<>());
     private final ObservableList<CheckResult> postChecks = FXCollections.observableArrayList();
     private final StringProperty outcome = new SimpleStringProperty("");
     private final StringProperty error = new SimpleStringProperty("");
@@ -176,7 +180,8 @@ public final class OperationViewModel {
             startedFrom = p.before(); // a resumed run's starting point is restored from the Runs tab
         }
         restoreOffered.set(false);
-        RunFeed feed = new RunFeed(runner, steps, log, tasks, runState, plan);
+        parts.clear();
+        RunFeed feed = new RunFeed(runner, steps, log, tasks, runState, plan, parts);
         this.feed = feed;
         Runs.Run run;
         try {
@@ -486,6 +491,10 @@ public final class OperationViewModel {
 
     public ObservableList<String> log() {
         return log;
+    }
+
+    public ObservableMap<String, Double> parts() {
+        return parts;
     }
 
     public ObservableList<TaskRunner.StepHandle> tasks() {

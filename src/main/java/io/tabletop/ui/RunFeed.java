@@ -9,6 +9,7 @@ import io.tabletop.executor.StepState;
 import io.tabletop.planner.Plan;
 import javafx.beans.property.ObjectProperty;
 import javafx.collections.ObservableList;
+import javafx.collections.ObservableMap;
 
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
@@ -33,17 +34,19 @@ final class RunFeed {
     private final ObservableList<TaskRunner.StepHandle> tasks;
     private final ObjectProperty<RunState> runState;
     private final ObjectProperty<Plan> plan;
+    private final ObservableMap<String, Double> parts;
     private final Queue<Runnable> pending = new ConcurrentLinkedQueue<>();
     private final Map<Integer, TaskRunner.StepHandle> running = new ConcurrentHashMap<>();
 
     RunFeed(TaskRunner runner, ObservableList<StepRow> steps, ObservableList<String> log, ObservableList<TaskRunner.StepHandle> tasks,
-            ObjectProperty<RunState> runState, ObjectProperty<Plan> plan) {
+            ObjectProperty<RunState> runState, ObjectProperty<Plan> plan, ObservableMap<String, Double> parts) {
         this.runner = runner;
         this.steps = steps;
         this.log = log;
         this.tasks = tasks;
         this.runState = runState;
         this.plan = plan;
+        this.parts = parts;
     }
 
     /** Queues an update for the UI thread. */
@@ -91,6 +94,15 @@ final class RunFeed {
                 if (t != null) {
                     t.report(fraction, message); // the handle keeps only the latest (a JavaFX task coalesces them)
                 }
+            }
+
+            @Override
+            public void stepParts(Step step, Map<String, Double> fractions) {
+                Map<String, Double> copy = Map.copyOf(fractions);
+                post(() -> {
+                    parts.keySet().retainAll(copy.keySet());
+                    parts.putAll(copy);
+                });
             }
 
             @Override

@@ -140,6 +140,8 @@ public final class NsServerEmulator implements AutoCloseable {
     private String rebalanceId;
     private Set<String> ejecting = Set.of();
     private int movesTotal;
+    /** Per node: vBuckets of this rebalance that change on it (its own moves, in or out). */
+    private final Map<String, Integer> involved = new HashMap<>();
     private int movesDone;
     private int failAfterMoves = -1;
     private String lastError;
@@ -619,10 +621,9 @@ public final class NsServerEmulator implements AutoCloseable {
         t.put("progress", progress);
         ObjectNode per = t.putObject("perNode");
         Map<String, int[]> left = new LinkedHashMap<>();
-        Map<String, int[]> all = new LinkedHashMap<>();
+        Map<String, Integer> pendingOn = new HashMap<>();
         for (Node n : nodes) {
             left.put(n.otp, new int[4]);
-            all.put(n.otp, new int[1]);
         }
         Bucket current = null;
         for (Bucket b : buckets) {
@@ -632,8 +633,8 @@ public final class NsServerEmulator implements AutoCloseable {
             for (int v = 0; v < b.map.length; v++) {
                 boolean differs = !java.util.Arrays.equals(b.map[v], b.target[v]);
                 for (String x : union(b.map[v], b.target[v])) {
-                    all.computeIfAbsent(x, k -> new int[1])[0]++;
                     if (differs) {
+                        pendingOn.merge(x, 1, Integer::sum);
                         current = current == null ? b : current;
                         int[] l = left.computeIfAbsent(x, k -> new int[4]);
                         boolean in = contains(b.target[v], x) && !contains(b.map[v], x);
@@ -644,10 +645,11 @@ public final class NsServerEmulator implements AutoCloseable {
             }
         }
         for (Map.Entry<String, int[]> e : left.entrySet()) {
+            // a node's progress: the share of its own vBucket moves (in or out) that are done
             int[] l = e.getValue();
-            int total = Math.max(1, all.getOrDefault(e.getKey(), new int[]{1})[0]);
-            int pending = l[0] + l[1] + l[2] + l[3];
-            per.putObject(e.getKey()).put("progress", 100.0 * (total - Math.min(total, pending)) / total);
+            int mine = involved.getOrDefault(e.getKey(), 0);
+            int pending = pendingOn.getOrDefault(e.getKey(), 0);
+            per.putObject(e.getKey()).put("progress", mine == 0 ? 100.0 : 100.0 * (mine - Math.min(mine, pending)) / mine);
         }
         ObjectNode dp = t.putObject("detailedProgress");
         if (current != null) {
@@ -741,13 +743,19 @@ public final class NsServerEmulator implements AutoCloseable {
         movesTotal = 0;
         movesDone = 0;
         lastError = null;
+        involved.clear();
         for (Bucket b : buckets) {
             if (b.map.length == 0) {
                 continue;
             }
             b.target = balancedMap(keep, b);
             for (int v = 0; v < b.map.length; v++) {
-                movesTotal += java.util.Arrays.equals(b.map[v], b.target[v]) ? 0 : 1;
+                if (!java.util.Arrays.equals(b.map[v], b.target[v])) {
+                    movesTotal++;
+                    for (String x : union(b.map[v], b.target[v])) {
+                        involved.merge(x, 1, Integer::sum);
+                    }
+                }
             }
         }
         nodes.forEach(n -> {
