@@ -68,7 +68,9 @@ final class Options {
         int maxMovesPerServer;
 
         @Option(names = "--strategy", defaultValue = "tabletop",
-                description = "tabletop (every move planned and previewed) or engine (the engine's own drain, where it has one) (default: ${DEFAULT-VALUE})")
+                description = "tabletop (every move planned and previewed; where the engine moves data only in its own rebalance, "
+                        + "that rebalance with Tabletop's forecast), engine (the engine's own drain, where it has one), or failover-first "
+                        + "(where the engine fails servers over gracefully: that first, then its rebalance) (default: ${DEFAULT-VALUE})")
         String strategy;
 
         /** The plan for {@code s} by its engine's rules, for the commands that plan a saved snapshot (plan, review). */
@@ -106,7 +108,8 @@ final class Options {
             RemoveServers.Strategy st = switch (strategy) {
                 case "tabletop" -> RemoveServers.Strategy.TABLETOP;
                 case "engine" -> RemoveServers.Strategy.ENGINE;
-                default -> throw new TabletopCli.UserError("--strategy must be tabletop or engine, was '" + strategy + "'");
+                case "failover-first" -> RemoveServers.Strategy.FAILOVER_FIRST;
+                default -> throw new TabletopCli.UserError("--strategy must be tabletop, engine or failover-first, was '" + strategy + "'");
             };
             return new RemoveServers(RemovalService.resolve(s, remove), balanceLeaders, fillLimit, st);
         }

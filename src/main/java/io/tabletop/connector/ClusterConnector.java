@@ -1,10 +1,13 @@
 package io.tabletop.connector;
 
+import io.tabletop.domain.CheckResult;
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.Engine;
 import io.tabletop.domain.EngineCapabilities;
+import io.tabletop.domain.ServerId;
 import io.tabletop.domain.Step;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -52,6 +55,17 @@ public interface ClusterConnector extends AutoCloseable {
      */
     default Optional<Map<String, Long>> rowCounts() throws ConnectorException {
         return Optional.empty();
+    }
+
+    /**
+     * Checks only this engine can make before a run, with what it knows beyond the snapshot (Couchbase:
+     * each bucket's RAM quota per node against the data the forecast puts on each node).
+     *
+     * @param predicted the cluster as the plan predicts it afterwards
+     * @param removed   the servers the run takes out
+     */
+    default List<CheckResult> engineChecks(ClusterSnapshot predicted, List<ServerId> removed) throws ConnectorException {
+        return List.of();
     }
 
     /** A saved snapshot opened offline: it reads, plans and previews, and runs nothing. */

@@ -22,12 +22,14 @@ package io.tabletop.domain;
  * @param engineRereplicates     the engine rebuilds the copies of a dead server by itself (Kudu, after
  *                               {@code --follower_unavailable_considered_failed_sec}); when false a run
  *                               that loses a server rebuilds its copies with its own moves
+ * @param failoverFirst          the engine can fail servers over gracefully before its rebalance ejects them
+ *                               (Couchbase), offered as an alternative strategy
  */
 public record EngineCapabilities(boolean maintenanceMode, boolean leaderTransfer, boolean moveLeaderReplicas,
                                  boolean stopServerStep, boolean unregister, boolean healthGates,
                                  boolean engineRebalance, boolean onePhasePerServer, int maxMovesPerServer,
                                  double moveOverheadSeconds, double bytesPerSecond, double leaderTransferSeconds,
-                                 boolean engineDrain, boolean engineRereplicates) {
+                                 boolean engineDrain, boolean engineRereplicates, boolean failoverFirst) {
     public EngineCapabilities {
         if (maxMovesPerServer < 1) {
             throw new IllegalArgumentException("maxMovesPerServer must be >= 1");
@@ -61,7 +63,7 @@ public record EngineCapabilities(boolean maintenanceMode, boolean leaderTransfer
      * a prediction of where the data ends up.
      */
     public static EngineCapabilities couchbase() {
-        return builder().engineRebalance(true).maxMovesPerServer(4).speed(1.0, 50e6, 0.0).build();
+        return builder().engineRebalance(true).maxMovesPerServer(4).speed(1.0, 50e6, 0.0).failoverFirst(true).build();
     }
 
     /** Every rule off, one move per server at a time, 50 MB/s: name what the engine can do. */
@@ -75,7 +77,7 @@ public record EngineCapabilities(boolean maintenanceMode, boolean leaderTransfer
                 .stopServerStep(stopServerStep).unregister(unregister).healthGates(healthGates).engineRebalance(engineRebalance)
                 .onePhasePerServer(onePhasePerServer).maxMovesPerServer(maxMovesPerServer)
                 .speed(moveOverheadSeconds, bytesPerSecond, leaderTransferSeconds).engineDrain(engineDrain)
-                .engineRereplicates(engineRereplicates);
+                .engineRereplicates(engineRereplicates).failoverFirst(failoverFirst);
     }
 
     public EngineCapabilities withSpeed(double moveOverheadSeconds, double bytesPerSecond, double leaderTransferSeconds) {
@@ -110,6 +112,7 @@ public record EngineCapabilities(boolean maintenanceMode, boolean leaderTransfer
         private double leaderTransferSeconds = 1.0;
         private boolean engineDrain;
         private boolean engineRereplicates;
+        private boolean failoverFirst;
 
         private Builder() {
         }
@@ -177,10 +180,15 @@ public record EngineCapabilities(boolean maintenanceMode, boolean leaderTransfer
             return this;
         }
 
+        public Builder failoverFirst(boolean v) {
+            failoverFirst = v;
+            return this;
+        }
+
         public EngineCapabilities build() {
             return new EngineCapabilities(maintenanceMode, leaderTransfer, moveLeaderReplicas, stopServerStep, unregister,
                     healthGates, engineRebalance, onePhasePerServer, maxMovesPerServer, moveOverheadSeconds, bytesPerSecond,
-                    leaderTransferSeconds, engineDrain, engineRereplicates);
+                    leaderTransferSeconds, engineDrain, engineRereplicates, failoverFirst);
         }
     }
 }

@@ -64,6 +64,11 @@ public record Step(int index, int phase, StepType type, PartitionId partition, T
         return new Step(-1, phase, StepType.ENGINE_REBALANCE, null, null, null, null, servers, bytes, reason);
     }
 
+    /** The engine fails {@code servers} over gracefully, in one call (Couchbase's {@code startGracefulFailover}). */
+    public static Step failover(int phase, List<ServerId> servers, String reason) {
+        return new Step(-1, phase, StepType.FAILOVER, null, null, null, null, servers, 0, reason);
+    }
+
     public Step withIndex(int i) {
         return new Step(i, phase, type, partition, table, from, to, servers, bytes, reason);
     }
@@ -99,6 +104,7 @@ public record Step(int index, int phase, StepType type, PartitionId partition, T
             case HEALTH_GATE -> "Health gate";
             case ENGINE_REBALANCE -> servers.isEmpty() ? "Engine rebalance"
                     : "Engine rebalance emptying " + servers.stream().map(s -> brief(s.value())).collect(Collectors.joining(", "));
+            case FAILOVER -> "Graceful failover of " + servers.stream().map(s -> brief(s.value())).collect(Collectors.joining(", "));
             default -> type.label() + " " + brief(server().value());
         };
     }

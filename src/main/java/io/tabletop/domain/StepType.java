@@ -13,7 +13,9 @@ public enum StepType {
     STOP_SERVER(true, "Stop server"),
     UNREGISTER_SERVER(true, "Unregister server"),
     EXIT_MAINTENANCE(true, "Exit maintenance"),
-    ENGINE_REBALANCE(true, "Engine rebalance");
+    ENGINE_REBALANCE(true, "Engine rebalance"),
+    /** The engine fails servers over gracefully (Couchbase): their active copies move to replicas elsewhere first. */
+    FAILOVER(true, "Graceful failover");
 
     private final boolean barrier;
     private final String label;

@@ -22,6 +22,8 @@ public final class StepTruth {
             case EXIT_MAINTENANCE -> state(c, s).map(st -> st == ServerState.LIVE).orElse(false);
             case STOP_SERVER -> state(c, s).map(st -> st == ServerState.DEAD).orElse(true);
             case UNREGISTER_SERVER -> c.server(s.server()).isEmpty();
+            case FAILOVER -> s.servers().stream().allMatch(id -> c.server(id).map(x -> x.state() == ServerState.DEAD).orElse(true)
+                    && c.partitions().stream().noneMatch(p -> p.isOn(id)));
             case HEALTH_GATE, ENGINE_REBALANCE -> false;
         };
     }

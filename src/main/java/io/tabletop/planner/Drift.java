@@ -130,7 +130,7 @@ public final class Drift {
                 Server now = live.server(s.id()).orElse(null);
                 if (now == null && !plan.removedServers().contains(s.id())) {
                     matters.add(s.id() + " left since the preview");
-                } else if (now != null && s.state().isUp() && !now.state().isUp()) {
+                } else if (now != null && s.state().isUp() && !now.state().isUp() && !plan.removedServers().contains(s.id())) {
                     matters.add(s.id() + " went down since the preview");
                 }
             }

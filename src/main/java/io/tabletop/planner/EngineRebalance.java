@@ -63,6 +63,17 @@ final class EngineRebalance {
         }
         Map<ServerId, String> group = new HashMap<>();
         snap.servers().forEach(s -> group.put(s.id(), s.location()));
+        Map<String, Integer> groupSizes = new java.util.TreeMap<>();
+        survivors.forEach(id -> {
+            if (group.get(id) != null) {
+                groupSizes.merge(group.get(id), 1, Integer::sum);
+            }
+        });
+        if (groupSizes.size() >= 2 && groupSizes.values().stream().distinct().count() > 1) {
+            checks.add(CheckResult.warn("Server groups", "the data nodes left are uneven across server groups ("
+                    + groupSizes.entrySet().stream().map(e -> e.getKey() + ": " + e.getValue()).collect(Collectors.joining(", "))
+                    + "): Couchbase caps the replicas by the largest group and the map cannot be even across groups"));
+        }
         Map<TableId, List<Partition>> byBucket = new LinkedHashMap<>();
         snap.partitions().forEach(p -> byBucket.computeIfAbsent(p.table(), k -> new ArrayList<>()).add(p));
         List<Partition> changed = new ArrayList<>();
@@ -103,16 +114,33 @@ final class EngineRebalance {
         ClusterSnapshot after = snap.withReplaced(changed, remaining);
         long bytes = copies.stream().mapToLong(Step::bytes).sum();
         String who = goal.servers().stream().map(ServerId::value).collect(Collectors.joining(", "));
-        Step step = Step.engineRebalance(0, goal.servers(), bytes,
+        boolean failoverFirst = goal.strategy() == RemoveServers.Strategy.FAILOVER_FIRST;
+        if (failoverFirst) {
+            List<String> bare = snap.tables().stream().filter(t -> t.replicationFactor() < 2 && byBucket.containsKey(t.id())).map(Table::name).toList();
+            if (!bare.isEmpty()) {
+                checks.add(CheckResult.block("Strategy", "a graceful failover needs a replica of every vBucket to promote; bucket(s) "
+                        + String.join(", ", bare) + " have none (Couchbase: 'Failover cannot be done gracefully'): use the rebalance"));
+                throw new PlanRefusedException(checks);
+            }
+            checks.add(CheckResult.pass("Strategy", "graceful failover of " + who + " first: their active vBuckets are handed to replicas "
+                    + "on the other nodes (no data copied), so they stop serving at once; then the rebalance ejects them and rebuilds the replicas"));
+        }
+        int rebalancePhase = failoverFirst ? 1 : 0;
+        Step step = Step.engineRebalance(rebalancePhase, goal.servers(), bytes,
                 "the cluster rebalances every bucket and ejects " + who + ": about " + totalCopies + " vBucket copies to build ("
                         + Units.bytes(bytes) + ") and " + totalTakeovers + " takeovers, " + caps.maxMovesPerServer()
-                        + " moves per node at a time").withIndex(0);
+                        + " moves per node at a time");
         checks.add(CheckResult.warn("Strategy", "Couchbase chooses every vBucket move itself: the plan is one rebalance, "
                 + "and the placement shown after it is Tabletop's prediction by the server's own rules"));
         double secs = Estimator.seconds(Planner.indexed(copies), caps, caps.maxMovesPerServer());
         Plan.Summary summary = new Plan.Summary(totalCopies, totalTakeovers, bytes, secs, caps.maxMovesPerServer());
-        Phase phase = new Phase(0, "Rebalance out " + who, goal.servers());
-        return new Plan(snap, goal, caps, List.of(phase), List.of(step), checks, after, summary, forecasts);
+        Phase phase = new Phase(rebalancePhase, "Rebalance out " + who, goal.servers());
+        if (failoverFirst) {
+            Step failover = Step.failover(0, goal.servers(), "hand their active vBuckets to replicas elsewhere before the rebalance");
+            return new Plan(snap, goal, caps, List.of(new Phase(0, "Graceful failover of " + who, goal.servers()), phase),
+                    List.of(failover.withIndex(0), step.withIndex(1)), checks, after, summary, forecasts);
+        }
+        return new Plan(snap, goal, caps, List.of(phase), List.of(step.withIndex(0)), checks, after, summary, forecasts);
     }
 
     /** R_eff = min(R, N'−1), and with two or more server groups no more than min over groups of (N' − |g|). */

@@ -21,7 +21,7 @@ public final class Estimator {
             case HEALTH_GATE -> 0.3;
             case ENTER_MAINTENANCE, EXIT_MAINTENANCE, UNREGISTER_SERVER -> 0.2;
             case STOP_SERVER -> 1.0;
-            case ENGINE_REBALANCE -> 0;
+            case ENGINE_REBALANCE, FAILOVER -> 0;
         };
     }
 

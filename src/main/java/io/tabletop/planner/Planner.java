@@ -75,6 +75,9 @@ public final class Planner {
         if (goal instanceof RemoveServers r && r.strategy() == RemoveServers.Strategy.ENGINE) {
             return engineDrain(snapshot, r, caps);
         }
+        if (goal instanceof RemoveServers r && r.strategy() == RemoveServers.Strategy.FAILOVER_FIRST && !caps.failoverFirst()) {
+            throw new PlanRefusedException(List.of(CheckResult.block("Strategy", "this engine has no graceful failover; use its rebalance or Tabletop's plan")));
+        }
         if (goal instanceof Restore r) {
             if (caps.engineRebalance()) {
                 throw new PlanRefusedException(List.of(CheckResult.block("Goal",

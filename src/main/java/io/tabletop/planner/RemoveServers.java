@@ -23,7 +23,12 @@ public record RemoveServers(List<ServerId> servers, boolean balanceLeaders, doub
         /** Tabletop's plan: every move chosen here and shown in the preview. */
         TABLETOP,
         /** The engine empties the server itself (Kudu's rebalancer); destinations are the engine's. */
-        ENGINE
+        ENGINE,
+        /**
+         * Where the engine moves data only in its own rebalance (Couchbase): fail the servers over gracefully
+         * first (their active copies move to replicas on other nodes), then the rebalance ejects them.
+         */
+        FAILOVER_FIRST
     }
 
     public RemoveServers(List<ServerId> servers, boolean balanceLeaders, double fillLimit) {

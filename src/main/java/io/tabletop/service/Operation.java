@@ -161,7 +161,7 @@ public final class Operation {
 
     /** Whether the engine's own drain is offered as the strategy. */
     public boolean offersStrategy(ClusterConnector c) {
-        return kind == Kind.REMOVE && c.capabilities().engineDrain();
+        return kind == Kind.REMOVE && (c.capabilities().engineDrain() || c.capabilities().failoverFirst());
     }
 
     /** Whether the servers of this goal end in maintenance when a run stops early (a removal puts them there). */

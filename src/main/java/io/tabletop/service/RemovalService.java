@@ -85,6 +85,13 @@ public final class RemovalService {
         } catch (PlanRefusedException e) {
             checks.addAll(e.checks());
         }
+        if (plan != null) {
+            try {
+                checks.addAll(connector.engineChecks(plan.after(), plan.removedServers()));
+            } catch (ConnectorException e) {
+                checks.add(CheckResult.warn("Engine checks", "cannot make the engine's own checks: " + e.getMessage()));
+            }
+        }
         boolean blocked = checks.stream().anyMatch(c -> c.verdict() == Verdict.BLOCK);
         return new PreCheck(snapshot, checks, blocked ? null : plan, rows);
     }

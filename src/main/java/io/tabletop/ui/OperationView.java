@@ -152,21 +152,25 @@ final class OperationView extends BorderPane {
         balance.selectedProperty().bindBidirectional(model.balanceLeadersProperty());
         balance.setOnAction(e -> model.check());
         ToggleGroup who = new ToggleGroup();
-        RadioButton ours = new RadioButton("Tabletop's plan: every move chosen here and previewed");
-        RadioButton engine = new RadioButton("The engine's own drain (its rebalancer, told to empty these servers): it picks the destinations");
+        boolean failover = model.failoverFirstOffered();
+        RadioButton ours = new RadioButton(failover ? "The engine's rebalance ejects the servers (its usual way)"
+                : "Tabletop's plan: every move chosen here and previewed");
+        RadioButton engine = new RadioButton(failover ? "Graceful failover of the servers first, then the rebalance"
+                : "The engine's own drain (its rebalancer, told to empty these servers): it picks the destinations");
         ours.setToggleGroup(who);
         engine.setToggleGroup(who);
         ours.setSelected(true);
         engine.setId("strategy-engine");
         engine.setMnemonicParsing(false); // the label shows a flag with underscores
         who.selectedToggleProperty().addListener((o, a, t) -> {
-            model.strategyProperty().set(t == engine ? RemoveServers.Strategy.ENGINE : RemoveServers.Strategy.TABLETOP);
+            model.strategyProperty().set(t != engine ? RemoveServers.Strategy.TABLETOP
+                    : failover ? RemoveServers.Strategy.FAILOVER_FIRST : RemoveServers.Strategy.ENGINE);
             model.check();
         });
-        HBox strategy = new HBox(16, new Label("Moves by:"), ours, engine);
+        HBox strategy = new HBox(16, new Label(failover ? "How:" : "Moves by:"), ours, engine);
         strategy.setVisible(model.engineDrainOffered());
         strategy.setManaged(strategy.isVisible());
-        balance.disableProperty().bind(model.strategyProperty().isEqualTo(RemoveServers.Strategy.ENGINE));
+        balance.disableProperty().bind(model.strategyProperty().isNotEqualTo(RemoveServers.Strategy.TABLETOP));
         Label verdict = new Label();
         verdict.setId("check-verdict");
         verdict.textProperty().bind(Bindings.createStringBinding(() -> switch (model.stageProperty().get()) {

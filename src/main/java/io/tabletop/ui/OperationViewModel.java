@@ -469,6 +469,11 @@ public final class OperationViewModel {
         return operation.get().offersStrategy(connector);
     }
 
+    /** Whether the alternative strategy is the engine's graceful failover first (Couchbase), not its own drain. */
+    public boolean failoverFirstOffered() {
+        return connector.capabilities().failoverFirst();
+    }
+
     public BooleanProperty balanceLeadersProperty() {
         return balanceLeaders;
     }

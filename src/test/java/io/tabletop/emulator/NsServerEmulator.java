@@ -60,6 +60,8 @@ import java.util.concurrent.TimeUnit;
 public final class NsServerEmulator implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int KV_PORT = 11210;
+    /** Memory one item copy takes in the emulated buckets (key, metadata and a small document). */
+    static final long ITEM_MEMORY = 1_200;
 
     /** A node of the emulated cluster. */
     private static final class Node {
@@ -133,10 +135,14 @@ public final class NsServerEmulator implements AutoCloseable {
     });
     private final int movesPerTick;
     private final long tickMillis;
+    private final long ramPerNode;
     private final SSLContext tls;
 
     // rebalance state, guarded by this
     private boolean running;
+    /** "rebalance" or "gracefulFailover": what the running task is. */
+    private String subtype = "rebalance";
+    private Set<String> failingOver = Set.of();
     private String rebalanceId;
     private Set<String> ejecting = Set.of();
     private int movesTotal;
@@ -155,6 +161,7 @@ public final class NsServerEmulator implements AutoCloseable {
         this.user = b.user;
         this.password = b.password;
         this.movesPerTick = b.movesPerTick;
+        this.ramPerNode = b.ramPerNode;
         this.tickMillis = b.tickMillis;
         this.tls = b.tls;
         for (Builder.NodeSpec n : b.nodes) {
@@ -202,6 +209,7 @@ public final class NsServerEmulator implements AutoCloseable {
         private final List<NodeSpec> nodes = new ArrayList<>();
         private final List<BucketSpec> buckets = new ArrayList<>();
         private int movesPerTick = 64;
+        private long ramPerNode = 200L << 20;
         private long tickMillis = 20;
         private SSLContext tls;
 
@@ -241,6 +249,12 @@ public final class NsServerEmulator implements AutoCloseable {
 
         public Builder memcachedBucket(String name) {
             buckets.add(new BucketSpec(name, "memcached", 0, 0, 0, null));
+            return this;
+        }
+
+        /** Every bucket's RAM quota per node ({@code quota.rawRAM}); 200 MiB unless set. */
+        public Builder ramPerNode(long bytes) {
+            this.ramPerNode = bytes;
             return this;
         }
 
@@ -408,9 +422,9 @@ public final class NsServerEmulator implements AutoCloseable {
                 send(ex, 401, "", null);
                 return;
             }
-            Map<String, String> body = method.equals("POST") ? form(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)) : Map.of();
+            String raw = method.equals("POST") ? new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8) : "";
             synchronized (this) {
-                route(via, ex, method, path, query, body);
+                route(via, ex, method, path, query, form(raw), raw);
             }
         }
     }
@@ -424,7 +438,8 @@ public final class NsServerEmulator implements AutoCloseable {
         return h.substring(6).strip().equals(want);
     }
 
-    private void route(Node via, HttpExchange ex, String method, String path, Map<String, String> query, Map<String, String> body) throws IOException {
+    private void route(Node via, HttpExchange ex, String method, String path, Map<String, String> query, Map<String, String> body,
+                       String raw) throws IOException {
         switch (method + " " + path) {
             case "GET /pools" -> json(ex, JSON.createObjectNode().put("isAdminCreds", true).put("uuid", uuid)
                     .put("implementationVersion", "8.0.0-emulator").set("pools", JSON.createArrayNode()
@@ -439,6 +454,7 @@ public final class NsServerEmulator implements AutoCloseable {
             }
             case "GET /pools/default/stats/range/kv_curr_items" -> json(ex, currItems(query.get("bucket")));
             case "POST /controller/rebalance" -> rebalance(ex, query, body);
+            case "POST /controller/startGracefulFailover" -> gracefulFailover(ex, query, all(raw, "otpNode"));
             case "POST /controller/stopRebalance" -> {
                 if (!uuidOk(ex, query)) {
                     return;
@@ -551,8 +567,11 @@ public final class NsServerEmulator implements AutoCloseable {
             o.put("bucketType", b.type);
             o.put("numVBuckets", b.items.length);
             o.put("replicaNumber", b.replicas);
-            o.putObject("quota").put("ram", 3L * 209715200).put("rawRAM", 209715200L);
-            o.putObject("basicStats").put("itemCount", b.itemCount()).put("dataUsed", b.itemCount() * 4000);
+            long kv = nodes.stream().filter(Node::kv).count();
+            o.putObject("quota").put("ram", kv * ramPerNode).put("rawRAM", ramPerNode);
+            long copies = b.itemCount() * (1 + Math.min(b.replicas, Math.max(0, kv - 1)));
+            o.putObject("basicStats").put("itemCount", b.itemCount()).put("dataUsed", b.itemCount() * 4000)
+                    .put("memUsed", copies * ITEM_MEMORY);
             if (!withMaps || b.type.equals("memcached")) {
                 continue;
             }
@@ -604,7 +623,7 @@ public final class NsServerEmulator implements AutoCloseable {
         ObjectNode t = JSON.createObjectNode();
         t.put("statusId", uuid.substring(0, 16));
         t.put("type", "rebalance");
-        t.put("subtype", "rebalance");
+        t.put("subtype", subtype);
         t.put("recommendedRefreshPeriod", 0.25);
         if (!running) {
             t.put("status", "notRunning");
@@ -739,6 +758,7 @@ public final class NsServerEmulator implements AutoCloseable {
             send(ex, 503, "{\"error\":\"Cannot rebalance: some nodes are down\"}", "application/json");
             return;
         }
+        subtype = "rebalance";
         ejecting = Set.copyOf(leaving);
         movesTotal = 0;
         movesDone = 0;
@@ -769,6 +789,92 @@ public final class NsServerEmulator implements AutoCloseable {
         send(ex, 200, "{\"rebalance_id\":\"" + rebalanceId + "\"}", "application/json");
     }
 
+    /**
+     * {@code startGracefulFailover} (research §1.7): the nodes' actives go to their first replicas elsewhere
+     * (each chain without the nodes, shifted left), through the same task (subtype gracefulFailover); then
+     * the nodes are failed over ({@code inactiveFailed}) and stay members until a rebalance ejects them.
+     */
+    private void gracefulFailover(HttpExchange ex, Map<String, String> query, List<String> otps) throws IOException {
+        if (!uuidOk(ex, query)) {
+            return;
+        }
+        if (running) {
+            send(ex, 503, "Cannot failover during rebalance", "text/plain");
+            return;
+        }
+        if (otps.isEmpty()) {
+            send(ex, 400, "No server specified.", "text/plain");
+            return;
+        }
+        for (String otp : otps) {
+            Node n = nodes.stream().filter(x -> x.otp.equals(otp)).findFirst().orElse(null);
+            if (n == null) {
+                send(ex, 400, "Unknown server given.", "text/plain");
+                return;
+            }
+            if (!n.membership.equals("active")) {
+                send(ex, 400, "Inactive server given.", "text/plain");
+                return;
+            }
+            if (!n.kv()) {
+                send(ex, 400, "Failover cannot be done gracefully for a node without data service. Use hard failover.", "text/plain");
+                return;
+            }
+        }
+        if (buckets.stream().anyMatch(b -> b.map.length > 0 && b.replicas == 0)) {
+            send(ex, 400, "Failover cannot be done gracefully (would lose vbuckets).", "text/plain");
+            return;
+        }
+        Set<String> failing = Set.copyOf(otps);
+        movesTotal = 0;
+        movesDone = 0;
+        lastError = null;
+        involved.clear();
+        for (Bucket b : buckets) {
+            if (b.map.length == 0) {
+                continue;
+            }
+            b.target = new String[b.map.length][];
+            for (int v = 0; v < b.map.length; v++) {
+                String[] chain = new String[b.map[v].length];
+                int k = 0;
+                for (String x : b.map[v]) {
+                    if (x != null && !failing.contains(x)) {
+                        chain[k++] = x;
+                    }
+                }
+                b.target[v] = chain;
+                if (!java.util.Arrays.equals(b.map[v], chain)) {
+                    movesTotal++;
+                    for (String x : union(b.map[v], chain)) {
+                        involved.merge(x, 1, Integer::sum);
+                    }
+                }
+            }
+        }
+        subtype = "gracefulFailover";
+        failingOver = failing;
+        ejecting = Set.of();
+        running = true;
+        rebalanceId = UUID.randomUUID().toString().replace("-", "");
+        tick = ticker.scheduleAtFixedRate(this::tick, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
+        send(ex, 200, "", null);
+    }
+
+    private static List<String> all(String raw, String name) {
+        List<String> out = new ArrayList<>();
+        if (raw == null || raw.isEmpty()) {
+            return out;
+        }
+        for (String kv : raw.split("&")) {
+            int eq = kv.indexOf('=');
+            if (eq > 0 && URLDecoder.decode(kv.substring(0, eq), StandardCharsets.UTF_8).equals(name)) {
+                out.add(URLDecoder.decode(kv.substring(eq + 1), StandardCharsets.UTF_8));
+            }
+        }
+        return out;
+    }
+
     /** Moves up to {@code movesPerTick} vBuckets of the first bucket not done yet. */
     private synchronized void tick() {
         if (!running) {
@@ -795,9 +901,16 @@ public final class NsServerEmulator implements AutoCloseable {
                 return;
             }
         }
-        // every bucket is at its target: the ejected nodes leave
+        // every bucket is at its target: failed-over nodes stay members, failed over; ejected nodes leave
         running = false;
         tick.cancel(false);
+        if (subtype.equals("gracefulFailover")) {
+            nodes.stream().filter(n -> failingOver.contains(n.otp)).forEach(n -> n.membership = "inactiveFailed");
+            subtype = "rebalance";
+            failingOver = Set.of();
+            buckets.forEach(b -> b.target = null);
+            return;
+        }
         nodes.removeIf(n -> {
             if (ejecting.contains(n.otp)) {
                 n.server.stop(0);
@@ -824,6 +937,8 @@ public final class NsServerEmulator implements AutoCloseable {
     private void finishBucketsPartially() {
         buckets.forEach(b -> b.target = null);
         ejecting = Set.of();
+        subtype = "rebalance";
+        failingOver = Set.of();
     }
 
     private List<Node> kvNodes() {

@@ -4,9 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.tabletop.connector.ClusterConnector;
 import io.tabletop.connector.ConnectorException;
 import io.tabletop.connector.HealthReport;
+import io.tabletop.domain.CheckResult;
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.Engine;
 import io.tabletop.domain.EngineCapabilities;
+import io.tabletop.domain.Partition;
+import io.tabletop.domain.Replica;
 import io.tabletop.domain.ServerId;
 import io.tabletop.domain.Step;
 import io.tabletop.domain.StepType;
@@ -212,6 +215,51 @@ public final class CouchbaseConnector implements ClusterConnector {
         return Optional.of(out);
     }
 
+    /**
+     * Each bucket's RAM quota per node ({@code quota.rawRAM}) stays what it is when nodes leave, while the
+     * survivors take the leavers' vBuckets: the memory the bucket uses now ({@code basicStats.memUsed}) per
+     * vBucket copy it holds now, times the copies each node holds after the forecast, against 85% of that
+     * quota (Couchbase's default high-water mark, above which items leave memory and reads go to disk).
+     */
+    @Override
+    public List<CheckResult> engineChecks(ClusterSnapshot predicted, List<ServerId> removed) throws ConnectorException {
+        if (removed.isEmpty()) {
+            return List.of();
+        }
+        List<CheckResult> out = new ArrayList<>();
+        List<String> tight = new ArrayList<>();
+        ClusterSnapshot now = snapshot();
+        for (JsonNode b : rest.getJson("/pools/default/buckets?skipMap=true")) {
+            String name = b.path("name").asText();
+            long quota = b.path("quota").path("rawRAM").asLong(0);
+            long memUsed = b.path("basicStats").path("memUsed").asLong(-1);
+            if (quota <= 0 || memUsed < 0) {
+                continue;
+            }
+            long copiesNow = now.partitions().stream().filter(p -> p.table().value().equals(name)).mapToLong(p -> p.replicas().size()).sum();
+            Map<ServerId, Integer> copies = new TreeMap<>();
+            for (Partition p : predicted.partitions()) {
+                if (p.table().value().equals(name)) {
+                    for (Replica r : p.replicas()) {
+                        copies.merge(r.server(), 1, Integer::sum);
+                    }
+                }
+            }
+            for (Map.Entry<ServerId, Integer> e : copies.entrySet()) {
+                long need = copiesNow == 0 ? 0 : Math.round((double) memUsed * e.getValue() / copiesNow);
+                if (need > 0.85 * quota) {
+                    tight.add("bucket " + name + " on " + e.getKey() + ": about " + Units.bytes(need) + " in memory against a quota of "
+                            + Units.bytes(quota) + " per node");
+                }
+            }
+        }
+        out.add(tight.isEmpty()
+                ? CheckResult.pass("Bucket memory", "every bucket's data still fits under 85% of its RAM quota per node afterwards")
+                : CheckResult.warn("Bucket memory", String.join("; ", tight) + ": above the 85% high-water mark items leave memory "
+                + "and reads go to disk; raise the buckets' quotas or keep more nodes"));
+        return out;
+    }
+
     private Optional<JsonNode> rebalanceTask() throws ConnectorException {
         for (JsonNode t : rest.getJson("/pools/default/tasks")) {
             if ("rebalance".equals(t.path("type").asText())) {
@@ -227,6 +275,10 @@ public final class CouchbaseConnector implements ClusterConnector {
     public String command(Step step) {
         if (step.type() == StepType.HEALTH_GATE) {
             return "GET /pools/default, /pools/default/buckets, /pools/default/tasks (health)";
+        }
+        if (step.type() == StepType.FAILOVER) {
+            return "POST /controller/startGracefulFailover?uuid=" + uuid + " " + step.servers().stream().map(s -> "otpNode=" + s.value())
+                    .collect(Collectors.joining("&"));
         }
         if (step.type() != StepType.ENGINE_REBALANCE) {
             return "couchbase: " + step.type().label() + (step.partition() == null ? "" : " " + step.partition().value())
@@ -244,6 +296,10 @@ public final class CouchbaseConnector implements ClusterConnector {
             if (h.verdict() == io.tabletop.domain.Verdict.BLOCK) {
                 throw new ConnectorException(Engine.COUCHBASE, "health gate", h.summary() + ": " + String.join("; ", h.details()), true, null);
             }
+            return;
+        }
+        if (step.type() == StepType.FAILOVER) {
+            failover(step, progress);
             return;
         }
         if (step.type() != StepType.ENGINE_REBALANCE) {
@@ -283,6 +339,72 @@ public final class CouchbaseConnector implements ClusterConnector {
             }
         }
         follow(what, step, progress);
+    }
+
+    /**
+     * {@code POST /controller/startGracefulFailover} with each node (§1.7): the cluster hands the nodes'
+     * active vBuckets to replicas elsewhere, then marks them failed over; the same rebalance task follows
+     * it (subtype {@code gracefulFailover}). Nodes already failed over are not asked again.
+     */
+    private void failover(Step step, StepProgress progress) throws ConnectorException, InterruptedException {
+        String what = step.describe();
+        JsonNode pools = rest.getJson("/pools/default");
+        List<String> todo = new ArrayList<>();
+        for (JsonNode n : pools.path("nodes")) {
+            String otp = n.path("otpNode").asText();
+            if (step.servers().stream().anyMatch(s -> s.value().equals(otp)) && !"inactiveFailed".equals(n.path("clusterMembership").asText())) {
+                todo.add(otp);
+            }
+        }
+        if (todo.isEmpty()) {
+            progress.update(1, "already failed over");
+            return;
+        }
+        progress.update(0, "graceful failover of " + String.join(", ", todo));
+        CouchbaseRest.Reply r = rest.postRepeated("/controller/startGracefulFailover?uuid=" + uuid, "otpNode", todo);
+        if (!r.ok()) {
+            String body = CouchbaseRest.abbreviate(r.body());
+            throw new ConnectorException(Engine.COUCHBASE, what, r.code() == 503 ? "the cluster is busy: " + body : body.isEmpty()
+                    ? "HTTP " + r.code() : body, r.code() == 503 ? ConnectorException.Kind.TRANSIENT : ConnectorException.Kind.REFUSED, null);
+        }
+        long started = System.nanoTime();
+        boolean sawRunning = false;
+        while (true) {
+            if (progress.cancelRequested()) {
+                stop(progress);
+                throw new ConnectorException(Engine.COUCHBASE, what, "stopped on the operator's request; the nodes not yet failed "
+                        + "over stay active", ConnectorException.Kind.STOPPED, null);
+            }
+            JsonNode task = rebalanceTask().orElse(null);
+            if (task != null && "running".equals(task.path("status").asText())) {
+                sawRunning = true;
+                report(task, started, progress);
+                TimeUnit.MILLISECONDS.sleep(Math.round(1000 * Math.min(2.0, Math.max(0.1, task.path("recommendedRefreshPeriod").asDouble(0.25)))));
+                continue;
+            }
+            if (task != null && task.has("errorMessage")) {
+                throw new ConnectorException(Engine.COUCHBASE, what, task.path("errorMessage").asText(), ConnectorException.Kind.REFUSED, null);
+            }
+            if (!sawRunning && System.nanoTime() - started < TimeUnit.SECONDS.toNanos(10)) {
+                TimeUnit.MILLISECONDS.sleep(200);
+                continue;
+            }
+            break;
+        }
+        List<String> notFailed = new ArrayList<>();
+        for (JsonNode n : rest.getJson("/pools/default").path("nodes")) {
+            if (todo.contains(n.path("otpNode").asText()) && !"inactiveFailed".equals(n.path("clusterMembership").asText())) {
+                notFailed.add(n.path("otpNode").asText());
+            }
+        }
+        if (!notFailed.isEmpty()) {
+            throw new ConnectorException(Engine.COUCHBASE, what, String.join(", ", notFailed) + " are not failed over after the task ended",
+                    ConnectorException.Kind.REFUSED, null);
+        }
+        synchronized (mapsLock) {
+            maps = null;
+        }
+        progress.update(1, String.join(", ", todo) + " failed over; their active vBuckets are served by the other nodes");
     }
 
     /** Each documented refusal of {@code POST /controller/rebalance} (§1.3) in one clear line. */

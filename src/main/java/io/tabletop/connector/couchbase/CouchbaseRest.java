@@ -128,6 +128,13 @@ final class CouchbaseRest {
         return call("POST " + path, path, f.build());
     }
 
+    /** POST of a form whose parameter repeats ({@code otpNode=a&otpNode=b}, as the failover endpoints take it). */
+    Reply postRepeated(String path, String name, List<String> values) throws ConnectorException {
+        FormBody.Builder f = new FormBody.Builder();
+        values.forEach(v -> f.add(name, v));
+        return call("POST " + path, path, f.build());
+    }
+
     private Reply call(String what, String path, FormBody form) throws ConnectorException {
         String why = "";
         IOException last = null;

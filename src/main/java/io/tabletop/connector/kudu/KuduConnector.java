@@ -10,6 +10,7 @@ import io.tabletop.domain.Engine;
 import io.tabletop.domain.EngineCapabilities;
 import io.tabletop.domain.ServerId;
 import io.tabletop.domain.Step;
+import io.tabletop.domain.StepType;
 import io.tabletop.domain.Verdict;
 
 import java.io.IOException;
@@ -230,7 +231,7 @@ public final class KuduConnector implements ClusterConnector {
             case ENGINE_REBALANCE -> new String[]{"cluster", "rebalance", "@MASTERS",
                     "--ignored_tservers=" + s.servers().stream().map(ServerId::value).collect(Collectors.joining(",")),
                     "--move_replicas_from_ignored_tservers", "--max_moves_per_server=" + caps.maxMovesPerServer()};
-            case STOP_SERVER -> null;
+            case STOP_SERVER, FAILOVER -> null;
         };
     }
 
@@ -246,6 +247,9 @@ public final class KuduConnector implements ClusterConnector {
     @Override
     public String command(Step s) {
         String[] a = args(s);
+        if (s.type() == StepType.FAILOVER) {
+            return "kudu: no graceful failover (" + s.describe() + ")";
+        }
         return a == null ? "stop the kudu-tserver process " + s.server() : line(a);
     }
 
@@ -260,6 +264,7 @@ public final class KuduConnector implements ClusterConnector {
             case STOP_SERVER -> stopServer(step, progress);
             case UNREGISTER_SERVER -> unregister(step, progress);
             case ENGINE_REBALANCE -> engineDrain(step, progress);
+            case FAILOVER -> throw new ConnectorException(Engine.KUDU, step.describe(), "Kudu has no graceful failover; drain the tserver instead");
         }
     }
 

@@ -125,8 +125,8 @@ public final class SandboxConnector implements ClusterConnector {
                 }
                 yield CompletableFuture.completedFuture(null);
             }
-            case ENGINE_REBALANCE -> throw new ConnectorException(Engine.SANDBOX, "engine rebalance",
-                    "the sandbox moves replicas one by one; it has no engine rebalance");
+            case ENGINE_REBALANCE, FAILOVER -> throw new ConnectorException(Engine.SANDBOX, step.type().label().toLowerCase(java.util.Locale.ROOT),
+                    "the sandbox moves replicas one by one; it has no engine rebalance or failover");
         };
         try {
             f.get();

@@ -9,6 +9,7 @@ import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.ServerId;
 import io.tabletop.domain.ServerState;
 import io.tabletop.domain.Step;
+import io.tabletop.domain.StepType;
 import io.tabletop.domain.Verdict;
 import io.tabletop.emulator.NsServerEmulator;
 import io.tabletop.executor.ExecutionListener;
@@ -21,9 +22,12 @@ import io.tabletop.planner.BucketForecast;
 import io.tabletop.planner.Plan;
 import io.tabletop.planner.RemoveServers;
 import io.tabletop.service.RemovalService;
+import io.tabletop.service.Runs;
+import io.tabletop.store.AuditLog;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -93,6 +97,7 @@ class CouchbaseConnectorTest {
             }
             assertEquals(1, pc.plan().steps().size());
             assertTrue(c.command(pc.plan().steps().get(0)).contains("uuid=" + emu.uuid()), "the controller call carries the cluster's uuid");
+            assertTrue(pc.checks().stream().anyMatch(x -> x.name().equals("Bucket memory") && x.verdict() == Verdict.PASS), pc.checks().toString());
 
             RunResult r = run(pc.plan(), c, ExecutionListener.NONE);
             assertEquals(RunState.SUCCEEDED, r.state(), r.failures().toString());
@@ -127,6 +132,59 @@ class CouchbaseConnectorTest {
             assertEquals(List.of(emu.otpNode(0), emu.otpNode(1)), emu.members());
             assertEquals(1024, emu.replicaCopies("travel-sample"), "two nodes keep one replica");
             assertTrue(service.postChecks(pc.plan(), c, pc.rows()).stream().noneMatch(x -> x.verdict() == Verdict.BLOCK));
+        }
+    }
+
+    @Test
+    void bucketMemoryAndServerGroupsAreCheckedAgainstWhatRemains() throws Exception {
+        // 31,591 items × 3 copies × 1,200 bytes ≈ 114 MB in 3,072 vBucket copies: 768 copies a node on four (28 MB),
+        // 1,024 on three (38 MB), against a 40 MiB quota's high-water mark of 35.7 MB
+        try (NsServerEmulator emu = NsServerEmulator.builder().credentials("Administrator", PASSWORD).ramPerNode(40L << 20)
+                .dataNode(1).dataNode(2).dataNode(3).dataNode(4).bucketWithNodeItems("travel-sample", 2, 1024, SEED_ACTIVE_ITEMS).start();
+             ClusterConnector c = open(spec(emu), PASSWORD)) {
+            RemovalService.PreCheck one = service.preCheck(c, new RemoveServers(List.of(ServerId.of(emu.otpNode(3))), false, 0.85));
+            CheckResult tight = one.checks().stream().filter(x -> x.name().equals("Bucket memory")).findFirst().orElseThrow();
+            assertEquals(Verdict.WARN, tight.verdict(), tight.message());
+            assertTrue(tight.message().contains("bucket travel-sample on " + emu.otpNode(0)) && tight.message().contains("quota of 42 MB"),
+                    tight.message());
+        }
+        // Two groups of two: removing one node leaves them 2 and 1, and the replicas capped by the larger group
+        try (NsServerEmulator emu = NsServerEmulator.builder().credentials("Administrator", PASSWORD)
+                .node(1, List.of("kv"), "Group 1").node(2, List.of("kv"), "Group 1").node(3, List.of("kv"), "Group 2").node(4, List.of("kv"), "Group 2")
+                .bucketWithNodeItems("travel-sample", 2, 1024, SEED_ACTIVE_ITEMS).start();
+             ClusterConnector c = open(spec(emu), PASSWORD)) {
+            RemovalService.PreCheck one = service.preCheck(c, new RemoveServers(List.of(ServerId.of(emu.otpNode(3))), false, 0.85));
+            CheckResult groups = one.checks().stream().filter(x -> x.name().equals("Server groups")).findFirst().orElseThrow();
+            assertEquals(Verdict.WARN, groups.verdict());
+            assertTrue(groups.message().contains("Group 1: 2, Group 2: 1"), groups.message());
+            assertTrue(one.checks().stream().anyMatch(x -> x.name().equals("Replicas") && x.message().contains("keeps 1 of its 2")), one.checks().toString());
+            RemovalService.PreCheck two = service.preCheck(c, new RemoveServers(List.of(ServerId.of(emu.otpNode(1)), ServerId.of(emu.otpNode(3))), false, 0.85));
+            assertTrue(two.checks().stream().noneMatch(x -> x.name().equals("Server groups")), "one node in each group is even");
+        }
+    }
+
+    @Test
+    void gracefulFailoverFirstThenTheRebalanceEjectsTheNode() throws Exception {
+        try (NsServerEmulator emu = seed001(64); ClusterConnector c = open(spec(emu), PASSWORD)) {
+            ServerId node4 = ServerId.of(emu.otpNode(3));
+            RemovalService.PreCheck pc = service.preCheck(c, new RemoveServers(List.of(node4), false, 0.85,
+                    RemoveServers.Strategy.FAILOVER_FIRST));
+            assertNotNull(pc.plan(), pc.checks().toString());
+            assertEquals(List.of(StepType.FAILOVER, StepType.ENGINE_REBALANCE), pc.plan().steps().stream().map(Step::type).toList());
+            assertTrue(c.command(pc.plan().steps().get(0)).contains("startGracefulFailover?uuid=" + emu.uuid() + " otpNode=" + node4.value()));
+            RunResult r = run(pc.plan(), c, ExecutionListener.NONE);
+            assertEquals(RunState.SUCCEEDED, r.state(), r.failures().toString());
+            assertTrue(emu.requests().contains("POST /controller/startGracefulFailover"));
+            assertFalse(emu.members().contains(node4.value()), "the rebalance ejected the failed-over node");
+            assertEquals(2048, emu.replicaCopies("travel-sample"), "and rebuilt both replicas on the three left");
+            assertTrue(service.postChecks(pc.plan(), c, pc.rows()).stream().noneMatch(x -> x.verdict() == Verdict.BLOCK));
+        }
+        try (NsServerEmulator emu = NsServerEmulator.builder().credentials("Administrator", PASSWORD).dataNode(1).dataNode(2)
+                .bucket("cache", 0, 64, 640).start(); ClusterConnector c = open(spec(emu), PASSWORD)) {
+            RemovalService.PreCheck pc = service.preCheck(c, new RemoveServers(List.of(ServerId.of(emu.otpNode(1))), false, 0.85,
+                    RemoveServers.Strategy.FAILOVER_FIRST));
+            assertNull(pc.plan());
+            assertTrue(pc.checks().stream().anyMatch(x -> x.verdict() == Verdict.BLOCK && x.message().contains("cache")), pc.checks().toString());
         }
     }
 
@@ -244,6 +302,43 @@ class CouchbaseConnectorTest {
             assertEquals(RunState.SUCCEEDED, done.state(), done.failures().toString());
             assertTrue(emu.movesDone() < 1024, "the second rebalance moved only what was left (" + emu.movesDone() + ")");
             assertFalse(emu.members().contains(node4.value()));
+        }
+    }
+
+    @Test
+    void aCancelledRunIsResumedFromItsJournalAndPostsTheSameRebalanceAgain(@TempDir Path dir) throws Exception {
+        Runs runs = new Runs(dir.resolve("runs"), new AuditLog(dir.resolve("audit.jsonl")));
+        try (NsServerEmulator emu = seed001(4); ClusterConnector c = open(spec(emu), PASSWORD)) {
+            ServerId node4 = ServerId.of(emu.otpNode(3));
+            RemovalService.PreCheck pc = service.preCheck(c, new RemoveServers(List.of(node4), false, 0.85));
+            CountDownLatch moving = new CountDownLatch(1);
+            Runs.Run run = runs.start(pc.plan(), c, spec(emu), false, ExecutorOptions.defaults(4), new ExecutionListener() {
+                @Override
+                public void stepProgress(Step step, double fraction, String message) {
+                    if (fraction > 0.02) {
+                        moving.countDown();
+                    }
+                }
+            }, null);
+            assertTrue(moving.await(60, TimeUnit.SECONDS));
+            run.cancel();
+            assertEquals(RunState.CANCELLED, run.done().get(60, TimeUnit.SECONDS).state());
+            assertTrue(emu.members().contains(node4.value()));
+            long posts = emu.requests().stream().filter(r -> r.equals("POST /controller/rebalance")).count();
+
+            Runs.RunInfo info = runs.find(run.runId());
+            assertTrue(info.resumable(), info.state());
+            Runs.Resume resume = runs.prepareResume(info, c);
+            assertNotNull(resume.plan(), resume.checks().toString());
+            assertEquals(List.of(StepType.ENGINE_REBALANCE), resume.plan().steps().stream().map(Step::type).toList());
+            Runs.Run again = runs.resume(resume, c, ExecutorOptions.defaults(4), ExecutionListener.NONE, null);
+            assertEquals(RunState.SUCCEEDED, again.done().get(2, TimeUnit.MINUTES).state());
+            assertEquals(posts + 1, emu.requests().stream().filter(r -> r.equals("POST /controller/rebalance")).count(),
+                    "the resume posted the rebalance once more");
+            assertFalse(emu.members().contains(node4.value()));
+            String audit = Files.readString(dir.resolve("audit.jsonl"));
+            assertTrue(audit.contains("stopRebalance"), "the stop was audited with its request");
+            assertFalse(audit.contains(PASSWORD));
         }
     }
 
