@@ -59,6 +59,12 @@ import java.util.concurrent.TimeUnit;
  */
 public final class NsServerEmulator implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    static {
+        // The JDK server writes headers and body apart; without TCP_NODELAY each reply waits out the
+        // client's delayed ACK (about 40 ms), which no real ns_server does.
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
     private static final int KV_PORT = 11210;
     /** Memory one item copy takes in the emulated buckets (key, metadata and a small document). */
     static final long ITEM_MEMORY = 1_200;
@@ -532,14 +538,29 @@ public final class NsServerEmulator implements AutoCloseable {
         root.put("rebalanceStatus", running ? "running" : "none");
         root.put("rebalanceProgressUri", "/pools/default/rebalanceProgress");
         root.put("stopRebalanceUri", "/controller/stopRebalance?uuid=" + uuid);
-        boolean balanced = !running && nodes.stream().allMatch(n -> n.membership.equals("active")) && buckets.stream()
-                .allMatch(b -> b.map.length == 0 || isBalanced(b));
+        String state = stateKey();
+        if (!state.equals(balancedFor)) {
+            balancedNow = !running && nodes.stream().allMatch(n -> n.membership.equals("active")) && buckets.stream()
+                    .allMatch(b -> b.map.length == 0 || isBalanced(b));
+            balancedFor = state;
+        }
+        boolean balanced = balancedNow;
         root.put("balanced", balanced);
         root.putObject("buckets").put("uri", "/pools/default/buckets?uuid=" + uuid);
         ArrayNode names = root.putArray("bucketNames");
         buckets.forEach(b -> names.addObject().put("bucketName", b.name).put("uuid", b.uuid));
         return root;
     }
+
+    /** What "balanced" depends on: membership and the maps (cheap: the moves done and the node states). */
+    private String stateKey() {
+        StringBuilder sb = new StringBuilder().append(running).append(movesDone).append(subtype);
+        nodes.forEach(n -> sb.append(n.otp).append(n.membership).append(n.status));
+        return sb.toString();
+    }
+
+    private String balancedFor = "";
+    private boolean balancedNow;
 
     private boolean isBalanced(Bucket b) {
         String[][] want = balancedMap(kvNodes(), b);

@@ -56,6 +56,8 @@ public final class CouchbaseConnector implements ClusterConnector {
     private long mapsAt;
     private int mapReads;
     private volatile boolean statsAvailable = true;
+    /** Active items per node of each bucket, read with the maps (densities change slowly; items are read each time). */
+    private Map<String, Map<String, Long>> itemsPerNode = Map.of();
 
     CouchbaseConnector(String name, CouchbaseRest rest) throws ConnectorException {
         this.name = name;
@@ -115,13 +117,17 @@ public final class CouchbaseConnector implements ClusterConnector {
         JsonNode pools = rest.getJson("/pools/default");
         JsonNode buckets = buckets(pools, false);
         String cluster = pools.path("clusterName").asText("");
-        return CouchbaseTopology.snapshot(cluster.isEmpty() ? name : cluster, pools, buckets, activeItems(buckets), Instant.now());
+        Map<String, Map<String, Long>> perNode;
+        synchronized (mapsLock) {
+            perNode = itemsPerNode;
+        }
+        return CouchbaseTopology.snapshot(cluster.isEmpty() ? name : cluster, pools, buckets, perNode, Instant.now());
     }
 
     /**
      * Active items per node of each bucket from the stats API (§1.2), so the forecast uses each node's own
-     * item density; a cluster that does not answer it (older servers, a role without stats) gets the
-     * bucket's average, and is not asked again.
+     * item density; read with the maps, not at every refresh. A cluster that does not answer it (older
+     * servers, a role without stats) gets the bucket's average, and is not asked again.
      */
     private Map<String, Map<String, Long>> activeItems(JsonNode buckets) {
         Map<String, Map<String, Long>> out = new LinkedHashMap<>();
@@ -163,6 +169,7 @@ public final class CouchbaseConnector implements ClusterConnector {
             mapsKey = key;
             mapsAt = at;
             mapReads++;
+            itemsPerNode = activeItems(full);
             return full;
         }
     }
