@@ -8,6 +8,7 @@ import io.tabletop.cli.TabletopCli;
 import io.tabletop.connector.EngineRegistry;
 import io.tabletop.connector.couchbase.CouchbaseProvider;
 import io.tabletop.connector.kudu.KuduProvider;
+import io.tabletop.connector.openmldb.OpenMldbProvider;
 import io.tabletop.connector.sandbox.SandboxProvider;
 import io.tabletop.service.AppPaths;
 import io.tabletop.service.Benchmark;
@@ -31,7 +32,8 @@ public final class Main {
 
     /** Every engine Tabletop speaks to, in the order the console lists them. */
     public static EngineRegistry registry() {
-        return new EngineRegistry(List.of(new SandboxProvider(), new KuduProvider(AppPaths.home()), new CouchbaseProvider()));
+        return new EngineRegistry(List.of(new SandboxProvider(), new KuduProvider(AppPaths.home()), new CouchbaseProvider(),
+                new OpenMldbProvider()));
     }
 
     public static List<Benchmark> benchmarks() {

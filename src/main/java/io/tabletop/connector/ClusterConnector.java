@@ -68,6 +68,20 @@ public interface ClusterConnector extends AutoCloseable {
         return List.of();
     }
 
+    /**
+     * Changes what the engine needs changed while a run changes the cluster (OpenMLDB: {@code auto_failover}
+     * off, or it refuses migrations) and returns each setting's value to put back afterwards; empty when
+     * nothing was changed. The run journals the map before it starts and {@link #restoreAfterRun} it when
+     * it ends; a resume restores what a killed run could not.
+     */
+    default Map<String, String> prepareRun() throws ConnectorException {
+        return Map.of();
+    }
+
+    /** Puts back the settings {@link #prepareRun} changed. */
+    default void restoreAfterRun(Map<String, String> settings) throws ConnectorException {
+    }
+
     /** A saved snapshot opened offline: it reads, plans and previews, and runs nothing. */
     default boolean readOnly() {
         return false;

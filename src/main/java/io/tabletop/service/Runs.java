@@ -32,8 +32,10 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -91,6 +93,8 @@ public final class Runs {
         private final CompletableFuture<RunResult> done = new CompletableFuture<>();
         private volatile PlanExecution current;
         private volatile boolean cancelled;
+        /** Engine settings the run changed, to put back when it ends. */
+        private volatile Map<String, String> restore = Map.of();
 
         Run(String runId, RunJournal journal) {
             this.runId = runId;
@@ -143,8 +147,55 @@ public final class Runs {
                 PlanJson.goalToTree(plan.goal()), stopLocal), plan);
         audit(plan.before().cluster(), runId, null, "run started: " + plan.steps().size() + " steps", null);
         Run run = new Run(runId, journal);
-        launch(run, plan, connector, options, listener == null ? ExecutionListener.NONE : listener, dispatcher, 0);
+        ExecutionListener l = listener == null ? ExecutionListener.NONE : listener;
+        run.restore = prepareSettings(connector, journal, plan.before().cluster(), runId, Map.of(), l);
+        launch(run, plan, connector, options, l, dispatcher, 0);
         return run;
+    }
+
+    /**
+     * Lets the connector change what the engine needs changed for a run ({@link ClusterConnector#prepareRun}),
+     * journals and audits the values to put back (with {@code pending}, left by an attempt that was killed),
+     * and returns them. A failure is logged: the run goes on, and the engine refuses what it must.
+     */
+    private Map<String, String> prepareSettings(ClusterConnector connector, RunJournal journal, String cluster, String runId,
+                                                Map<String, String> pending, ExecutionListener listener) {
+        Map<String, String> restore = new LinkedHashMap<>(pending);
+        try {
+            connector.prepareRun().forEach(restore::putIfAbsent);
+        } catch (ConnectorException e) {
+            LOG.log(Level.WARNING, "cannot prepare the cluster for run " + runId, e);
+            listener.log(ExecutionListener.Level.WARN, "Could not prepare the cluster for the run: " + e.getMessage());
+        }
+        if (!restore.isEmpty()) {
+            try {
+                journal.settingsChanged(restore);
+            } catch (IOException e) {
+                LOG.log(Level.SEVERE, "journal write failed", e);
+            }
+            audit(cluster, runId, null, "engine settings changed for the run, put back when it ends: " + restore, null);
+            listener.log(ExecutionListener.Level.INFO, "Engine settings changed for the run (put back when it ends): " + restore);
+        }
+        return restore;
+    }
+
+    /** Puts back what {@link #prepareSettings} changed; a failure says what to set by hand. */
+    private void restoreSettings(Run run, ClusterConnector connector, String cluster, ExecutionListener listener) {
+        Map<String, String> restore = run.restore;
+        if (restore.isEmpty()) {
+            return;
+        }
+        try {
+            connector.restoreAfterRun(restore);
+            run.journal().settingsRestored(restore);
+            audit(cluster, run.runId(), null, "engine settings put back: " + restore, null);
+            listener.log(ExecutionListener.Level.INFO, "Engine settings put back: " + restore);
+            run.restore = Map.of();
+        } catch (ConnectorException | IOException e) {
+            LOG.log(Level.SEVERE, "cannot put back " + restore + " after run " + run.runId(), e);
+            listener.log(ExecutionListener.Level.ERROR, "Could not put back " + restore + " (" + e.getMessage() + "): set it by hand, "
+                    + "or resume the run, which puts it back when it ends");
+        }
     }
 
     /** Starts one attempt of the run; false (nothing started) when the run was cancelled since the last attempt. */
@@ -170,6 +221,7 @@ public final class Runs {
                 r = new RunResult(RunState.CANCELLED, r.steps(), r.seconds());
             }
             active.remove(runId);
+            restoreSettings(run, connector, cluster, listener);
             try {
                 String state = e != null ? "FAILED" : r.state().name();
                 String summary = e != null ? String.valueOf(e) : r.count(StepState.SUCCEEDED) + " of " + plan.steps().size() + " steps succeeded";
@@ -423,7 +475,10 @@ public final class Runs {
                 + resume.alreadyDone() + " step(s) done; " + resume.plan().steps().size() + " step(s) planned again from the live cluster");
         audit(resume.plan().before().cluster(), r.runId(), null, "run resumed: " + resume.plan().steps().size() + " steps", null);
         Run run = new Run(r.runId(), journal);
-        launch(run, resume.plan(), connector, options, listener == null ? ExecutionListener.NONE : listener, dispatcher, 0);
+        ExecutionListener l = listener == null ? ExecutionListener.NONE : listener;
+        // what a killed attempt changed and never put back is put back when this one ends
+        run.restore = prepareSettings(connector, journal, resume.plan().before().cluster(), r.runId(), RunJournal.unrestoredSettings(r.dir()), l);
+        launch(run, resume.plan(), connector, options, l, dispatcher, 0);
         return run;
     }
 

@@ -117,6 +117,44 @@ public final class RunJournal implements Closeable {
                 .put("at", Instant.now().toString()).put("message", message));
     }
 
+    /** Records engine settings a run changed, with the values to put back when it ends. */
+    public synchronized void settingsChanged(Map<String, String> restore) throws IOException {
+        ObjectNode n = LINE.createObjectNode().put("type", "event").put("attempt", attempt).put("event", "settings-changed")
+                .put("at", Instant.now().toString());
+        ObjectNode m = n.putObject("restore");
+        restore.forEach(m::put);
+        n.put("message", "changed for the run; to restore: " + restore);
+        write(n);
+    }
+
+    /** Records that the settings were put back. */
+    public synchronized void settingsRestored(Map<String, String> restored) throws IOException {
+        write(LINE.createObjectNode().put("type", "event").put("attempt", attempt).put("event", "settings-restored")
+                .put("at", Instant.now().toString()).put("message", "restored: " + restored));
+    }
+
+    /**
+     * Settings a run of this journal changed and did not put back (its process was killed): what a resume
+     * must restore when it ends. Unreadable lines count as nothing here; {@link #read} reports them.
+     */
+    public static Map<String, String> unrestoredSettings(Path dir) throws IOException {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String line : Files.readAllLines(dir.resolve("journal.jsonl"), StandardCharsets.UTF_8)) {
+            JsonNode n;
+            try {
+                n = LINE.readTree(line);
+            } catch (IOException e) {
+                continue;
+            }
+            if ("settings-changed".equals(n.path("event").asText())) {
+                n.path("restore").fields().forEachRemaining(e -> out.putIfAbsent(e.getKey(), e.getValue().asText()));
+            } else if ("settings-restored".equals(n.path("event").asText())) {
+                out.clear();
+            }
+        }
+        return out;
+    }
+
     public synchronized void end(String state, String summary) throws IOException {
         write(LINE.createObjectNode().put("type", "end").put("attempt", attempt).put("state", state)
                 .put("at", Instant.now().toString()).put("summary", summary));

@@ -33,6 +33,7 @@ class LayeringTest {
             Map.entry("connector.sandbox", Set.of("connector", "domain")),
             Map.entry("connector.kudu", Set.of("connector", "domain")),
             Map.entry("connector.couchbase", Set.of("connector", "domain")),
+            Map.entry("connector.openmldb", Set.of("connector", "domain")),
             Map.entry("executor", Set.of("planner", "connector", "domain")),
             Map.entry("store", Set.of("planner", "domain")),
             Map.entry("service", Set.of("executor", "planner", "connector", "store", "domain")),
@@ -41,7 +42,7 @@ class LayeringTest {
             // Benchmarks of one engine drive its local clusters directly; nothing but the root imports them.
             Map.entry("bench", Set.of("service", "executor", "planner", "connector", "connector.kudu", "connector.sandbox", "store", "domain")),
             // The root (io.tabletop.Main) wires the registry: it alone may name every engine.
-            Map.entry("", Set.of("cli", "ui", "bench", "service", "connector", "connector.sandbox", "connector.kudu", "connector.couchbase", "domain")));
+            Map.entry("", Set.of("cli", "ui", "bench", "service", "connector", "connector.sandbox", "connector.kudu", "connector.couchbase", "connector.openmldb", "domain")));
 
     /** The packages that must stay engine-neutral: no engine package, and no engine's name in code. */
     private static final List<String> NEUTRAL = List.of("service", "cli", "ui");

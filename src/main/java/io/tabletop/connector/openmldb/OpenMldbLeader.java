@@ -1,0 +1,98 @@
+package io.tabletop.connector.openmldb;
+
+import io.tabletop.connector.ConnectorException;
+import io.tabletop.domain.Engine;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooKeeper;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Finds the leading nameserver the way OpenMLDB's own clients do (research/openmldb.md §3): the smallest
+ * child of {@code ROOT/leader} (ephemeral sequential {@code lock_request…} nodes, fixed-width, so a string
+ * sort is a numeric one) holds its endpoint, mapped through {@code ROOT/map/names/NAME} when servers run
+ * with names. Uses the ZooKeeper client (getChildren, getData, exists only: these work against the 3.4
+ * ensembles OpenMLDB recommends). Asked again whenever a call says "nameserver is not leader". Thread-safe.
+ */
+final class OpenMldbLeader implements AutoCloseable {
+    private final String connect;
+    private final String root;
+    private final ZooKeeper zk;
+
+    OpenMldbLeader(String connect, String root) throws ConnectorException {
+        this.connect = connect;
+        this.root = root;
+        CountDownLatch connected = new CountDownLatch(1);
+        ZooKeeper z;
+        try {
+            z = new ZooKeeper(connect, 10_000, e -> {
+                if (e.getState() == Watcher.Event.KeeperState.SyncConnected) {
+                    connected.countDown();
+                }
+            });
+        } catch (IOException | IllegalArgumentException e) {
+            throw new ConnectorException(Engine.OPENMLDB, "connect", "bad ZooKeeper address " + connect + ": " + e.getMessage(), false, e);
+        }
+        try {
+            if (!connected.await(5, TimeUnit.SECONDS)) {
+                close(z);
+                throw new ConnectorException(Engine.OPENMLDB, "connect", "ZooKeeper at " + connect + " did not answer within 5 s", true, null);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            close(z);
+            throw new ConnectorException(Engine.OPENMLDB, "connect", "interrupted while connecting to ZooKeeper", true, e);
+        }
+        this.zk = z;
+    }
+
+    private static void close(ZooKeeper z) {
+        try {
+            z.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The leading nameserver's {@code host:port}. */
+    String endpoint() throws ConnectorException {
+        try {
+            if (zk.exists(root, false) == null) {
+                throw new ConnectorException(Engine.OPENMLDB, "find the nameserver", "no OpenMLDB under " + root + " in ZooKeeper at "
+                        + connect + " (check the root path)");
+            }
+            List<String> children = zk.exists(root + "/leader", false) == null ? List.of() : new ArrayList<>(zk.getChildren(root + "/leader", false));
+            if (children.isEmpty()) {
+                throw new ConnectorException(Engine.OPENMLDB, "find the nameserver", "no nameserver leader is registered under " + root
+                        + "/leader (is a nameserver running?)", true, null);
+            }
+            List<String> sorted = new ArrayList<>(children);
+            Collections.sort(sorted);
+            String name = new String(zk.getData(root + "/leader/" + sorted.get(0), false, null), StandardCharsets.UTF_8).strip();
+            String mapped = root + "/map/names/" + name;
+            if (zk.exists(mapped, false) != null) {
+                return new String(zk.getData(mapped, false, null), StandardCharsets.UTF_8).strip();
+            }
+            return name;
+        } catch (KeeperException.NoNodeException e) {
+            throw new ConnectorException(Engine.OPENMLDB, "find the nameserver", "the leader changed while it was read; try again", true, e);
+        } catch (KeeperException e) {
+            throw new ConnectorException(Engine.OPENMLDB, "find the nameserver", "ZooKeeper: " + e.getMessage(), true, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConnectorException(Engine.OPENMLDB, "find the nameserver", "interrupted", true, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        close(zk);
+    }
+}

@@ -1,0 +1,54 @@
+package io.tabletop.connector.openmldb;
+
+import io.tabletop.connector.ClusterConnector;
+import io.tabletop.connector.EngineProvider;
+import io.tabletop.connector.SecretSource;
+import io.tabletop.emulator.NameServerEmulator;
+import org.apache.curator.test.InstanceSpec;
+import org.apache.curator.test.TestingServer;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.util.Map;
+import java.util.Optional;
+
+/** A real ZooKeeper on 127.0.0.1 and the nameserver emulator registered in it: seed 002's three tablets. */
+final class OpenMldbCluster implements AutoCloseable {
+    final TestingServer zk;
+    final NameServerEmulator ns;
+
+    OpenMldbCluster(String authorization, int nameservers, long tickMillis) throws Exception {
+        File dir = Files.createTempDirectory("tabletop-zk").toFile();
+        InstanceSpec spec = new InstanceSpec(dir, -1, -1, -1, true, 1, -1, -1, Map.of("clientPortAddress", "127.0.0.1"), "127.0.0.1");
+        zk = new TestingServer(spec, true);
+        try {
+            ns = new NameServerEmulator(zkConnect(), "/openmldb", authorization, nameservers, tickMillis);
+        } catch (Exception e) {
+            zk.close();
+            throw e;
+        }
+    }
+
+    String zkConnect() {
+        return "127.0.0.1:" + zk.getPort();
+    }
+
+    String spec() {
+        return "openmldb://" + zkConnect() + "/openmldb";
+    }
+
+    ClusterConnector open(String spec, String password) throws Exception {
+        OpenMldbProvider p = new OpenMldbProvider();
+        SecretSource s = password == null ? SecretSource.NONE : r -> Optional.of(password.toCharArray());
+        return p.open(p.parse(spec), new EngineProvider.OpenOptions(s, false));
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            ns.close();
+        } finally {
+            zk.close();
+        }
+    }
+}
