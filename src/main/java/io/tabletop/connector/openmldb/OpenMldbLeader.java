@@ -41,9 +41,9 @@ final class OpenMldbLeader implements AutoCloseable {
             throw new ConnectorException(Engine.OPENMLDB, "connect", "bad ZooKeeper address " + connect + ": " + e.getMessage(), false, e);
         }
         try {
-            if (!connected.await(5, TimeUnit.SECONDS)) {
+            if (!connected.await(3, TimeUnit.SECONDS)) {
                 close(z);
-                throw new ConnectorException(Engine.OPENMLDB, "connect", "ZooKeeper at " + connect + " did not answer within 5 s", true, null);
+                throw new ConnectorException(Engine.OPENMLDB, "connect", "ZooKeeper at " + connect + " did not answer within 3 s", true, null);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
