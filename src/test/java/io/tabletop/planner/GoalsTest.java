@@ -142,9 +142,9 @@ class GoalsTest {
     void scaleOutFillsTheNewServersOnlyUntilBalanced() throws Exception {
         ClusterSnapshot base = SandboxFixtures.standard();
         List<Server> servers = new ArrayList<>(base.servers());
-        servers.add(new Server(ServerId.of("ts-7"), "10.0.0.7:7050", "/rack1", ServerState.LIVE));
-        servers.add(new Server(ServerId.of("ts-8"), "10.0.0.8:7050", "/rack2", ServerState.LIVE));
-        servers.add(new Server(ServerId.of("ts-9"), "10.0.0.9:7050", "/rack3", ServerState.LIVE));
+        servers.add(new Server(ServerId.of("ts-7"), "127.0.1.7:7050", "/rack1", ServerState.LIVE));
+        servers.add(new Server(ServerId.of("ts-8"), "127.0.1.8:7050", "/rack2", ServerState.LIVE));
+        servers.add(new Server(ServerId.of("ts-9"), "127.0.1.9:7050", "/rack3", ServerState.LIVE));
         ClusterSnapshot c = base.withServers(servers);
         // one new server per rack: the location rule (one replica of a partition per rack) still lets every rack even out
         List<ServerId> fresh = List.of(ServerId.of("ts-7"), ServerId.of("ts-8"), ServerId.of("ts-9"));

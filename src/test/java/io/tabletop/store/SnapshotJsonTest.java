@@ -25,9 +25,9 @@ class SnapshotJsonTest {
     void readsTheArchitectureExampleIgnoringUnknownFieldsAndMissingOptionals() throws Exception {
         String json = """
                 {"engine": "kudu", "cluster": "prod-eu", "comment": "unknown fields are ignored",
-                 "servers":    [{"id": "ts-1", "address": "10.0.1.45:7050", "location": "/rack1",
+                 "servers":    [{"id": "ts-1", "address": "127.0.1.45:7050", "location": "/rack1",
                                  "state": "LIVE", "capacityBytes": 4000000000000, "usedBytes": 1200000000000},
-                                {"id": "ts-2", "address": "10.0.1.46:7050", "state": "LIVE"}],
+                                {"id": "ts-2", "address": "127.0.1.46:7050", "state": "LIVE"}],
                  "tables":     [{"id": "t-1", "name": "orders", "replicationFactor": 3}],
                  "partitions": [{"id": "p-1", "table": "t-1", "sizeBytes": 1048576, "rows": 5200,
                                  "replicas": [{"server": "ts-1", "role": "LEADER"},

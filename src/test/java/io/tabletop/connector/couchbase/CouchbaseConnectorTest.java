@@ -393,13 +393,13 @@ class CouchbaseConnectorTest {
 
     @Test
     void specsReadAsTheDocsWriteThem() {
-        CouchbaseProvider.Spec s = provider.parse("couchbase://Administrator@10.0.0.5,10.0.0.6:9000");
-        assertEquals(List.of("10.0.0.5:8091", "10.0.0.6:9000"), s.hosts());
+        CouchbaseProvider.Spec s = provider.parse("couchbase://Administrator@127.0.1.5,127.0.1.6:9000");
+        assertEquals(List.of("127.0.1.5:8091", "127.0.1.6:9000"), s.hosts());
         assertEquals("Administrator", s.userName());
         assertFalse(s.tls());
-        assertEquals(List.of("10.0.0.7:18091"), provider.parse("couchbases://u@10.0.0.7").hosts());
+        assertEquals(List.of("127.0.1.7:18091"), provider.parse("couchbases://u@127.0.1.7").hosts());
         assertNull(provider.parse("couchbases://u@h").ca());
-        IllegalArgumentException noUser = assertThrows(IllegalArgumentException.class, () -> provider.parse("couchbase://10.0.0.5"));
+        IllegalArgumentException noUser = assertThrows(IllegalArgumentException.class, () -> provider.parse("couchbase://127.0.1.5"));
         assertTrue(noUser.getMessage().contains("name the user"), noUser.getMessage());
         IllegalArgumentException pw = assertThrows(IllegalArgumentException.class, () -> provider.parse("couchbase://u:pw@h"));
         assertTrue(pw.getMessage().contains("no password in the spec"), pw.getMessage());
