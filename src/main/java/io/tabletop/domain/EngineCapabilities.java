@@ -24,12 +24,15 @@ package io.tabletop.domain;
  *                               that loses a server rebuilds its copies with its own moves
  * @param failoverFirst          the engine can fail servers over gracefully before its rebalance ejects them
  *                               (Couchbase), offered as an alternative strategy
+ * @param moveSingleReplica      where a leader replica cannot move, the only replica of a partition still can,
+ *                               through a temporary second one (OpenMLDB: AddReplicaNS, ChangeLeader,
+ *                               RecoverTable, DelReplicaNS), with a short unavailability
  */
 public record EngineCapabilities(boolean maintenanceMode, boolean leaderTransfer, boolean moveLeaderReplicas,
                                  boolean stopServerStep, boolean unregister, boolean healthGates,
                                  boolean engineRebalance, boolean onePhasePerServer, int maxMovesPerServer,
                                  double moveOverheadSeconds, double bytesPerSecond, double leaderTransferSeconds,
-                                 boolean engineDrain, boolean engineRereplicates, boolean failoverFirst) {
+                                 boolean engineDrain, boolean engineRereplicates, boolean failoverFirst, boolean moveSingleReplica) {
     public EngineCapabilities {
         if (maxMovesPerServer < 1) {
             throw new IllegalArgumentException("maxMovesPerServer must be >= 1");
@@ -54,7 +57,7 @@ public record EngineCapabilities(boolean maintenanceMode, boolean leaderTransfer
      */
     public static EngineCapabilities openmldb() {
         return builder().leaderTransfer(true).stopServerStep(true).onePhasePerServer(true).maxMovesPerServer(1)
-                .speed(5.0, 50e6, 1.0).build();
+                .speed(5.0, 50e6, 1.0).moveSingleReplica(true).build();
     }
 
     /**
@@ -77,7 +80,7 @@ public record EngineCapabilities(boolean maintenanceMode, boolean leaderTransfer
                 .stopServerStep(stopServerStep).unregister(unregister).healthGates(healthGates).engineRebalance(engineRebalance)
                 .onePhasePerServer(onePhasePerServer).maxMovesPerServer(maxMovesPerServer)
                 .speed(moveOverheadSeconds, bytesPerSecond, leaderTransferSeconds).engineDrain(engineDrain)
-                .engineRereplicates(engineRereplicates).failoverFirst(failoverFirst);
+                .engineRereplicates(engineRereplicates).failoverFirst(failoverFirst).moveSingleReplica(moveSingleReplica);
     }
 
     public EngineCapabilities withSpeed(double moveOverheadSeconds, double bytesPerSecond, double leaderTransferSeconds) {
@@ -113,6 +116,7 @@ public record EngineCapabilities(boolean maintenanceMode, boolean leaderTransfer
         private boolean engineDrain;
         private boolean engineRereplicates;
         private boolean failoverFirst;
+        private boolean moveSingleReplica;
 
         private Builder() {
         }
@@ -185,10 +189,15 @@ public record EngineCapabilities(boolean maintenanceMode, boolean leaderTransfer
             return this;
         }
 
+        public Builder moveSingleReplica(boolean v) {
+            moveSingleReplica = v;
+            return this;
+        }
+
         public EngineCapabilities build() {
             return new EngineCapabilities(maintenanceMode, leaderTransfer, moveLeaderReplicas, stopServerStep, unregister,
                     healthGates, engineRebalance, onePhasePerServer, maxMovesPerServer, moveOverheadSeconds, bytesPerSecond,
-                    leaderTransferSeconds, engineDrain, engineRereplicates, failoverFirst);
+                    leaderTransferSeconds, engineDrain, engineRereplicates, failoverFirst, moveSingleReplica);
         }
     }
 }

@@ -39,6 +39,8 @@ final class Removal {
     private final List<Step> steps = new ArrayList<>();
     private final List<Phase> phases = new ArrayList<>();
     private final List<String> locationCompromises = new ArrayList<>();
+    /** Partitions whose only replica moves (an engine that cannot move a leader replica otherwise). */
+    private final List<String> singleReplicaMoves = new ArrayList<>();
     /** Leader skew over the servers that are up, before anything changes. */
     private int leaderSkewBefore;
 
@@ -97,6 +99,12 @@ final class Removal {
             throw new IllegalStateException("planner produced an unsafe plan: " + broken.subList(0, Math.min(5, broken.size())));
         }
         addResultChecks();
+        if (!singleReplicaMoves.isEmpty()) {
+            checks.add(CheckResult.warn("Single replicas", singleReplicaMoves.size() + " partition(s) have one replica only ("
+                    + String.join(", ", singleReplicaMoves.subList(0, Math.min(5, singleReplicaMoves.size())))
+                    + (singleReplicaMoves.size() > 5 ? ", …" : "") + "): each moves through a second replica that is added, made leader, "
+                    + "and then the old one dropped; around the leader change the partition is briefly unavailable and writes may be refused"));
+        }
         if (checks.stream().anyMatch(c -> c.verdict() == Verdict.BLOCK)) {
             throw new PlanRefusedException(checks);
         }
@@ -251,6 +259,10 @@ final class Removal {
         for (int p : mine) {
             if (w.role(p, r) == Work.LEADER) {
                 if (caps.leaderTransfer() && transferLeaderOff(phase, p, r)) {
+                    continue;
+                }
+                if (!caps.moveLeaderReplicas() && caps.moveSingleReplica() && w.part[p].replicas().size() == 1) {
+                    singleReplicaMoves.add(w.part[p].id().value());
                     continue;
                 }
                 if (!caps.moveLeaderReplicas()) {

@@ -1,6 +1,7 @@
 package io.tabletop.planner;
 
 import io.tabletop.connector.sandbox.SandboxFixtures;
+import io.tabletop.domain.CheckResult;
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.EngineCapabilities;
 import io.tabletop.domain.Partition;
@@ -67,15 +68,21 @@ class GoalsTest {
     }
 
     @Test
-    void openmldbRefusesASingleReplicaLeaderWithTheReason() {
+    void openmldbMovesASingleReplicaWithAWarningAndRefusesWhereItCannot() throws Exception {
         List<Server> servers = List.of(new Server(ServerId.of("a"), "a:9527", null, ServerState.LIVE),
                 new Server(ServerId.of("b"), "b:9527", null, ServerState.LIVE));
         Table t = new Table(TableId.of("t"), "events", 1);
         List<Partition> ps = List.of(new Partition(PartitionId.of("t-0"), t.id(), 100L, 1L,
                 List.of(new Replica(ServerId.of("a"), ReplicaRole.LEADER))));
         ClusterSnapshot c = new ClusterSnapshot(io.tabletop.domain.Engine.OPENMLDB, "o", null, servers, List.of(t), ps);
-        PlanRefusedException e = assertThrows(PlanRefusedException.class,
-                () -> planner.plan(c, RemoveServers.of(ServerId.of("a")), EngineCapabilities.openmldb()));
+        Plan plan = planner.plan(c, RemoveServers.of(ServerId.of("a")), EngineCapabilities.openmldb());
+        assertEquals(1, plan.summary().replicaMoves(), "the only replica moves (through a temporary second one)");
+        CheckResult single = plan.checks().stream().filter(x -> x.name().equals("Single replicas")).findFirst().orElseThrow();
+        assertEquals(Verdict.WARN, single.verdict());
+        assertTrue(single.message().contains("t-0") && single.message().contains("briefly unavailable"), single.message());
+        // An engine that can neither move a leader replica nor the only one refuses with the reason.
+        EngineCapabilities neither = EngineCapabilities.openmldb().toBuilder().moveSingleReplica(false).build();
+        PlanRefusedException e = assertThrows(PlanRefusedException.class, () -> planner.plan(c, RemoveServers.of(ServerId.of("a")), neither));
         assertTrue(e.getMessage().contains("cannot move a leader replica"), e.getMessage());
         // Kudu can move it.
         assertTrue(assertDoesNotRefuse(c, RemoveServers.of(ServerId.of("a")), kudu).summary().replicaMoves() == 1);

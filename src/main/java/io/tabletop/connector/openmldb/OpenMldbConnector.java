@@ -154,6 +154,10 @@ public final class OpenMldbConnector implements ClusterConnector {
             }
             case MOVE_REPLICA -> {
                 String[] p = OpenMldbTopology.parts(step.partition());
+                if (onlyReplicaLeads(p, step.from().value())) {
+                    moveOnlyReplica(step, p, progress);
+                    return;
+                }
                 long before = lastOp(p);
                 progress.update(0.02, "Migrate " + step.from() + " → " + step.to());
                 rpc.ok("Migrate", migrate(step));
@@ -168,6 +172,55 @@ public final class OpenMldbConnector implements ClusterConnector {
             }
             default -> throw new ConnectorException(Engine.OPENMLDB, step.describe(), "OpenMLDB has no such operation");
         }
+    }
+
+    /** Whether the partition's only alive replica is the leader on {@code from} (Migrate cannot move it). */
+    private boolean onlyReplicaLeads(String[] p, String from) throws ConnectorException {
+        JsonNode tables = rpc.ok("ShowTable", JSON.createObjectNode().put("name", p[1]).put("db", p[0]));
+        for (JsonNode ti : tables.path("table_info")) {
+            for (JsonNode tp : ti.path("table_partition")) {
+                if (tp.path("pid").asInt() != Integer.parseInt(p[2])) {
+                    continue;
+                }
+                int alive = 0;
+                boolean leads = false;
+                for (JsonNode m : tp.path("partition_meta")) {
+                    if (m.path("is_alive").asBoolean(true)) {
+                        alive++;
+                        leads |= m.path("endpoint").asText().equals(from) && m.path("is_leader").asBoolean(false);
+                    }
+                }
+                return alive == 1 && leads;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The only replica of a partition moves as {@code openmldb_ops.py} moves it (research §4.2): a second
+     * replica on the destination ({@code AddReplicaNS}), leadership to it ({@code ChangeLeader}), the old
+     * leader back as a follower ({@code RecoverTable}: {@code DelReplicaNS} refuses a row still flagged
+     * leader), then the old one dropped ({@code DelReplicaNS}). Each is audited as it is made.
+     */
+    private void moveOnlyReplica(Step step, String[] p, StepProgress progress) throws ConnectorException, InterruptedException {
+        String from = step.from().value();
+        String to = step.to().value();
+        progress.action("move the only replica of " + step.partition().value() + " through a second one on " + to,
+                "POST /NameServer/AddReplicaNS " + request(p).put("endpoint", to) + "; ChangeLeader " + request(p).put("candidate_leader", to)
+                        + "; RecoverTable " + request(p).put("endpoint", from) + "; DelReplicaNS " + request(p).put("endpoint", from));
+        long before = lastOp(p);
+        progress.update(0.02, "AddReplicaNS on " + to);
+        rpc.ok("AddReplicaNS", request(p).put("endpoint", to));
+        before = waitOps(p, before, progress, 0.02, 0.6);
+        progress.update(0.6, "ChangeLeader to " + to + " (the partition is briefly unavailable)");
+        rpc.ok("ChangeLeader", request(p).put("candidate_leader", to));
+        before = waitOps(p, before, progress, 0.6, 0.75);
+        progress.update(0.75, "RecoverTable of " + from);
+        rpc.ok("RecoverTable", request(p).put("endpoint", from));
+        before = waitOps(p, before, progress, 0.75, 0.9);
+        progress.update(0.9, "DelReplicaNS on " + from);
+        rpc.ok("DelReplicaNS", request(p).put("endpoint", from));
+        waitOps(p, before, progress, 0.9, 1.0);
     }
 
     private long lastOp(String[] p) throws ConnectorException {

@@ -137,6 +137,31 @@ class OpenMldbConnectorTest {
     }
 
     @Test
+    void aSingleReplicaPartitionMovesThroughASecondReplicaWithAWarning(@TempDir Path dir) throws Exception {
+        try (OpenMldbCluster cl = seed002("sdefault", 1); ClusterConnector c = cl.open(cl.spec(), null)) {
+            cl.ns.addTable("demo", "t_single", 3, 1, 42); // seed 002's replica_num 1 table: one partition on each tablet
+            String gone = "127.0.2.3:10921";
+            RemovalService.PreCheck pc = service.preCheck(c, new RemoveServers(List.of(ServerId.of(gone)), true, 0.85));
+            assertNotNull(pc.plan(), pc.checks().toString());
+            CheckResult single = pc.checks().stream().filter(x -> x.name().equals("Single replicas")).findFirst().orElseThrow();
+            assertEquals(Verdict.WARN, single.verdict());
+            assertTrue(single.message().contains("demo.t_single/2"), single.message());
+            Path audit = dir.resolve("audit.jsonl");
+            RunResult r = run(new Runs(dir.resolve("runs"), new AuditLog(audit)), pc, c, cl, cl.spec());
+            assertEquals(RunState.SUCCEEDED, r.state(), r.failures().toString());
+            for (String m : List.of("/NameServer/AddReplicaNS", "/NameServer/ChangeLeader", "/NameServer/RecoverTable", "/NameServer/DelReplicaNS")) {
+                assertTrue(cl.ns.requests().contains(m), m + " was called");
+            }
+            Partition moved = c.snapshot().partition(io.tabletop.domain.PartitionId.of("demo.t_single/2")).orElseThrow();
+            assertEquals(1, moved.replicas().size(), "still one replica");
+            assertFalse(moved.isOn(ServerId.of(gone)));
+            assertTrue(moved.leader().isPresent());
+            assertEquals(0, cl.ns.loads().get(gone)[0]);
+            assertTrue(Files.readString(audit).contains("move the only replica of demo.t_single/2"), "the dance is audited");
+        }
+    }
+
+    @Test
     void anOpThatFailsStopsTheRunWithItsTaskAndAutoFailoverIsPutBack(@TempDir Path dir) throws Exception {
         try (OpenMldbCluster cl = seed002("sdefault", 1); ClusterConnector c = cl.open(cl.spec(), null)) {
             RemovalService.PreCheck pc = service.preCheck(c, new RemoveServers(List.of(ServerId.of("127.0.2.3:10921")), true, 0.85));
