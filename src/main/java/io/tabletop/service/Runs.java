@@ -420,7 +420,35 @@ public final class Runs {
 
     /** The journal checked against the live cluster, and the plan for what is left ({@link ResumePlanner}). */
     public Resume prepareResume(RunInfo run, ClusterConnector connector) throws ConnectorException {
-        return new ResumePlanner(this).prepare(run, connector);
+        Resume r = new ResumePlanner(this).prepare(run, connector);
+        if (r.plan() == null && run.resumable() && !r.blocked()) {
+            // Nothing left to run: still put back what the killed run changed and never restored.
+            Map<String, String> pending;
+            try {
+                pending = RunJournal.unrestoredSettings(run.record().dir());
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "cannot read the settings of run " + run.record().runId(), e);
+                return r;
+            }
+            if (!pending.isEmpty()) {
+                List<CheckResult> checks = new ArrayList<>(r.checks());
+                try {
+                    connector.restoreAfterRun(pending);
+                    try (RunJournal journal = RunJournal.reopen(run.record().dir())) {
+                        journal.settingsRestored(pending);
+                    } catch (FormatException | IOException e) {
+                        LOG.log(Level.WARNING, "cannot journal the restore of " + pending, e);
+                    }
+                    audit(r.live() == null ? run.record().cluster() : r.live().cluster(), run.record().runId(), null,
+                            "engine settings put back: " + pending, null);
+                    checks.add(CheckResult.pass("Engine settings", "put back what the run had changed: " + pending));
+                } catch (ConnectorException e) {
+                    checks.add(CheckResult.warn("Engine settings", "could not put back " + pending + ": " + e.getMessage() + "; set it by hand"));
+                }
+                return new Resume(r.run(), r.live(), checks, null, r.alreadyDone());
+            }
+        }
+        return r;
     }
 
     ClusterSnapshot repairedOrAsIs(ClusterSnapshot c, ClusterConnector connector, String runId) throws ConnectorException {

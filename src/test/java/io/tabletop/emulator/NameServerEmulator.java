@@ -563,8 +563,22 @@ public final class NameServerEmulator implements AutoCloseable {
         ops.add(new Op(nextOp++, type, t.db, t.name, pid, tasks, effect));
     }
 
+    /** Waits until no op is kInited or kDoing; false after {@code millis}. */
+    public synchronized boolean awaitOpsIdle(long millis) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + millis;
+        while (ops.stream().anyMatch(o -> o.status.equals("kInited") || o.status.equals("kDoing"))) {
+            long left = deadline - System.currentTimeMillis();
+            if (left <= 0) {
+                return false;
+            }
+            wait(left); // tick() notifies
+        }
+        return true;
+    }
+
     /** Every op not finished advances one task; an op whose last task is done takes effect. */
     private synchronized void tick() {
+        notifyAll();
         long now = System.currentTimeMillis() / 1000;
         for (Op op : ops) {
             if (op.status.equals("kDone") || op.status.equals("kFailed")) {

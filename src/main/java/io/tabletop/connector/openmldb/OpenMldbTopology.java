@@ -130,7 +130,7 @@ final class OpenMldbTopology {
             }
         }
         if (running > 0) {
-            block.add(running + " op(s) running");
+            block.add(running + " op(s) running (ops go on when the process that started them stops: wait until they end, then try again)");
         }
         if (autoFailover) {
             warn.add("auto_failover is on: a run turns it off while it migrates and back on at the end");

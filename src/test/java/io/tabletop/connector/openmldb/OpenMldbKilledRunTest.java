@@ -1,0 +1,125 @@
+package io.tabletop.connector.openmldb;
+
+import io.tabletop.connector.ClusterConnector;
+import io.tabletop.domain.Step;
+import io.tabletop.domain.StepType;
+import io.tabletop.executor.ExecutionListener;
+import io.tabletop.executor.ExecutorOptions;
+import io.tabletop.executor.RunResult;
+import io.tabletop.executor.RunState;
+import io.tabletop.executor.StepState;
+import io.tabletop.service.AppPaths;
+import io.tabletop.service.Runs;
+import io.tabletop.store.RunJournal;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code apply} on OpenMLDB in a child JVM, killed with SIGKILL after two moves while auto_failover is off
+ * for its run; the resume in this process finishes the scale-in and puts auto_failover back, as the
+ * journal said it must.
+ */
+class OpenMldbKilledRunTest {
+    @TempDir
+    Path dir;
+
+    private Process child;
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        if (child != null && child.isAlive()) {
+            child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aKilledRunLeavesAutoFailoverOffAndTheResumePutsItBack() throws Exception {
+        try (OpenMldbCluster cl = new OpenMldbCluster("sdefault", 1, 150)) { // slow ops: the kill lands mid-run
+            for (int n = 1; n <= 3; n++) {
+                cl.ns.addTablet(n);
+            }
+            cl.ns.addTable("demo", "t1", 9, 2, 1000);
+            String gone = "127.0.2.3:10921";
+            Path out = dir.resolve("apply.out");
+            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), "-Dtabletop.home=" + AppPaths.home().toAbsolutePath(),
+                    "io.tabletop.Main", "apply", "--connect", cl.spec(), "--remove", gone, "--yes"));
+            child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            String runId = waitForRunId(out);
+            Path runDir = AppPaths.home().resolve("runs").resolve(runId);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (movesDone(runDir) < 2) {
+                assertTrue(child.isAlive(), "apply ended early: " + Files.readString(out));
+                assertTrue(System.nanoTime() < deadline, "no progress: " + Files.readString(out));
+                child.waitFor(100, TimeUnit.MILLISECONDS); // look at the journal ten times a second
+            }
+            assertFalse(cl.ns.autoFailover(), "off while the run migrates");
+            child.destroyForcibly();
+            assertTrue(child.waitFor(10, TimeUnit.SECONDS));
+            assertFalse(cl.ns.autoFailover(), "the killed run could not put it back");
+            assertEquals(java.util.Map.of("auto_failover", "true"), RunJournal.unrestoredSettings(runDir));
+
+            // The nameserver finishes the op the killed process started; the resume waits for that (health blocks meanwhile).
+            assertTrue(cl.ns.awaitOpsIdle(60_000));
+            Runs runs = new Runs();
+            try (ClusterConnector c = cl.open(cl.spec(), null)) {
+                Runs.RunInfo info = runs.find(runId);
+                assertEquals("INTERRUPTED", info.state());
+                Runs.Resume resume = runs.prepareResume(info, c);
+                assertNotNull(resume.plan(), resume.checks().toString());
+                Runs.Run run = runs.resume(resume, c, ExecutorOptions.defaults(1), new ExecutionListener() {
+                    @Override
+                    public void stepStateChanged(Step step, StepState from, StepState to, String message) {
+                        if (step.type() == StepType.STOP_SERVER && to == StepState.RUNNING) {
+                            try {
+                                cl.ns.stopTablet(step.server().value()); // the operator stops the tablet
+                            } catch (Exception e) {
+                                throw new IllegalStateException(e);
+                            }
+                        }
+                    }
+                }, null);
+                RunResult r = run.done().get(2, TimeUnit.MINUTES);
+                assertEquals(RunState.SUCCEEDED, r.state(), r.failures().toString());
+            }
+            assertTrue(cl.ns.autoFailover(), "the resume put auto_failover back");
+            assertEquals(java.util.Map.of(), RunJournal.unrestoredSettings(runDir));
+            assertEquals(0, cl.ns.loads().get(gone)[0]);
+        }
+    }
+
+    private String waitForRunId(Path out) throws Exception {
+        Pattern p = Pattern.compile("Run (\\S+) \\(journal");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            Matcher m = p.matcher(Files.exists(out) ? Files.readString(out) : "");
+            if (m.find()) {
+                return m.group(1);
+            }
+            assertTrue(child.isAlive(), "apply ended: " + Files.readString(out));
+            child.waitFor(100, TimeUnit.MILLISECONDS); // look at its output ten times a second
+        }
+        throw new AssertionError("no run id printed: " + Files.readString(out));
+    }
+
+    private static int movesDone(Path runDir) throws Exception {
+        if (!Files.exists(runDir.resolve("journal.jsonl"))) {
+            return 0;
+        }
+        return (int) RunJournal.read(runDir).steps().stream().filter(s -> s.kind().equals("MOVE_REPLICA") && s.succeeded()).count();
+    }
+}
