@@ -2,6 +2,7 @@ package io.tabletop;
 
 import io.tabletop.bench.KuduDrainBenchmark;
 import io.tabletop.bench.KuduScaleOutBenchmark;
+import io.tabletop.bench.OpenMldbOpsBenchmark;
 import io.tabletop.bench.PlannerBenchmark;
 import io.tabletop.cli.CliContext;
 import io.tabletop.cli.TabletopCli;
@@ -37,7 +38,7 @@ public final class Main {
     }
 
     public static List<Benchmark> benchmarks() {
-        return List.of(new PlannerBenchmark(), new KuduDrainBenchmark(), new KuduScaleOutBenchmark(), new UiBenchmark(new Connections(registry())));
+        return List.of(new PlannerBenchmark(), new KuduDrainBenchmark(), new KuduScaleOutBenchmark(), new OpenMldbOpsBenchmark(), new UiBenchmark(new Connections(registry())));
     }
 
     /** What the command line works with. */

@@ -37,6 +37,8 @@ final class Balancing {
     private final List<Step> steps = new ArrayList<>();
     private final List<Phase> phases = new ArrayList<>();
     private boolean[] stuck;
+    /** Partitions whose only replica moves (an engine that cannot move a leader replica otherwise). */
+    private final List<String> singleReplicaMoves = new ArrayList<>();
     private int moves;
     /** When set, {@link #move} only reports that a move exists. */
     private boolean probe;
@@ -139,6 +141,12 @@ final class Balancing {
         }
         int[] now = skews();
         String change = change(before, now);
+        if (!singleReplicaMoves.isEmpty()) {
+            checks.add(CheckResult.warn("Single replicas", singleReplicaMoves.size() + " partition(s) with one replica move ("
+                    + String.join(", ", singleReplicaMoves.subList(0, Math.min(5, singleReplicaMoves.size())))
+                    + (singleReplicaMoves.size() > 5 ? ", …" : "") + "), each through a second replica that is added, made leader, "
+                    + "and then the old one dropped; around the leader change the partition is briefly unavailable"));
+        }
         if (indexed.isEmpty()) {
             checks.add(CheckResult.pass("Balance", "already as even as moves can make it (largest table skew " + now[0]
                     + ", replica skew " + now[1] + ", leader skew " + now[2] + "): nothing to do"));
@@ -359,7 +367,8 @@ final class Balancing {
                 continue;
             }
             boolean leader = w.repRole[k] == Work.LEADER;
-            if (leader && !(caps.leaderTransfer() && newLeader(p, hi, lo) >= 0) && !caps.moveLeaderReplicas()) {
+            if (leader && !(caps.leaderTransfer() && newLeader(p, hi, lo) >= 0) && !caps.moveLeaderReplicas()
+                    && !(caps.moveSingleReplica() && w.part[p].replicas().size() == 1)) {
                 continue;
             }
             if (best < 0 || better(p, leader, best, bestLeader, preferLarge)) {
@@ -404,6 +413,9 @@ final class Balancing {
                         w.id(f) + " leads instead, so that a follower moves (" + (caps.moveLeaderReplicas()
                                 ? "the engine moves a follower more gently" : "this engine moves followers only") + ")"));
             }
+        }
+        if (!caps.moveLeaderReplicas() && w.part[p].replicas().size() == 1) {
+            singleReplicaMoves.add(w.part[p].id().value());
         }
         w.move(p, hi, lo);
         steps.add(Step.move(0, w.part[p].id(), w.part[p].table(), w.id(hi), w.id(lo), w.size[p], reason));

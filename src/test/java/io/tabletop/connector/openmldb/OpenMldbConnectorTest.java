@@ -116,13 +116,17 @@ class OpenMldbConnectorTest {
     void scaleOutOntoANewTabletEvensReplicasAndLeaders(@TempDir Path dir) throws Exception {
         try (OpenMldbCluster cl = seed002("sdefault", 1); ClusterConnector c = cl.open(cl.spec(), null)) {
             cl.ns.addTable("demo", "t2", 6, 3, 500);
+            cl.ns.addTable("demo", "t_single", 6, 1, 10);
             String fresh = cl.ns.addTablet(4);
             RemovalService.PreCheck pc = service.preCheck(c, new ScaleOut(List.of(ServerId.of(fresh)), true));
             assertNotNull(pc.plan(), pc.checks().toString());
+            assertTrue(pc.checks().stream().anyMatch(x -> x.name().equals("Single replicas") && x.verdict() == Verdict.WARN),
+                    "single-replica partitions move too, with the warning: " + pc.checks());
             assertTrue(pc.plan().steps().stream().noneMatch(x -> x.type() == StepType.MOVE_REPLICA
+                    && pc.snapshot().partition(x.partition()).map(p -> p.replicas().size() > 1).orElse(false)
                     && pc.snapshot().partition(x.partition()).flatMap(Partition::leader).map(x.from()::equals).orElse(false)
                     && pc.plan().steps().stream().noneMatch(t -> t.type() == StepType.TRANSFER_LEADER && t.partition().equals(x.partition())
-                    && t.index() < x.index())), "no leader is migrated without its hand-over first");
+                    && t.index() < x.index())), "no leader of a partition with followers is migrated without its hand-over first");
             RunResult r = run(new Runs(dir.resolve("runs"), new AuditLog(dir.resolve("audit.jsonl"))), pc, c, cl, cl.spec());
             assertEquals(RunState.SUCCEEDED, r.state(), r.failures().toString());
             Map<String, int[]> loads = cl.ns.loads();
