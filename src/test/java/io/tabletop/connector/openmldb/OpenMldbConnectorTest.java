@@ -183,8 +183,25 @@ class OpenMldbConnectorTest {
     void aNameserverFailoverMidRunIsFollowed(@TempDir Path dir) throws Exception {
         try (OpenMldbCluster cl = seed002("sdefault", 2); ClusterConnector c = cl.open(cl.spec(), null)) {
             RemovalService.PreCheck pc = service.preCheck(c, new RemoveServers(List.of(ServerId.of("127.0.2.3:10921")), true, 0.85));
-            cl.ns.failOverNameServer(); // the leader goes; the standby registered second leads now
-            RunResult r = run(new Runs(dir.resolve("runs"), new AuditLog(dir.resolve("audit.jsonl"))), pc, c, cl, cl.spec());
+            java.util.concurrent.atomic.AtomicBoolean failedOver = new java.util.concurrent.atomic.AtomicBoolean();
+            Runs.Run run = new Runs(dir.resolve("runs"), new AuditLog(dir.resolve("audit.jsonl"))).start(pc.plan(), c, cl.spec(), false,
+                    ExecutorOptions.defaults(1), new ExecutionListener() {
+                        @Override
+                        public void stepStateChanged(Step step, StepState from, StepState to, String message) {
+                            try {
+                                if (to == StepState.SUCCEEDED && failedOver.compareAndSet(false, true)) {
+                                    cl.ns.failOverNameServer(); // after the first step, the leader goes; the standby leads now
+                                }
+                                if (step.type() == StepType.STOP_SERVER && to == StepState.RUNNING) {
+                                    cl.ns.stopTablet(step.server().value());
+                                }
+                            } catch (Exception e) {
+                                throw new IllegalStateException(e);
+                            }
+                        }
+                    }, null);
+            RunResult r = run.done().get(2, TimeUnit.MINUTES);
+            assertTrue(failedOver.get());
             assertEquals(RunState.SUCCEEDED, r.state(), r.failures().toString());
             assertEquals(0, cl.ns.loads().get("127.0.2.3:10921")[0]);
         }
@@ -212,6 +229,9 @@ class OpenMldbConnectorTest {
             assertFalse(wrong.getMessage().contains("wrong\n") || wrong.getMessage().contains("right"));
             ConnectorException noRoot = assertThrows(ConnectorException.class, () -> cl.open("openmldb://" + cl.zkConnect() + "/elsewhere", null));
             assertTrue(noRoot.getMessage().contains("no OpenMLDB under /elsewhere"), noRoot.getMessage());
+            cl.ns.failOverNameServer(); // the only nameserver goes
+            ConnectorException noLeader = assertThrows(ConnectorException.class, () -> cl.open("openmldb://admin@" + cl.zkConnect() + "/openmldb", "right"));
+            assertTrue(noLeader.getMessage().contains("no nameserver leader is registered under /openmldb/leader"), noLeader.getMessage());
         }
         ConnectorException noZk = assertThrows(ConnectorException.class, () -> new OpenMldbProvider().open(
                 new OpenMldbProvider().parse("openmldb://127.0.0.1:1/openmldb"), io.tabletop.connector.EngineProvider.OpenOptions.defaults()));
