@@ -109,6 +109,7 @@ public final class NameServerEmulator implements AutoCloseable {
 
     private final String root;
     private final String authorization;
+    private final List<org.apache.zookeeper.data.ACL> acl;
     private final ZooKeeper zk;
     private final List<HttpServer> servers = new ArrayList<>();
     private final List<String> lockNodes = new ArrayList<>();
@@ -138,6 +139,12 @@ public final class NameServerEmulator implements AutoCloseable {
      * @param tickMillis    one op task per tick
      */
     public NameServerEmulator(String zkConnect, String root, String authorization, int nameservers, long tickMillis) throws Exception {
+        this(zkConnect, root, authorization, nameservers, tickMillis, null);
+    }
+
+    /** As above; with {@code zkDigest} ({@code user:password}, OpenMLDB's {@code --zk_cert}) every node is readable by that user only. */
+    public NameServerEmulator(String zkConnect, String root, String authorization, int nameservers, long tickMillis, String zkDigest)
+            throws Exception {
         this.root = root;
         this.authorization = authorization;
         CountDownLatch connected = new CountDownLatch(1);
@@ -149,9 +156,13 @@ public final class NameServerEmulator implements AutoCloseable {
         if (!connected.await(20, TimeUnit.SECONDS)) {
             throw new IOException("ZooKeeper at " + zkConnect + " did not answer");
         }
+        if (zkDigest != null) {
+            zk.addAuthInfo("digest", zkDigest.getBytes(StandardCharsets.UTF_8));
+        }
+        this.acl = zkDigest == null ? ZooDefs.Ids.OPEN_ACL_UNSAFE : ZooDefs.Ids.CREATOR_ALL_ACL;
         for (String p : List.of(root, root + "/leader", root + "/nodes")) {
             try {
-                zk.create(p, new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                zk.create(p, new byte[0], acl, CreateMode.PERSISTENT);
             } catch (KeeperException.NodeExistsException e) {
                 // already there
             }
@@ -163,7 +174,7 @@ public final class NameServerEmulator implements AutoCloseable {
             s.start();
             servers.add(s);
             String endpoint = endpoint(s);
-            lockNodes.add(zk.create(root + "/leader/lock_request", endpoint.getBytes(StandardCharsets.UTF_8), ZooDefs.Ids.OPEN_ACL_UNSAFE,
+            lockNodes.add(zk.create(root + "/leader/lock_request", endpoint.getBytes(StandardCharsets.UTF_8), acl,
                     CreateMode.EPHEMERAL_SEQUENTIAL));
         }
         ticker.scheduleAtFixedRate(this::tick, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
@@ -179,7 +190,7 @@ public final class NameServerEmulator implements AutoCloseable {
     public synchronized String addTablet(int n) throws Exception {
         String ep = "127.0.2." + n + ":10921";
         tablets.put(ep, "kHealthy");
-        zk.create(root + "/nodes/" + ep, ("startup_" + ep).getBytes(StandardCharsets.UTF_8), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL);
+        zk.create(root + "/nodes/" + ep, ("startup_" + ep).getBytes(StandardCharsets.UTF_8), acl, CreateMode.EPHEMERAL);
         return ep;
     }
 

@@ -26,7 +26,11 @@ final class OpenMldbLeader implements AutoCloseable {
     private final String root;
     private final ZooKeeper zk;
 
-    OpenMldbLeader(String connect, String root) throws ConnectorException {
+    /**
+     * @param digest {@code user:password} for ZooKeeper's digest scheme (OpenMLDB's {@code --zk_cert}), or
+     *               null; held by the ZooKeeper client only
+     */
+    OpenMldbLeader(String connect, String root, String digest) throws ConnectorException {
         this.connect = connect;
         this.root = root;
         CountDownLatch connected = new CountDownLatch(1);
@@ -49,6 +53,9 @@ final class OpenMldbLeader implements AutoCloseable {
             Thread.currentThread().interrupt();
             close(z);
             throw new ConnectorException(Engine.OPENMLDB, "connect", "interrupted while connecting to ZooKeeper", true, e);
+        }
+        if (digest != null) {
+            z.addAuthInfo("digest", digest.getBytes(StandardCharsets.UTF_8));
         }
         this.zk = z;
     }
@@ -83,6 +90,10 @@ final class OpenMldbLeader implements AutoCloseable {
             return name;
         } catch (KeeperException.NoNodeException e) {
             throw new ConnectorException(Engine.OPENMLDB, "find the nameserver", "the leader changed while it was read; try again", true, e);
+        } catch (KeeperException.NoAuthException e) {
+            throw new ConnectorException(Engine.OPENMLDB, "find the nameserver", "ZooKeeper refused to show " + root + " (the cluster sets "
+                    + "--zk_cert: add ?zk_user=USER to the connection and give the password in " + OpenMldbProvider.ZK_PASSWORD_VARIABLE
+                    + ", or a wrong one was given)", ConnectorException.Kind.REFUSED, e);
         } catch (KeeperException e) {
             throw new ConnectorException(Engine.OPENMLDB, "find the nameserver", "ZooKeeper: " + e.getMessage(), true, e);
         } catch (InterruptedException e) {

@@ -24,9 +24,11 @@ import java.util.Optional;
  */
 public final class OpenMldbProvider implements EngineProvider {
     public static final String PASSWORD_VARIABLE = "TABLETOP_OPENMLDB_PASSWORD";
+    /** ZooKeeper's digest password, where the cluster runs with {@code --zk_cert=USER:PASSWORD}. */
+    public static final String ZK_PASSWORD_VARIABLE = "TABLETOP_OPENMLDB_ZK_PASSWORD";
 
     /** A parsed spec: ZooKeeper hosts and root, or one nameserver; the user, if any. */
-    public record Spec(String userName, List<String> zookeeper, String root, String nameserver) implements ConnectionSpec {
+    public record Spec(String userName, List<String> zookeeper, String root, String nameserver, String zkUser) implements ConnectionSpec {
         public Spec {
             zookeeper = zookeeper == null ? List.of() : List.copyOf(zookeeper);
         }
@@ -39,7 +41,8 @@ public final class OpenMldbProvider implements EngineProvider {
         @Override
         public String text() {
             String u = userName == null ? "" : userName + "@";
-            return nameserver != null ? "openmldb+ns://" + u + nameserver : "openmldb://" + u + String.join(",", zookeeper) + root;
+            return nameserver != null ? "openmldb+ns://" + u + nameserver : "openmldb://" + u + String.join(",", zookeeper) + root
+                    + (zkUser == null ? "" : "?zk_user=" + zkUser);
         }
 
         @Override
@@ -93,9 +96,21 @@ public final class OpenMldbProvider implements EngineProvider {
             }
             rest = rest.substring(at + 1);
         }
+        String zkUser = null;
+        int q = rest.indexOf('?');
+        if (q >= 0) {
+            for (String kv : rest.substring(q + 1).split("&")) {
+                if (kv.startsWith("zk_user=") && !direct && kv.length() > "zk_user=".length()) {
+                    zkUser = kv.substring("zk_user=".length());
+                } else if (!kv.isBlank()) {
+                    throw new IllegalArgumentException("unknown option '" + kv + "' in " + s + " (openmldb:// takes zk_user=USER)");
+                }
+            }
+            rest = rest.substring(0, q);
+        }
         if (direct) {
             checkHostPort(rest, s);
-            return new Spec(user, List.of(), null, rest);
+            return new Spec(user, List.of(), null, rest, null);
         }
         String root = "/openmldb";
         int slash = rest.indexOf('/');
@@ -108,7 +123,7 @@ public final class OpenMldbProvider implements EngineProvider {
         }
         List<String> zk = Arrays.stream(rest.split(",")).map(String::strip).toList();
         zk.forEach(h -> checkHostPort(h, s));
-        return new Spec(user, zk, root, null);
+        return new Spec(user, zk, root, null, zkUser);
     }
 
     private static void checkHostPort(String hp, String spec) {
@@ -133,7 +148,15 @@ public final class OpenMldbProvider implements EngineProvider {
             password = options.secrets().secret(secret(spec).orElseThrow()).orElseThrow(() -> new ConnectorException(Engine.OPENMLDB,
                     "connect", "no password for " + s.userName() + ": set " + PASSWORD_VARIABLE + " or enter it when asked"));
         }
-        OpenMldbLeader leader = s.nameserver() == null ? new OpenMldbLeader(String.join(",", s.zookeeper()), s.root()) : null;
+        String digest = null;
+        if (s.zkUser() != null) {
+            char[] zkPassword = options.secrets().secret(new SecretSource.Request(ZK_PASSWORD_VARIABLE, "ZooKeeper password of "
+                    + s.zkUser() + " (--zk_cert)")).orElseThrow(() -> new ConnectorException(Engine.OPENMLDB, "connect",
+                    "no ZooKeeper password for " + s.zkUser() + ": set " + ZK_PASSWORD_VARIABLE + " or enter it when asked"));
+            digest = s.zkUser() + ":" + new String(zkPassword);
+            Arrays.fill(zkPassword, '\0');
+        }
+        OpenMldbLeader leader = s.nameserver() == null ? new OpenMldbLeader(String.join(",", s.zookeeper()), s.root(), digest) : null;
         OpenMldbRpc rpc = new OpenMldbRpc(leader != null ? leader::endpoint : () -> s.nameserver(), s.userName(), password);
         if (password != null) {
             Arrays.fill(password, '\0');
@@ -161,6 +184,8 @@ public final class OpenMldbProvider implements EngineProvider {
                 ConnectionForm.Field.of("zookeeper", "ZooKeeper", ConnectionForm.Kind.HOST_LIST, "127.0.0.1:2181",
                         "the cluster's --zk_cluster, HOST:PORT comma-separated (empty: give a nameserver below)", false),
                 ConnectionForm.Field.of("root", "Root path", ConnectionForm.Kind.TEXT, "/openmldb", "the cluster's --zk_root_path", false),
+                ConnectionForm.Field.of("zk_user", "ZooKeeper user", ConnectionForm.Kind.USER, "",
+                        "where the cluster sets --zk_cert=USER:PASSWORD (the password from " + ZK_PASSWORD_VARIABLE + " or a prompt)", false),
                 ConnectionForm.Field.of("nameserver", "Nameserver", ConnectionForm.Kind.HOST_LIST, "",
                         "one nameserver HOST:PORT, for a cluster without ZooKeeper", false),
                 ConnectionForm.Field.of("user", "User", ConnectionForm.Kind.USER, "", "empty: the built-in service token", false),
@@ -181,6 +206,8 @@ public final class OpenMldbProvider implements EngineProvider {
             return parse("openmldb+ns://" + u + ns).text();
         }
         String root = ConnectionForm.value(values, "root");
-        return parse("openmldb://" + u + zk + (root.isEmpty() ? "" : root.startsWith("/") ? root : "/" + root)).text();
+        String zkUser = ConnectionForm.value(values, "zk_user");
+        return parse("openmldb://" + u + zk + (root.isEmpty() ? "" : root.startsWith("/") ? root : "/" + root)
+                + (zkUser.isEmpty() ? "" : "?zk_user=" + zkUser)).text();
     }
 }

@@ -15,6 +15,37 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** {@code apply --connect openmldb://…}: a tablet scaled in (the test plays the operator who stops it), then scale-out onto a new one. */
 class OpenMldbCliTest {
     @Test
+    void aPasswordAndItsHashAreWrittenNowhere() throws Exception {
+        String password = "om-" + java.util.UUID.randomUUID();
+        String hash = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(password.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        try (OpenMldbCluster cl = new OpenMldbCluster("uadmin:1" + hash, 1, 10)) {
+            for (int n = 1; n <= 3; n++) {
+                cl.ns.addTablet(n);
+            }
+            cl.ns.addTable("demo", "t1", 6, 2, 100);
+            io.tabletop.cli.CliContext ctx = new io.tabletop.cli.CliContext(new io.tabletop.service.Connections(Main.registry()),
+                    java.util.List.of(), r -> java.util.Optional.of(password.toCharArray()));
+            String spec = "openmldb://admin@" + cl.zkConnect() + "/openmldb";
+            java.nio.file.Path snap = java.nio.file.Files.createTempFile("openmldb-snap", ".json");
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            assertEquals(0, TabletopCli.run(ctx, new String[]{"snapshot", "--connect", spec, "--out", snap.toString()},
+                    new PrintWriter(out), new PrintWriter(err)), err.toString());
+            java.util.List<java.nio.file.Path> written = new java.util.ArrayList<>(java.util.List.of(snap));
+            try (var files = java.nio.file.Files.walk(io.tabletop.service.AppPaths.home())) {
+                files.filter(java.nio.file.Files::isRegularFile).forEach(written::add);
+            }
+            for (java.nio.file.Path f : written) {
+                String text = new String(java.nio.file.Files.readAllBytes(f), java.nio.charset.StandardCharsets.ISO_8859_1);
+                assertTrue(!text.contains(password) && !text.contains(hash), f + " holds the password or its hash");
+            }
+            assertTrue(!out.toString().contains(password) && !err.toString().contains(hash));
+            java.nio.file.Files.delete(snap);
+        }
+    }
+
+    @Test
     void applyScalesATabletInAndThenOutOntoANewOne() throws Exception {
         try (OpenMldbCluster cl = OpenMldbConnectorTest.seed002("sdefault", 1)) {
             String gone = "127.0.2.3:10921";

@@ -18,11 +18,15 @@ final class OpenMldbCluster implements AutoCloseable {
     final NameServerEmulator ns;
 
     OpenMldbCluster(String authorization, int nameservers, long tickMillis) throws Exception {
+        this(authorization, nameservers, tickMillis, null);
+    }
+
+    OpenMldbCluster(String authorization, int nameservers, long tickMillis, String zkDigest) throws Exception {
         File dir = Files.createTempDirectory("tabletop-zk").toFile();
         InstanceSpec spec = new InstanceSpec(dir, -1, -1, -1, true, 1, -1, -1, Map.of("clientPortAddress", "127.0.0.1"), "127.0.0.1");
         zk = new TestingServer(spec, true);
         try {
-            ns = new NameServerEmulator(zkConnect(), "/openmldb", authorization, nameservers, tickMillis);
+            ns = new NameServerEmulator(zkConnect(), "/openmldb", authorization, nameservers, tickMillis, zkDigest);
         } catch (Exception e) {
             zk.close();
             throw e;
@@ -38,8 +42,16 @@ final class OpenMldbCluster implements AutoCloseable {
     }
 
     ClusterConnector open(String spec, String password) throws Exception {
+        return open(spec, password, null);
+    }
+
+    /** With {@code zkPassword} answering the ZooKeeper digest request, {@code password} the nameserver's. */
+    ClusterConnector open(String spec, String password, String zkPassword) throws Exception {
         OpenMldbProvider p = new OpenMldbProvider();
-        SecretSource s = password == null ? SecretSource.NONE : r -> Optional.of(password.toCharArray());
+        SecretSource s = r -> {
+            String v = r.environmentVariable().equals(OpenMldbProvider.ZK_PASSWORD_VARIABLE) ? zkPassword : password;
+            return v == null ? Optional.empty() : Optional.of(v.toCharArray());
+        };
         return p.open(p.parse(spec), new EngineProvider.OpenOptions(s, false));
     }
 

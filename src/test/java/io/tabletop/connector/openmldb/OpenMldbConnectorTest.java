@@ -239,6 +239,23 @@ class OpenMldbConnectorTest {
     }
 
     @Test
+    void aZooKeeperWithDigestAuthNeedsItsUserAndPassword() throws Exception {
+        try (OpenMldbCluster cl = new OpenMldbCluster("sdefault", 1, 10, "openmldb:zk-secret")) {
+            cl.ns.addTablet(1);
+            cl.ns.addTablet(2);
+            ConnectorException none = assertThrows(ConnectorException.class, () -> cl.open(cl.spec(), null));
+            assertTrue(none.getMessage().contains("ZooKeeper refused to show /openmldb") && none.getMessage().contains("?zk_user="),
+                    none.getMessage());
+            ConnectorException wrong = assertThrows(ConnectorException.class, () -> cl.open(cl.spec() + "?zk_user=openmldb", null, "nope"));
+            assertTrue(wrong.getMessage().contains("ZooKeeper refused"), wrong.getMessage());
+            assertFalse(wrong.getMessage().contains("nope"));
+            try (ClusterConnector c = cl.open(cl.spec() + "?zk_user=openmldb", null, "zk-secret")) {
+                assertEquals(2, c.snapshot().servers().size());
+            }
+        }
+    }
+
+    @Test
     void specsReadAsTheOpsToolTakesThem() {
         OpenMldbProvider p = new OpenMldbProvider();
         OpenMldbProvider.Spec s = p.parse("openmldb://127.0.0.1:2181,127.0.0.2:2181/openmldb_cluster");
