@@ -22,8 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static io.tabletop.cli.TabletopCliTest.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -74,10 +72,10 @@ class KuduResumeTest {
                 "-Dtabletop.home=" + AppPaths.home().toAbsolutePath(),
                 "io.tabletop.Main", "apply", "--connect", masters, "--remove", victim.address(), "--yes", "--stop-local"));
         child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
-        String runId = waitForRunId(out, child);
+        String runId = ChildRun.waitForRunId(out, child);
         Path runDir = AppPaths.home().resolve("runs").resolve(runId);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (movesDone(runDir) < 6) {
+        while (ChildRun.movesDone(runDir) < 6) {
             assertTrue(child.isAlive(), "the apply process ended early: " + Files.readString(out));
             assertTrue(System.nanoTime() < deadline, "no progress: " + Files.readString(out));
             child.waitFor(200, TimeUnit.MILLISECONDS); // look at the journal five times a second
@@ -86,7 +84,7 @@ class KuduResumeTest {
         child.destroyForcibly();
         kids.forEach(ProcessHandle::destroyForcibly);
         assertTrue(child.waitFor(10, TimeUnit.SECONDS));
-        int movedByFirst = movesDone(runDir);
+        int movedByFirst = ChildRun.movesDone(runDir);
         assertTrue(movedByFirst < onVictim, "killed halfway: " + movedByFirst + " of " + onVictim);
 
         // A new process lists it as interrupted and resumes it.
@@ -118,26 +116,5 @@ class KuduResumeTest {
                     moved.size() + " journaled moves for " + fromVictim + " replicas (a move cut by the kill may have finished unrecorded)");
             assertEquals(rows, c.rowCounts().orElseThrow(), "no row lost");
         }
-    }
-
-    private static String waitForRunId(Path out, Process child) throws Exception {
-        Pattern p = Pattern.compile("Run (\\S+) \\(journal");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            Matcher m = p.matcher(Files.exists(out) ? Files.readString(out) : "");
-            if (m.find()) {
-                return m.group(1);
-            }
-            assertTrue(child.isAlive(), "the apply process ended: " + Files.readString(out));
-            child.waitFor(100, TimeUnit.MILLISECONDS); // look at its output ten times a second
-        }
-        throw new AssertionError("no run id printed: " + Files.readString(out));
-    }
-
-    private static int movesDone(Path runDir) throws Exception {
-        if (!Files.exists(runDir.resolve("journal.jsonl"))) {
-            return 0;
-        }
-        return (int) RunJournal.read(runDir).steps().stream().filter(s -> s.kind().equals("MOVE_REPLICA") && s.succeeded()).count();
     }
 }

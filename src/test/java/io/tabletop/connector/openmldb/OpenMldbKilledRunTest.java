@@ -8,6 +8,7 @@ import io.tabletop.executor.ExecutorOptions;
 import io.tabletop.executor.RunResult;
 import io.tabletop.executor.RunState;
 import io.tabletop.executor.StepState;
+import io.tabletop.cli.ChildRun;
 import io.tabletop.service.AppPaths;
 import io.tabletop.service.Runs;
 import io.tabletop.store.RunJournal;
@@ -20,8 +21,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -59,10 +58,10 @@ class OpenMldbKilledRunTest {
                     "-cp", System.getProperty("java.class.path"), "-Dtabletop.home=" + AppPaths.home().toAbsolutePath(),
                     "io.tabletop.Main", "apply", "--connect", cl.spec(), "--remove", gone, "--yes"));
             child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
-            String runId = waitForRunId(out);
+            String runId = ChildRun.waitForRunId(out, child);
             Path runDir = AppPaths.home().resolve("runs").resolve(runId);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            while (movesDone(runDir) < 2) {
+            while (ChildRun.movesDone(runDir) < 2) {
                 assertTrue(child.isAlive(), "apply ended early: " + Files.readString(out));
                 assertTrue(System.nanoTime() < deadline, "no progress: " + Files.readString(out));
                 child.waitFor(100, TimeUnit.MILLISECONDS); // look at the journal ten times a second
@@ -100,26 +99,5 @@ class OpenMldbKilledRunTest {
             assertEquals(java.util.Map.of(), RunJournal.unrestoredSettings(runDir));
             assertEquals(0, cl.ns.loads().get(gone)[0]);
         }
-    }
-
-    private String waitForRunId(Path out) throws Exception {
-        Pattern p = Pattern.compile("Run (\\S+) \\(journal");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            Matcher m = p.matcher(Files.exists(out) ? Files.readString(out) : "");
-            if (m.find()) {
-                return m.group(1);
-            }
-            assertTrue(child.isAlive(), "apply ended: " + Files.readString(out));
-            child.waitFor(100, TimeUnit.MILLISECONDS); // look at its output ten times a second
-        }
-        throw new AssertionError("no run id printed: " + Files.readString(out));
-    }
-
-    private static int movesDone(Path runDir) throws Exception {
-        if (!Files.exists(runDir.resolve("journal.jsonl"))) {
-            return 0;
-        }
-        return (int) RunJournal.read(runDir).steps().stream().filter(s -> s.kind().equals("MOVE_REPLICA") && s.succeeded()).count();
     }
 }

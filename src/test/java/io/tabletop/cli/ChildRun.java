@@ -1,0 +1,40 @@
+package io.tabletop.cli;
+
+import io.tabletop.store.RunJournal;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Watching an {@code apply} that runs in a child JVM: its run id from its output, its moves from its journal. */
+public final class ChildRun {
+    private ChildRun() {
+    }
+
+    /** The run id {@code apply} prints ("Run ID (journal …"), looking at its output ten times a second. */
+    public static String waitForRunId(Path out, Process child) throws Exception {
+        Pattern p = Pattern.compile("Run (\\S+) \\(journal");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            Matcher m = p.matcher(Files.exists(out) ? Files.readString(out) : "");
+            if (m.find()) {
+                return m.group(1);
+            }
+            assertTrue(child.isAlive(), "the apply process ended: " + Files.readString(out));
+            child.waitFor(100, TimeUnit.MILLISECONDS); // look at its output ten times a second
+        }
+        throw new AssertionError("no run id printed: " + Files.readString(out));
+    }
+
+    /** Moves the run's journal records as succeeded. */
+    public static int movesDone(Path runDir) throws Exception {
+        if (!Files.exists(runDir.resolve("journal.jsonl"))) {
+            return 0;
+        }
+        return (int) RunJournal.read(runDir).steps().stream().filter(s -> s.kind().equals("MOVE_REPLICA") && s.succeeded()).count();
+    }
+}
