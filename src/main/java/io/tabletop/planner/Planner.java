@@ -1,12 +1,9 @@
 package io.tabletop.planner;
 
 import io.tabletop.domain.CheckResult;
-import io.tabletop.domain.StepType;
-import io.tabletop.domain.Step;
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.EngineCapabilities;
 import io.tabletop.domain.ServerId;
-import io.tabletop.domain.CheckResult;
 import io.tabletop.domain.Step;
 import io.tabletop.domain.StepType;
 

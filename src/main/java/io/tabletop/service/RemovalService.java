@@ -1,14 +1,13 @@
 package io.tabletop.service;
 
-import io.tabletop.domain.ReplicaRole;
-import io.tabletop.domain.Replica;
-import io.tabletop.planner.BucketForecast;
 import io.tabletop.connector.ClusterConnector;
 import io.tabletop.connector.ConnectorException;
 import io.tabletop.connector.HealthReport;
 import io.tabletop.domain.CheckResult;
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.Partition;
+import io.tabletop.domain.Replica;
+import io.tabletop.domain.ReplicaRole;
 import io.tabletop.domain.ServerId;
 import io.tabletop.domain.StepType;
 import io.tabletop.domain.Verdict;
@@ -16,6 +15,7 @@ import io.tabletop.executor.ExecutionListener;
 import io.tabletop.executor.ExecutorOptions;
 import io.tabletop.executor.PlanExecution;
 import io.tabletop.executor.StepDispatcher;
+import io.tabletop.planner.BucketForecast;
 import io.tabletop.planner.Goal;
 import io.tabletop.planner.Invariants;
 import io.tabletop.planner.Plan;
