@@ -78,7 +78,7 @@ class LocalKuduCliTest {
         assertEquals("tabletop: '127.0.0.1' in kudu://127.0.0.1 is not HOST:PORT\n", r.err());
         var noWeb = run("snapshot", "--connect", "kudu://127.0.0.1:17051");
         assertEquals(1, noWeb.code());
-        assertTrue(noWeb.err().contains("give the masters' web addresses too: kudu://127.0.0.1:17051?web=HOST:PORT"), noWeb.err());
+        assertTrue(noWeb.err().contains("no master answered at 127.0.0.1:17051 within 3 s"), noWeb.err());
         var noLocal = run("apply", "--connect", "kudu://127.0.0.1:17051?web=127.0.0.1:17052", "--remove", "x", "--yes", "--stop-local");
         assertEquals(1, noLocal.code());
         assertTrue(noLocal.err().contains("--stop-local: no local cluster with masters 127.0.0.1:17051"), noLocal.err());

@@ -1,5 +1,7 @@
 package io.tabletop.connector.kudu;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tabletop.connector.ClusterConnector;
 import io.tabletop.connector.ConnectionForm;
 import io.tabletop.connector.ConnectionSpec;
@@ -19,10 +21,11 @@ import java.util.Optional;
 /**
  * Apache Kudu: {@code kudu://HOST:PORT[,HOST:PORT...][?web=HOST:PORT[,...]]}, the masters' RPC addresses
  * as the {@code kudu} CLI takes them. The masters' web addresses come from {@code web=}, else from a
- * recorded local cluster with those masters, else HOST:8051 where the RPC port is Kudu's default 7051.
+ * recorded local cluster with those masters, else from the masters themselves ({@code kudu master list}).
  * No secret: a Kerberized cluster is reached with the operator's ticket cache.
  */
 public final class KuduProvider implements EngineProvider {
+    private static final ObjectMapper JSON = new ObjectMapper();
     private final Path home;
     private final KuduLocalClusters local;
 
@@ -110,22 +113,53 @@ public final class KuduProvider implements EngineProvider {
         Spec s = (Spec) spec;
         String masters = String.join(",", s.masters());
         Optional<LocalKuduClusters.Recorded> recorded = LocalKuduClusters.byMasters(local.root(), masters);
-        List<String> webs;
-        if (!s.web().isEmpty()) {
-            webs = s.web();
-        } else if (recorded.isPresent()) {
-            webs = List.of(recorded.get().masterWeb());
-        } else if (s.masters().stream().allMatch(m -> m.endsWith(":7051"))) {
-            webs = s.masters().stream().map(m -> m.substring(0, m.lastIndexOf(':')) + ":8051").toList();
-        } else {
-            throw new ConnectorException(Engine.KUDU, "connect", "give the masters' web addresses too: kudu://" + masters + "?web=HOST:PORT[,...]");
-        }
         if (options.stopLocal() && recorded.isEmpty()) {
             throw new ConnectorException(Engine.KUDU, "connect", "--stop-local: no local cluster with masters " + masters
                     + " is recorded under " + local.root());
         }
         KuduBinary binary = KuduBinary.locate(home.resolve("kudu"));
+        List<String> webs;
+        if (!s.web().isEmpty()) {
+            webs = s.web();
+        } else if (recorded.isPresent()) {
+            webs = List.of(recorded.get().masterWeb());
+        } else {
+            webs = webAddresses(new KuduCli(binary, masters));
+        }
         return new KuduConnector(masters, webs, binary, options.stopLocal() ? recorded.get() : null);
+    }
+
+    /**
+     * The masters' web UIs as the masters themselves report them ({@code kudu master list --columns=
+     * rpc-addresses,http-addresses,role}: any ports), the leader's first; a master that does not answer is
+     * left out as long as one does.
+     */
+    static List<String> webAddresses(KuduCli cli) throws ConnectorException {
+        KuduCli.Result r = cli.run(30_000, "master", "list", "@MASTERS", "--columns=rpc-addresses,http-addresses,role", "--format=json",
+                "--timeout_ms=3000");
+        if (!r.ok()) {
+            String why = r.error().contains("Connection refused") || r.error().startsWith("Timed out")
+                    ? "no master answered at " + cli.masters() + " within 3 s" : r.error();
+            throw new ConnectorException(Engine.KUDU, "connect", why, KuduCli.isTransient(r.error()), null);
+        }
+        List<String> leaders = new ArrayList<>();
+        List<String> others = new ArrayList<>();
+        try {
+            for (JsonNode m : JSON.readTree(r.out())) {
+                String http = m.path("http-addresses").asText("").split(",")[0].strip();
+                if (!http.isEmpty()) {
+                    ("LEADER".equals(m.path("role").asText()) ? leaders : others).add(http);
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new ConnectorException(Engine.KUDU, "connect", "kudu master list did not answer JSON", true, e);
+        }
+        leaders.addAll(others);
+        if (leaders.isEmpty()) {
+            throw new ConnectorException(Engine.KUDU, "connect", "the masters report no web UI; give them: kudu://" + cli.masters()
+                    + "?web=HOST:PORT[,...]");
+        }
+        return leaders;
     }
 
     @Override
@@ -139,7 +173,7 @@ public final class KuduProvider implements EngineProvider {
                 ConnectionForm.Field.of("masters", "Masters", ConnectionForm.Kind.HOST_LIST, "127.0.0.1:7051",
                         "the masters' RPC addresses, as the kudu CLI takes them: HOST:7051,HOST:7051,HOST:7051", true),
                 ConnectionForm.Field.of("web", "Web UIs", ConnectionForm.Kind.HOST_LIST, "",
-                        "the masters' web addresses, where they are not on port 8051 (optional)", false)));
+                        "the masters' web addresses (optional: the masters report them)", false)));
     }
 
     @Override

@@ -2,13 +2,18 @@ package io.tabletop.connector.kudu;
 
 import io.tabletop.connector.ClusterConnector;
 import io.tabletop.connector.ConnectorContract;
+import io.tabletop.connector.EngineProvider;
+import io.tabletop.service.AppPaths;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
 
 import java.nio.file.Path;
 import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** The port's contract, on a real Kudu cluster (1 master, 3 tablet servers, 2 small tables), stopped after. */
 @EnabledOnOs(value = OS.LINUX, architectures = {"amd64", "x86_64"})
@@ -35,6 +40,16 @@ class KuduContractTest extends ConnectorContract {
         }
         if (cluster != null) {
             cluster.close();
+        }
+    }
+
+    /** The masters' RPC addresses alone, on any ports: the web UIs come from the masters (kudu master list). */
+    @Test
+    void theMastersAloneAreEnough() throws Exception {
+        KuduProvider p = new KuduProvider(AppPaths.home());
+        try (ClusterConnector c = p.open(p.parse("kudu://" + cluster.masterAddresses()), EngineProvider.OpenOptions.defaults())) {
+            assertEquals(kudu.snapshot().servers().size(), c.snapshot().servers().size());
+            assertEquals(kudu.snapshot().partitions().size(), c.snapshot().partitions().size());
         }
     }
 
