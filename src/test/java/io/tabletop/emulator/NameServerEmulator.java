@@ -225,6 +225,11 @@ public final class NameServerEmulator implements AutoCloseable {
         failAt = taskType;
     }
 
+    /** What the operator does after fixing the cause of a failed op: {@code deleteop} of the failed ops. */
+    public synchronized void deleteFailedOps() {
+        ops.removeIf(o -> o.status.equals("kFailed"));
+    }
+
     /** A tablet stops: kOffline (its ZooKeeper node goes); the replicas on it stop being alive. */
     public synchronized void stopTablet(String endpoint) throws Exception {
         tablets.put(endpoint, "kOffline");

@@ -176,6 +176,29 @@ class OpenMldbConnectorTest {
             assertTrue(why.contains("failed at task kSendSnapshot") && why.contains("kMigrateOP"), why);
             assertTrue(cl.ns.autoFailover(), "put back after a failed run too");
             assertEquals(Verdict.BLOCK, c.health().verdict(), "the failed op blocks the next pre-check until it is dealt with");
+
+            // The operator fixes the cause and deletes the failed op; the resume re-plans what is left and finishes.
+            cl.ns.deleteFailedOps();
+            Runs runs = new Runs(dir.resolve("runs"), new AuditLog(dir.resolve("audit.jsonl")));
+            Runs.RunInfo info = runs.list(new java.util.ArrayList<>()).get(0);
+            assertEquals("FAILED", info.state());
+            Runs.Resume resume = runs.prepareResume(info, c);
+            assertNotNull(resume.plan(), resume.checks().toString());
+            Runs.Run again = runs.resume(resume, c, ExecutorOptions.defaults(1), new ExecutionListener() {
+                @Override
+                public void stepStateChanged(Step step, StepState from, StepState to, String message) {
+                    if (step.type() == StepType.STOP_SERVER && to == StepState.RUNNING) {
+                        try {
+                            cl.ns.stopTablet(step.server().value());
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }
+                }
+            }, null);
+            assertEquals(RunState.SUCCEEDED, again.done().get(2, TimeUnit.MINUTES).state());
+            assertEquals(0, cl.ns.loads().get("127.0.2.3:10921")[0]);
+            assertTrue(cl.ns.autoFailover());
         }
     }
 
