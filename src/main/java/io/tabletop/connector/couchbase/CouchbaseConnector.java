@@ -374,30 +374,7 @@ public final class CouchbaseConnector implements ClusterConnector {
             throw new ConnectorException(Engine.COUCHBASE, what, r.code() == 503 ? "the cluster is busy: " + body : body.isEmpty()
                     ? "HTTP " + r.code() : body, r.code() == 503 ? ConnectorException.Kind.TRANSIENT : ConnectorException.Kind.REFUSED, null);
         }
-        long started = System.nanoTime();
-        boolean sawRunning = false;
-        while (true) {
-            if (progress.cancelRequested()) {
-                stop(progress);
-                throw new ConnectorException(Engine.COUCHBASE, what, "stopped on the operator's request; the nodes not yet failed "
-                        + "over stay active", ConnectorException.Kind.STOPPED, null);
-            }
-            JsonNode task = rebalanceTask().orElse(null);
-            if (task != null && "running".equals(task.path("status").asText())) {
-                sawRunning = true;
-                report(task, started, progress);
-                TimeUnit.MILLISECONDS.sleep(Math.round(1000 * Math.min(2.0, Math.max(0.1, task.path("recommendedRefreshPeriod").asDouble(0.25)))));
-                continue;
-            }
-            if (task != null && task.has("errorMessage")) {
-                throw new ConnectorException(Engine.COUCHBASE, what, task.path("errorMessage").asText(), ConnectorException.Kind.REFUSED, null);
-            }
-            if (!sawRunning && System.nanoTime() - started < TimeUnit.SECONDS.toNanos(10)) {
-                TimeUnit.MILLISECONDS.sleep(200);
-                continue;
-            }
-            break;
-        }
+        awaitTask(what, progress, "stopped on the operator's request; the nodes not yet failed over stay active");
         List<String> notFailed = new ArrayList<>();
         for (JsonNode n : rest.getJson("/pools/default").path("nodes")) {
             if (todo.contains(n.path("otpNode").asText()) && !"inactiveFailed".equals(n.path("clusterMembership").asText())) {
@@ -446,15 +423,20 @@ public final class CouchbaseConnector implements ClusterConnector {
     }
 
     /** Follows the rebalance task until it ends; cancel stops it. */
-    private void follow(String what, Step step, StepProgress progress) throws ConnectorException, InterruptedException {
+    /**
+     * Follows the cluster's rebalance task (a rebalance, or a graceful failover, which runs through the same
+     * task) until it no longer runs: progress at its {@code recommendedRefreshPeriod}, a cancel posts
+     * {@code stopRebalance} and throws {@code STOPPED} with {@code stoppedWhy}, an {@code errorMessage}
+     * throws it with the report's address. A few unreadable polls in a row are waited out.
+     */
+    private void awaitTask(String what, StepProgress progress, String stoppedWhy) throws ConnectorException, InterruptedException {
         long started = System.nanoTime();
         boolean sawRunning = false;
         int quiet = 0;
         while (true) {
             if (progress.cancelRequested()) {
                 stop(progress);
-                throw new ConnectorException(Engine.COUCHBASE, what, "stopped on the operator's request; the vBuckets moved so far stay "
-                        + "moved and the nodes stay members (run it again, or resume, to continue)", ConnectorException.Kind.STOPPED, null);
+                throw new ConnectorException(Engine.COUCHBASE, what, stoppedWhy, ConnectorException.Kind.STOPPED, null);
             }
             JsonNode task;
             try {
@@ -491,6 +473,11 @@ public final class CouchbaseConnector implements ClusterConnector {
             }
             break;
         }
+    }
+
+    private void follow(String what, Step step, StepProgress progress) throws ConnectorException, InterruptedException {
+        awaitTask(what, progress, "stopped on the operator's request; the vBuckets moved so far stay moved and the nodes stay "
+                + "members (run it again, or resume, to continue)");
         // Ended without an error: the ejected nodes must be gone.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         Set<String> ejected = step.servers().stream().map(ServerId::value).collect(Collectors.toSet());
