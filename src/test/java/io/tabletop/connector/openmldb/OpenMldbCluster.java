@@ -3,7 +3,11 @@ package io.tabletop.connector.openmldb;
 import io.tabletop.connector.ClusterConnector;
 import io.tabletop.connector.EngineProvider;
 import io.tabletop.connector.SecretSource;
+import io.tabletop.domain.Step;
+import io.tabletop.domain.StepType;
 import io.tabletop.emulator.NameServerEmulator;
+import io.tabletop.executor.ExecutionListener;
+import io.tabletop.executor.StepState;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
 
@@ -53,6 +57,24 @@ final class OpenMldbCluster implements AutoCloseable {
             return v == null ? Optional.empty() : Optional.of(v.toCharArray());
         };
         return p.open(p.parse(spec), new EngineProvider.OpenOptions(s, false));
+    }
+
+    /** Plays the operator during a run: stops a tablet when the run's stop step for it starts, as its command asks. */
+    class Operator implements ExecutionListener {
+        @Override
+        public void stepStateChanged(Step step, StepState from, StepState to, String message) {
+            if (step.type() == StepType.STOP_SERVER && to == StepState.RUNNING) {
+                try {
+                    ns.stopTablet(step.server().value());
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+    }
+
+    Operator operator() {
+        return new Operator();
     }
 
     @Override

@@ -9,7 +9,6 @@ import io.tabletop.domain.ServerId;
 import io.tabletop.domain.Step;
 import io.tabletop.domain.StepType;
 import io.tabletop.domain.Verdict;
-import io.tabletop.executor.ExecutionListener;
 import io.tabletop.executor.ExecutorOptions;
 import io.tabletop.executor.RunResult;
 import io.tabletop.executor.RunState;
@@ -58,18 +57,7 @@ class OpenMldbConnectorTest {
 
     /** Runs the plan through Runs (journal, audit, settings), stopping the tablet when its stop step starts, as an operator would. */
     private RunResult run(Runs runs, RemovalService.PreCheck pc, ClusterConnector c, OpenMldbCluster cl, String spec) throws Exception {
-        Runs.Run run = runs.start(pc.plan(), c, spec, false, ExecutorOptions.defaults(1), new ExecutionListener() {
-            @Override
-            public void stepStateChanged(Step step, StepState from, StepState to, String message) {
-                if (step.type() == StepType.STOP_SERVER && to == StepState.RUNNING) {
-                    try {
-                        cl.ns.stopTablet(step.server().value());
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                }
-            }
-        }, null);
+        Runs.Run run = runs.start(pc.plan(), c, spec, false, ExecutorOptions.defaults(1), cl.operator(), null);
         return run.done().get(2, TimeUnit.MINUTES);
     }
 
@@ -184,18 +172,7 @@ class OpenMldbConnectorTest {
             assertEquals("FAILED", info.state());
             Runs.Resume resume = runs.prepareResume(info, c);
             assertNotNull(resume.plan(), resume.checks().toString());
-            Runs.Run again = runs.resume(resume, c, ExecutorOptions.defaults(1), new ExecutionListener() {
-                @Override
-                public void stepStateChanged(Step step, StepState from, StepState to, String message) {
-                    if (step.type() == StepType.STOP_SERVER && to == StepState.RUNNING) {
-                        try {
-                            cl.ns.stopTablet(step.server().value());
-                        } catch (Exception e) {
-                            throw new IllegalStateException(e);
-                        }
-                    }
-                }
-            }, null);
+            Runs.Run again = runs.resume(resume, c, ExecutorOptions.defaults(1), cl.operator(), null);
             assertEquals(RunState.SUCCEEDED, again.done().get(2, TimeUnit.MINUTES).state());
             assertEquals(0, cl.ns.loads().get("127.0.2.3:10921")[0]);
             assertTrue(cl.ns.autoFailover());
@@ -208,19 +185,17 @@ class OpenMldbConnectorTest {
             RemovalService.PreCheck pc = service.preCheck(c, new RemoveServers(List.of(ServerId.of("127.0.2.3:10921")), true, 0.85));
             java.util.concurrent.atomic.AtomicBoolean failedOver = new java.util.concurrent.atomic.AtomicBoolean();
             Runs.Run run = new Runs(dir.resolve("runs"), new AuditLog(dir.resolve("audit.jsonl"))).start(pc.plan(), c, cl.spec(), false,
-                    ExecutorOptions.defaults(1), new ExecutionListener() {
+                    ExecutorOptions.defaults(1), cl.new Operator() {
                         @Override
                         public void stepStateChanged(Step step, StepState from, StepState to, String message) {
-                            try {
-                                if (to == StepState.SUCCEEDED && failedOver.compareAndSet(false, true)) {
+                            if (to == StepState.SUCCEEDED && failedOver.compareAndSet(false, true)) {
+                                try {
                                     cl.ns.failOverNameServer(); // after the first step, the leader goes; the standby leads now
+                                } catch (Exception e) {
+                                    throw new IllegalStateException(e);
                                 }
-                                if (step.type() == StepType.STOP_SERVER && to == StepState.RUNNING) {
-                                    cl.ns.stopTablet(step.server().value());
-                                }
-                            } catch (Exception e) {
-                                throw new IllegalStateException(e);
                             }
+                            super.stepStateChanged(step, from, to, message);
                         }
                     }, null);
             RunResult r = run.done().get(2, TimeUnit.MINUTES);

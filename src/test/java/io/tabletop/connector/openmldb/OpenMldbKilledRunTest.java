@@ -1,13 +1,9 @@
 package io.tabletop.connector.openmldb;
 
 import io.tabletop.connector.ClusterConnector;
-import io.tabletop.domain.Step;
-import io.tabletop.domain.StepType;
-import io.tabletop.executor.ExecutionListener;
 import io.tabletop.executor.ExecutorOptions;
 import io.tabletop.executor.RunResult;
 import io.tabletop.executor.RunState;
-import io.tabletop.executor.StepState;
 import io.tabletop.cli.ChildRun;
 import io.tabletop.service.AppPaths;
 import io.tabletop.service.Runs;
@@ -80,18 +76,7 @@ class OpenMldbKilledRunTest {
                 assertEquals("INTERRUPTED", info.state());
                 Runs.Resume resume = runs.prepareResume(info, c);
                 assertNotNull(resume.plan(), resume.checks().toString());
-                Runs.Run run = runs.resume(resume, c, ExecutorOptions.defaults(1), new ExecutionListener() {
-                    @Override
-                    public void stepStateChanged(Step step, StepState from, StepState to, String message) {
-                        if (step.type() == StepType.STOP_SERVER && to == StepState.RUNNING) {
-                            try {
-                                cl.ns.stopTablet(step.server().value()); // the operator stops the tablet
-                            } catch (Exception e) {
-                                throw new IllegalStateException(e);
-                            }
-                        }
-                    }
-                }, null);
+                Runs.Run run = runs.resume(resume, c, ExecutorOptions.defaults(1), cl.operator(), null);
                 RunResult r = run.done().get(2, TimeUnit.MINUTES);
                 assertEquals(RunState.SUCCEEDED, r.state(), r.failures().toString());
             }
