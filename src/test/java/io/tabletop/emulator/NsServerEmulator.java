@@ -779,8 +779,24 @@ public final class NsServerEmulator implements AutoCloseable {
             send(ex, 503, "{\"error\":\"Cannot rebalance: some nodes are down\"}", "application/json");
             return;
         }
-        subtype = "rebalance";
-        ejecting = Set.copyOf(leaving);
+        nodes.forEach(n -> {
+            if (n.membership.equals("inactiveAdded")) {
+                n.membership = "active";
+            }
+        });
+        startTask("rebalance", Set.copyOf(leaving), Set.of(), bucket -> balancedMap(keep, bucket));
+        send(ex, 200, "{\"rebalance_id\":\"" + rebalanceId + "\"}", "application/json");
+    }
+
+    /**
+     * Starts the rebalance task ({@code subtype} rebalance or gracefulFailover): each bucket's target map
+     * from {@code target}, the vBuckets that change counted (in total and per node they involve), then a
+     * few moved per tick.
+     */
+    private void startTask(String kind, Set<String> eject, Set<String> failing, java.util.function.Function<Bucket, String[][]> target) {
+        subtype = kind;
+        ejecting = eject;
+        failingOver = failing;
         movesTotal = 0;
         movesDone = 0;
         lastError = null;
@@ -789,7 +805,7 @@ public final class NsServerEmulator implements AutoCloseable {
             if (b.map.length == 0) {
                 continue;
             }
-            b.target = balancedMap(keep, b);
+            b.target = target.apply(b);
             for (int v = 0; v < b.map.length; v++) {
                 if (!java.util.Arrays.equals(b.map[v], b.target[v])) {
                     movesTotal++;
@@ -799,15 +815,9 @@ public final class NsServerEmulator implements AutoCloseable {
                 }
             }
         }
-        nodes.forEach(n -> {
-            if (n.membership.equals("inactiveAdded")) {
-                n.membership = "active";
-            }
-        });
         running = true;
         rebalanceId = UUID.randomUUID().toString().replace("-", "");
         tick = ticker.scheduleAtFixedRate(this::tick, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
-        send(ex, 200, "{\"rebalance_id\":\"" + rebalanceId + "\"}", "application/json");
     }
 
     /**
@@ -847,38 +857,20 @@ public final class NsServerEmulator implements AutoCloseable {
             return;
         }
         Set<String> failing = Set.copyOf(otps);
-        movesTotal = 0;
-        movesDone = 0;
-        lastError = null;
-        involved.clear();
-        for (Bucket b : buckets) {
-            if (b.map.length == 0) {
-                continue;
-            }
-            b.target = new String[b.map.length][];
-            for (int v = 0; v < b.map.length; v++) {
-                String[] chain = new String[b.map[v].length];
+        startTask("gracefulFailover", Set.of(), failing, bucket -> {
+            String[][] target = new String[bucket.map.length][];
+            for (int v = 0; v < bucket.map.length; v++) {
+                String[] chain = new String[bucket.map[v].length];
                 int k = 0;
-                for (String x : b.map[v]) {
+                for (String x : bucket.map[v]) {
                     if (x != null && !failing.contains(x)) {
                         chain[k++] = x;
                     }
                 }
-                b.target[v] = chain;
-                if (!java.util.Arrays.equals(b.map[v], chain)) {
-                    movesTotal++;
-                    for (String x : union(b.map[v], chain)) {
-                        involved.merge(x, 1, Integer::sum);
-                    }
-                }
+                target[v] = chain;
             }
-        }
-        subtype = "gracefulFailover";
-        failingOver = failing;
-        ejecting = Set.of();
-        running = true;
-        rebalanceId = UUID.randomUUID().toString().replace("-", "");
-        tick = ticker.scheduleAtFixedRate(this::tick, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
+            return target;
+        });
         send(ex, 200, "", null);
     }
 
