@@ -2,7 +2,6 @@ package io.tabletop.security;
 
 import io.tabletop.Main;
 import io.tabletop.cli.CliContext;
-import io.tabletop.cli.TabletopCli;
 import io.tabletop.emulator.NsServerEmulator;
 import io.tabletop.service.AppPaths;
 import io.tabletop.service.Connections;
@@ -10,8 +9,6 @@ import io.tabletop.store.ConnectionStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,16 +33,6 @@ class CouchbaseSecretTest {
     @TempDir
     Path dir;
 
-    record Out(int code, String out, String err) {
-    }
-
-    private static Out run(CliContext ctx, String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = TabletopCli.run(ctx, args, new PrintWriter(out), new PrintWriter(err));
-        return new Out(code, out.toString(), err.toString());
-    }
-
     @Test
     void aRemovalFromTheCommandLineWritesThePasswordNowhere() throws Exception {
         String secret = "cb-" + UUID.randomUUID();
@@ -60,18 +47,18 @@ class CouchbaseSecretTest {
             String node4 = emu.hosts().get(3);
 
             Path snap = dir.resolve("snap.json");
-            Out s = run(good, "snapshot", "--connect", spec, "--out", snap.toString());
+            CliRun.Out s = CliRun.run(good, "snapshot", "--connect", spec, "--out", snap.toString());
             assertEquals(0, s.code(), s.err());
-            Out apply = run(good, "apply", "--connect", spec, "--remove", node4, "--yes");
+            CliRun.Out apply = CliRun.run(good, "apply", "--connect", spec, "--remove", node4, "--yes");
             assertEquals(0, apply.code(), apply.out() + apply.err());
             int forecast = apply.out().indexOf("Bucket travel-sample: 1024 vBuckets, 2 replica(s) wanted, 2 kept");
             int ran = apply.out().indexOf("Run ");
             assertTrue(forecast >= 0 && forecast < ran, "the forecast is printed before the run starts:\n" + apply.out());
             assertFalse(emu.members().contains("ns_1@" + node4.substring(0, node4.indexOf(':'))), "node 4 left");
-            Out review = run(good, "review", "--snapshot", snap.toString(), "--remove", "ns_1@127.0.1.3", "--out",
+            CliRun.Out review = CliRun.run(good, "review", "--snapshot", snap.toString(), "--remove", "ns_1@127.0.1.3", "--out",
                     dir.resolve("review").toString(), "--no-images");
             assertEquals(0, review.code(), review.err());
-            Out refused = run(bad, "snapshot", "--connect", spec);
+            CliRun.Out refused = CliRun.run(bad, "snapshot", "--connect", spec);
             assertEquals(1, refused.code());
             assertTrue(refused.err().contains("wrong user name or password for 'Administrator' (HTTP 401)"), refused.err());
             assertEquals(1, refused.err().strip().lines().count(), "one line: " + refused.err());
@@ -98,7 +85,7 @@ class CouchbaseSecretTest {
                 }
             }
             assertEquals(List.of(), leaks, "files that hold the password");
-            for (Out o : List.of(s, apply, review, refused)) {
+            for (CliRun.Out o : List.of(s, apply, review, refused)) {
                 for (String n : needles) {
                     assertFalse(o.out().contains(n) || o.err().contains(n), "printed the password");
                 }

@@ -1,7 +1,6 @@
 package io.tabletop.security;
 
 import io.tabletop.cli.CliContext;
-import io.tabletop.cli.TabletopCli;
 import io.tabletop.connector.ClusterConnector;
 import io.tabletop.connector.ConnectionForm;
 import io.tabletop.connector.ConnectionSpec;
@@ -18,8 +17,6 @@ import io.tabletop.service.Connections;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -134,16 +131,6 @@ class SecretLeakTest {
         }
     }
 
-    record Out(int code, String out, String err) {
-    }
-
-    private static Out run(CliContext ctx, String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = TabletopCli.run(ctx, args, new PrintWriter(out), new PrintWriter(err));
-        return new Out(code, out.toString(), err.toString());
-    }
-
     @Test
     void thePasswordIsWrittenNowhere() throws Exception {
         String secret = "pw-" + UUID.randomUUID();
@@ -157,18 +144,18 @@ class SecretLeakTest {
         List<String> printed = new ArrayList<>();
 
         Path snap = dir.resolve("snap.json");
-        Out s = run(good, "snapshot", "--connect", spec, "--out", snap.toString());
+        CliRun.Out s = CliRun.run(good, "snapshot", "--connect", spec, "--out", snap.toString());
         assertEquals(0, s.code(), s.err());
-        Out apply = run(good, "apply", "--connect", spec, "--remove", "ts-2", "--yes");
+        CliRun.Out apply = CliRun.run(good, "apply", "--connect", spec, "--remove", "ts-2", "--yes");
         assertEquals(0, apply.code(), apply.err());
         String runId = apply.out().replaceAll("(?s).*Run (\\d{8}-\\d{6}-[0-9a-f]{4}).*", "$1");
-        Out review = run(good, "review", "--snapshot", snap.toString(), "--remove", "ts-2", "--out", dir.resolve("review").toString(), "--no-images");
+        CliRun.Out review = CliRun.run(good, "review", "--snapshot", snap.toString(), "--remove", "ts-2", "--out", dir.resolve("review").toString(), "--no-images");
         assertEquals(0, review.code(), review.err());
-        Out refused = run(bad, "snapshot", "--connect", spec);
+        CliRun.Out refused = CliRun.run(bad, "snapshot", "--connect", spec);
         assertEquals(1, refused.code());
         assertEquals("tabletop: sandbox: connect failed: authentication failed for user admin", refused.err().strip());
         connections.save(List.of(new Connections.Saved("guarded", spec)));
-        for (Out o : List.of(s, apply, review, refused)) {
+        for (CliRun.Out o : List.of(s, apply, review, refused)) {
             printed.add(o.out());
             printed.add(o.err());
         }
