@@ -186,15 +186,40 @@ public final class Runs {
             return;
         }
         try {
-            connector.restoreAfterRun(restore);
-            run.journal().settingsRestored(restore);
-            audit(cluster, run.runId(), null, "engine settings put back: " + restore, null);
+            putBack(connector, run.journal(), cluster, run.runId(), restore);
             listener.log(ExecutionListener.Level.INFO, "Engine settings put back: " + restore);
             run.restore = Map.of();
-        } catch (ConnectorException | IOException e) {
+        } catch (ConnectorException e) {
             LOG.log(Level.SEVERE, "cannot put back " + restore + " after run " + run.runId(), e);
             listener.log(ExecutionListener.Level.ERROR, "Could not put back " + restore + " (" + e.getMessage() + "): set it by hand, "
                     + "or resume the run, which puts it back when it ends");
+        }
+    }
+
+    /**
+     * Puts {@code settings} back in the cluster, then journals (where {@code journal} is open; a write that
+     * fails is logged) and audits it.
+     */
+    private void putBack(ClusterConnector connector, RunJournal journal, String cluster, String runId, Map<String, String> settings)
+            throws ConnectorException {
+        connector.restoreAfterRun(settings);
+        try {
+            if (journal != null) {
+                journal.settingsRestored(settings);
+            }
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "cannot journal the restore of " + settings + " in run " + runId, e);
+        }
+        audit(cluster, runId, null, "engine settings put back: " + settings, null);
+    }
+
+    private static void closeQuietly(RunJournal journal) {
+        if (journal != null) {
+            try {
+                journal.close();
+            } catch (IOException e) {
+                LOG.log(Level.FINE, "closing a journal", e);
+            }
         }
     }
 
@@ -432,18 +457,19 @@ public final class Runs {
             }
             if (!pending.isEmpty()) {
                 List<CheckResult> checks = new ArrayList<>(r.checks());
+                RunJournal journal = null;
                 try {
-                    connector.restoreAfterRun(pending);
-                    try (RunJournal journal = RunJournal.reopen(run.record().dir())) {
-                        journal.settingsRestored(pending);
-                    } catch (FormatException | IOException e) {
-                        LOG.log(Level.WARNING, "cannot journal the restore of " + pending, e);
-                    }
-                    audit(r.live() == null ? run.record().cluster() : r.live().cluster(), run.record().runId(), null,
-                            "engine settings put back: " + pending, null);
+                    journal = RunJournal.reopen(run.record().dir());
+                } catch (FormatException | IOException e) {
+                    LOG.log(Level.WARNING, "cannot reopen the journal of run " + run.record().runId(), e);
+                }
+                try {
+                    putBack(connector, journal, r.live() == null ? run.record().cluster() : r.live().cluster(), run.record().runId(), pending);
                     checks.add(CheckResult.pass("Engine settings", "put back what the run had changed: " + pending));
                 } catch (ConnectorException e) {
                     checks.add(CheckResult.warn("Engine settings", "could not put back " + pending + ": " + e.getMessage() + "; set it by hand"));
+                } finally {
+                    closeQuietly(journal);
                 }
                 return new Resume(r.run(), r.live(), checks, null, r.alreadyDone());
             }
