@@ -55,6 +55,8 @@ public final class PlanExecution {
     private final ExecutorService coordinator;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
+    /** True while the coordinator has seen every change and waits; cleared by whoever signals one. */
+    private volatile boolean waiting;
     private final CountDownLatch cancelSignal = new CountDownLatch(1);
     private final StepState[] states;
     private final String[] messages;
@@ -171,7 +173,7 @@ public final class PlanExecution {
                 pauseRequested = true;
                 setRunState(RunState.PAUSED);
                 listener.log(ExecutionListener.Level.INFO, "Paused: " + inFlight + " step(s) in flight will finish; nothing new starts");
-                changed.signalAll();
+                wake();
             }
         } finally {
             lock.unlock();
@@ -185,7 +187,7 @@ public final class PlanExecution {
                 pauseRequested = false;
                 setRunState(RunState.RUNNING);
                 listener.log(ExecutionListener.Level.INFO, "Resumed");
-                changed.signalAll();
+                wake();
             }
         } finally {
             lock.unlock();
@@ -201,7 +203,7 @@ public final class PlanExecution {
                 setRunState(RunState.CANCELLING);
                 listener.log(ExecutionListener.Level.WARN, "Cancelling: " + inFlight + " step(s) in flight will finish");
                 cancelSignal.countDown();
-                changed.signalAll();
+                wake();
             }
         } finally {
             lock.unlock();
@@ -209,6 +211,14 @@ public final class PlanExecution {
     }
 
     // ---- queries ------------------------------------------------------------------------------
+
+    /**
+     * True while the coordinator has taken in every change so far and waits for a step to end or a
+     * command: nothing more is journaled until something happens. Lets a test stand in for a dead process.
+     */
+    public boolean coordinatorWaiting() {
+        return waiting;
+    }
 
     public Plan plan() {
         return plan;
@@ -260,6 +270,12 @@ public final class PlanExecution {
 
     // ---- coordination -------------------------------------------------------------------------
 
+    /** Called with the lock held. */
+    private void wake() {
+        waiting = false;
+        changed.signalAll();
+    }
+
     private void coordinate() {
         lock.lock();
         try {
@@ -291,7 +307,9 @@ public final class PlanExecution {
                         throw new IllegalStateException("scheduler stalled with steps " + scheduler.notStarted() + " not started");
                     }
                 }
+                waiting = true;
                 changed.awaitUninterruptibly();
+                waiting = false;
             }
             for (int i : scheduler.notStarted()) {
                 transition(i, StepState.SKIPPED, "not run: an earlier step failed");
@@ -365,7 +383,7 @@ public final class PlanExecution {
             scheduler.finished(step);
             inFlight--;
             publish();
-            changed.signalAll();
+            wake();
         } finally {
             lock.unlock();
         }

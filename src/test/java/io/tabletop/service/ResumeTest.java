@@ -76,7 +76,7 @@ class ResumeTest {
                 }
             };
             Runs.Run run = first.start(plan, cluster, "sandbox", false, FAST, null, dying);
-            waitFor(() -> ran.get() == 20);
+            waitFor(() -> ran.get() == 20 && run.execution().coordinatorWaiting()); // nothing more is journaled
             int movedBefore = cluster.moves.size();
             assertTrue(movedBefore > 0 && movedBefore < onTs2, "died halfway: " + movedBefore + " of " + onTs2 + " moves done");
 
@@ -174,7 +174,7 @@ class ResumeTest {
                 }
             };
             Runs.Run run = first.start(plan, sandbox, "sandbox", false, FAST, null, dying);
-            waitFor(() -> ran.get() == 10);
+            waitFor(() -> ran.get() == 10 && run.execution().coordinatorWaiting()); // nothing more is journaled
             Path journal = dir.resolve("runs").resolve(run.runId()).resolve("journal.jsonl");
             List<String> lines = new java.util.ArrayList<>(Files.readAllLines(journal));
             int damaged = -1;
