@@ -63,7 +63,8 @@ final class LocalClusterCmds {
                     throw new IllegalArgumentException("--tables takes whole numbers separated by commas");
                 }
                 int rows = option("--rows");
-                LocalClusters.Status st = local.start(name, new LocalClusters.Shape(servers, tables, rows));
+                int masters = option("--masters");
+                LocalClusters.Status st = local.start(name, new LocalClusters.Shape(servers, tables, rows, masters));
                 spec.commandLine().getOut().println(st.spec());
                 spec.commandLine().getErr().println("started " + servers + " servers with " + tables.length + " tables ("
                         + Arrays.stream(tables).sum() + " partitions, " + rows + " rows each); stop with: tabletop " + command
@@ -76,7 +77,9 @@ final class LocalClusterCmds {
                         .defaultValue(String.join(",", Arrays.stream(d.partitionsPerTable()).mapToObj(String::valueOf).toList()))
                         .description("partitions per demo table (default: ${DEFAULT-VALUE})").build(),
                 OptionSpec.builder("--rows").type(int.class).defaultValue(String.valueOf(d.rowsPerTable()))
-                        .description("rows per table (default: ${DEFAULT-VALUE})").build()));
+                        .description("rows per table (default: ${DEFAULT-VALUE})").build(),
+                OptionSpec.builder("--masters").type(int.class).defaultValue(String.valueOf(d.masters()))
+                        .description("masters, where the engine has them: 1, or 3 as production runs them (default: ${DEFAULT-VALUE})").build()));
 
         cl.addSubcommand(command("status", "Show a local cluster's servers.", new Body() {
             @Override

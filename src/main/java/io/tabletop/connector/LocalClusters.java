@@ -30,8 +30,14 @@ public interface LocalClusters {
     /** Stops every server of the named cluster and deletes its data; false when there is none. */
     boolean stop(String name) throws IOException;
 
-    /** How many servers, and the tables with their partitions and rows. */
-    record Shape(int servers, int[] partitionsPerTable, int rowsPerTable) {
+    /**
+     * How many servers, the tables with their partitions and rows, and how many masters (Kudu; 1, or 3 as
+     * production runs them).
+     */
+    record Shape(int servers, int[] partitionsPerTable, int rowsPerTable, int masters) {
+        public Shape(int servers, int[] partitionsPerTable, int rowsPerTable) {
+            this(servers, partitionsPerTable, rowsPerTable, 1);
+        }
     }
 
     /** One server of a recorded cluster. */

@@ -42,10 +42,11 @@ class LocalKuduCliTest {
 
     @Test
     void startSnapshotApplyWithStopLocalStatusAndStop() throws Exception {
-        var start = run("local-kudu", "start", "--name", NAME, "--tservers", "4", "--tables", "8,6", "--rows", "2000");
+        var start = run("local-kudu", "start", "--name", NAME, "--masters", "3", "--tservers", "4", "--tables", "8,6", "--rows", "2000");
         assertEquals(0, start.code(), start.err());
         String spec = start.out().strip();
-        assertTrue(spec.matches("kudu://127\\.0\\.0\\.1:\\d+\\?web=127\\.0\\.0\\.1:\\d+"), spec);
+        String addr = "127\\.0\\.0\\.1:\\d+";
+        assertTrue(spec.matches("kudu://" + addr + "," + addr + "," + addr + "\\?web=" + addr + "," + addr + "," + addr), spec);
         String masters = spec.substring(0, spec.indexOf('?'));
 
         assertEquals(1, run("local-kudu", "start", "--name", NAME).code(), "a second start of the same name is refused");
@@ -73,6 +74,9 @@ class LocalKuduCliTest {
 
     @Test
     void badKuduSpecsAreOneLine() {
+        var two = run("local-kudu", "start", "--name", NAME, "--masters", "2");
+        assertEquals(1, two.code());
+        assertTrue(two.err().contains("1, 3 or 5 masters"), two.err());
         var r = run("snapshot", "--connect", "kudu://127.0.0.1");
         assertEquals(1, r.code());
         assertEquals("tabletop: '127.0.0.1' in kudu://127.0.0.1 is not HOST:PORT\n", r.err());

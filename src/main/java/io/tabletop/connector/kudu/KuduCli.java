@@ -27,10 +27,13 @@ public final class KuduCli {
     private static final Logger LOG = Logger.getLogger(KuduCli.class.getName());
 
     private final KuduBinary binary;
-    private final String masters;
+    private volatile String masters;
+    /** Every master of the cluster, for the tools that check the list is complete ("@ALL_MASTERS"). */
+    private final String allMasters;
 
     public KuduCli(KuduBinary binary, String masters) {
         this.binary = binary;
+        this.allMasters = masters;
         this.masters = masters;
     }
 
@@ -65,7 +68,19 @@ public final class KuduCli {
         return masters;
     }
 
-    /** Runs {@code kudu ARGS...}, where "@MASTERS" in ARGS is replaced by the master addresses. */
+    /**
+     * The masters "@MASTERS" stands for from now on: Kudu's tools check every master they are given (a
+     * per-move ksck fails with "1 of 3 had errors" while one is down), so a master that is down is left
+     * out while a majority answers.
+     */
+    public void useMasters(String masters) {
+        this.masters = masters;
+    }
+
+    /**
+     * Runs {@code kudu ARGS...}, where "@MASTERS" in ARGS is replaced by the masters that answer and
+     * "@ALL_MASTERS" by all of them.
+     */
     public Result run(long timeoutMillis, String... args) throws ConnectorException {
         return run(timeoutMillis, null, args);
     }
@@ -161,7 +176,7 @@ public final class KuduCli {
         List<String> cmd = new ArrayList<>();
         cmd.add(binary.cli().toString());
         for (String a : args) {
-            cmd.add(a.equals("@MASTERS") ? masters : a);
+            cmd.add(a.equals("@MASTERS") ? masters : a.equals("@ALL_MASTERS") ? allMasters : a);
         }
         return cmd;
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tabletop.connector.ClusterConnector;
 import io.tabletop.connector.ConnectorException;
 import io.tabletop.connector.HealthReport;
+import io.tabletop.domain.CheckResult;
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.Engine;
 import io.tabletop.domain.EngineCapabilities;
@@ -17,6 +18,7 @@ import java.io.IOException;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -71,6 +73,10 @@ public final class KuduConnector implements ClusterConnector {
     private JsonNode lastKsck;
     private int lastKsckRc;
     private long lastKsckNanos;
+    /** Each master's web address by its RPC address, where known: to find the masters that answer. */
+    private volatile Map<String, String> webByRpc = Map.of();
+    private volatile long mastersCheckedAt = System.nanoTime() - TimeUnit.MINUTES.toNanos(1);
+    private final String allMasters;
     private final Object pollLock = new Object();
     private JsonNode polled;
     private long polledAt;
@@ -78,6 +84,7 @@ public final class KuduConnector implements ClusterConnector {
 
     public KuduConnector(String masters, List<String> masterWebAddresses, KuduBinary binary, ServerControl control) {
         this.name = "kudu://" + masters;
+        this.allMasters = masters;
         this.cli = new KuduCli(binary, masters);
         this.http = new KuduMasterHttp(masterWebAddresses);
         this.control = control;
@@ -85,7 +92,91 @@ public final class KuduConnector implements ClusterConnector {
 
     /** A connector to a local cluster started by {@link LocalKuduCluster}, which also stops its servers. */
     public static KuduConnector local(LocalKuduCluster c) {
-        return new KuduConnector(c.masterAddresses(), List.of(c.masterWebAddress()), c.binary(), c);
+        KuduConnector k = new KuduConnector(c.masterAddresses(), c.masterWebAddresses(), c.binary(), c);
+        List<String> rpcs = List.of(c.masterAddresses().split(","));
+        Map<String, String> pairs = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < rpcs.size() && i < c.masterWebAddresses().size(); i++) {
+            pairs.put(rpcs.get(i), c.masterWebAddresses().get(i));
+        }
+        k.knowMasters(pairs);
+        return k;
+    }
+
+    /** Where each master's web UI is, by its RPC address, so that masters that are down can be left out of CLI calls. */
+    void knowMasters(Map<String, String> webByRpc) {
+        this.webByRpc = Map.copyOf(webByRpc);
+    }
+
+    /**
+     * The masters of the spec that do not answer now: no web UI known for them (a master that was down
+     * when Tabletop connected reports none; asked again here), or {@code /healthz} does not answer.
+     */
+    List<String> mastersDown() {
+        List<String> all = List.of(allMasters.split(","));
+        if (all.size() < 2) {
+            return List.of();
+        }
+        if (!webByRpc.keySet().containsAll(all)) {
+            try {
+                Map<String, String> found = new java.util.LinkedHashMap<>(webByRpc);
+                found.putAll(KuduProvider.webAddresses(cli));
+                webByRpc = Map.copyOf(found);
+            } catch (ConnectorException e) {
+                LOG.fine("master list: " + e.getMessage());
+            }
+        }
+        Map<String, String> webs = webByRpc;
+        return all.stream().filter(m -> !webs.containsKey(m) || !KuduMasterHttp.up(webs.get(m))).toList();
+    }
+
+    /**
+     * Kudu's tools check every master they are given (a per-move ksck fails with "1 of 3 had errors"
+     * while one is down): points the CLI at the masters that answer while they are a majority, and back
+     * at all of them once every one answers. Logged and said on the step.
+     */
+    private void leaveOutMastersThatAreDown(java.util.function.Consumer<String> say) {
+        List<String> all = List.of(allMasters.split(","));
+        if (all.size() < 2) {
+            return;
+        }
+        mastersCheckedAt = System.nanoTime();
+        List<String> down = mastersDown();
+        List<String> up = all.stream().filter(m -> !down.contains(m)).toList();
+        String next = down.isEmpty() ? allMasters : String.join(",", up);
+        if (up.size() * 2 > all.size() && !next.equals(cli.masters())) {
+            String msg = down.isEmpty() ? "every master answers again" : "master(s) " + String.join(", ", down)
+                    + " do not answer; the kudu CLI goes on with " + next;
+            LOG.warning(msg);
+            say.accept(msg);
+            cli.useMasters(next);
+        }
+    }
+
+    /**
+     * Before a read: looks again which masters answer when it last looked more than 5 s ago, so that
+     * ksck and the listings go to the masters that answer (and to all once every one answers).
+     */
+    private void followMasters() {
+        if (allMasters.indexOf(',') > 0 && System.nanoTime() - mastersCheckedAt > TimeUnit.SECONDS.toNanos(5)) {
+            leaveOutMastersThatAreDown(msg -> { });
+        }
+    }
+
+    /** A WARN, before a run, for each master that does not answer: the run goes on with the others. */
+    @Override
+    public List<CheckResult> engineChecks(ClusterSnapshot predicted, List<ServerId> removed) {
+        List<String> all = List.of(allMasters.split(","));
+        List<String> down = mastersDown();
+        if (all.size() < 2) {
+            return List.of();
+        }
+        if (down.isEmpty()) {
+            return List.of(CheckResult.pass("Masters", "all " + all.size() + " masters answer"));
+        }
+        return List.of(new CheckResult("Masters", down.size() * 2 < all.size() ? Verdict.WARN : Verdict.BLOCK,
+                "master(s) " + String.join(", ", down) + " do not answer; " + (all.size() - down.size()) + " of " + all.size()
+                        + (down.size() * 2 < all.size() ? " do, and the run goes on with them. Unregistering a tserver waits until every master answers"
+                        : " do: no majority, Kudu cannot elect a leader master")));
     }
 
     @Override
@@ -111,6 +202,7 @@ public final class KuduConnector implements ClusterConnector {
 
     @Override
     public ClusterSnapshot snapshot() throws ConnectorException {
+        followMasters();
         JsonNode dump = http.dumpEntities();
         Map<String, JsonNode> listed = tserverList();
         JsonNode ksck = ksck(false).json;
@@ -165,6 +257,7 @@ public final class KuduConnector implements ClusterConnector {
     /** Always a fresh ksck: a health verdict must never be older than the question. */
     @Override
     public HealthReport health() throws ConnectorException {
+        followMasters();
         http.dumpEntities(); // 16 ms: an unreachable master fails here at once, not after ksck's timeouts
         return health(ksck(true));
     }
@@ -227,7 +320,7 @@ public final class KuduConnector implements ClusterConnector {
             case EXIT_MAINTENANCE -> new String[]{"tserver", "state", "exit_maintenance", "@MASTERS", s.server().value()};
             case TRANSFER_LEADER -> new String[]{"tablet", "leader_step_down", "@MASTERS", s.partition().value(), "--new_leader_uuid=" + s.to().value()};
             case MOVE_REPLICA -> new String[]{"tablet", "change_config", "move_replica", "@MASTERS", s.partition().value(), s.from().value(), s.to().value()};
-            case UNREGISTER_SERVER -> new String[]{"tserver", "unregister", "@MASTERS", s.server().value(), "--force_unregister_live_tserver"};
+            case UNREGISTER_SERVER -> new String[]{"tserver", "unregister", "@ALL_MASTERS", s.server().value(), "--force_unregister_live_tserver"};
             case ENGINE_REBALANCE -> new String[]{"cluster", "rebalance", "@MASTERS",
                     "--ignored_tservers=" + s.servers().stream().map(ServerId::value).collect(Collectors.joining(",")),
                     "--move_replicas_from_ignored_tservers", "--max_moves_per_server=" + caps.maxMovesPerServer()};
@@ -255,6 +348,21 @@ public final class KuduConnector implements ClusterConnector {
 
     @Override
     public void execute(Step step, StepProgress progress) throws ConnectorException, InterruptedException {
+        if (!cli.masters().equals(allMasters)) {
+            leaveOutMastersThatAreDown(progress::log); // the full list again once every master answers
+        }
+        try {
+            run(step, progress);
+        } catch (ConnectorException e) {
+            String why = e.reason();
+            if (why.contains("masters") && (why.contains("had errors") || why.contains("Could not connect"))) {
+                leaveOutMastersThatAreDown(progress::log); // the retry goes to the masters that answer
+            }
+            throw e;
+        }
+    }
+
+    private void run(Step step, StepProgress progress) throws ConnectorException, InterruptedException {
         switch (step.type()) {
             case HEALTH_GATE -> gate(progress);
             case ENTER_MAINTENANCE -> cli.check(CLI_TIMEOUT, "enter maintenance " + step.server(), args(step));
@@ -556,6 +664,44 @@ public final class KuduConnector implements ClusterConnector {
         return Optional.empty();
     }
 
+    /**
+     * "kudu tserver unregister" asks every master, and first checks the list is the cluster's whole list
+     * by calling each one (VerifyMasterAddressList in Kudu's tool_action_master.cc): it cannot run while a
+     * master is down. The step says so and waits for the master to come back (systemd restarts it, or
+     * the operator does); a cancel leaves the tserver stopped and registered, with the command to run later.
+     */
+    private void awaitEveryMaster(Step s, StepProgress progress) throws ConnectorException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.HOURS.toNanos(2);
+        String said = null;
+        while (true) {
+            List<String> down = mastersDown();
+            if (down.isEmpty()) {
+                if (said != null) {
+                    progress.log("every master answers again; unregistering " + s.server());
+                }
+                return;
+            }
+            String later = "kudu tserver unregister " + allMasters + " " + s.server() + " --force_unregister_live_tserver";
+            String msg = "master(s) " + String.join(", ", down) + " down: Kudu unregisters a tserver only when every master answers. "
+                    + "Waiting for it to come back (restart it); or cancel and run later: " + later;
+            if (!msg.equals(said)) {
+                LOG.warning(msg);
+                progress.log(msg);
+                progress.update(-1, msg);
+                said = msg;
+            }
+            if (progress.cancelRequested()) {
+                throw new ConnectorException(Engine.KUDU, "unregister " + s.server(), "cancelled while master(s) " + String.join(", ", down)
+                        + " were down; " + s.server() + " is stopped and still registered: run " + later, ConnectorException.Kind.STOPPED, null);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new ConnectorException(Engine.KUDU, "unregister " + s.server(), "master(s) " + String.join(", ", down)
+                        + " still down after 2 hours; run later: " + later, false, null);
+            }
+            TimeUnit.SECONDS.sleep(2);
+        }
+    }
+
     /** Stops the tserver (local cluster) or waits for the operator to; done once its heartbeats stop. */
     private void stopServer(Step s, StepProgress progress) throws ConnectorException, InterruptedException {
         JsonNode ts = tserver(s.server()).orElse(null);
@@ -594,6 +740,7 @@ public final class KuduConnector implements ClusterConnector {
         if (ts.get().path("live").asBoolean(true) && ts.get().path("millis_since_heartbeat").asLong() < 3_000) {
             throw new ConnectorException(Engine.KUDU, "unregister " + s.server(), "the tablet server still heartbeats; stop it first", false, null);
         }
+        awaitEveryMaster(s, progress);
         KuduCli.Result r = cli.run(CLI_TIMEOUT, args(s));
         if (!r.ok()) {
             String e = r.error();

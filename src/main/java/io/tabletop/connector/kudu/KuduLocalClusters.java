@@ -6,6 +6,7 @@ import io.tabletop.connector.LocalClusters;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -56,13 +57,16 @@ final class KuduLocalClusters implements LocalClusters {
         if (shape.servers() < 1 || shape.servers() > 20) {
             throw new IllegalArgumentException("a local cluster has 1 to 20 tablet servers");
         }
+        if (shape.masters() != 1 && shape.masters() != 3 && shape.masters() != 5) {
+            throw new IllegalArgumentException("a local cluster has 1, 3 or 5 masters (a majority must answer)");
+        }
     }
 
     @Override
     public Owned startOwned(Shape shape) throws ConnectorException {
         check(shape);
         KuduBinary binary = KuduBinary.locate(home.resolve("kudu"));
-        LocalKuduCluster c = LocalKuduCluster.start(binary, null, shape.servers());
+        LocalKuduCluster c = LocalKuduCluster.start(binary, null, shape.masters(), shape.servers(), false, List.of(), List.of());
         try {
             c.loadTables(shape.partitionsPerTable(), shape.rowsPerTable(), Math.min(3, shape.servers()));
         } catch (ConnectorException | RuntimeException e) {
@@ -70,7 +74,7 @@ final class KuduLocalClusters implements LocalClusters {
             throw e;
         }
         KuduConnector connector = KuduConnector.local(c);
-        String spec = "kudu://" + c.masterAddresses() + "?web=" + c.masterWebAddress();
+        String spec = "kudu://" + c.masterAddresses() + "?web=" + String.join(",", c.masterWebAddresses());
         return new Owned() {
             @Override
             public ClusterConnector connector() {
@@ -109,7 +113,7 @@ final class KuduLocalClusters implements LocalClusters {
                     + "); stop it first");
         }
         KuduBinary binary = KuduBinary.locate(home.resolve("kudu"));
-        LocalKuduCluster c = LocalKuduCluster.start(binary, dir, shape.servers(), true);
+        LocalKuduCluster c = LocalKuduCluster.start(binary, dir, shape.masters(), shape.servers(), true, List.of(), List.of());
         try {
             c.loadTables(shape.partitionsPerTable(), shape.rowsPerTable(), Math.min(3, shape.servers()));
         } catch (ConnectorException | RuntimeException e) {

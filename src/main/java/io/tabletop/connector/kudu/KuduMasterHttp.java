@@ -34,7 +34,18 @@ public final class KuduMasterHttp {
         return get("/dump-entities");
     }
 
+    /** Whether the web UI at {@code webAddress} answers {@code /healthz} with a 2xx. */
+    static boolean up(String webAddress) {
+        String url = (webAddress.startsWith("http") ? webAddress : "http://" + webAddress) + "/healthz";
+        try (Response r = CLIENT.newCall(new Request.Builder().url(url).get().build()).execute()) {
+            return r.isSuccessful();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     JsonNode get(String path) throws ConnectorException {
+        List<String> whys = new java.util.ArrayList<>();
         String why = "";
         for (String addr : webAddresses) {
             String url = (addr.startsWith("http") ? addr : "http://" + addr) + path;
@@ -42,6 +53,7 @@ public final class KuduMasterHttp {
             try (Response r = CLIENT.newCall(req).execute()) {
                 if (!r.isSuccessful()) {
                     why = url + " answered HTTP " + r.code();
+                    whys.add(why);
                     continue;
                 }
                 String body = r.body() == null ? "" : r.body().string();
@@ -49,12 +61,14 @@ public final class KuduMasterHttp {
                     return JSON.readTree(body);
                 } catch (IOException e) {
                     why = url + " did not answer JSON (" + e.getClass().getSimpleName() + " at " + abbreviate(body) + ")";
+                    whys.add(why);
                 }
             } catch (IOException e) {
                 why = "cannot reach " + url + ": " + e.getMessage();
+                whys.add(why);
             }
         }
-        throw new ConnectorException(Engine.KUDU, "read " + path, why, true, null);
+        throw new ConnectorException(Engine.KUDU, "read " + path, String.join("; ", whys), true, null);
     }
 
     private static String abbreviate(String s) {

@@ -13,6 +13,7 @@ import io.tabletop.domain.EngineCapabilities;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -119,14 +120,18 @@ public final class KuduProvider implements EngineProvider {
         }
         KuduBinary binary = KuduBinary.locate(home.resolve("kudu"));
         List<String> webs;
+        Map<String, String> webByRpc = Map.of();
         if (!s.web().isEmpty()) {
             webs = s.web();
         } else if (recorded.isPresent()) {
-            webs = List.of(recorded.get().masterWeb());
+            webs = List.of(recorded.get().masterWeb().split(","));
         } else {
-            webs = webAddresses(new KuduCli(binary, masters));
+            webByRpc = webAddresses(new KuduCli(binary, masters));
+            webs = List.copyOf(webByRpc.values());
         }
-        return new KuduConnector(masters, webs, binary, options.stopLocal() ? recorded.get() : null);
+        KuduConnector k = new KuduConnector(masters, webs, binary, options.stopLocal() ? recorded.get() : null);
+        k.knowMasters(webByRpc);
+        return k;
     }
 
     /**
@@ -134,7 +139,7 @@ public final class KuduProvider implements EngineProvider {
      * rpc-addresses,http-addresses,role}: any ports), the leader's first; a master that does not answer is
      * left out as long as one does.
      */
-    static List<String> webAddresses(KuduCli cli) throws ConnectorException {
+    static Map<String, String> webAddresses(KuduCli cli) throws ConnectorException {
         KuduCli.Result r = cli.run(30_000, "master", "list", "@MASTERS", "--columns=rpc-addresses,http-addresses,role", "--format=json",
                 "--timeout_ms=3000");
         if (!r.ok()) {
@@ -142,19 +147,20 @@ public final class KuduProvider implements EngineProvider {
                     ? "no master answered at " + cli.masters() + " within 3 s" : r.error();
             throw new ConnectorException(Engine.KUDU, "connect", why, KuduCli.isTransient(r.error()), null);
         }
-        List<String> leaders = new ArrayList<>();
-        List<String> others = new ArrayList<>();
+        Map<String, String> leaders = new LinkedHashMap<>();
+        Map<String, String> others = new LinkedHashMap<>();
         try {
             for (JsonNode m : JSON.readTree(r.out())) {
                 String http = m.path("http-addresses").asText("").split(",")[0].strip();
+                String rpc = m.path("rpc-addresses").asText("").split(",")[0].strip();
                 if (!http.isEmpty()) {
-                    ("LEADER".equals(m.path("role").asText()) ? leaders : others).add(http);
+                    ("LEADER".equals(m.path("role").asText()) ? leaders : others).put(rpc, http);
                 }
             }
         } catch (java.io.IOException e) {
             throw new ConnectorException(Engine.KUDU, "connect", "kudu master list did not answer JSON", true, e);
         }
-        leaders.addAll(others);
+        leaders.putAll(others);
         if (leaders.isEmpty()) {
             throw new ConnectorException(Engine.KUDU, "connect", "the masters report no web UI; give them: kudu://" + cli.masters()
                     + "?web=HOST:PORT[,...]");

@@ -39,6 +39,7 @@ public final class LocalKuduCluster implements AutoCloseable, KuduConnector.Serv
     private final Thread hook;
     private String masterRpc;
     private String masterWeb;
+    private List<String> masterWebs = List.of();
 
     /** One server process. */
     public static final class Proc {
@@ -118,6 +119,12 @@ public final class LocalKuduCluster implements AutoCloseable, KuduConnector.Serv
      */
     public static LocalKuduCluster start(KuduBinary binary, Path dataDir, int tservers, boolean detached,
                                          List<String> masterFlags, List<String> tserverFlags) throws ConnectorException {
+        return start(binary, dataDir, 1, tservers, detached, masterFlags, tserverFlags);
+    }
+
+    /** As above with {@code masters} masters (1 or 3, as production runs them), which elect a leader among themselves. */
+    public static LocalKuduCluster start(KuduBinary binary, Path dataDir, int masters, int tservers, boolean detached,
+                                         List<String> masterFlags, List<String> tserverFlags) throws ConnectorException {
         if (binary.home() == null) {
             throw new ConnectorException(Engine.KUDU, "start a local cluster", "the kudu-binary artifact is needed (kudu-master, kudu-tserver); only a kudu CLI was found");
         }
@@ -133,7 +140,7 @@ public final class LocalKuduCluster implements AutoCloseable, KuduConnector.Serv
             throw new ConnectorException(Engine.KUDU, "start a local cluster", "cannot create the data directory: " + e.getMessage(), false, e);
         }
         try {
-            c.startMaster();
+            c.startMasters(masters);
             for (int i = 0; i < tservers; i++) {
                 c.addTServer();
             }
@@ -160,18 +167,28 @@ public final class LocalKuduCluster implements AutoCloseable, KuduConnector.Serv
     private List<String> masterExtra = List.of();
     private List<String> tserverExtra = List.of();
 
-    private synchronized void startMaster() throws ConnectorException {
-        int rpc = freePort();
-        int web = freePort();
-        masterRpc = "127.0.0.1:" + rpc;
-        masterWeb = "127.0.0.1:" + web;
-        List<String> cmd = new ArrayList<>(List.of(binary.master().toString(), "--fs_wal_dir=" + dataDir.resolve("master-0"),
-                "--rpc_bind_addresses=" + masterRpc, "--webserver_port=" + web));
-        cmd.addAll(common());
-        cmd.addAll(masterExtra);
-        Proc p = new Proc("master-0", masterRpc, masterWeb, cmd);
-        procs.add(p);
-        launch(p);
+    private synchronized void startMasters(int n) throws ConnectorException {
+        List<String> rpcs = new ArrayList<>();
+        List<Integer> webs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            rpcs.add("127.0.0.1:" + freePort());
+            webs.add(freePort());
+        }
+        masterRpc = String.join(",", rpcs);
+        masterWebs = webs.stream().map(w -> "127.0.0.1:" + w).toList();
+        masterWeb = masterWebs.get(0);
+        for (int i = 0; i < n; i++) {
+            List<String> cmd = new ArrayList<>(List.of(binary.master().toString(), "--fs_wal_dir=" + dataDir.resolve("master-" + i),
+                    "--rpc_bind_addresses=" + rpcs.get(i), "--webserver_port=" + webs.get(i)));
+            if (n > 1) {
+                cmd.add("--master_addresses=" + masterRpc);
+            }
+            cmd.addAll(common());
+            cmd.addAll(masterExtra);
+            Proc p = new Proc("master-" + i, rpcs.get(i), masterWebs.get(i), cmd);
+            procs.add(p);
+            launch(p);
+        }
     }
 
     /** Adds a tablet server (it registers with the master by itself). */
@@ -204,7 +221,7 @@ public final class LocalKuduCluster implements AutoCloseable, KuduConnector.Serv
     }
 
     void awaitLive(int tservers, long timeoutMillis) throws ConnectorException {
-        KuduMasterHttp http = new KuduMasterHttp(List.of(masterWeb));
+        KuduMasterHttp http = new KuduMasterHttp(masterWebs);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         String last = "no answer yet";
         while (System.nanoTime() < deadline) {
@@ -245,6 +262,16 @@ public final class LocalKuduCluster implements AutoCloseable, KuduConnector.Serv
         return masterWeb;
     }
 
+    /** Every master's web address. */
+    public List<String> masterWebAddresses() {
+        return masterWebs;
+    }
+
+    /** The master processes, for fault tests (a leader master killed mid-run). */
+    public synchronized List<Proc> masters() {
+        return procs.stream().filter(p -> p.name.startsWith("master-")).toList();
+    }
+
     public Path dataDir() {
         return dataDir;
     }
@@ -281,6 +308,14 @@ public final class LocalKuduCluster implements AutoCloseable, KuduConnector.Serv
     /** Kills the tablet server with this RPC address at once (SIGKILL), for fault tests. */
     public void kill(String rpcAddress) throws ConnectorException {
         terminate(byRpc(rpcAddress), true);
+    }
+
+    /** Starts a stopped or killed server of this cluster again, as systemd would, with its data. */
+    public void restart(String rpcAddress) throws ConnectorException {
+        Proc p = byRpc(rpcAddress);
+        if (!p.isAlive()) {
+            launch(p);
+        }
     }
 
     @Override

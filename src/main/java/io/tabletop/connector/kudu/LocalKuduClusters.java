@@ -88,7 +88,7 @@ public final class LocalKuduClusters {
     static void record(LocalKuduCluster c) throws ConnectorException {
         Properties p = new Properties();
         p.setProperty("masters", c.masterAddresses());
-        p.setProperty("masterWeb", c.masterWebAddress());
+        p.setProperty("masterWeb", String.join(",", c.masterWebAddresses()));
         List<String> names = new ArrayList<>();
         for (LocalKuduCluster.Proc proc : c.allProcs()) {
             names.add(proc.name());
