@@ -34,10 +34,25 @@ public final class KuduBinary {
 
     private final Path home;
     private final Path cli;
+    private final KuduKerberos kerberos;
 
     private KuduBinary(Path home, Path cli) {
+        this(home, cli, KuduKerberos.fromEnvironment());
+    }
+
+    private KuduBinary(Path home, Path cli, KuduKerberos kerberos) {
         this.home = home;
         this.cli = cli;
+        this.kerberos = kerberos;
+    }
+
+    /** The same binary, its processes and web requests using this Kerberos config and ticket cache. */
+    public KuduBinary withKerberos(KuduKerberos k) {
+        return new KuduBinary(home, cli, k);
+    }
+
+    public KuduKerberos kerberos() {
+        return kerberos;
     }
 
     /** The unpacked kudu-binary directory (bin/, lib/, www/), or null when only a PATH kudu was found. */
@@ -67,6 +82,7 @@ public final class KuduBinary {
             env.put("LD_LIBRARY_PATH", home.resolve("lib").toString());
             env.put("SASL_PATH", home.resolve("lib/sasl2").toString());
         }
+        kerberos.applyTo(env);
     }
 
     /** A binary at a known path (for tests of the missing-binary case, or a site's own install). */

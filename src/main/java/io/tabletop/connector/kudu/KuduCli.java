@@ -43,8 +43,22 @@ public final class KuduCli {
             return rc == 0;
         }
 
-        /** The CLI's own error line, e.g. "Illegal state: tablet ...: replica ... is already present". */
+        /**
+         * The CLI's own error line, e.g. "Illegal state: tablet ...: replica ... is already present"; a
+         * missing or expired Kerberos ticket is said as what to do.
+         */
         public String error() {
+            String e = rawError();
+            if (e.contains("does not have Kerberos credentials available") || e.contains("No Kerberos credentials available")) {
+                return "no Kerberos ticket for the cluster (KRB5CCNAME, or the default ticket cache, holds none): run kinit";
+            }
+            if (e.contains("Ticket expired") || e.contains("ticket expired")) {
+                return "the Kerberos ticket has expired: run kinit";
+            }
+            return e;
+        }
+
+        private String rawError() {
             String last = null;
             for (String line : err.split("\n")) {
                 String t = line.strip();

@@ -86,7 +86,7 @@ public final class KuduConnector implements ClusterConnector {
         this.name = "kudu://" + masters;
         this.allMasters = masters;
         this.cli = new KuduCli(binary, masters);
-        this.http = new KuduMasterHttp(masterWebAddresses);
+        this.http = new KuduMasterHttp(masterWebAddresses, binary.kerberos());
         this.control = control;
     }
 
@@ -126,7 +126,7 @@ public final class KuduConnector implements ClusterConnector {
             }
         }
         Map<String, String> webs = webByRpc;
-        return all.stream().filter(m -> !webs.containsKey(m) || !KuduMasterHttp.up(webs.get(m))).toList();
+        return all.stream().filter(m -> !webs.containsKey(m) || !http.answers(webs.get(m))).toList();
     }
 
     /**

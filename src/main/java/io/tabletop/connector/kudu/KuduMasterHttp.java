@@ -22,23 +22,41 @@ public final class KuduMasterHttp {
             .connectTimeout(Duration.ofSeconds(3)).readTimeout(Duration.ofSeconds(10)).build();
 
     private final List<String> webAddresses;
+    private final OkHttpClient client;
 
     public KuduMasterHttp(List<String> webAddresses) {
+        this(webAddresses, KuduKerberos.fromEnvironment());
+    }
+
+    /** Web UIs behind SPNEGO ({@code --webserver_require_spnego}) get a token from the operator's ticket. */
+    public KuduMasterHttp(List<String> webAddresses, KuduKerberos kerberos) {
         if (webAddresses.isEmpty()) {
             throw new IllegalArgumentException("no master web address");
         }
         this.webAddresses = List.copyOf(webAddresses);
+        this.client = CLIENT.newBuilder().authenticator((route, response) -> {
+            boolean negotiate = response.headers("WWW-Authenticate").stream().anyMatch(h -> h.startsWith("Negotiate"));
+            if (!negotiate || response.priorResponse() != null) {
+                return null; // not SPNEGO, or our token was refused: the 401 is the answer
+            }
+            return response.request().newBuilder().header("Authorization", kerberos.negotiate(response.request().url().host())).build();
+        }).build();
     }
 
     public JsonNode dumpEntities() throws ConnectorException {
         return get("/dump-entities");
     }
 
-    /** Whether the web UI at {@code webAddress} answers {@code /healthz} with a 2xx. */
-    static boolean up(String webAddress) {
+    /**
+     * Whether the server behind the web UI at {@code webAddress} runs: it answers {@code /healthz} at all
+     * (a 401 of a SPNEGO-protected UI, or a TLS certificate this client does not trust, count: something answered).
+     */
+    boolean answers(String webAddress) {
         String url = (webAddress.startsWith("http") ? webAddress : "http://" + webAddress) + "/healthz";
         try (Response r = CLIENT.newCall(new Request.Builder().url(url).get().build()).execute()) {
-            return r.isSuccessful();
+            return true;
+        } catch (javax.net.ssl.SSLException e) {
+            return true;
         } catch (IOException e) {
             return false;
         }
@@ -50,7 +68,12 @@ public final class KuduMasterHttp {
         for (String addr : webAddresses) {
             String url = (addr.startsWith("http") ? addr : "http://" + addr) + path;
             Request req = new Request.Builder().url(url).get().build();
-            try (Response r = CLIENT.newCall(req).execute()) {
+            try (Response r = client.newCall(req).execute()) {
+                if (r.code() == 401) {
+                    // SPNEGO refused the token, or the UI wants something else
+                    throw new ConnectorException(Engine.KUDU, "read " + path, url + " refused the Kerberos ticket in "
+                            + "the ticket cache (HTTP 401): run kinit as a user the cluster admits", false, null);
+                }
                 if (!r.isSuccessful()) {
                     why = url + " answered HTTP " + r.code();
                     whys.add(why);
@@ -64,6 +87,10 @@ public final class KuduMasterHttp {
                     whys.add(why);
                 }
             } catch (IOException e) {
+                if (e.getMessage() != null && e.getMessage().contains("Kerberos")) {
+                    // no ticket: the same at every master, and kinit is the fix
+                    throw new ConnectorException(Engine.KUDU, "read " + path, e.getMessage(), false, e);
+                }
                 why = "cannot reach " + url + ": " + e.getMessage();
                 whys.add(why);
             }

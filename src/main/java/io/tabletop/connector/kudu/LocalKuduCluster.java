@@ -221,7 +221,7 @@ public final class LocalKuduCluster implements AutoCloseable, KuduConnector.Serv
     }
 
     void awaitLive(int tservers, long timeoutMillis) throws ConnectorException {
-        KuduMasterHttp http = new KuduMasterHttp(masterWebs);
+        KuduMasterHttp http = new KuduMasterHttp(masterWebs, binary.kerberos());
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         String last = "no answer yet";
         while (System.nanoTime() < deadline) {
