@@ -3,6 +3,7 @@ package io.tabletop.connector.couchbase;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tabletop.connector.ConnectorException;
+import io.tabletop.connector.TlsTrust;
 import io.tabletop.domain.Engine;
 import okhttp3.Credentials;
 import okhttp3.FormBody;
@@ -10,23 +11,14 @@ import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
 
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLPeerUnverifiedException;
-import javax.net.ssl.TrustManagerFactory;
-import javax.net.ssl.X509TrustManager;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -68,40 +60,9 @@ final class CouchbaseRest {
                 .connectTimeout(Duration.ofSeconds(3)).readTimeout(Duration.ofSeconds(10)).writeTimeout(Duration.ofSeconds(10))
                 .retryOnConnectionFailure(false);
         if (tls && caFile != null) {
-            X509TrustManager tm = trustManager(caFile);
-            try {
-                SSLContext ctx = SSLContext.getInstance("TLS");
-                ctx.init(null, new X509TrustManager[]{tm}, null);
-                b.sslSocketFactory(ctx.getSocketFactory(), tm);
-            } catch (GeneralSecurityException e) {
-                throw new ConnectorException(Engine.COUCHBASE, "TLS", "cannot set up TLS: " + e.getMessage(), false, e);
-            }
+            TlsTrust.trusting(b, Engine.COUCHBASE, caFile);
         }
         this.client = b.build();
-    }
-
-    /** Trusts the certificates in a PEM or DER file. */
-    private static X509TrustManager trustManager(Path caFile) throws ConnectorException {
-        try (InputStream in = Files.newInputStream(caFile)) {
-            CertificateFactory cf = CertificateFactory.getInstance("X.509");
-            KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
-            ks.load(null, null);
-            int n = 0;
-            for (Certificate c : cf.generateCertificates(in)) {
-                ks.setCertificateEntry("ca-" + n++, c);
-            }
-            if (n == 0) {
-                throw new ConnectorException(Engine.COUCHBASE, "TLS", caFile + " holds no certificate", false, null);
-            }
-            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(ks);
-            return (X509TrustManager) tmf.getTrustManagers()[0];
-        } catch (IOException e) {
-            throw new ConnectorException(Engine.COUCHBASE, "TLS", "cannot read the CA file " + caFile + ": " + e.getMessage(), false, e);
-        } catch (GeneralSecurityException e) {
-            throw new ConnectorException(Engine.COUCHBASE, "TLS", caFile + " is not a certificate file (PEM or DER): "
-                    + e.getMessage(), false, e);
-        }
     }
 
     String user() {

@@ -15,6 +15,7 @@ import io.tabletop.domain.StepType;
 import io.tabletop.domain.Verdict;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -83,10 +84,20 @@ public final class KuduConnector implements ClusterConnector {
     private long pollFetchNanos;
 
     public KuduConnector(String masters, List<String> masterWebAddresses, KuduBinary binary, ServerControl control) {
+        this(masters, new KuduMasterHttp(masterWebAddresses, binary.kerberos()), binary, control);
+    }
+
+    /** The masters' web UIs over TLS, verified against the certificates in {@code webCa}. */
+    public KuduConnector(String masters, List<String> masterWebAddresses, KuduBinary binary, ServerControl control, Path webCa)
+            throws ConnectorException {
+        this(masters, KuduMasterHttp.withCa(masterWebAddresses, binary.kerberos(), webCa), binary, control);
+    }
+
+    private KuduConnector(String masters, KuduMasterHttp http, KuduBinary binary, ServerControl control) {
         this.name = "kudu://" + masters;
         this.allMasters = masters;
         this.cli = new KuduCli(binary, masters);
-        this.http = new KuduMasterHttp(masterWebAddresses, binary.kerberos());
+        this.http = http;
         this.control = control;
     }
 

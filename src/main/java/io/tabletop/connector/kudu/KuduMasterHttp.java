@@ -11,6 +11,10 @@ import okhttp3.Response;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.nio.file.Path;
+import io.tabletop.connector.TlsTrust;
 
 /**
  * Reads the masters' web endpoints (OkHttp + Jackson): {@code /dump-entities} is the cluster's topology
@@ -23,24 +27,52 @@ public final class KuduMasterHttp {
 
     private final List<String> webAddresses;
     private final OkHttpClient client;
+    /** The CA file web UIs are verified with (null: the system's CAs); given, bare addresses are https. */
+    private final Path ca;
+    /** Bare addresses found to speak TLS (an http request got an empty reply). */
+    private final Set<String> tls = ConcurrentHashMap.newKeySet();
 
     public KuduMasterHttp(List<String> webAddresses) {
         this(webAddresses, KuduKerberos.fromEnvironment());
     }
 
-    /** Web UIs behind SPNEGO ({@code --webserver_require_spnego}) get a token from the operator's ticket. */
     public KuduMasterHttp(List<String> webAddresses, KuduKerberos kerberos) {
+        this(webAddresses, kerberos, null, null);
+    }
+
+    /**
+     * Web UIs behind SPNEGO ({@code --webserver_require_spnego}) get a token from the operator's ticket;
+     * TLS web UIs ({@code --webserver_certificate_file}) are verified against {@code ca}, or the system's CAs.
+     *
+     * @param client a client to build on (with the CA's trust), or null
+     */
+    private KuduMasterHttp(List<String> webAddresses, KuduKerberos kerberos, Path ca, OkHttpClient client) {
         if (webAddresses.isEmpty()) {
             throw new IllegalArgumentException("no master web address");
         }
         this.webAddresses = List.copyOf(webAddresses);
-        this.client = CLIENT.newBuilder().authenticator((route, response) -> {
+        this.ca = ca;
+        this.client = (client == null ? CLIENT : client).newBuilder().authenticator((route, response) -> {
             boolean negotiate = response.headers("WWW-Authenticate").stream().anyMatch(h -> h.startsWith("Negotiate"));
             if (!negotiate || response.priorResponse() != null) {
                 return null; // not SPNEGO, or our token was refused: the 401 is the answer
             }
             return response.request().newBuilder().header("Authorization", kerberos.negotiate(response.request().url().host())).build();
         }).build();
+    }
+
+    /** As {@link #KuduMasterHttp(List, KuduKerberos)}, TLS web UIs verified against the certificates in {@code ca}. */
+    public static KuduMasterHttp withCa(List<String> webAddresses, KuduKerberos kerberos, Path ca) throws ConnectorException {
+        OkHttpClient c = ca == null ? null : TlsTrust.trusting(CLIENT.newBuilder(), Engine.KUDU, ca).build();
+        return new KuduMasterHttp(webAddresses, kerberos, ca, c);
+    }
+
+    /** The URL of {@code path} on the web UI at {@code addr}: its own scheme, else https where TLS was given or found. */
+    private String url(String addr, String path) {
+        if (addr.startsWith("http://") || addr.startsWith("https://")) {
+            return addr + path;
+        }
+        return (ca != null || tls.contains(addr) ? "https://" : "http://") + addr + path;
     }
 
     public JsonNode dumpEntities() throws ConnectorException {
@@ -52,50 +84,81 @@ public final class KuduMasterHttp {
      * (a 401 of a SPNEGO-protected UI, or a TLS certificate this client does not trust, count: something answered).
      */
     boolean answers(String webAddress) {
-        String url = (webAddress.startsWith("http") ? webAddress : "http://" + webAddress) + "/healthz";
+        String url = url(webAddress, "/healthz");
         try (Response r = CLIENT.newCall(new Request.Builder().url(url).get().build()).execute()) {
             return true;
         } catch (javax.net.ssl.SSLException e) {
             return true;
         } catch (IOException e) {
-            return false;
+            return url.startsWith("http://") && emptyReply(e); // a TLS port answering plain HTTP with nothing
         }
     }
 
     JsonNode get(String path) throws ConnectorException {
         List<String> whys = new java.util.ArrayList<>();
-        String why = "";
         for (String addr : webAddresses) {
-            String url = (addr.startsWith("http") ? addr : "http://" + addr) + path;
-            Request req = new Request.Builder().url(url).get().build();
-            try (Response r = client.newCall(req).execute()) {
-                if (r.code() == 401) {
-                    // SPNEGO refused the token, or the UI wants something else
-                    throw new ConnectorException(Engine.KUDU, "read " + path, url + " refused the Kerberos ticket in "
-                            + "the ticket cache (HTTP 401): run kinit as a user the cluster admits", false, null);
-                }
-                if (!r.isSuccessful()) {
-                    why = url + " answered HTTP " + r.code();
-                    whys.add(why);
-                    continue;
-                }
-                String body = r.body() == null ? "" : r.body().string();
-                try {
-                    return JSON.readTree(body);
-                } catch (IOException e) {
-                    why = url + " did not answer JSON (" + e.getClass().getSimpleName() + " at " + abbreviate(body) + ")";
-                    whys.add(why);
-                }
+            String url = url(addr, path);
+            try {
+                return read(url, path);
             } catch (IOException e) {
-                if (e.getMessage() != null && e.getMessage().contains("Kerberos")) {
-                    // no ticket: the same at every master, and kinit is the fix
-                    throw new ConnectorException(Engine.KUDU, "read " + path, e.getMessage(), false, e);
+                if (url.startsWith("http://") && !addr.startsWith("http") && emptyReply(e)) {
+                    // Kudu's web server sends nothing back to plain HTTP on an https port: speak TLS from now on
+                    tls.add(addr);
+                    url = url(addr, path);
+                    try {
+                        return read(url, path);
+                    } catch (IOException again) {
+                        e = again;
+                    }
                 }
-                why = "cannot reach " + url + ": " + e.getMessage();
-                whys.add(why);
+                whys.add(e.getMessage());
             }
         }
         throw new ConnectorException(Engine.KUDU, "read " + path, String.join("; ", whys), true, null);
+    }
+
+    /**
+     * One GET as JSON. An IOException (its message says why, with the URL) when this master does not serve
+     * it and another may; a ConnectorException for what every master would answer alike (TLS trust, Kerberos).
+     */
+    private JsonNode read(String url, String path) throws IOException, ConnectorException {
+        Request req = new Request.Builder().url(url).get().build();
+        try (Response r = client.newCall(req).execute()) {
+            if (r.code() == 401) {
+                // SPNEGO refused our token, or the UI wants something else
+                throw new ConnectorException(Engine.KUDU, "read " + path, url + " refused the Kerberos ticket in "
+                        + "the ticket cache (HTTP 401): run kinit as a user the cluster admits", false, null);
+            }
+            if (!r.isSuccessful()) {
+                throw new IOException(url + " answered HTTP " + r.code());
+            }
+            String body = r.body() == null ? "" : r.body().string();
+            try {
+                return JSON.readTree(body);
+            } catch (IOException e) {
+                throw new IOException(url + " did not answer JSON (" + e.getClass().getSimpleName() + " at " + abbreviate(body) + ")");
+            }
+        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+            throw new ConnectorException(Engine.KUDU, "read " + path, url + ": the web UI's certificate does not name this host ("
+                    + e.getMessage() + ")", false, e);
+        } catch (javax.net.ssl.SSLHandshakeException e) {
+            throw new ConnectorException(Engine.KUDU, "read " + path, url + ": the web UI's certificate does not verify against "
+                    + (ca == null ? "the system's CAs; give the cluster's CA file: kudu://MASTERS?ca=FILE" : "the CA file " + ca), false, e);
+        } catch (IOException e) {
+            if (e.getMessage() != null && e.getMessage().contains("Kerberos")) {
+                // no ticket: the same at every master, and kinit is the fix
+                throw new ConnectorException(Engine.KUDU, "read " + path, e.getMessage(), false, e);
+            }
+            if (e.getMessage() != null && e.getMessage().startsWith(url)) {
+                throw e;
+            }
+            throw new IOException("cannot reach " + url + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean emptyReply(IOException e) {
+        String m = String.valueOf(e.getMessage());
+        return m.contains("unexpected end of stream") || m.contains("\\n not found") || e instanceof java.io.EOFException;
     }
 
     private static String abbreviate(String s) {

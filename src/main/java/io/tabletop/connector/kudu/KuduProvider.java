@@ -20,10 +20,11 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Apache Kudu: {@code kudu://HOST:PORT[,HOST:PORT...][?web=HOST:PORT[,...]]}, the masters' RPC addresses
- * as the {@code kudu} CLI takes them. The masters' web addresses come from {@code web=}, else from a
- * recorded local cluster with those masters, else from the masters themselves ({@code kudu master list}).
- * No secret: a Kerberized cluster is reached with the operator's ticket cache.
+ * Apache Kudu: {@code kudu://HOST:PORT[,HOST:PORT...][?web=HOST:PORT[,...]][&ca=FILE]}, the masters' RPC
+ * addresses as the {@code kudu} CLI takes them. The masters' web addresses come from {@code web=}, else
+ * from a recorded local cluster with those masters, else from the masters themselves ({@code kudu master
+ * list}); TLS web UIs are found, and verified against {@code ca=} or the system's CAs. No secret: a
+ * Kerberized cluster is reached with the operator's ticket cache ({@link KuduKerberos}).
  */
 public final class KuduProvider implements EngineProvider {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -36,11 +37,18 @@ public final class KuduProvider implements EngineProvider {
         this.local = new KuduLocalClusters(home);
     }
 
-    /** A parsed Kudu spec: the master RPC addresses and, if given, their web addresses. */
-    public record Spec(List<String> masters, List<String> web) implements ConnectionSpec {
+    /**
+     * A parsed Kudu spec: the master RPC addresses and, if given, their web addresses, and the CA file
+     * their TLS web UIs are verified with (null: the system's CAs).
+     */
+    public record Spec(List<String> masters, List<String> web, Path ca) implements ConnectionSpec {
         public Spec {
             masters = List.copyOf(masters);
             web = List.copyOf(web);
+        }
+
+        public Spec(List<String> masters, List<String> web) {
+            this(masters, web, null);
         }
 
         @Override
@@ -50,7 +58,14 @@ public final class KuduProvider implements EngineProvider {
 
         @Override
         public String text() {
-            return "kudu://" + String.join(",", masters) + (web.isEmpty() ? "" : "?web=" + String.join(",", web));
+            List<String> opts = new ArrayList<>();
+            if (!web.isEmpty()) {
+                opts.add("web=" + String.join(",", web));
+            }
+            if (ca != null) {
+                opts.add("ca=" + ca);
+            }
+            return "kudu://" + String.join(",", masters) + (opts.isEmpty() ? "" : "?" + String.join("&", opts));
         }
     }
 
@@ -71,7 +86,7 @@ public final class KuduProvider implements EngineProvider {
 
     @Override
     public String example() {
-        return "kudu://HOST:PORT[,HOST:PORT...][?web=HOST:PORT,...]";
+        return "kudu://HOST:PORT[,HOST:PORT...][?web=HOST:PORT,...][&ca=FILE]";
     }
 
     @Override
@@ -82,18 +97,33 @@ public final class KuduProvider implements EngineProvider {
         }
         String rest = s.substring("kudu://".length());
         String web = null;
+        Path ca = null;
         int q = rest.indexOf('?');
         if (q >= 0) {
             for (String kv : rest.substring(q + 1).split("&")) {
                 if (kv.startsWith("web=")) {
                     web = kv.substring(4);
+                } else if (kv.startsWith("ca=") && kv.length() > 3) {
+                    ca = Path.of(java.net.URLDecoder.decode(kv.substring(3), java.nio.charset.StandardCharsets.UTF_8));
                 } else if (!kv.isBlank()) {
-                    throw new IllegalArgumentException("unknown option '" + kv + "' in " + s + " (only web=HOST:PORT,...)");
+                    throw new IllegalArgumentException("unknown option '" + kv + "' in " + s
+                            + " (options: web=HOST:PORT,... and ca=FILE, the CA of TLS web UIs)");
                 }
             }
             rest = rest.substring(0, q);
         }
-        return new Spec(hostPorts(rest, s), web == null ? List.of() : hostPorts(web, s));
+        return new Spec(hostPorts(rest, s), web == null ? List.of() : webList(web, s), ca);
+    }
+
+    /** HOST:PORT, or http(s)://HOST:PORT for a web UI whose scheme is known. */
+    private static List<String> webList(String list, String spec) {
+        List<String> out = new ArrayList<>();
+        for (String w : list.split(",")) {
+            String t = w.trim();
+            String scheme = t.startsWith("https://") ? "https://" : t.startsWith("http://") ? "http://" : "";
+            out.add(scheme + hostPorts(t.substring(scheme.length()), spec).get(0));
+        }
+        return out;
     }
 
     static List<String> hostPorts(String list, String spec) {
@@ -129,7 +159,7 @@ public final class KuduProvider implements EngineProvider {
             webByRpc = webAddresses(new KuduCli(binary, masters));
             webs = List.copyOf(webByRpc.values());
         }
-        KuduConnector k = new KuduConnector(masters, webs, binary, options.stopLocal() ? recorded.get() : null);
+        KuduConnector k = new KuduConnector(masters, webs, binary, options.stopLocal() ? recorded.get() : null, s.ca());
         k.knowMasters(webByRpc);
         return k;
     }
@@ -179,7 +209,9 @@ public final class KuduProvider implements EngineProvider {
                 ConnectionForm.Field.of("masters", "Masters", ConnectionForm.Kind.HOST_LIST, "127.0.0.1:7051",
                         "the masters' RPC addresses, as the kudu CLI takes them: HOST:7051,HOST:7051,HOST:7051", true),
                 ConnectionForm.Field.of("web", "Web UIs", ConnectionForm.Kind.HOST_LIST, "",
-                        "the masters' web addresses (optional: the masters report them)", false)));
+                        "the masters' web addresses (optional: the masters report them)", false),
+                ConnectionForm.Field.of("ca", "Web UI CA", ConnectionForm.Kind.FILE, "",
+                        "the CA certificate (PEM) of TLS web UIs; empty: the system's CAs. Kerberos: kinit first", false)));
     }
 
     @Override
@@ -189,7 +221,15 @@ public final class KuduProvider implements EngineProvider {
             throw new IllegalArgumentException("Masters: give at least one HOST:PORT");
         }
         String web = ConnectionForm.value(values, "web");
-        return parse("kudu://" + masters.replace(" ", "") + (web.isEmpty() ? "" : "?web=" + web.replace(" ", ""))).text();
+        String ca = ConnectionForm.value(values, "ca");
+        List<String> opts = new ArrayList<>();
+        if (!web.isEmpty()) {
+            opts.add("web=" + web.replace(" ", ""));
+        }
+        if (!ca.isEmpty()) {
+            opts.add("ca=" + ca);
+        }
+        return parse("kudu://" + masters.replace(" ", "") + (opts.isEmpty() ? "" : "?" + String.join("&", opts))).text();
     }
 
     @Override

@@ -221,7 +221,7 @@ public final class LocalKuduCluster implements AutoCloseable, KuduConnector.Serv
     }
 
     void awaitLive(int tservers, long timeoutMillis) throws ConnectorException {
-        KuduMasterHttp http = new KuduMasterHttp(masterWebs, binary.kerberos());
+        KuduCli cli = new KuduCli(binary, masterRpc);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         String last = "no answer yet";
         while (System.nanoTime() < deadline) {
@@ -231,14 +231,21 @@ public final class LocalKuduCluster implements AutoCloseable, KuduConnector.Serv
                             + tail(dataDir.resolve("logs").resolve(p.name + ".out")) + " (logs kept in " + dataDir.resolve("logs") + ")");
                 }
             }
-            try {
-                long live = http.dumpEntities().path("tablet_servers").findValuesAsText("live").stream().filter("true"::equals).count();
+            // The CLI, not the web UI: it works the same behind TLS or SPNEGO, with the binary's environment.
+            // "heartbeat" is "Nms" since the last one (ListTServers in Kudu's tool_action_tserver.cc).
+            KuduCli.Result r = cli.run(15_000, "tserver", "list", "@MASTERS", "--columns=uuid,heartbeat", "--format=json", "--timeout_ms=3000");
+            if (r.ok()) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"heartbeat\":\"(\\d+)ms\"").matcher(r.out());
+                long live = 0;
+                while (m.find()) {
+                    live += Long.parseLong(m.group(1)) < 3_000 ? 1 : 0;
+                }
                 if (live >= tservers) {
                     return;
                 }
                 last = live + " of " + tservers + " tablet servers live";
-            } catch (ConnectorException e) {
-                last = e.reason();
+            } else {
+                last = r.error();
             }
             pause(200);
         }
