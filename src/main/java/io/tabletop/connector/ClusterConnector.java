@@ -69,6 +69,14 @@ public interface ClusterConnector extends AutoCloseable {
     }
 
     /**
+     * Checks only this engine can make after a run took {@code removed} out (Kudu: the tombstoned replicas
+     * a drained tserver keeps, and what to do about them).
+     */
+    default List<CheckResult> engineChecksAfter(List<ServerId> removed) throws ConnectorException {
+        return List.of();
+    }
+
+    /**
      * Changes what the engine needs changed while a run changes the cluster (OpenMLDB: {@code auto_failover}
      * off, or it refuses migrations) and returns each setting's value to put back afterwards; empty when
      * nothing was changed. The run journals the map before it starts and {@link #restoreAfterRun} it when

@@ -151,6 +151,11 @@ public final class RemovalService {
                     ? CheckResult.pass("Removed servers empty", "no replica left on " + removed.stream().map(ServerId::value).collect(Collectors.joining(", "))
                     + (removed.stream().allMatch(id -> live.server(id).isEmpty()) ? "; unregistered" : ""))
                     : CheckResult.block("Removed servers empty", left + " partition(s) still have a replica on a removed server"));
+            try {
+                out.addAll(connector.engineChecksAfter(removed));
+            } catch (ConnectorException e) {
+                out.add(CheckResult.warn("Engine checks", e.getMessage()));
+            }
         }
         if (!plan.forecast().isEmpty()) {
             out.addAll(forecastChecks(plan, live));

@@ -217,7 +217,83 @@ public final class KuduConnector implements ClusterConnector {
         JsonNode dump = http.dumpEntities();
         Map<String, JsonNode> listed = tserverList();
         JsonNode ksck = ksck(false).json;
-        return KuduTopology.snapshot(dump, listed, ksck, cli.masters(), Instant.now());
+        java.util.Set<String> unsized = KuduTopology.unsized(dump, ksck);
+        Map<String, Long> fromMetrics = unsized.isEmpty() ? Map.of() : sizesFromMetrics(dump, unsized);
+        return KuduTopology.snapshot(dump, listed, ksck, fromMetrics, cli.masters(), Instant.now());
+    }
+
+    private static final String TABLET_SIZES = "/metrics?types=tablet&metrics=on_disk_size&compact=1";
+
+    /**
+     * Sizes ksck did not give, from each live tserver's own metrics ({@code on_disk_size} of the replicas
+     * the masters place on it; tombstones left out); a tablet's size is its largest replica's. A tserver
+     * whose web UI does not answer is skipped: its tablets keep the size of another replica, or none.
+     */
+    Map<String, Long> sizesFromMetrics(JsonNode dump, java.util.Set<String> tablets) {
+        Map<String, Long> out = new HashMap<>();
+        for (JsonNode ts : dump.path("tablet_servers")) {
+            String web = ts.path("http_addrs").path(0).asText("");
+            if (web.isEmpty() || !ts.path("live").asBoolean(true)) {
+                continue;
+            }
+            try {
+                KuduTopology.Replicas r = KuduTopology.replicasOn(http.getFrom(web, TABLET_SIZES), dump, ts.path("uuid").asText());
+                r.live().forEach((tablet, size) -> {
+                    if (tablets.contains(tablet)) {
+                        out.merge(tablet, size, Math::max);
+                    }
+                });
+            } catch (ConnectorException e) {
+                LOG.fine("tablet sizes from " + web + ": " + e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    /** Tombstoned replicas found on each drained tserver just before it stopped: count and bytes. */
+    private final Map<ServerId, long[]> tombstones = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Counts the tombstones on a tserver that is about to stop: after that its web UI is gone. */
+    private void noteTombstones(ServerId id, JsonNode ts) {
+        String web = ts.path("http_addrs").path(0).asText("");
+        if (web.isEmpty()) {
+            return;
+        }
+        try {
+            KuduTopology.Replicas r = KuduTopology.replicasOn(http.getFrom(web, TABLET_SIZES), http.dumpEntities(), id.value());
+            tombstones.put(id, new long[]{r.tombstoned().size(), r.tombstoned().values().stream().mapToLong(Long::longValue).sum(), r.live().size()});
+        } catch (ConnectorException e) {
+            LOG.fine("tombstones on " + web + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * After a drain: the tombstoned replicas each drained tserver kept (metadata of the replicas moved away;
+     * Kudu before 1.18 never deletes them, KUDU-3486), with what to do before the host serves again.
+     */
+    @Override
+    public List<CheckResult> engineChecksAfter(List<ServerId> removed) throws ConnectorException {
+        List<CheckResult> out = new ArrayList<>();
+        for (ServerId id : removed) {
+            long[] t = tombstones.get(id);
+            if (t == null) {
+                Optional<JsonNode> ts = tserver(id);
+                if (ts.isEmpty() || !ts.get().path("live").asBoolean(true)) {
+                    continue;
+                }
+                noteTombstones(id, ts.get());
+                t = tombstones.get(id);
+                if (t == null) {
+                    continue;
+                }
+            }
+            out.add(t[0] == 0 ? CheckResult.pass("Tombstones", id + " kept no tombstoned replica")
+                    : CheckResult.warn("Tombstones", id + " keeps " + t[0] + " tombstoned replica(s), "
+                    + io.tabletop.domain.Units.bytes(t[1]) + " on disk: metadata of the replicas moved away, no data of the cluster "
+                    + "(Kudu before 1.18 never deletes them, KUDU-3486). Keep the process stopped; before the host serves again, "
+                    + "wipe its --fs_wal_dir and --fs_data_dirs (a restart as it is would register it again with them)"));
+        }
+        return out;
     }
 
     private Map<String, JsonNode> tserverList() throws ConnectorException {
@@ -720,6 +796,7 @@ public final class KuduConnector implements ClusterConnector {
             return;
         }
         String rpc = ts.path("rpc_addrs").path(0).asText();
+        noteTombstones(s.server(), ts);
         if (control != null && control.controls(rpc)) {
             progress.update(0.3, "stopping the tablet server process at " + rpc);
             control.stop(rpc);

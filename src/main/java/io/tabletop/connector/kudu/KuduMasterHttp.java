@@ -97,24 +97,36 @@ public final class KuduMasterHttp {
     JsonNode get(String path) throws ConnectorException {
         List<String> whys = new java.util.ArrayList<>();
         for (String addr : webAddresses) {
-            String url = url(addr, path);
             try {
-                return read(url, path);
+                return at(addr, path);
             } catch (IOException e) {
-                if (url.startsWith("http://") && !addr.startsWith("http") && emptyReply(e)) {
-                    // Kudu's web server sends nothing back to plain HTTP on an https port: speak TLS from now on
-                    tls.add(addr);
-                    url = url(addr, path);
-                    try {
-                        return read(url, path);
-                    } catch (IOException again) {
-                        e = again;
-                    }
-                }
                 whys.add(e.getMessage());
             }
         }
         throw new ConnectorException(Engine.KUDU, "read " + path, String.join("; ", whys), true, null);
+    }
+
+    /** {@code path} from another server's web UI (a tserver's {@code /metrics}), with the same TLS and Kerberos. */
+    JsonNode getFrom(String webAddress, String path) throws ConnectorException {
+        try {
+            return at(webAddress, path);
+        } catch (IOException e) {
+            throw new ConnectorException(Engine.KUDU, "read " + path, e.getMessage(), true, e);
+        }
+    }
+
+    private JsonNode at(String addr, String path) throws IOException, ConnectorException {
+        String url = url(addr, path);
+        try {
+            return read(url, path);
+        } catch (IOException e) {
+            if (url.startsWith("http://") && !addr.startsWith("http") && emptyReply(e)) {
+                // Kudu's web server sends nothing back to plain HTTP on an https port: speak TLS from now on
+                tls.add(addr);
+                return read(url(addr, path), path);
+            }
+            throw e;
+        }
     }
 
     /**

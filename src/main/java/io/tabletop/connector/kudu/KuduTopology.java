@@ -33,23 +33,69 @@ final class KuduTopology {
     }
 
     static ClusterSnapshot snapshot(JsonNode dump, Map<String, JsonNode> listed, JsonNode ksck, String cluster, Instant at) {
+        return snapshot(dump, listed, ksck, Map.of(), cluster, at);
+    }
+
+    /**
+     * The tablets ksck gives no size for, whose sizes the tservers' metrics would give: those with at
+     * least one replica in the masters' config.
+     */
+    static java.util.Set<String> unsized(JsonNode dump, JsonNode ksck) {
+        java.util.Set<String> sized = ksckSizes(ksck).keySet();
+        java.util.Set<String> out = new java.util.LinkedHashSet<>();
+        for (JsonNode t : dump.path("tablets")) {
+            String id = t.path("tablet_id").asText();
+            if (!sized.contains(id) && t.path("replicas").size() > 0) {
+                out.add(id);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The replicas a tserver's {@code /metrics?types=tablet&metrics=on_disk_size} lists, split into those
+     * the masters' config places on it ({@code live}: tablet id to bytes) and tombstones (the rest: a drained
+     * server keeps them, with a stale size; KUDU-3486).
+     */
+    record Replicas(Map<String, Long> live, Map<String, Long> tombstoned) {
+    }
+
+    static Replicas replicasOn(JsonNode metrics, JsonNode dump, String uuid) {
+        java.util.Set<String> placed = new java.util.HashSet<>();
+        for (JsonNode t : dump.path("tablets")) {
+            for (JsonNode r : t.path("replicas")) {
+                if (uuid.equals(r.path("server_uuid").asText())) {
+                    placed.add(t.path("tablet_id").asText());
+                }
+            }
+        }
+        Map<String, Long> live = new HashMap<>();
+        Map<String, Long> tomb = new HashMap<>();
+        for (JsonNode e : metrics) {
+            if (!"tablet".equals(e.path("type").asText())) {
+                continue;
+            }
+            long size = 0;
+            for (JsonNode m : e.path("metrics")) {
+                if ("on_disk_size".equals(m.path("name").asText())) {
+                    size = m.path("value").asLong(0);
+                }
+            }
+            String id = e.path("id").asText();
+            (placed.contains(id) ? live : tomb).put(id, size);
+        }
+        return new Replicas(live, tomb);
+    }
+
+    /** The snapshot, with sizes from the tservers' metrics ({@code metricSizes}) where ksck gives none. */
+    static ClusterSnapshot snapshot(JsonNode dump, Map<String, JsonNode> listed, JsonNode ksck, Map<String, Long> metricSizes,
+                                    String cluster, Instant at) {
         Map<String, Integer> rf = new HashMap<>();
         for (JsonNode t : ksck.path("table_summaries")) {
             rf.put(t.path("id").asText(), t.path("replication_factor").asInt());
         }
-        Map<String, Long> sizes = new HashMap<>();
-        for (JsonNode t : ksck.path("tablet_summaries")) {
-            long max = -1;
-            for (JsonNode r : t.path("replicas")) {
-                JsonNode s = r.path("status_pb").path("estimated_on_disk_size");
-                if (s.canConvertToLong()) {
-                    max = Math.max(max, s.asLong());
-                }
-            }
-            if (max >= 0) {
-                sizes.put(t.path("id").asText(), max);
-            }
-        }
+        Map<String, Long> sizes = new HashMap<>(metricSizes);
+        sizes.putAll(ksckSizes(ksck));
         Map<ServerId, Server> servers = new LinkedHashMap<>();
         for (JsonNode ts : dump.path("tablet_servers")) {
             String uuid = ts.path("uuid").asText();
@@ -87,5 +133,23 @@ final class KuduTopology {
                     sizes.get(tablet), null, reps));
         }
         return new ClusterSnapshot(Engine.KUDU, cluster, at, new ArrayList<>(servers.values()), tables, partitions);
+    }
+
+    /** Per tablet, its largest replica's {@code status_pb.estimated_on_disk_size} in ksck's JSON. */
+    private static Map<String, Long> ksckSizes(JsonNode ksck) {
+        Map<String, Long> sizes = new HashMap<>();
+        for (JsonNode t : ksck.path("tablet_summaries")) {
+            long max = -1;
+            for (JsonNode r : t.path("replicas")) {
+                JsonNode s = r.path("status_pb").path("estimated_on_disk_size");
+                if (s.canConvertToLong()) {
+                    max = Math.max(max, s.asLong());
+                }
+            }
+            if (max >= 0) {
+                sizes.put(t.path("id").asText(), max);
+            }
+        }
+        return sizes;
     }
 }

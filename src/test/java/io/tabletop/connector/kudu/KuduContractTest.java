@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The port's contract, on a real Kudu cluster (1 master, 3 tablet servers, 2 small tables), stopped after. */
 @EnabledOnOs(value = OS.LINUX, architectures = {"amd64", "x86_64"})
@@ -50,6 +51,26 @@ class KuduContractTest extends ConnectorContract {
         try (ClusterConnector c = p.open(p.parse("kudu://" + cluster.masterAddresses()), EngineProvider.OpenOptions.defaults())) {
             assertEquals(kudu.snapshot().servers().size(), c.snapshot().servers().size());
             assertEquals(kudu.snapshot().partitions().size(), c.snapshot().partitions().size());
+        }
+    }
+
+    /**
+     * Where ksck gives no size, the tservers' own metrics do: on this cluster both are there, and for every
+     * tablet the metrics give the size ksck gives (both are the replica's on-disk size; the largest replica's).
+     */
+    @Test
+    void tabletSizesFromTheTserversMetricsAgreeWithKsck() throws Exception {
+        var snap = kudu.snapshot();
+        var dump = new KuduMasterHttp(List.of(cluster.masterWebAddress())).dumpEntities();
+        java.util.Set<String> all = new java.util.HashSet<>();
+        snap.partitions().forEach(p -> all.add(p.id().value()));
+        java.util.Map<String, Long> fromMetrics = kudu.sizesFromMetrics(dump, all);
+        assertEquals(all, fromMetrics.keySet(), "every tablet sized from the metrics");
+        for (var p : snap.partitions()) {
+            long ksck = p.sizeBytes();
+            long metrics = fromMetrics.get(p.id().value());
+            assertTrue(ksck > 0 && Math.abs(ksck - metrics) <= Math.max(ksck, metrics) / 10,
+                    p.id() + ": ksck " + ksck + " B, metrics " + metrics + " B");
         }
     }
 
