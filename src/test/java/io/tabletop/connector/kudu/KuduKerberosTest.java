@@ -42,18 +42,12 @@ class KuduKerberosTest {
     void aKerberizedClusterIsReadAndDrainedFromATicketCacheAndRefusedWithoutOne() throws Exception {
         MiniKdc.assumeInstalled();
         try (MiniKdc kdc = MiniKdc.start(dir)) {
-            // Kudu's preflight check looks for kudu/<this host's FQDN> (ServerNegotiation::PreflightCheckGSSAPI);
-            // clients ask for kudu/127.0.0.1 and HTTP/127.0.0.1, the addresses they dial.
-            java.util.Set<String> hosts = new java.util.LinkedHashSet<>(List.of("127.0.0.1",
-                    java.net.InetAddress.getLocalHost().getHostName(), java.net.InetAddress.getLocalHost().getCanonicalHostName()));
-            Path serverKeytab = kdc.keytab("kudu", hosts.stream().flatMap(h -> java.util.stream.Stream.of("kudu/" + h, "HTTP/" + h))
-                    .toArray(String[]::new));
+            Path serverKeytab = kdc.serverKeytab();
             Path dbaKeytab = kdc.keytab("dba", "dba");
             String ticket = kdc.kinit("dba", dbaKeytab, "dba.ccache");
             KuduKerberos withTicket = KuduKerberos.of(kdc.krb5Conf(), ticket);
             KuduBinary binary = KuduBinary.locate(Path.of("target", "kudu")).withKerberos(withTicket);
-            List<String> flags = List.of("--keytab_file=" + serverKeytab, "--principal=kudu/127.0.0.1",
-                    "--rpc_authentication=required", "--superuser_acl=dba", "--webserver_require_spnego");
+            List<String> flags = MiniKdc.serverFlags(serverKeytab, "dba");
             try (LocalKuduCluster cluster = LocalKuduCluster.start(binary, null, 1, 4, false, flags, flags)) {
                 cluster.loadTables(new int[]{6, 4}, 2_000, 3);
                 String masters = cluster.masterAddresses();

@@ -13,7 +13,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -31,16 +30,10 @@ class KuduTlsWebTest {
 
     @Test
     void aTlsWebUiIsReadWithTheCaFileAndRefusedClearlyWithout() throws Exception {
-        Path ca = certificateAuthority("ca");
-        Path other = certificateAuthority("other");
-        Path key = dir.resolve("server.key");
-        Path cert = dir.resolve("server.pem");
-        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key.toString(), "-out", dir.resolve("server.csr").toString(),
-                "-subj", "/CN=127.0.0.1");
-        Files.writeString(dir.resolve("ext"), "subjectAltName=IP:127.0.0.1\n");
-        openssl("x509", "-req", "-in", dir.resolve("server.csr").toString(), "-CA", ca.toString(), "-CAkey", dir.resolve("ca.key").toString(),
-                "-CAcreateserial", "-out", cert.toString(), "-days", "2", "-extfile", dir.resolve("ext").toString());
-        List<String> flags = List.of("--webserver_certificate_file=" + cert, "--webserver_private_key_file=" + key);
+        TestCa tls = TestCa.make(dir, "ca");
+        Path ca = tls.ca();
+        Path other = TestCa.selfSigned(dir, "other");
+        List<String> flags = tls.webFlags();
         KuduBinary binary = KuduBinary.locate(Path.of("target", "kudu"));
         try (LocalKuduCluster cluster = LocalKuduCluster.start(binary, null, 1, 3, false, flags, flags)) {
             KuduProvider p = new KuduProvider(AppPaths.home());
@@ -79,18 +72,4 @@ class KuduTlsWebTest {
         }
     }
 
-    private Path certificateAuthority(String name) throws Exception {
-        Path pem = dir.resolve(name + ".pem");
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir.resolve(name + ".key").toString(), "-out", pem.toString(),
-                "-days", "2", "-subj", "/CN=Tabletop test " + name);
-        return pem;
-    }
-
-    private void openssl(String... args) throws Exception {
-        List<String> cmd = new java.util.ArrayList<>(List.of("openssl"));
-        cmd.addAll(List.of(args));
-        Process proc = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-        String out = new String(proc.getInputStream().readAllBytes());
-        assertTrue(proc.waitFor(60, TimeUnit.SECONDS) && proc.exitValue() == 0, String.join(" ", cmd) + ": " + out);
-    }
 }

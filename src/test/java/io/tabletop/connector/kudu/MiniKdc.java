@@ -114,6 +114,22 @@ final class MiniKdc implements AutoCloseable {
         return kt;
     }
 
+    /**
+     * A keytab for Kudu's servers: kudu/ and HTTP/ (SPNEGO) for 127.0.0.1, which clients dial, and for this
+     * host's names, which Kudu's preflight check looks for (ServerNegotiation::PreflightCheckGSSAPI).
+     */
+    Path serverKeytab() throws Exception {
+        java.util.Set<String> hosts = new java.util.LinkedHashSet<>(List.of("127.0.0.1",
+                java.net.InetAddress.getLocalHost().getHostName(), java.net.InetAddress.getLocalHost().getCanonicalHostName()));
+        return keytab("kudu", hosts.stream().flatMap(h -> java.util.stream.Stream.of("kudu/" + h, "HTTP/" + h)).toArray(String[]::new));
+    }
+
+    /** The servers' flags for a Kerberized cluster whose superuser is {@code admin}. */
+    static List<String> serverFlags(Path keytab, String admin) {
+        return List.of("--keytab_file=" + keytab, "--principal=kudu/127.0.0.1", "--rpc_authentication=required",
+                "--superuser_acl=" + admin, "--webserver_require_spnego");
+    }
+
     /** Gets a ticket for {@code principal} from its keytab into a new cache; returns "FILE:path". */
     String kinit(String principal, Path keytab, String cacheName) throws Exception {
         Path cache = dir.resolve(cacheName);
