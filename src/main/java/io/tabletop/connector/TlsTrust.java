@@ -1,9 +1,9 @@
 package io.tabletop.connector;
 
 import io.tabletop.domain.Engine;
-import okhttp3.OkHttpClient;
 
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
 import java.io.IOException;
@@ -20,13 +20,17 @@ public final class TlsTrust {
     private TlsTrust() {
     }
 
-    /** {@code b} trusting only the certificates in {@code caFile}; host names are still checked. */
-    public static OkHttpClient.Builder trusting(OkHttpClient.Builder b, Engine engine, Path caFile) throws ConnectorException {
+    /** A socket factory and its trust manager, for an HTTP client (OkHttp's {@code sslSocketFactory(f, tm)}). */
+    public record Trust(SSLSocketFactory factory, X509TrustManager manager) {
+    }
+
+    /** Trusting only the certificates in {@code caFile}; host names are still checked by the client. */
+    public static Trust of(Engine engine, Path caFile) throws ConnectorException {
         X509TrustManager tm = trustManager(engine, caFile);
         try {
             SSLContext ctx = SSLContext.getInstance("TLS");
             ctx.init(null, new X509TrustManager[]{tm}, null);
-            return b.sslSocketFactory(ctx.getSocketFactory(), tm);
+            return new Trust(ctx.getSocketFactory(), tm);
         } catch (GeneralSecurityException e) {
             throw new ConnectorException(engine, "TLS", "cannot set up TLS: " + e.getMessage(), false, e);
         }

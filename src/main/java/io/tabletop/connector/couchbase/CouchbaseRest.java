@@ -60,7 +60,8 @@ final class CouchbaseRest {
                 .connectTimeout(Duration.ofSeconds(3)).readTimeout(Duration.ofSeconds(10)).writeTimeout(Duration.ofSeconds(10))
                 .retryOnConnectionFailure(false);
         if (tls && caFile != null) {
-            TlsTrust.trusting(b, Engine.COUCHBASE, caFile);
+            TlsTrust.Trust t = TlsTrust.of(Engine.COUCHBASE, caFile);
+            b.sslSocketFactory(t.factory(), t.manager());
         }
         this.client = b.build();
     }

@@ -250,7 +250,7 @@ public final class KuduConnector implements ClusterConnector {
         return out;
     }
 
-    /** Tombstoned replicas found on each drained tserver just before it stopped: count and bytes. */
+    /** Tombstoned replicas found on each drained tserver just before it stopped. */
     private final Map<ServerId, long[]> tombstones = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** Counts the tombstones on a tserver that is about to stop: after that its web UI is gone. */
@@ -261,7 +261,7 @@ public final class KuduConnector implements ClusterConnector {
         }
         try {
             KuduTopology.Replicas r = KuduTopology.replicasOn(http.getFrom(web, TABLET_SIZES), http.dumpEntities(), id.value());
-            tombstones.put(id, new long[]{r.tombstoned().size(), r.tombstoned().values().stream().mapToLong(Long::longValue).sum(), r.live().size()});
+            tombstones.put(id, new long[]{r.tombstoned().size()}); // their on_disk_size is stale: not reported
         } catch (ConnectorException e) {
             LOG.fine("tombstones on " + web + ": " + e.getMessage());
         }
@@ -287,9 +287,9 @@ public final class KuduConnector implements ClusterConnector {
                     continue;
                 }
             }
-            out.add(t[0] == 0 ? CheckResult.pass("Tombstones", id + " kept no tombstoned replica")
-                    : CheckResult.warn("Tombstones", id + " keeps " + t[0] + " tombstoned replica(s), "
-                    + io.tabletop.domain.Units.bytes(t[1]) + " on disk: metadata of the replicas moved away, no data of the cluster "
+            // PASS: nothing is wrong with the cluster; this is what to do with the host.
+            out.add(CheckResult.pass("Tombstones", t[0] == 0 ? id + " kept no tombstoned replica"
+                    : id + " keeps " + t[0] + " tombstoned replica(s): metadata of the replicas moved away, no data of the cluster "
                     + "(Kudu before 1.18 never deletes them, KUDU-3486). Keep the process stopped; before the host serves again, "
                     + "wipe its --fs_wal_dir and --fs_data_dirs (a restart as it is would register it again with them)"));
         }

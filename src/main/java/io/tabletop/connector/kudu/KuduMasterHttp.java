@@ -63,7 +63,11 @@ public final class KuduMasterHttp {
 
     /** As {@link #KuduMasterHttp(List, KuduKerberos)}, TLS web UIs verified against the certificates in {@code ca}. */
     public static KuduMasterHttp withCa(List<String> webAddresses, KuduKerberos kerberos, Path ca) throws ConnectorException {
-        OkHttpClient c = ca == null ? null : TlsTrust.trusting(CLIENT.newBuilder(), Engine.KUDU, ca).build();
+        OkHttpClient c = null;
+        if (ca != null) {
+            TlsTrust.Trust t = TlsTrust.of(Engine.KUDU, ca);
+            c = CLIENT.newBuilder().sslSocketFactory(t.factory(), t.manager()).build();
+        }
         return new KuduMasterHttp(webAddresses, kerberos, ca, c);
     }
 

@@ -69,6 +69,14 @@ class KuduKerberosTest {
                 assertTrue(none.out.lines().noneMatch(l -> l.strip().startsWith("at ")), "no stack trace: " + none.out);
                 assertTrue(seconds < 5 + 3, "said within 5 s of the cluster's answer (JVM start aside): " + seconds + " s");
 
+                // An expired ticket: one line that says kinit, too.
+                String shortLived = kdc.kinit("dba", dbaKeytab, "short.ccache", "3s");
+                kdc.awaitExpired(shortLived, 30);
+                Child expired = tabletop(kdc, shortLived, "snapshot", "--connect", "kudu://" + masters, "--out", dir.resolve("e.json").toString());
+                assertEquals(1, expired.code, expired.out);
+                assertTrue(expired.out.contains("run kinit") && expired.out.lines().noneMatch(l -> l.strip().startsWith("at ")), expired.out);
+                assertTrue(!Files.exists(dir.resolve("e.json")), "nothing written");
+
                 // With the ticket from kinit: the command line reads the cluster (CLI calls and SPNEGO both).
                 Path snap = dir.resolve("k.json");
                 Child read = tabletop(kdc, ticket, "snapshot", "--connect", "kudu://" + masters, "--out", snap.toString());

@@ -89,7 +89,7 @@ class KuduThreeMastersTest {
             List<CheckResult> post = service.postChecks(pre.plan(), c, pre.rows());
             assertTrue(post.stream().noneMatch(x -> x.verdict() == Verdict.BLOCK), post.toString());
             // The drained tserver kept its moved replicas as tombstones (KUDU-3486): said, with what to do.
-            assertTrue(post.stream().anyMatch(x -> x.name().equals("Tombstones") && x.verdict() == Verdict.WARN
+            assertTrue(post.stream().anyMatch(x -> x.name().equals("Tombstones") && x.verdict() == Verdict.PASS
                     && x.message().matches(victim + " keeps \\d+ tombstoned replica\\(s\\).*") && x.message().contains("wipe")), post.toString());
             assertTrue(c.snapshot().partitions().stream().noneMatch(x -> x.isOn(victim)));
             assertTrue(c.snapshot().server(victim).isEmpty(), "unregistered");

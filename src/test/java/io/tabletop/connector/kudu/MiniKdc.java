@@ -132,9 +132,31 @@ final class MiniKdc implements AutoCloseable {
 
     /** Gets a ticket for {@code principal} from its keytab into a new cache; returns "FILE:path". */
     String kinit(String principal, Path keytab, String cacheName) throws Exception {
+        return kinit(principal, keytab, cacheName, "24h");
+    }
+
+    /** As {@link #kinit(String, Path, String)}, the ticket living {@code lifetime} ("5s", "24h"). */
+    String kinit(String principal, Path keytab, String cacheName, String lifetime) throws Exception {
         Path cache = dir.resolve(cacheName);
-        tool(Map.of("KRB5CCNAME", "FILE:" + cache), KINIT.toString(), "-kt", keytab.toString(), principal);
+        tool(Map.of("KRB5CCNAME", "FILE:" + cache), KINIT.toString(), "-l", lifetime, "-kt", keytab.toString(), principal);
         return "FILE:" + cache;
+    }
+
+    /** Waits until the tickets in {@code ccache} have expired ({@code klist -s} fails), looking five times a second. */
+    void awaitExpired(String ccache, long timeoutSeconds) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+        while (System.nanoTime() < deadline) {
+            ProcessBuilder pb = new ProcessBuilder("/usr/bin/klist", "-s");
+            environment(pb.environment());
+            pb.environment().put("KRB5CCNAME", ccache);
+            Process p = pb.redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            if (p.waitFor() != 0) {
+                return;
+            }
+            kdc.waitFor(200, TimeUnit.MILLISECONDS); // the KDC runs on: this only paces the look
+        }
+        throw new IllegalStateException("the tickets in " + ccache + " did not expire within " + timeoutSeconds + " s");
     }
 
     private void tool(String... cmd) throws Exception {
