@@ -6,7 +6,6 @@ import javax.security.auth.login.Configuration;
 import javax.security.auth.login.LoginContext;
 import javax.security.auth.login.LoginException;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PrivilegedActionException;
 import java.security.PrivilegedExceptionAction;
@@ -130,11 +129,6 @@ public final class KuduKerberos {
             return Optional.of(ccache.substring(5));
         }
         return ccache.contains(":") ? Optional.empty() : Optional.of(ccache);
-    }
-
-    /** Whether a config file was given and exists, for checks. */
-    boolean configured() {
-        return krb5Conf == null || Files.isRegularFile(krb5Conf);
     }
 
     private static Oid oid(String s) {

@@ -25,6 +25,8 @@ public final class KuduMasterHttp {
     private static final OkHttpClient CLIENT = new OkHttpClient.Builder()
             .connectTimeout(Duration.ofSeconds(3)).readTimeout(Duration.ofSeconds(10)).build();
 
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(KuduMasterHttp.class.getName());
+    private final java.util.concurrent.atomic.AtomicBoolean spnegoSaid = new java.util.concurrent.atomic.AtomicBoolean();
     private final List<String> webAddresses;
     private final OkHttpClient client;
     /** The CA file web UIs are verified with (null: the system's CAs); given, bare addresses are https. */
@@ -56,6 +58,10 @@ public final class KuduMasterHttp {
             boolean negotiate = response.headers("WWW-Authenticate").stream().anyMatch(h -> h.startsWith("Negotiate"));
             if (!negotiate || response.priorResponse() != null) {
                 return null; // not SPNEGO, or our token was refused: the 401 is the answer
+            }
+            if (spnegoSaid.compareAndSet(false, true)) {
+                LOG.info("the web UI at " + response.request().url().host() + ":" + response.request().url().port()
+                        + " asks for Kerberos (SPNEGO): answering with the ticket in " + kerberos.describeCache());
             }
             return response.request().newBuilder().header("Authorization", kerberos.negotiate(response.request().url().host())).build();
         }).build();
