@@ -75,12 +75,11 @@ public final class TabletopCli implements Callable<Integer> {
         }
     }
 
-    /** The version from the jar's manifest (the pom's), else "development". */
+    /** The version from pom.xml. */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = TabletopCli.class.getPackage().getImplementationVersion();
-            return new String[]{"tabletop " + (v == null ? "development" : v)};
+            return new String[]{"tabletop " + io.tabletop.store.BuildInfo.version()};
         }
     }
 }

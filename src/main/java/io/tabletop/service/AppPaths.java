@@ -22,7 +22,8 @@ public final class AppPaths {
         return Path.of(System.getProperty("user.home"), ".local", "share", "tabletop");
     }
 
+    /** The log being written now; {@code tabletop.1.log} and {@code tabletop.2.log} beside it are older. */
     public static Path logFile() {
-        return home().resolve("logs").resolve("tabletop.log");
+        return home().resolve("logs").resolve("tabletop.0.log");
     }
 }

@@ -19,6 +19,22 @@ public final class LogSetup {
     private LogSetup() {
     }
 
+    /** Each log file grows to 5 MB; three are kept (15 MB at most): {@code tabletop.0.log} is the newest. */
+    static final int LIMIT_BYTES = 5_000_000;
+    static final int GENERATIONS = 3;
+
+    /**
+     * A size-limited, rotating log in {@code dir}: {@code tabletop.0.log} is written, and when it reaches
+     * {@code limit} bytes it becomes {@code tabletop.1.log} and so on; {@code count} files are kept.
+     */
+    static FileHandler rotating(java.nio.file.Path dir, int limit, int count) throws IOException {
+        Files.createDirectories(dir);
+        FileHandler file = new FileHandler(dir.resolve("tabletop.%g.log").toString(), limit, count, true);
+        file.setFormatter(new SimpleFormatter());
+        file.setLevel(Level.ALL);
+        return file;
+    }
+
     public static synchronized void init() {
         if (done) {
             return;
@@ -30,11 +46,7 @@ public final class LogSetup {
             root.removeHandler(h);
         }
         try {
-            Files.createDirectories(AppPaths.logFile().getParent());
-            FileHandler file = new FileHandler(AppPaths.logFile().toString(), 5_000_000, 3, true);
-            file.setFormatter(new SimpleFormatter());
-            file.setLevel(Level.ALL);
-            root.addHandler(file);
+            root.addHandler(rotating(AppPaths.logFile().getParent(), LIMIT_BYTES, GENERATIONS));
         } catch (IOException e) {
             // No log file: fall back to nothing rather than to stack traces on screen.
             root.addHandler(new Handler() {

@@ -91,7 +91,7 @@ public final class ReviewBundle {
         b.append("# Change review: ").append(title(p)).append("\n\n");
         b.append("- Cluster: ").append(p.before().cluster()).append(" (").append(p.before().engine().wireName()).append(")")
                 .append(p.before().takenAt() == null ? "" : ", read at " + p.before().takenAt()).append('\n');
-        b.append("- Prepared: ").append(r.at()).append(" by ").append(r.operator()).append(" with Tabletop\n");
+        b.append("- Prepared: ").append(r.at()).append(" by ").append(r.operator()).append(" with Tabletop ").append(io.tabletop.store.BuildInfo.version()).append("\n");
         if (!p.removedServers().isEmpty()) {
             Map<ServerId, ServerLoad> loads = p.loadsBefore();
             b.append("- Servers to remove: ");

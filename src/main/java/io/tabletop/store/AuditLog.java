@@ -66,6 +66,7 @@ public final class AuditLog {
             if (e.command() != null) {
                 n.put("command", e.command());
             }
+            n.put("tabletop", BuildInfo.version());
             n.put("prev", prev);
             n.put("hash", hash(prev, n));
             ch.position(ch.size());

@@ -67,6 +67,8 @@ public final class MainView extends BorderPane {
     private final Button refresh = new Button("Refresh");
     private final TextField search = new TextField();
     private final ToggleButton theme = new ToggleButton();
+    private final SplitPane serversSplit = new SplitPane();
+    private final Button about = new Button("About");
     private final Button remove = new Button();
     private final Button scaleOut = new Button("Balance onto new servers…");
     private final Button rebalance = new Button("Rebalance…");
@@ -118,9 +120,45 @@ public final class MainView extends BorderPane {
     }
 
     /** Keyboard shortcuts; call once the view is in a scene. */
+    /**
+     * What the last session left: the theme, the servers/chart splitter, and the last connection, opened
+     * again only when it needs no password (a prompt before the window is up would surprise).
+     */
+    public void applySettings(io.tabletop.service.UiSettings s) {
+        theme.setSelected(s.dark());
+        Double d = s.dividers().get(serversSplit.getId());
+        if (d != null) {
+            serversSplit.setDividerPositions(d);
+        }
+        if (s.lastConnection() != null) {
+            model.connections().stream().filter(c -> c.saved() && c.name().equals(s.lastConnection()) && !model.needsSecret(c))
+                    .findFirst().ifPresent(model::select);
+        }
+    }
+
+    /** This session's theme, splitter and connection, on top of {@code base} (the window's place and size). */
+    public io.tabletop.service.UiSettings captureSettings(io.tabletop.service.UiSettings base) {
+        MainViewModel.Connection c = model.currentProperty().get();
+        java.util.Map<String, Double> dividers = new java.util.LinkedHashMap<>(base.dividers());
+        if (serversSplit.getDividerPositions().length > 0) {
+            dividers.put(serversSplit.getId(), serversSplit.getDividerPositions()[0]);
+        }
+        return new io.tabletop.service.UiSettings(base.x(), base.y(), base.width(), base.height(), base.maximized(), theme.isSelected(),
+                c != null && c.saved() ? c.name() : null, dividers);
+    }
+
+    void openAbout() {
+        AboutDialog d = new AboutDialog();
+        if (getScene() != null) {
+            d.initOwner(getScene().getWindow());
+        }
+        d.show();
+    }
+
     public void installShortcuts() {
         var acc = getScene().getAccelerators();
         acc.put(new KeyCodeCombination(KeyCode.F5), model::refresh);
+        acc.put(new KeyCodeCombination(KeyCode.F1), this::openAbout);
         acc.put(new KeyCodeCombination(KeyCode.R, KeyCombination.SHORTCUT_DOWN), model::refresh);
         acc.put(new KeyCodeCombination(KeyCode.D, KeyCombination.SHORTCUT_DOWN), this::openRemoval);
         acc.put(new KeyCodeCombination(KeyCode.DIGIT1, KeyCombination.SHORTCUT_DOWN), () -> tabs.getSelectionModel().select(0));
@@ -236,7 +274,10 @@ public final class MainView extends BorderPane {
         openSnapshot.setOnAction(e -> chooseSnapshot());
         scaleOut.disableProperty().bind(model.connectorProperty().isNull());
         rebalance.disableProperty().bind(model.connectorProperty().isNull());
-        return new ToolBar(title, subtitle, grow, search, theme, refresh, openSnapshot);
+        about.setId("about");
+        about.setTooltip(new Tooltip("Version, log file and licenses (F1)"));
+        about.setOnAction(e -> openAbout());
+        return new ToolBar(title, subtitle, grow, search, theme, refresh, openSnapshot, about);
     }
 
     private VBox connections() {
@@ -405,11 +446,12 @@ public final class MainView extends BorderPane {
         VBox box = new VBox(8, error, notice, actions, hint, serversTable);
         VBox.setVgrow(serversTable, Priority.ALWAYS);
         chart.setId("distribution-chart");
-        SplitPane split = new SplitPane(box, chart);
-        split.setOrientation(Orientation.VERTICAL);
-        split.setDividerPositions(0.5);
-        split.setPadding(new Insets(10));
-        serversTab.setContent(split);
+        serversSplit.getItems().setAll(box, chart);
+        serversSplit.setId("servers-split");
+        serversSplit.setOrientation(Orientation.VERTICAL);
+        serversSplit.setDividerPositions(0.5);
+        serversSplit.setPadding(new Insets(10));
+        serversTab.setContent(serversSplit);
     }
 
     private void buildPartitionsTable() {

@@ -222,6 +222,11 @@ public final class MainViewModel {
 
     private final Map<Connection, SecretHolder> secrets = new HashMap<>();
 
+    /** Whether opening {@code c} would ask for a password first. */
+    public boolean needsSecret(Connection c) {
+        return c.spec() != null && connections.secretFor(c.spec()).isPresent();
+    }
+
     /** Switches the console to another cluster; opens it in the background the first time. */
     public void select(Connection c) {
         if (c == null || c.equals(current.get())) {

@@ -280,14 +280,14 @@ public final class OperationViewModel {
         drain();
         pump.stop();
         if (result == null) {
-            outcome.set("The run ended unexpectedly; see the log.");
+            outcome.set("The run ended unexpectedly; details in " + io.tabletop.service.AppPaths.logFile() + ".");
         } else {
             outcome.set(restoring.get() ? switch (result.state()) {
                 case SUCCEEDED -> "Restored: replicas and leaders are back where they were before the run ("
                         + Units.duration(result.seconds()) + ").";
                 case CANCELLED -> "Restore cancelled after " + result.count(StepState.SUCCEEDED) + " steps; nothing is lost.";
                 default -> "Restore failed: " + result.failures().stream().findFirst().map(f -> "step " + (f.step().index() + 1)
-                        + " " + f.step().describe() + ": " + f.message()).orElse("see the log") + ".";
+                        + " " + f.step().describe() + ": " + f.message()).orElse("details in " + io.tabletop.service.AppPaths.logFile()) + ".";
             } : switch (result.state()) {
                 case SUCCEEDED -> operation.get().succeeded(Units.duration(result.seconds()));
                 case CANCELLED -> "Cancelled: " + movesDone(result) + " of " + plan.get().summary().replicaMoves()
@@ -296,7 +296,7 @@ public final class OperationViewModel {
                         + "Preview the restore to put everything back, or exit maintenance to keep the moves."
                         : "Nothing is lost. Preview the restore to put everything back, or resume the run from the Runs tab.");
                 default -> "Failed: " + result.failures().stream().findFirst().map(f -> "step " + (f.step().index() + 1)
-                        + " " + f.step().describe() + ": " + f.message()).orElse("see the log")
+                        + " " + f.step().describe() + ": " + f.message()).orElse("details in " + io.tabletop.service.AppPaths.logFile())
                         + ". Steps after it did not run; the server was not stopped.";
             });
         }

@@ -124,7 +124,7 @@ final class RunsView extends VBox {
             @SuppressWarnings("unchecked")
             List<String> problems = (List<String>) result[1];
             rows.setAll(all);
-            note.setText(all.size() + " run(s)" + (problems.isEmpty() ? "" : "; " + problems.size() + " unreadable journal(s) skipped (see the log)"));
+            note.setText(all.size() + " run(s)" + (problems.isEmpty() ? "" : "; " + problems.size() + " unreadable journal(s) skipped (details in " + io.tabletop.service.AppPaths.logFile() + ")"));
         }, t -> {
             LOG.log(Level.WARNING, "cannot list runs", t);
             note.setText("Cannot list runs: " + t.getMessage());

@@ -24,6 +24,8 @@ public final class TabletopApp extends Application {
 
     private UiRunner runner;
     private MainViewModel model;
+    private Stage stage;
+    private MainView view;
 
     /** Starts the console with these engines; returns when the window has closed. */
     public static void launch(Connections c, String... args) {
@@ -48,18 +50,42 @@ public final class TabletopApp extends Application {
         model = new MainViewModel(runner, connections, sandbox.name(), sandbox);
         model.loadSavedConnections();
         MainView view = new MainView(model, new RemovalService(), runner);
-        Scene scene = new Scene(view, 1440, 900);
+        io.tabletop.service.UiSettings settings = io.tabletop.service.UiSettings.load(io.tabletop.service.UiSettings.defaultFile());
+        Scene scene = new Scene(view, settings.width(), settings.height());
         scene.getStylesheets().add(getClass().getResource(Styles.STYLESHEET).toExternalForm());
         view.installShortcuts();
-        stage.titleProperty().bind(Bindings.concat("Tabletop — ", model.currentProperty().asString()));
+        stage.titleProperty().bind(Bindings.concat("Tabletop " + io.tabletop.service.AppInfo.version() + " — ", model.currentProperty().asString()));
         stage.getIcons().setAll(Icons.appIcons());
         stage.setScene(scene);
+        if (settings.placed() && !javafx.stage.Screen.getScreensForRectangle(settings.x(), settings.y(), 100, 100).isEmpty()) {
+            stage.setX(settings.x()); // only where a screen still is
+            stage.setY(settings.y());
+        }
+        stage.setMaximized(settings.maximized());
+        view.applySettings(settings);
+        this.stage = stage;
+        this.view = view;
         stage.show();
         model.startPolling();
     }
 
+    /** Saves the window's place and size, the theme, the splitters and the last connection; never a secret. */
+    private void saveSettings() {
+        if (stage == null || view == null) {
+            return;
+        }
+        io.tabletop.service.UiSettings base = new io.tabletop.service.UiSettings(stage.getX(), stage.getY(),
+                stage.getScene().getWidth(), stage.getScene().getHeight(), stage.isMaximized(), false, null, java.util.Map.of());
+        try {
+            view.captureSettings(base).save(io.tabletop.service.UiSettings.defaultFile());
+        } catch (java.io.IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "the console's settings were not saved", e);
+        }
+    }
+
     @Override
     public void stop() {
+        saveSettings();
         if (model != null) {
             model.close(); // every connector, and every local cluster the console started
         }

@@ -1,0 +1,41 @@
+package io.tabletop.service;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.logging.FileHandler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The log file rotates: it never grows past its limit, and only so many generations are kept. */
+class LogSetupTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void theLogRotatesAndKeepsThreeFiles() throws Exception {
+        FileHandler h = LogSetup.rotating(dir, 4_000, 3);
+        try {
+            for (int i = 0; i < 400; i++) {
+                h.publish(new LogRecord(Level.INFO, "record " + i + " " + "x".repeat(60)));
+            }
+        } finally {
+            h.close();
+        }
+        assertTrue(Files.exists(dir.resolve("tabletop.0.log")));
+        assertTrue(Files.exists(dir.resolve("tabletop.1.log")));
+        assertTrue(Files.exists(dir.resolve("tabletop.2.log")));
+        assertFalse(Files.exists(dir.resolve("tabletop.3.log")), "three generations kept");
+        for (int g = 0; g < 3; g++) {
+            assertTrue(Files.size(dir.resolve("tabletop." + g + ".log")) <= 4_000 + 200, "generation " + g + " stays near its limit");
+        }
+        assertTrue(Files.readString(dir.resolve("tabletop.0.log")).contains("record 399"), "the newest is generation 0");
+        assertEquals(Path.of("tabletop.0.log"), AppPaths.logFile().getFileName(), "the file the About dialog and errors name");
+    }
+}
