@@ -67,6 +67,26 @@ public final class TabletopApp extends Application {
         this.view = view;
         stage.show();
         model.startPolling();
+        String probe = System.getenv("TABLETOP_STARTUP_PROBE");
+        if (probe != null && !probe.isBlank()) {
+            javafx.application.Platform.runLater(() -> startupProbe(view, java.nio.file.Path.of(probe)));
+        }
+    }
+
+    /**
+     * For the package smoke test and the start-up measurement ({@code TABLETOP_STARTUP_PROBE=FILE.png}): once
+     * the first window is up, prints the time since the JVM started, writes the window as a PNG and exits.
+     */
+    private void startupProbe(MainView view, java.nio.file.Path png) {
+        long ms = System.currentTimeMillis() - java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
+        try {
+            java.nio.file.Files.write(png, OperationView.png2x(view));
+            System.out.println("first window after " + ms + " ms; window written to " + png);
+        } catch (java.io.IOException | RuntimeException e) {
+            System.out.println("first window after " + ms + " ms; the window could not be written: " + e.getMessage());
+        }
+        stage.close();
+        javafx.application.Platform.exit();
     }
 
     /** Saves the window's place and size, the theme, the splitters and the last connection; never a secret. */
