@@ -13,11 +13,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The version shown everywhere is pom.xml's: the command line, the audit records, the third-party notice beside it. */
-class BuildInfoTest {
+public class BuildInfoTest {
     @TempDir
     Path dir;
 
-    static String pomVersion() throws Exception {
+    public static String pomVersion() throws Exception {
         String pom = Files.readString(Path.of("pom.xml"));
         Matcher m = Pattern.compile("<artifactId>tabletop</artifactId>\\s*<version>([^<]+)</version>").matcher(pom);
         assertTrue(m.find(), "pom.xml names its version");

@@ -105,4 +105,34 @@ class ConnectionUiTest {
         waitFor(() -> "sandbox:baseline:instant".equals(ui.model().currentProperty().get().spec()) && servers.getItems().size() == 5);
         assertEquals(60, ui.model().partitionCount());
     }
+
+    /** F1 shows the pom's version, the log file and the licenses; the theme and splitter round-trip through the settings. */
+    @Test
+    void aboutShowsThePomVersionAndTheSettingsComeBack(FxRobot robot) throws Exception {
+        robot.press(javafx.scene.input.KeyCode.F1).release(javafx.scene.input.KeyCode.F1);
+        waitFor(() -> robot.lookup("#about-version").tryQuery().isPresent());
+        assertEquals(io.tabletop.store.BuildInfoTest.pomVersion(), robot.lookup("#about-version").queryAs(Label.class).getText());
+        assertEquals(AppPaths.logFile().toString(), robot.lookup("#about-log-file").queryAs(Label.class).getText());
+        assertTrue(robot.lookup("#third-party").queryAs(javafx.scene.control.TextArea.class).getText().contains("javafx-controls"));
+        WaitForAsyncUtils.asyncFx(() -> robot.lookup("#third-party").query().getScene().getWindow().hide()).get();
+
+        robot.clickOn("#theme");
+        io.tabletop.service.UiSettings saved = WaitForAsyncUtils.asyncFx(() -> {
+            javafx.scene.control.SplitPane split = robot.lookup("#servers-split").queryAs(javafx.scene.control.SplitPane.class);
+            split.setDividerPositions(0.3);
+            return ui.view().captureSettings(io.tabletop.service.UiSettings.defaults());
+        }).get();
+        assertTrue(saved.dark());
+        assertEquals(0.3, saved.dividers().get("servers-split"), 0.02);
+        Path file = AppPaths.home().resolve("config-test").resolve("settings.properties");
+        saved.save(file);
+        io.tabletop.service.UiSettings back = io.tabletop.service.UiSettings.load(file);
+        assertEquals(saved, back);
+        WaitForAsyncUtils.asyncFx(() -> {
+            robot.lookup("#theme").queryAs(javafx.scene.control.ToggleButton.class).setSelected(false);
+            ui.view().applySettings(back);
+        }).get();
+        assertTrue(robot.lookup("#theme").queryAs(javafx.scene.control.ToggleButton.class).isSelected(), "the dark theme comes back");
+        assertTrue(ui.scene().getRoot().getStyleClass().contains("dark"));
+    }
 }
