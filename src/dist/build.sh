@@ -18,24 +18,14 @@ common=(--name tabletop --app-version "$app_version" --vendor "Tabletop"
 
 rm -rf "$dist"
 mkdir -p "$dist/input"
-cp "$root/target/tabletop.jar" "$dist/input/"
+cp "$root/target/tabletop.jar" "$root/src/dist/linux/make-cds-archive.sh" "$dist/input/"
 "$jpackage" --type app-image "${common[@]}" --input "$dist/input" --main-jar tabletop.jar --main-class io.tabletop.Main \
   --add-modules "$modules" --jlink-options "--strip-debug --no-man-pages --no-header-files --compress=2 --generate-cds-archive" --dest "$dist"
-# Class data sharing for a faster start: jlink made the runtime's base archive; the classes the console loads up
-# to its first window go into a dynamic archive, made by starting it once under Xvfb where that is installed.
-if command -v xvfb-run >/dev/null; then
-  probe="$(mktemp -d)"
-  env -i HOME="$probe" PATH=/usr/bin:/bin TABLETOP_STARTUP_PROBE="$probe/window.png" \
-    JAVA_TOOL_OPTIONS="-XX:ArchiveClassesAtExit=$dist/tabletop/lib/app/tabletop.jsa" \
-    xvfb-run -a -s "-screen 0 1920x1200x24" "$dist/tabletop/bin/tabletop" >/dev/null 2>&1 || true
-  rm -rf "$probe"
-  if [ -f "$dist/tabletop/lib/app/tabletop.jsa" ]; then
-    printf 'java-options=-XX:SharedArchiveFile=$APPDIR/tabletop.jsa\njava-options=-Xshare:auto\n' >> "$dist/tabletop/lib/app/tabletop.cfg"
-    echo "class data sharing archive: $(du -h "$dist/tabletop/lib/app/tabletop.jsa" | cut -f1)"
-  fi
-else
-  echo "no class data sharing archive: xvfb-run is needed to start the console once (apt-get install xvfb)"
-fi
+# Class data sharing for a faster start: jlink makes the runtime's base archive; the classes the console loads
+# up to its first window go into an archive made at install time (postinst runs make-cds-archive.sh), since
+# Java 17 ties it to the jar's installed path. The launcher uses it when it is there and says nothing when not.
+printf '%s\n' 'java-options=-XX:SharedArchiveFile=$APPDIR/tabletop.jsa' 'java-options=-Xshare:auto' \
+  'java-options=-Xlog:cds=off' 'java-options=-Xlog:cds+dynamic=off' >> "$dist/tabletop/lib/app/tabletop.cfg"
 echo "app image: $dist/tabletop ($(du -sh "$dist/tabletop" | cut -f1))"
 
 if command -v dpkg-deb >/dev/null && command -v fakeroot >/dev/null; then

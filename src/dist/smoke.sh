@@ -17,6 +17,8 @@ bin="$scratch/root/opt/tabletop/bin/tabletop"
 run() { env -i HOME="$scratch/home" PATH=/usr/bin:/bin LANG=C.UTF-8 ${DISPLAY:+DISPLAY=$DISPLAY} "$@"; }
 mkdir -p "$scratch/home"
 want="tabletop $(grep -m1 -A1 '<artifactId>tabletop</artifactId>' pom.xml | sed -n 's:.*<version>\(.*\)</version>.*:\1:p')"
+# As postinst does: the start-up archive for this install's path.
+"$scratch/root/opt/tabletop/lib/app/make-cds-archive.sh" && echo "start-up archive: $(du -h "$scratch/root/opt/tabletop/lib/app/tabletop.jsa" | cut -f1)"
 got="$(run "$bin" --version)"
 echo "installed: $got ($(du -sh "$scratch/root/opt/tabletop" | cut -f1) installed, $(du -h "$deb" | cut -f1) .deb)"
 [ "$got" = "$want" ] || { echo "version: got '$got', want '$want'"; exit 1; }
