@@ -3,6 +3,7 @@ package io.tabletop.planner;
 import io.tabletop.domain.PartitionId;
 import io.tabletop.domain.ServerId;
 import io.tabletop.domain.Step;
+import io.tabletop.domain.StepType;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,8 +21,8 @@ import java.util.PriorityQueue;
  *   <li>never past a barrier that has not finished, and a barrier only alone, with nothing else in flight;</li>
  *   <li>the steps of one partition in plan order, each after the previous one has finished (a leader
  *       transfer before the move of that partition's replica), so one step per partition at a time;</li>
- *   <li>at most {@code maxPerServer} steps touching a server (as source or destination, as Kudu's
- *       rebalancer counts);</li>
+ *   <li>at most {@code maxPerServer} replica moves touching a server (as source or destination, as Kudu's
+ *       rebalancer counts); leader transfers take no slot, so moves overlap the hand-over of leaders;</li>
  *   <li>otherwise in plan order.</li>
  * </ul>
  * A step held back by a saturated server waits in that server's queue. When the server frees a slot, only
@@ -80,7 +81,7 @@ public final class StepScheduler {
             Step s = this.steps.get(i);
             position.put(s, i);
             barrier[i] = s.type().isBarrier();
-            List<ServerId> ts = barrier[i] ? List.of() : s.touchedServers();
+            List<ServerId> ts = takesSlots(s) ? s.touchedServers() : List.of();
             int[] t = new int[ts.size()];
             for (int k = 0; k < t.length; k++) {
                 t[k] = serverNo.computeIfAbsent(ts.get(k), x -> serverNo.size());
@@ -110,6 +111,16 @@ public final class StepScheduler {
         for (int k = 0; k < serverNo.size(); k++) {
             parked.add(new PriorityQueue<>());
         }
+    }
+
+    /**
+     * Whether a step takes one of its servers' slots: a replica move does (it copies data, as Kudu's
+     * {@code --max_moves_per_server} counts); a leader transfer is metadata and takes none, so the moves of
+     * replicas that are followers on a drained server start while its leaders are handed over. A barrier
+     * runs alone anyway.
+     */
+    public static boolean takesSlots(Step s) {
+        return !s.type().isBarrier() && s.type() != StepType.TRANSFER_LEADER;
     }
 
     /** Marks a step as started without running it (done already, or cancelled). */

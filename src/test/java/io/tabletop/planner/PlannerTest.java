@@ -240,14 +240,14 @@ class PlannerTest {
         TableId t = TableId.of("t");
         List<Step> steps = List.of(
                 Step.move(0, q, t, c, b, 1, "fills b").withIndex(0),
-                Step.transfer(0, p, t, a, b, "waits for b").withIndex(1),
-                Step.move(0, p, t, a, c, 1, "must wait for the transfer").withIndex(2));
+                Step.move(0, p, t, a, b, 1, "waits for b").withIndex(1),
+                Step.transfer(0, p, t, b, c, "must wait for the move").withIndex(2));
         StepScheduler s = new StepScheduler(steps, 1);
         List<Step> first = s.next();
-        assertEquals(List.of(steps.get(0)), first, "b is full, so p's transfer waits, and p's move must wait behind it");
+        assertEquals(List.of(steps.get(0)), first, "b is full, so p's move waits, and p's transfer must wait behind it");
         s.finished(steps.get(0));
         assertEquals(List.of(steps.get(1)), s.next());
-        assertEquals(List.of(), s.next(), "the move waits until the transfer has finished");
+        assertEquals(List.of(), s.next(), "the transfer waits until the move has finished");
         s.finished(steps.get(1));
         assertEquals(List.of(steps.get(2)), s.next());
     }

@@ -134,7 +134,36 @@ class StepSchedulerTest {
         }
     }
 
+    /** The servers whose slots a step takes: a replica move's; a transfer or a barrier takes none. */
     private static List<ServerId> touched(Step s) {
-        return s.type().isBarrier() ? List.of() : s.touchedServers();
+        return s.type().isBarrier() || s.type() == StepType.TRANSFER_LEADER ? List.of() : s.touchedServers();
+    }
+
+    /**
+     * A drain's shape: ten leader transfers off the drained server, then the moves of all its replicas. The
+     * moves of partitions it only follows start in the first batch, beside the transfers; a partition's move
+     * never starts before its own transfer has finished.
+     */
+    @Test
+    void followerMovesStartWhileTheLeadersAreHandedOver() {
+        TableId t = TableId.of("t");
+        ServerId drained = ServerId.of("d");
+        List<Step> steps = new ArrayList<>();
+        for (int p = 0; p < 10; p++) {
+            steps.add(Step.transfer(0, PartitionId.of("p" + p), t, drained, ServerId.of("s" + (p % 4)), "transfer"));
+        }
+        for (int p = 0; p < 30; p++) {
+            steps.add(Step.move(0, PartitionId.of("p" + p), t, drained, ServerId.of("s" + (p % 4)), 1, "move"));
+        }
+        for (int i = 0; i < steps.size(); i++) {
+            steps.set(i, steps.get(i).withIndex(i));
+        }
+        StepScheduler sched = new StepScheduler(steps, 5);
+        List<Step> first = sched.next();
+        assertTrue(first.stream().filter(s -> s.type() == StepType.TRANSFER_LEADER).count() == 10, "every transfer at once: " + first);
+        List<Step> moves = first.stream().filter(s -> s.type() == StepType.MOVE_REPLICA).toList();
+        assertTrue(moves.size() == 5, "five moves off the drained server start beside the transfers: " + moves);
+        assertTrue(moves.stream().allMatch(m -> Integer.parseInt(m.partition().value().substring(1)) >= 10),
+                "only moves of partitions whose leader is not being handed over: " + moves);
     }
 }
