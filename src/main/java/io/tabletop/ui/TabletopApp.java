@@ -51,15 +51,20 @@ public final class TabletopApp extends Application {
         model.loadSavedConnections();
         MainView view = new MainView(model, new RemovalService(), runner);
         io.tabletop.service.UiSettings settings = io.tabletop.service.UiSettings.load(io.tabletop.service.UiSettings.defaultFile());
-        Scene scene = new Scene(view, settings.width(), settings.height());
+        // The remembered place, moved and shrunk so the whole window is on a screen that is there now.
+        javafx.geometry.Rectangle2D screen = (settings.placed() && !javafx.stage.Screen.getScreensForRectangle(settings.x(), settings.y(), 100, 100).isEmpty()
+                ? javafx.stage.Screen.getScreensForRectangle(settings.x(), settings.y(), 100, 100).get(0) : javafx.stage.Screen.getPrimary()).getVisualBounds();
+        double width = Math.min(settings.width(), screen.getWidth());
+        double height = Math.min(settings.height(), screen.getHeight());
+        Scene scene = new Scene(view, width, height);
         scene.getStylesheets().add(getClass().getResource(Styles.STYLESHEET).toExternalForm());
         view.installShortcuts();
         stage.titleProperty().bind(Bindings.concat("Tabletop " + io.tabletop.service.AppInfo.version() + " — ", model.currentProperty().asString()));
         stage.getIcons().setAll(Icons.appIcons());
         stage.setScene(scene);
         if (settings.placed() && !javafx.stage.Screen.getScreensForRectangle(settings.x(), settings.y(), 100, 100).isEmpty()) {
-            stage.setX(settings.x()); // only where a screen still is
-            stage.setY(settings.y());
+            stage.setX(Math.max(screen.getMinX(), Math.min(settings.x(), screen.getMaxX() - width)));
+            stage.setY(Math.max(screen.getMinY(), Math.min(settings.y(), screen.getMaxY() - height)));
         }
         stage.setMaximized(settings.maximized());
         view.applySettings(settings);
