@@ -119,6 +119,7 @@ final class ConnectionDialog extends Dialog<ConnectionDialog.Result> {
             Node shown = input;
             if (f.kind() == ConnectionForm.Kind.FILE && input instanceof TextField t) {
                 Button choose = new Button("Choose…");
+                choose.setMinWidth(Region.USE_PREF_SIZE); // keeps its word; the path field gives way
                 choose.setId("connection-choose-" + f.key());
                 choose.setOnAction(e -> {
                     FileChooser fc = new FileChooser();
