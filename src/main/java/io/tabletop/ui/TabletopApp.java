@@ -52,8 +52,9 @@ public final class TabletopApp extends Application {
         MainView view = new MainView(model, new RemovalService(), runner);
         io.tabletop.service.UiSettings settings = io.tabletop.service.UiSettings.load(io.tabletop.service.UiSettings.defaultFile());
         // The remembered place, moved and shrunk so the whole window is on a screen that is there now.
-        javafx.geometry.Rectangle2D screen = (settings.placed() && !javafx.stage.Screen.getScreensForRectangle(settings.x(), settings.y(), 100, 100).isEmpty()
-                ? javafx.stage.Screen.getScreensForRectangle(settings.x(), settings.y(), 100, 100).get(0) : javafx.stage.Screen.getPrimary()).getVisualBounds();
+        java.util.List<javafx.stage.Screen> there = settings.placed()
+                ? javafx.stage.Screen.getScreensForRectangle(settings.x(), settings.y(), 100, 100) : java.util.List.of();
+        javafx.geometry.Rectangle2D screen = (there.isEmpty() ? javafx.stage.Screen.getPrimary() : there.get(0)).getVisualBounds();
         double width = Math.min(settings.width(), screen.getWidth());
         double height = Math.min(settings.height(), screen.getHeight());
         Scene scene = new Scene(view, width, height);
@@ -62,7 +63,7 @@ public final class TabletopApp extends Application {
         stage.titleProperty().bind(Bindings.concat("Tabletop " + io.tabletop.service.AppInfo.version() + " — ", model.currentProperty().asString()));
         stage.getIcons().setAll(Icons.appIcons());
         stage.setScene(scene);
-        if (settings.placed() && !javafx.stage.Screen.getScreensForRectangle(settings.x(), settings.y(), 100, 100).isEmpty()) {
+        if (!there.isEmpty()) {
             stage.setX(Math.max(screen.getMinX(), Math.min(settings.x(), screen.getMaxX() - width)));
             stage.setY(Math.max(screen.getMinY(), Math.min(settings.y(), screen.getMaxY() - height)));
         }

@@ -78,6 +78,8 @@ public final class KuduConnector implements ClusterConnector {
     private volatile Map<String, String> webByRpc = Map.of();
     private volatile long mastersCheckedAt = System.nanoTime() - TimeUnit.MINUTES.toNanos(1);
     private final String allMasters;
+    /** The same, one RPC address each. */
+    private final List<String> masterList;
     private final Object pollLock = new Object();
     private JsonNode polled;
     private long polledAt;
@@ -96,6 +98,7 @@ public final class KuduConnector implements ClusterConnector {
     private KuduConnector(String masters, KuduMasterHttp http, KuduBinary binary, ServerControl control) {
         this.name = "kudu://" + masters;
         this.allMasters = masters;
+        this.masterList = List.of(masters.split(","));
         this.cli = new KuduCli(binary, masters);
         this.http = http;
         this.control = control;
@@ -123,7 +126,7 @@ public final class KuduConnector implements ClusterConnector {
      * when Tabletop connected reports none; asked again here), or {@code /healthz} does not answer.
      */
     List<String> mastersDown() {
-        List<String> all = List.of(allMasters.split(","));
+        List<String> all = masterList;
         if (all.size() < 2) {
             return List.of();
         }
@@ -146,7 +149,7 @@ public final class KuduConnector implements ClusterConnector {
      * at all of them once every one answers. Logged and said on the step.
      */
     private void leaveOutMastersThatAreDown(java.util.function.Consumer<String> say) {
-        List<String> all = List.of(allMasters.split(","));
+        List<String> all = masterList;
         if (all.size() < 2) {
             return;
         }
@@ -176,11 +179,11 @@ public final class KuduConnector implements ClusterConnector {
     /** A WARN, before a run, for each master that does not answer: the run goes on with the others. */
     @Override
     public List<CheckResult> engineChecks(ClusterSnapshot predicted, List<ServerId> removed) {
-        List<String> all = List.of(allMasters.split(","));
-        List<String> down = mastersDown();
+        List<String> all = masterList;
         if (all.size() < 2) {
             return List.of();
         }
+        List<String> down = mastersDown();
         if (down.isEmpty()) {
             return List.of(CheckResult.pass("Masters", "all " + all.size() + " masters answer"));
         }
