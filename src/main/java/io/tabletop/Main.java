@@ -19,7 +19,11 @@ import io.tabletop.ui.OffscreenReviewImages;
 import io.tabletop.ui.TabletopApp;
 import io.tabletop.ui.UiBenchmark;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -46,6 +50,26 @@ public final class Main {
         return new CliContext(new Connections(registry()), benchmarks());
     }
 
+    /**
+     * When this process started, to 10 ms where /proc says (ProcessHandle's start rounds the boot time to the
+     * second), else as ProcessHandle has it, else now.
+     */
+    static Instant processStart() {
+        try {
+            String stat = Files.readString(Path.of("/proc/self/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            long startTicks = Long.parseLong(f[19]); // field 22, counted from the state (field 3)
+            double uptime = Double.parseDouble(Files.readString(Path.of("/proc/uptime")).split(" ")[0]);
+            double age = uptime - startTicks / 100.0; // USER_HZ is 100 on Linux
+            if (age >= 0 && age < 3600) {
+                return Instant.now().minusMillis(Math.round(age * 1000));
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux: ProcessHandle's answer below
+        }
+        return ProcessHandle.current().info().startInstant().orElse(Instant.now());
+    }
+
     public static void main(String[] args) {
         if (args.length > 0) {
             // The command line draws the console's views for review bundles, off screen; without a
@@ -58,7 +82,8 @@ public final class Main {
                 System.setProperty("headless.geometry", "1920x1200-32"); // room for the largest view rendered off screen
             }
             ReviewImages.register(new OffscreenReviewImages());
-            System.exit(TabletopCli.run(cliContext(), args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+            Instant launched = processStart();
+            System.exit(TabletopCli.run(cliContext(), args, new PrintWriter(System.out, true), new PrintWriter(System.err, true), launched));
         }
         TabletopApp.launch(new Connections(registry()), args);
     }

@@ -12,6 +12,7 @@ import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.Callable;
 
 @Command(name = "apply", mixinStandardHelpOptions = true, description = "Pre-check, plan and run a removal, rebalance or scale-out on a live cluster.")
@@ -44,9 +45,22 @@ final class ApplyCmd implements Callable<Integer> {
         RemovalService service = new RemovalService();
         String connect = target.connect;
         try (ClusterConnector c = root.context.connections().open(connect, root.context.secrets(), stopLocal)) {
+            Instant readAt = Instant.now();
             ClusterSnapshot s = c.snapshot();
-            RemovalService.PreCheck pre = service.preCheck(c, options.goal(s));
+            // Tables are scanned while the plan is made and the run starts (no replica moves before the count
+            // is in): on real data the scans, not the reads, are what the operator would wait for.
+            var counting = RemovalService.countRows(c);
+            RemovalService.PreCheck pre = service.preCheck(c, s, readAt, options.goal(s), counting, false);
             CliOutput.printChecks(out, pre.checks(), pre.plan() == null, "refused");
+            if (!counting.isDone()) {
+                out.println("      Row counts: counting while the run starts; no replica moves before the count is in");
+            }
+            counting.whenComplete((rows, e) -> RemovalService.rowCheck(counting).ifPresent(check -> {
+                synchronized (out) {
+                    out.println(PlanText.check(check));
+                    out.flush();
+                }
+            }));
             Plan plan = pre.plan();
             out.println(PlanText.summary(plan));
             if (!plan.forecast().isEmpty()) {
@@ -54,12 +68,12 @@ final class ApplyCmd implements Callable<Integer> {
             }
             int per = options.maxMovesPerServer > 0 ? options.maxMovesPerServer : c.capabilities().maxMovesPerServer();
             Runs runs = service.runs();
-            Runs.Run run = runs.start(plan, c, connect, stopLocal, new ExecutorOptions(per, 3, Duration.ofSeconds(2)),
+            Runs.Run run = runs.start(plan, c, connect, stopLocal, new ExecutorOptions(per, 3, Duration.ofSeconds(2)).withPrelude(pre.prelude(root.launchedAt)),
                     CliOutput.printer(out, plan.steps().size()), null);
             out.println("Run " + run.runId() + " (journal " + run.journal().dir() + "); if this process stops, "
                     + "continue with: tabletop resume " + run.runId());
             out.flush();
-            CliOutput.finish(out, service, plan, c, run, pre.rows());
+            CliOutput.finish(out, service, plan, c, run, pre.rowsBefore());
         }
         return 0;
     }

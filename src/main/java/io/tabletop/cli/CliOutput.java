@@ -44,7 +44,7 @@ final class CliOutput {
 
             @Override
             public void stepStateChanged(Step step, StepState from, StepState to, String message) {
-                if (to.isTerminal() && from != StepState.PENDING) {
+                if (to.isTerminal() && (from != StepState.PENDING || to == StepState.SUCCEEDED)) {
                     synchronized (out) {
                         out.printf(Locale.ROOT, "[%4d/%d] %-9s %s%s%n", step.index() + 1, total, to.name(), step.describe(),
                                 message.isEmpty() ? "" : " — " + message);
@@ -84,6 +84,9 @@ final class CliOutput {
         }
         out.printf(Locale.ROOT, "%s in %s: %d of %d steps succeeded%n", result.state(), Units.duration(result.seconds()),
                 result.count(StepState.SUCCEEDED), plan.steps().size());
+        if (!result.timeline().describe().isEmpty()) {
+            out.println("Timeline: " + result.timeline().describe());
+        }
         if (result.state() != RunState.SUCCEEDED) {
             long moved = result.steps().stream().filter(o -> o.state() == StepState.SUCCEEDED
                     && o.step().type() == StepType.MOVE_REPLICA).count();

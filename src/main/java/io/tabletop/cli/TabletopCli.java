@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.time.Instant;
 import java.util.concurrent.Callable;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -29,18 +30,26 @@ public final class TabletopCli implements Callable<Integer> {
     private static final Logger LOG = Logger.getLogger(TabletopCli.class.getName());
 
     final CliContext context;
+    /** When the operator launched this command: the timeline of a run it starts counts from here. */
+    final Instant launchedAt;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    TabletopCli(CliContext context) {
+    TabletopCli(CliContext context, Instant launchedAt) {
         this.context = context;
+        this.launchedAt = launchedAt;
     }
 
-    /** Runs the command line and returns the exit code. */
+    /** Runs the command line and returns the exit code; launched now. */
     public static int run(CliContext context, String[] args, PrintWriter out, PrintWriter err) {
+        return run(context, args, out, err, Instant.now());
+    }
+
+    /** Runs the command line launched at {@code launchedAt} (a process's start), and returns the exit code. */
+    public static int run(CliContext context, String[] args, PrintWriter out, PrintWriter err, Instant launchedAt) {
         LogSetup.init();
-        CommandLine cl = new CommandLine(new TabletopCli(context));
+        CommandLine cl = new CommandLine(new TabletopCli(context, launchedAt));
         for (EngineProvider p : context.connections().registry().providers()) {
             p.localClusters().ifPresent(local -> cl.addSubcommand(LocalClusterCmds.build(p, local)));
         }

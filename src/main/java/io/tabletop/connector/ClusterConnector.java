@@ -36,6 +36,14 @@ public interface ClusterConnector extends AutoCloseable {
     HealthReport health() throws ConnectorException;
 
     /**
+     * A health verdict no older than {@code maxAge}: a connector that has just asked the engine (Kudu: the
+     * ksck a {@link #snapshot()} ran a moment before) may answer with that, instead of asking again.
+     */
+    default HealthReport health(java.time.Duration maxAge) throws ConnectorException {
+        return health();
+    }
+
+    /**
      * Runs one step and returns when it has finished in the cluster. Blocking; reports progress as it
      * goes. Interruption asks it to stop waiting; the engine may still finish the step by itself.
      */

@@ -32,6 +32,11 @@ final class DriftGuard {
         return checkedPhase;
     }
 
+    /** Phase {@code phase} begins without a look: the plan's own snapshot is seconds old. */
+    void skip(int phase) {
+        checkedPhase = phase;
+    }
+
     /** Whether phase {@code phase} may begin, given the steps {@code done}; false is logged with the reason. */
     boolean allows(int phase, List<Integer> done) {
         ClusterSnapshot live;

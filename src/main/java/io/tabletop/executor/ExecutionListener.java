@@ -40,6 +40,17 @@ public interface ExecutionListener {
     default void planReplaced(Plan plan, String why) {
     }
 
+    /**
+     * A replica move ended SUCCEEDED after {@code seconds} (the run's clock), started while at most
+     * {@code concurrency} moves per server were allowed: the run page's time-per-move chart.
+     */
+    default void moveTimed(Step step, double seconds, int concurrency) {
+    }
+
+    /** Adaptive concurrency changed the bound on moves per server, and why (journaled). */
+    default void concurrencyChanged(int from, int to, String reason) {
+    }
+
     ExecutionListener NONE = new ExecutionListener() {
     };
 }

@@ -12,10 +12,12 @@ import io.tabletop.planner.Plan;
 import io.tabletop.planner.StepScheduler;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -83,11 +85,27 @@ public final class PlanExecution {
     private int terminalCount;
     private long terminalBytes;
     private final Set<Integer> runningSteps = new LinkedHashSet<>();
+    /** Null for a fixed bound on moves per server. Guarded by the lock. */
+    private final AdaptiveConcurrency adaptive;
+    /** The bound on moves per server now, for readers that must not wait for the lock. */
+    private volatile int concurrency;
+    /** Per step: the run clock's millis when it started, and the adaptive epoch it started in. */
+    private final long[] startedAtMillis;
+    private final int[] startedInEpoch;
+    private final int[] startedAtLevel;
+    /** Moves handed out by the scheduler that wait for {@link Prelude#movesAfter}; counted in {@link #inFlight}. */
+    private final List<Step> held = new ArrayList<>();
     private boolean pauseRequested;
     private boolean cancelRequested;
     private boolean failed;
     private int inFlight;
     private volatile long startNanos;
+    /** When the operator launched the run; the timeline's origin. */
+    private Instant launchedAt;
+    private boolean anyStepStarted;
+    private double firstStepAt = Double.NaN;
+    private double firstMoveAt = Double.NaN;
+    private double lastMoveEndAt = Double.NaN;
 
     /** Runs on the run's own pool of named daemon threads. */
     public PlanExecution(Plan plan, ClusterConnector connector, ExecutorOptions options, ExecutionListener listener) {
@@ -125,6 +143,11 @@ public final class PlanExecution {
         }
         this.totalWeight = sum;
         this.scheduler = new StepScheduler(plan.steps(), options.maxMovesPerServer());
+        this.adaptive = options.adaptive() ? new AdaptiveConcurrency(options.maxMovesPerServer(), options.ceiling()) : null;
+        this.concurrency = options.maxMovesPerServer();
+        this.startedAtMillis = new long[n];
+        this.startedInEpoch = new int[n];
+        this.startedAtLevel = new int[n];
         this.drift = new DriftGuard(plan, connector, this.listener);
         this.lastProgressAt = new long[n];
         this.lastEngineMessage = new String[n];
@@ -152,12 +175,25 @@ public final class PlanExecution {
                 throw new IllegalStateException("run already started (" + state + ")");
             }
             startNanos = System.nanoTime();
+            launchedAt = options.prelude() != null && options.prelude().launchedAt() != null ? options.prelude().launchedAt() : Instant.now();
             setRunState(RunState.RUNNING);
         } finally {
             lock.unlock();
         }
         listener.log(ExecutionListener.Level.INFO, "Run started: " + plan.steps().size() + " steps in "
-                + plan.phases().size() + " phase(s), at most " + options.maxMovesPerServer() + " moves per server");
+                + plan.phases().size() + " phase(s), " + (adaptive == null ? "at most " + options.maxMovesPerServer() + " moves per server"
+                : "moves per server adaptive: from " + options.maxMovesPerServer() + ", never above " + options.ceiling()));
+        if (!movesMayStart()) {
+            listener.log(ExecutionListener.Level.INFO, "Replica moves start once the rows are counted; other steps go on meanwhile");
+            options.prelude().movesAfter().whenComplete((r, e) -> {
+                lock.lock();
+                try {
+                    wake();
+                } finally {
+                    lock.unlock();
+                }
+            });
+        }
         coordinator.execute(this::coordinate);
         long period = Math.max(1, options.monitorPeriod().toMillis());
         nextHealthAt = options.clock().millis() + options.healthEvery().toMillis();
@@ -281,6 +317,12 @@ public final class PlanExecution {
         try {
             while (true) {
                 if (cancelRequested) {
+                    for (Step h : held) {
+                        transition(h.index(), StepState.CANCELLED, "cancelled before it started");
+                        scheduler.finished(h);
+                        inFlight--;
+                    }
+                    held.clear();
                     for (int i : scheduler.notStarted()) {
                         transition(i, StepState.CANCELLED, "cancelled before it started");
                         scheduler.skip(i);
@@ -290,13 +332,24 @@ public final class PlanExecution {
                 } else if (!pauseRequested) {
                     List<Step> next = scheduler.next();
                     for (Step s : next) {
-                        transition(s.index(), StepState.RUNNING, "");
+                        if (answeredByPreCheck(s)) {
+                            continue;
+                        }
                         inFlight++;
-                        publish();
-                        dispatcher.dispatch(s, () -> work(s));
+                        if (StepScheduler.takesSlots(s) && !movesMayStart()) {
+                            held.add(s); // its slots are taken; it starts once what moves wait for is in
+                            continue;
+                        }
+                        dispatch(s);
                     }
                     if (!next.isEmpty()) {
                         continue; // a dispatcher may run work inline: look again before waiting
+                    }
+                    if (!held.isEmpty() && movesMayStart()) {
+                        List<Step> go = new ArrayList<>(held);
+                        held.clear();
+                        go.forEach(this::dispatch);
+                        continue;
                     }
                 }
                 if (inFlight == 0) {
@@ -329,7 +382,8 @@ public final class PlanExecution {
                         + plan.steps().size() + " steps succeeded"
                         + (result.count(StepState.FAILED) > 0 ? ", " + result.count(StepState.FAILED) + " failed" : "")
                         + (result.count(StepState.CANCELLED) > 0 ? ", " + result.count(StepState.CANCELLED) + " cancelled" : "")
-                        + (result.count(StepState.SKIPPED) > 0 ? ", " + result.count(StepState.SKIPPED) + " not run" : ""));
+                        + (result.count(StepState.SKIPPED) > 0 ? ", " + result.count(StepState.SKIPPED) + " not run" : "")
+                        + "; " + result.timeline().describe());
         coordinator.shutdown();
         monitor.shutdownNow();
         if (ownPool != null) {
@@ -380,6 +434,14 @@ public final class PlanExecution {
                         + (step.type() == StepType.MOVE_REPLICA ? "; the replica stays on " + step.from() : ""));
             }
             fractions[step.index()] = 1;
+            if (step.type() == StepType.MOVE_REPLICA && end == StepState.SUCCEEDED) {
+                lastMoveEndAt = sinceLaunch();
+                double took = (options.clock().millis() - startedAtMillis[step.index()]) / 1000.0;
+                listener.moveTimed(step, took, startedAtLevel[step.index()]);
+                if (adaptive != null) {
+                    adaptive.moveEnded(startedInEpoch[step.index()], took, weights[step.index()]).ifPresent(this::applyConcurrency);
+                }
+            }
             scheduler.finished(step);
             inFlight--;
             publish();
@@ -387,6 +449,78 @@ public final class PlanExecution {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Starts a step the scheduler handed out; inFlight already counts it. Caller holds the lock. */
+    private void dispatch(Step s) {
+        noteStart(s);
+        startedAtMillis[s.index()] = options.clock().millis();
+        startedInEpoch[s.index()] = adaptive == null ? 0 : adaptive.epoch();
+        startedAtLevel[s.index()] = concurrency;
+        transition(s.index(), StepState.RUNNING, "");
+        publish();
+        dispatcher.dispatch(s, () -> work(s));
+    }
+
+    /** Puts a change of the adaptive bound into effect, and tells the journal and the run page. Caller holds the lock. */
+    private void applyConcurrency(AdaptiveConcurrency.Change c) {
+        scheduler.setMaxPerServer(c.to());
+        concurrency = c.to();
+        listener.log(ExecutionListener.Level.INFO, "Moves per server " + c.from() + " → " + c.to() + ": " + c.reason());
+        listener.concurrencyChanged(c.from(), c.to(), c.reason());
+        wake();
+    }
+
+    /** The bound on moves per server now (it changes in the adaptive mode). Never waits. */
+    public int concurrency() {
+        return concurrency;
+    }
+
+    /** Whether this run's bound on moves per server follows the cluster. */
+    public boolean adaptive() {
+        return adaptive != null;
+    }
+
+    /** Whether what replica moves wait for ({@link Prelude#movesAfter}: the rows counted before the run) is in. */
+    private boolean movesMayStart() {
+        Prelude p = options.prelude();
+        return p == null || p.movesAfter() == null || p.movesAfter().isDone();
+    }
+
+    private double sinceLaunch() {
+        return Duration.between(launchedAt, Instant.now()).toNanos() / 1e9;
+    }
+
+    /** Notes the first step's and the first move's start on the timeline. Caller holds the lock. */
+    private void noteStart(Step s) {
+        if (!anyStepStarted) {
+            anyStepStarted = true;
+            firstStepAt = sinceLaunch();
+            listener.log(ExecutionListener.Level.INFO, String.format(Locale.ROOT, "First step %.1f s after launch", firstStepAt));
+        }
+        if (s.type() == StepType.MOVE_REPLICA && Double.isNaN(firstMoveAt)) {
+            firstMoveAt = sinceLaunch();
+        }
+    }
+
+    /**
+     * The run's first step, a health gate, with a healthy verdict from the pre-check of seconds before
+     * ({@link Prelude#FRESH}): it ends SUCCEEDED at once, saying whose verdict it is, and nothing is asked
+     * of the cluster again. Caller holds the lock.
+     */
+    private boolean answeredByPreCheck(Step s) {
+        Prelude p = options.prelude();
+        Instant now = Instant.now();
+        if (s.type() != StepType.HEALTH_GATE || anyStepStarted || p == null || p.health() == null || !p.health().isHealthy()
+                || !p.fresh(now)) {
+            return false;
+        }
+        noteStart(s);
+        transition(s.index(), StepState.SUCCEEDED, String.format(Locale.ROOT,
+                "answered by the pre-check's verdict of %.1f s before (%s); not asked again", p.readAgeSeconds(now), p.health().summary()));
+        fractions[s.index()] = 1;
+        scheduler.finished(s);
+        return true;
     }
 
     /** The phase about to begin whose drift check has not run yet, or -1. Caller holds the lock. */
@@ -404,6 +538,13 @@ public final class PlanExecution {
      * cluster); a change that matters pauses the run. Caller holds the lock.
      */
     private boolean driftAllows(int phase) {
+        Prelude p = options.prelude();
+        if (drift.checkedPhase() < 0 && !anyStepStarted && p != null && p.fresh(Instant.now())) {
+            drift.skip(phase); // the plan's snapshot is seconds old: nothing to compare it with yet
+            listener.log(ExecutionListener.Level.INFO, String.format(Locale.ROOT,
+                    "Phase %d: the cluster was read %.1f s before for the plan; not read again", phase + 1, p.readAgeSeconds(Instant.now())));
+            return true;
+        }
         List<Integer> done = new ArrayList<>();
         for (int i = 0; i < states.length; i++) {
             if (states[i] == StepState.SUCCEEDED) {
@@ -443,6 +584,9 @@ public final class PlanExecution {
     }
 
     private final AtomicLong looks = new AtomicLong();
+
+    /** A live server silent this long counts as degraded health for the adaptive mode. */
+    static final long SILENT_MILLIS = 10_000;
 
     private void watchOnce() {
         try {
@@ -487,6 +631,27 @@ public final class PlanExecution {
             return;
         }
         Map<PartitionId, String> lost = AvailabilityCheck.lost(c);
+        if (adaptive != null) {
+            List<String> why = new ArrayList<>();
+            if (!lost.isEmpty()) {
+                why.add(lost.size() + " partition(s) without a live leader or majority");
+            }
+            for (var server : c.servers()) {
+                if (server.state().isUp() && server.heartbeatAgeMillis() != null && server.heartbeatAgeMillis() >= SILENT_MILLIS && !plan.removedServers().contains(server.id())) {
+                    why.add(server.id() + " has not heartbeated for " + Units.duration(server.heartbeatAgeMillis() / 1000.0));
+                }
+            }
+            if (!why.isEmpty()) {
+                lock.lock();
+                try {
+                    if (!state.isTerminal()) {
+                        adaptive.healthDegraded(String.join("; ", why)).ifPresent(this::applyConcurrency);
+                    }
+                } finally {
+                    lock.unlock();
+                }
+            }
+        }
         Set<PartitionId> confirmed = new LinkedHashSet<>(lost.keySet());
         confirmed.retainAll(suspect);
         suspect = Set.copyOf(lost.keySet());
@@ -590,7 +755,8 @@ public final class PlanExecution {
             for (int i = 0; i < states.length; i++) {
                 out.add(new RunResult.StepOutcome(plan.steps().get(i), states[i], messages[i], failures[i]));
             }
-            return new RunResult(state, out, (System.nanoTime() - startNanos) / 1e9);
+            return new RunResult(state, out, (System.nanoTime() - startNanos) / 1e9,
+                    new RunResult.Timeline(firstStepAt, firstMoveAt, lastMoveEndAt, sinceLaunch()));
         } finally {
             lock.unlock();
         }

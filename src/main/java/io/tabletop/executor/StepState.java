@@ -13,7 +13,9 @@ import java.util.Set;
  *      │       RETRY_WAIT ──► FAILED ◄── RUNNING
  *      │           │
  *      ├──► CANCELLED ◄┴── RUNNING  (a long engine step stopped on cancel)
- *      └──► SKIPPED        (not run: an earlier step failed, so no barrier after it may run)
+ *      ├──► SKIPPED        (not run: an earlier step failed, so no barrier after it may run)
+ *      └──► SUCCEEDED      (a run's first health gate, answered by the pre-check's verdict of seconds
+ *                           before: nothing ran, and the journal and audit say so)
  * </pre>
  * A step whose attempt fails but whose effect the cluster already shows ({@link StepTruth}: the answer
  * was lost, the engine finished it anyway) ends SUCCEEDED, with a message that says so: it is done, and
@@ -23,7 +25,7 @@ public enum StepState {
     PENDING, RUNNING, RETRY_WAIT, SUCCEEDED, FAILED, CANCELLED, SKIPPED;
 
     private static final Map<StepState, Set<StepState>> NEXT = Map.of(
-            PENDING, EnumSet.of(RUNNING, CANCELLED, SKIPPED),
+            PENDING, EnumSet.of(RUNNING, CANCELLED, SKIPPED, SUCCEEDED),
             RUNNING, EnumSet.of(SUCCEEDED, FAILED, RETRY_WAIT, CANCELLED),
             RETRY_WAIT, EnumSet.of(RUNNING, FAILED, CANCELLED),
             SUCCEEDED, EnumSet.noneOf(StepState.class),

@@ -34,7 +34,7 @@ import java.util.PriorityQueue;
 public final class StepScheduler {
     private final List<Step> steps;
     private final int n;
-    private final int maxPerServer;
+    private int maxPerServer;
     private final boolean[] barrier;
     /** Server numbers each step touches. */
     private final int[][] touched;
@@ -121,6 +121,29 @@ public final class StepScheduler {
      */
     public static boolean takesSlots(Step s) {
         return !s.type().isBarrier() && s.type() != StepType.TRANSFER_LEADER;
+    }
+
+    /**
+     * Changes the bound on moves per server while the plan runs (adaptive concurrency). A higher bound lets
+     * waiting steps start at the next {@link #next()}; a lower one lets the moves in flight finish and starts
+     * nothing on a server until it is under the new bound.
+     */
+    public void setMaxPerServer(int max) {
+        if (max < 1) {
+            throw new IllegalArgumentException("maxPerServer must be >= 1");
+        }
+        if (max > maxPerServer) {
+            for (int t = 0; t < parked.size(); t++) {
+                if (!parked.get(t).isEmpty()) {
+                    dirty.set(t);
+                }
+            }
+        }
+        maxPerServer = max;
+    }
+
+    public int maxPerServer() {
+        return maxPerServer;
     }
 
     /** Marks a step as started without running it (done already, or cancelled). */

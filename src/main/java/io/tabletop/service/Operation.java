@@ -7,6 +7,7 @@ import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.ServerId;
 import io.tabletop.executor.ExecutionListener;
 import io.tabletop.executor.ExecutorOptions;
+import io.tabletop.executor.Prelude;
 import io.tabletop.executor.StepDispatcher;
 import io.tabletop.planner.Goal;
 import io.tabletop.planner.Plan;
@@ -16,6 +17,8 @@ import io.tabletop.planner.Restore;
 import io.tabletop.planner.ScaleOut;
 import io.tabletop.store.FormatException;
 
+import io.tabletop.executor.Prelude;
+import java.time.Instant;
 import java.io.IOException;
 import java.util.List;
 import java.util.Locale;
@@ -44,7 +47,16 @@ public final class Operation {
     }
 
     /** The pre-check's outcome: the checks, the plan (null when a check blocks), rows counted, and for a resume what it resumes. */
-    public record Prepared(List<CheckResult> checks, Plan plan, Map<String, Long> rows, Runs.Resume resume) {
+    /** @param pre the pre-check behind it (null for a resume): its reads may serve the run's first gate */
+    public record Prepared(List<CheckResult> checks, Plan plan, Map<String, Long> rows, Runs.Resume resume, RemovalService.PreCheck pre) {
+        public Prepared(List<CheckResult> checks, Plan plan, Map<String, Long> rows, Runs.Resume resume) {
+            this(checks, plan, rows, resume, null);
+        }
+
+        /** What the run needs to know of the pre-check, for a run launched at {@code launchedAt}. */
+        public Prelude prelude(Instant launchedAt) {
+            return pre == null ? Prelude.launched(launchedAt) : pre.prelude(launchedAt);
+        }
     }
 
     private final Kind kind;
@@ -187,7 +199,7 @@ public final class Operation {
             return new Prepared(r.checks(), r.blocked() ? null : r.plan(), null, r);
         }
         RemovalService.PreCheck pre = service.preCheck(c, goal(o));
-        return new Prepared(pre.checks(), pre.plan(), pre.rows(), null);
+        return new Prepared(pre.checks(), pre.plan(), pre.rows(), null, pre);
     }
 
     /** Starts the previewed plan: a new journaled run, or the resumed run's next attempt in its own journal. */

@@ -14,6 +14,7 @@ import io.tabletop.domain.Verdict;
 import io.tabletop.executor.ExecutionListener;
 import io.tabletop.executor.ExecutorOptions;
 import io.tabletop.executor.PlanExecution;
+import io.tabletop.executor.Prelude;
 import io.tabletop.executor.StepDispatcher;
 import io.tabletop.planner.BucketForecast;
 import io.tabletop.planner.Goal;
@@ -22,12 +23,17 @@ import io.tabletop.planner.Plan;
 import io.tabletop.planner.PlanRefusedException;
 import io.tabletop.planner.Planner;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.stream.Collectors;
 
 /**
@@ -41,11 +47,36 @@ public final class RemovalService {
      * What the pre-check page shows. {@code plan} is null when a check blocks; {@code rows} are the rows per
      * table as the engine counted them, null where it cannot count.
      */
-    public record PreCheck(ClusterSnapshot snapshot, List<CheckResult> checks, Plan plan, Map<String, Long> rows) {
+    public record PreCheck(ClusterSnapshot snapshot, List<CheckResult> checks, Plan plan, Map<String, Long> rows,
+                           HealthReport health, Instant readAt, CompletableFuture<Map<String, Long>> counting) {
+        public PreCheck(ClusterSnapshot snapshot, List<CheckResult> checks, Plan plan, Map<String, Long> rows) {
+            this(snapshot, checks, plan, rows, null, null, CompletableFuture.completedFuture(rows));
+        }
+
+        /** The rows as counted before the run (null where they could not be), once the count is in. */
+        public Map<String, Long> rowsBefore() {
+            try {
+                return counting.join();
+            } catch (CompletionException e) {
+                return null;
+            }
+        }
+
         public Verdict verdict() {
             return checks.stream().map(CheckResult::verdict).reduce(Verdict.PASS, Verdict::worst);
         }
+
+        /**
+         * What the run needs to know of this pre-check, for a run launched at {@code launchedAt}: no replica
+         * moves before the rows are counted.
+         */
+        public Prelude prelude(Instant launchedAt) {
+            return new Prelude(launchedAt, readAt, health, counting.handle((r, e) -> null));
+        }
     }
+
+    /** How old the health verdict read with the snapshot may be, for the pre-check (Kudu: the same ksck). */
+    static final Duration SAME_READ = Duration.ofSeconds(3);
 
     /** Resolves names (ids or addresses) to server ids; an unknown name is an error naming the known ones. */
     public static List<ServerId> resolve(ClusterSnapshot snapshot, List<String> names) {
@@ -66,18 +97,45 @@ public final class RemovalService {
 
     /** Reads the cluster and its health, and plans; never throws for a refusal (the checks say why). */
     public PreCheck preCheck(ClusterConnector connector, Goal goal) throws ConnectorException {
-        ClusterSnapshot snapshot = connector.snapshot();
-        List<CheckResult> checks = new ArrayList<>();
-        checks.add(healthCheck(connector));
-        Map<String, Long> rows = null;
-        try {
-            rows = connector.rowCounts().orElse(null);
-            if (rows != null) {
-                checks.add(CheckResult.pass("Row counts", total(rows) + " rows in " + rows.size() + " table(s), to compare after the run"));
+        Instant readAt = Instant.now();
+        return preCheck(connector, connector.snapshot(), readAt, goal);
+    }
+
+    /**
+     * As {@link #preCheck(ClusterConnector, Goal)}, on a snapshot the caller has just read at {@code readAt}
+     * (to name the servers of the goal): nothing is read twice. The engine's health comes with the snapshot's
+     * own read where the engine made one (Kudu: ksck), and rows are counted while the plan is made.
+     */
+    public PreCheck preCheck(ClusterConnector connector, ClusterSnapshot snapshot, Instant readAt, Goal goal) {
+        return preCheck(connector, snapshot, readAt, goal, countRows(connector), true);
+    }
+
+    /** Starts counting rows (a scan per table, where the engine can count) on a thread of its own. */
+    public static CompletableFuture<Map<String, Long>> countRows(ClusterConnector connector) {
+        CompletableFuture<Map<String, Long>> counting = new CompletableFuture<>();
+        Thread counter = new Thread(() -> {
+            try {
+                counting.complete(connector.rowCounts().orElse(null));
+            } catch (ConnectorException | RuntimeException e) {
+                counting.completeExceptionally(e);
             }
-        } catch (ConnectorException e) {
-            checks.add(CheckResult.warn("Row counts", "cannot count rows before the run, so none are compared after it: " + e.getMessage()));
-        }
+        }, "tabletop-row-count");
+        counter.setDaemon(true);
+        counter.start();
+        return counting;
+    }
+
+    /**
+     * As above, with the rows being counted by {@link #countRows}. With {@code awaitRows}, the count is in the
+     * checks; without, it goes on after the pre-check ({@link #rowCheck} says how it ended), and a run started
+     * with this pre-check's {@link PreCheck#prelude} moves no replica before it is in: the command line's run
+     * starts while tables are scanned.
+     */
+    public PreCheck preCheck(ClusterConnector connector, ClusterSnapshot snapshot, Instant readAt, Goal goal,
+                             CompletableFuture<Map<String, Long>> counting, boolean awaitRows) {
+        List<CheckResult> checks = new ArrayList<>();
+        HealthReport[] health = new HealthReport[1];
+        checks.add(healthCheck(connector, SAME_READ, health));
         Plan plan = null;
         try {
             plan = planner.plan(snapshot, goal, connector.capabilities());
@@ -92,13 +150,37 @@ public final class RemovalService {
                 checks.add(CheckResult.warn("Engine checks", "cannot make the engine's own checks: " + e.getMessage()));
             }
         }
+        Map<String, Long> rows = null;
+        if (awaitRows) {
+            Optional<CheckResult> rc = rowCheck(counting);
+            rc.ifPresent(c -> checks.add(1, c));
+            rows = counting.isCompletedExceptionally() ? null : counting.join();
+        }
         boolean blocked = checks.stream().anyMatch(c -> c.verdict() == Verdict.BLOCK);
-        return new PreCheck(snapshot, checks, blocked ? null : plan, rows);
+        return new PreCheck(snapshot, checks, blocked ? null : plan, rows, health[0], readAt, counting);
+    }
+
+    /** The row-count check once the count is in (it waits for it); empty where the engine cannot count. */
+    public static Optional<CheckResult> rowCheck(CompletableFuture<Map<String, Long>> counting) {
+        try {
+            Map<String, Long> rows = counting.join();
+            return rows == null ? Optional.empty()
+                    : Optional.of(CheckResult.pass("Row counts", total(rows) + " rows in " + rows.size() + " table(s), to compare after the run"));
+        } catch (CompletionException e) {
+            String why = e.getCause() instanceof ConnectorException ce ? ce.getMessage() : String.valueOf(e.getCause());
+            return Optional.of(CheckResult.warn("Row counts", "cannot count rows before the run, so none are compared after it: " + why));
+        }
     }
 
     static CheckResult healthCheck(ClusterConnector connector) {
+        return healthCheck(connector, Duration.ZERO, new HealthReport[1]);
+    }
+
+    /** The health check; the verdict (may be {@code maxAge} old) is also left in {@code verdict[0]}. */
+    static CheckResult healthCheck(ClusterConnector connector, Duration maxAge, HealthReport[] verdict) {
         try {
-            HealthReport h = connector.health();
+            HealthReport h = maxAge.isZero() ? connector.health() : connector.health(maxAge);
+            verdict[0] = h;
             String detail = h.details().isEmpty() ? "" : " — " + h.details().stream().limit(3).collect(Collectors.joining("; "))
                     + (h.details().size() > 3 ? "; …" : "");
             return new CheckResult("Cluster health", h.verdict(), h.summary() + detail);

@@ -60,12 +60,30 @@ final class RunJournaling implements ExecutionListener {
             }
             if (starts) {
                 runs.audit(cluster, runId, (step.index() + 1) + " " + step.describe(), "step started", connector.command(step));
+            } else if (from == StepState.PENDING && to == StepState.SUCCEEDED) {
+                runs.audit(cluster, runId, (step.index() + 1) + " " + step.describe(), "step ran nothing: " + message, null);
             } else if (to != StepState.SUCCEEDED) {
                 runs.audit(cluster, runId, (step.index() + 1) + " " + step.describe(), "step " + to.name().toLowerCase(Locale.ROOT)
                         + (message.isEmpty() ? "" : ": " + message), null);
             }
         }
         next.stepStateChanged(step, from, to, message);
+    }
+
+    @Override
+    public void moveTimed(Step step, double seconds, int concurrency) {
+        next.moveTimed(step, seconds, concurrency);
+    }
+
+    /** Every change of the adaptive bound is journaled with its reason. */
+    @Override
+    public void concurrencyChanged(int from, int to, String reason) {
+        try {
+            journal.event("concurrency", from + " → " + to + " moves per server: " + reason);
+        } catch (IOException e) {
+            LOG.log(java.util.logging.Level.SEVERE, "journal write failed", e);
+        }
+        next.concurrencyChanged(from, to, reason);
     }
 
     @Override

@@ -11,6 +11,7 @@ import io.tabletop.domain.Verdict;
 import io.tabletop.executor.ExecutionListener;
 import io.tabletop.executor.ExecutorOptions;
 import io.tabletop.executor.PlanExecution;
+import io.tabletop.executor.Prelude;
 import io.tabletop.executor.RunResult;
 import io.tabletop.executor.RunState;
 import io.tabletop.executor.StepDispatcher;
@@ -236,20 +237,23 @@ public final class Runs {
             if (e == null && r.state() == RunState.FAILED && !run.cancelled && replans < MAX_REPLANS) {
                 Plan next = replanAroundLostServers(run, plan, r, connector, listener);
                 if (next != null) {
-                    if (launch(run, next, connector, options, listener, dispatcher, replans + 1)) {
+                    // the pre-check's reads are about a cluster that has changed since: the new attempt reads its own
+                    ExecutorOptions again = options.withPrelude(options.prelude() == null ? null : Prelude.launched(options.prelude().launchedAt()));
+                    if (launch(run, next, connector, again, listener, dispatcher, replans + 1)) {
                         return;
                     }
                     listener.log(ExecutionListener.Level.WARN, "Cancelled while re-planning: the new plan was not started");
                 }
             }
             if (e == null && run.cancelled && r.state() == RunState.FAILED) {
-                r = new RunResult(RunState.CANCELLED, r.steps(), r.seconds());
+                r = new RunResult(RunState.CANCELLED, r.steps(), r.seconds(), r.timeline());
             }
             active.remove(runId);
             restoreSettings(run, connector, cluster, listener);
             try {
                 String state = e != null ? "FAILED" : r.state().name();
-                String summary = e != null ? String.valueOf(e) : r.count(StepState.SUCCEEDED) + " of " + plan.steps().size() + " steps succeeded";
+                String summary = e != null ? String.valueOf(e) : r.count(StepState.SUCCEEDED) + " of " + plan.steps().size() + " steps succeeded"
+                        + (r.timeline().describe().isEmpty() ? "" : "; " + r.timeline().describe());
                 journal.end(state, summary);
                 audit(cluster, runId, null, "run ended " + state + ": " + summary, null);
                 journal.close();

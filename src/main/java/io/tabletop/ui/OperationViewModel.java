@@ -173,6 +173,7 @@ public final class OperationViewModel {
         if (!canRun.get()) {
             return;
         }
+        Instant launched = Instant.now();
         Plan p = plan.get();
         Operation op = operation.get();
         Operation.Prepared ready = prepared;
@@ -185,7 +186,7 @@ public final class OperationViewModel {
         this.feed = feed;
         Runs.Run run;
         try {
-            run = op.start(service, ready, connector, connect, ExecutorOptions.defaults(p.summary().maxMovesPerServer()),
+            run = op.start(service, ready, connector, connect, ExecutorOptions.defaults(p.summary().maxMovesPerServer()).withPrelude(ready.prelude(launched)),
                     feed.listener(), feed.dispatcher());
         } catch (Exception e) { // the journal cannot be written (or, for a resume, read)
             Logger.getLogger(OperationViewModel.class.getName()).log(Level.SEVERE, "cannot start the run's journal", e);
@@ -299,6 +300,9 @@ public final class OperationViewModel {
                         + " " + f.step().describe() + ": " + f.message()).orElse("details in " + io.tabletop.service.AppPaths.logFile())
                         + ". Steps after it did not run; the server was not stopped.";
             });
+        }
+        if (result != null && !result.timeline().describe().isEmpty()) {
+            log.add(LocalTime.now().format(TIME) + "  Timeline: " + result.timeline().describe() + " (launch: Run clicked)");
         }
         boolean inMaintenance = result != null && result.state() != RunState.SUCCEEDED && result.steps().stream().anyMatch(o ->
                 o.step().type() == StepType.ENTER_MAINTENANCE && o.state() == StepState.SUCCEEDED);

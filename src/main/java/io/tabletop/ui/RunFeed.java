@@ -73,7 +73,7 @@ final class RunFeed {
 
             @Override
             public void stepStateChanged(Step step, StepState from, StepState to, String message) {
-                if (to.isTerminal() && from != StepState.PENDING) {
+                if (to.isTerminal() && (from != StepState.PENDING || to == StepState.SUCCEEDED)) {
                     String line = LocalTime.now().format(TIME) + "  " + (to == StepState.SUCCEEDED ? "✓ " : "✗ ")
                             + (step.index() + 1) + ". " + step.describe()
                             + (step.bytes() > 0 ? " (" + Units.bytes(step.bytes()) + ")" : "")

@@ -76,7 +76,12 @@ class OperationViewModelTest {
             immediate.tickUntil(() -> vm.stageProperty().get() == OperationViewModel.Stage.DONE, Duration.ofSeconds(60));
             assertEquals(RunState.SUCCEEDED, vm.runStateProperty().get(), vm.outcomeProperty().get());
             assertTrue(vm.steps().stream().allMatch(r -> r.stateProperty().get() == StepState.SUCCEEDED), "every step row ends succeeded");
-            assertEquals(vm.planProperty().get().steps().size(), shown.size(), "each step was shown as running once");
+            // Run clicked at once: the pre-check's health verdict, seconds old, answers the first gate, which runs nothing.
+            assertTrue(vm.steps().get(0).messageProperty().get().startsWith("answered by the pre-check's verdict"),
+                    vm.steps().get(0).messageProperty().get());
+            assertEquals(vm.planProperty().get().steps().size() - 1, shown.size(), "every other step was shown as running once");
+            assertFalse(shown.contains(0));
+            assertTrue(vm.log().stream().anyMatch(l -> l.contains("Timeline: first step ")), "the run page gives the timeline");
             assertTrue(vm.tasks().isEmpty(), "finished steps leave the progress list");
             assertEquals(1.0, vm.progressProperty().get(), 1e-9);
             assertFalse(vm.postChecks().isEmpty());

@@ -16,6 +16,7 @@ import io.tabletop.domain.Verdict;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -74,6 +75,9 @@ public final class KuduConnector implements ClusterConnector {
     private JsonNode lastKsck;
     private int lastKsckRc;
     private long lastKsckNanos;
+    /** Steps started through this connector; a ksck from before one never answers for health after it. */
+    private final java.util.concurrent.atomic.AtomicLong stepsStarted = new java.util.concurrent.atomic.AtomicLong();
+    private long lastKsckSteps = -1;
     /** Each master's web address by its RPC address, where known: to find the masters that answer. */
     private volatile Map<String, String> webByRpc = Map.of();
     private volatile long mastersCheckedAt = System.nanoTime() - TimeUnit.MINUTES.toNanos(1);
@@ -218,8 +222,27 @@ public final class KuduConnector implements ClusterConnector {
     public ClusterSnapshot snapshot() throws ConnectorException {
         followMasters();
         JsonNode dump = http.dumpEntities();
-        Map<String, JsonNode> listed = tserverList();
-        JsonNode ksck = ksck(false).json;
+        // two CLI processes that mostly wait for the masters: side by side
+        java.util.concurrent.CompletableFuture<Map<String, JsonNode>> listing = new java.util.concurrent.CompletableFuture<>();
+        Thread lister = new Thread(() -> {
+            try {
+                listing.complete(tserverList());
+            } catch (ConnectorException | RuntimeException e) {
+                listing.completeExceptionally(e);
+            }
+        }, "tabletop-kudu-tserver-list");
+        lister.setDaemon(true);
+        lister.start();
+        JsonNode ksck = ksck(SNAPSHOT_KSCK_AGE).json;
+        Map<String, JsonNode> listed;
+        try {
+            listed = listing.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof ConnectorException ce) {
+                throw ce;
+            }
+            throw e;
+        }
         java.util.Set<String> unsized = KuduTopology.unsized(dump, ksck);
         Map<String, Long> fromMetrics = unsized.isEmpty() ? Map.of() : sizesFromMetrics(dump, unsized);
         return KuduTopology.snapshot(dump, listed, ksck, fromMetrics, cli.masters(), Instant.now());
@@ -312,15 +335,24 @@ public final class KuduConnector implements ClusterConnector {
     private record Ksck(int rc, JsonNode json) {
     }
 
-    /**
-     * ksck as JSON. {@code fresh=false} (snapshots: sizes and replication factors) may reuse a result under
-     * a second old, so a refresh that asks for health first does not run ksck twice.
-     */
+    /** Snapshots (sizes and replication factors) take a ksck this recent: a refresh that asks for health first runs one. */
+    private static final Duration SNAPSHOT_KSCK_AGE = Duration.ofSeconds(1);
+
     private Ksck ksck(boolean fresh) throws ConnectorException {
+        return ksck(fresh ? Duration.ZERO : SNAPSHOT_KSCK_AGE);
+    }
+
+    /**
+     * ksck as JSON: the last one when it began under {@code maxAge} ago and no step has started since,
+     * else a new one.
+     */
+    private Ksck ksck(Duration maxAge) throws ConnectorException {
         synchronized (ksckLock) {
-            if (!fresh && lastKsck != null && System.nanoTime() - lastKsckNanos < 1_000_000_000L) {
+            if (lastKsck != null && System.nanoTime() - lastKsckNanos < maxAge.toNanos() && lastKsckSteps == stepsStarted.get()) {
                 return new Ksck(lastKsckRc, lastKsck);
             }
+            long began = System.nanoTime();
+            long steps = stepsStarted.get();
             KuduCli.Result r = cli.run(CLI_TIMEOUT, KSCK);
             String out = r.out().strip();
             int brace = out.indexOf('{');
@@ -331,7 +363,8 @@ public final class KuduConnector implements ClusterConnector {
             JsonNode json = parse(out.substring(brace, end + 1), "kudu cluster ksck");
             lastKsck = json;
             lastKsckRc = r.rc();
-            lastKsckNanos = System.nanoTime();
+            lastKsckNanos = began;
+            lastKsckSteps = steps;
             return new Ksck(r.rc(), json);
         }
     }
@@ -350,6 +383,14 @@ public final class KuduConnector implements ClusterConnector {
         followMasters();
         http.dumpEntities(); // 16 ms: an unreachable master fails here at once, not after ksck's timeouts
         return health(ksck(true));
+    }
+
+    /** The ksck a snapshot ran moments before serves, when no step has started since. */
+    @Override
+    public HealthReport health(Duration maxAge) throws ConnectorException {
+        followMasters();
+        http.dumpEntities();
+        return health(ksck(maxAge));
     }
 
     private HealthReport health(Ksck k) {
@@ -382,18 +423,56 @@ public final class KuduConnector implements ClusterConnector {
         return p.rpcAddress();
     }
 
+    /** Tables counted at once: each count is a CLI process that mostly waits for the tablet servers. */
+    private static final int PARALLEL_COUNTS = 4;
+
+    /** Counts every table's rows, up to {@link #PARALLEL_COUNTS} tables at a time. */
     private Map<String, Long> countRows() throws ConnectorException {
-        Map<String, Long> out = new TreeMap<>();
-        for (JsonNode t : http.dumpEntities().path("tables")) {
-            String table = t.path("table_name").asText();
-            String text = cli.check(CLI_TIMEOUT, "count rows of " + table, "table", "scan", "@MASTERS", table, "--row_count_only");
-            Matcher m = Pattern.compile("Total count (\\d+)").matcher(text);
-            if (!m.find()) {
-                throw new ConnectorException(Engine.KUDU, "count rows of " + table, "unexpected output: " + text.strip());
-            }
-            out.put(table, Long.parseLong(m.group(1)));
+        List<String> tables = new ArrayList<>();
+        http.dumpEntities().path("tables").forEach(t -> tables.add(t.path("table_name").asText()));
+        Map<String, Long> out = new java.util.concurrent.ConcurrentSkipListMap<>();
+        if (tables.isEmpty()) {
+            return out;
         }
-        return out;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(Math.min(PARALLEL_COUNTS, tables.size()), r -> {
+            Thread t = new Thread(r, "tabletop-kudu-count");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<java.util.concurrent.Future<?>> counts = new ArrayList<>();
+            for (String table : tables) {
+                counts.add(pool.submit(() -> {
+                    out.put(table, countRows(table));
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : counts) {
+                try {
+                    f.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (e.getCause() instanceof ConnectorException ce) {
+                        throw ce;
+                    }
+                    throw new ConnectorException(Engine.KUDU, "count rows", String.valueOf(e.getCause()), false, e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new ConnectorException(Engine.KUDU, "count rows", "interrupted", true, e);
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        return new TreeMap<>(out);
+    }
+
+    private long countRows(String table) throws ConnectorException {
+        String text = cli.check(CLI_TIMEOUT, "count rows of " + table, "table", "scan", "@MASTERS", table, "--row_count_only");
+        Matcher m = Pattern.compile("Total count (\\d+)").matcher(text);
+        if (!m.find()) {
+            throw new ConnectorException(Engine.KUDU, "count rows of " + table, "unexpected output: " + text.strip());
+        }
+        return Long.parseLong(m.group(1));
     }
 
     // ---- acting -----------------------------------------------------------------------------------
@@ -441,6 +520,7 @@ public final class KuduConnector implements ClusterConnector {
         if (!cli.masters().equals(allMasters)) {
             leaveOutMastersThatAreDown(progress::log); // the full list again once every master answers
         }
+        stepsStarted.incrementAndGet();
         try {
             run(step, progress);
         } catch (ConnectorException e) {
