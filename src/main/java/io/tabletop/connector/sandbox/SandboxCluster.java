@@ -51,6 +51,12 @@ public final class SandboxCluster {
     private final Map<PartitionId, Move> moves = new HashMap<>();
     private final Faults faults = new Faults();
     private long completedMoves;
+    /** Copy bandwidth of each server, shared by the moves that touch it (bytes per ms); 0: unlimited. */
+    private double serverBytesPerMilli;
+    /** Servers slowed down: the share of their bandwidth left. */
+    private final Map<ServerId, Double> slowed = new HashMap<>();
+    /** Moves copying data under the bandwidth model. */
+    private final List<Move> copying = new ArrayList<>();
 
     private static final class Node {
         Server server;
@@ -67,6 +73,14 @@ public final class SandboxCluster {
         final ServerId to;
         final CompletableFuture<Void> done = new CompletableFuture<>();
         boolean finished;
+        // the bandwidth model: bytes copied so far, the copy rate now (bytes per ms), since when, and which
+        // completion event is the current one
+        long size;
+        double copied;
+        double rate;
+        long since;
+        int generation;
+        BiConsumer<Double, String> progress;
 
         Move(PartitionId p, ServerId from, ServerId to) {
             this.partition = p;
@@ -96,6 +110,91 @@ public final class SandboxCluster {
 
     public Faults faults() {
         return faults;
+    }
+
+    /**
+     * Gives every server a copy bandwidth that the moves touching it share (as source or destination), as a
+     * network link or a disk does: a move copies at its own speed while its servers have room, and slower as
+     * more moves share them. Past {@code bytesPerSecond / per-move speed} moves per server, more moves no
+     * longer move more data, only make each one slower. 0 turns the model off (each move at its own speed).
+     */
+    public synchronized void limitServerBandwidth(double bytesPerSecond) {
+        serverBytesPerMilli = bytesPerSecond / 1000.0;
+        reflow();
+    }
+
+    /** A server stops heartbeating while it keeps serving (a hung heartbeat thread, a flapping network). */
+    public synchronized void silence(ServerId id) {
+        Node n = node(id);
+        if (n.diedAt < 0) {
+            n.diedAt = clock.nowMillis();
+        }
+    }
+
+    /** A server's bandwidth drops to {@code share} of the limit (1: back to normal), as under other load. */
+    public synchronized void slowServer(ServerId id, double share) {
+        if (share >= 1) {
+            slowed.remove(id);
+        } else {
+            slowed.put(id, share);
+        }
+        reflow();
+    }
+
+    /**
+     * The bandwidth model: brings every copying move's bytes up to now, shares each server's bandwidth among
+     * the moves on it, and schedules each move's end at its new rate (an older end event is ignored).
+     */
+    private void reflow() {
+        if (copying.isEmpty()) {
+            return;
+        }
+        long now = clock.nowMillis();
+        Map<ServerId, Integer> on = new HashMap<>();
+        for (Move m : copying) {
+            m.copied = Math.min(m.size, m.copied + m.rate * (now - m.since));
+            m.since = now;
+            on.merge(m.from, 1, Integer::sum);
+            on.merge(m.to, 1, Integer::sum);
+        }
+        for (Move m : copying) {
+            double r = bytesPerMilli;
+            if (serverBytesPerMilli > 0) {
+                for (ServerId s : List.of(m.from, m.to)) {
+                    r = Math.min(r, serverBytesPerMilli * slowed.getOrDefault(s, 1.0) / on.get(s));
+                }
+            }
+            m.rate = Math.max(r, 1e-9);
+            int gen = ++m.generation;
+            long left = (long) Math.ceil((m.size - m.copied) / m.rate);
+            clock.schedule(left, () -> copied(m, gen));
+        }
+    }
+
+    private void copied(Move m, int generation) {
+        synchronized (this) {
+            if (m.finished || m.generation != generation) {
+                return;
+            }
+            copying.remove(m);
+            m.copied = m.size;
+            reflow();
+        }
+        finish(m);
+    }
+
+    /** Reports a copying move's progress now and again, while it copies. */
+    private void tick(Move m, long every) {
+        double fraction;
+        synchronized (this) {
+            if (m.finished) {
+                return;
+            }
+            long now = clock.nowMillis();
+            fraction = m.size == 0 ? 0 : Math.min(0.99, (m.copied + m.rate * (now - m.since)) / m.size);
+        }
+        m.progress.accept(fraction, "copying " + Units.bytes(Math.round(m.size * fraction)) + " of " + Units.bytes(m.size));
+        clock.schedule(every, () -> tick(m, every));
     }
 
     // ---- reading ---------------------------------------------------------------------------
@@ -339,11 +438,13 @@ public final class SandboxCluster {
                 if (m.to.equals(id)) {
                     it.remove();
                     m.finished = true;
+                    copying.remove(m);
                     Partition p = partitions.get(m.partition);
                     partitions.put(p.id(), p.without(id));
                     broken.add(m);
                 }
             }
+            reflow();
         }
         for (Move m : broken) {
             m.done.completeExceptionally(new ConnectorException(ENGINE, "move replica " + m.partition + " " + m.from + " → " + m.to,
@@ -430,6 +531,31 @@ public final class SandboxCluster {
             duration = moveOverheadMillis + Math.round(size / bytesPerMilli);
         }
         Faults.Decision fault = faults.onMoveStart(pid, from, to);
+        if (serverBytesPerMilli > 0) {
+            move.size = size;
+            move.progress = progress;
+            long every = Math.max(1, duration / 20);
+            // the fixed cost varies from move to move (a real one: 2.0-3.4 s), the same for a partition every time
+            long overhead = Math.round(moveOverheadMillis * (0.75 + 0.5 * Math.floorMod(pid.value().hashCode() * 2654435761L, 1000L) / 1000.0));
+            clock.schedule(overhead, () -> {
+                synchronized (this) {
+                    if (move.finished) {
+                        return;
+                    }
+                    move.since = clock.nowMillis();
+                    copying.add(move);
+                    reflow();
+                }
+                clock.schedule(every, () -> tick(move, every));
+            });
+            if (fault.killAtFraction() != null) {
+                clock.schedule(Math.round(duration * fault.killAtFraction()), () -> kill(fault.kill()));
+            }
+            if (fault.failAtFraction() != null) {
+                clock.schedule(Math.round(duration * fault.failAtFraction()), () -> abort(move, fault.message()));
+            }
+            return move.done;
+        }
         for (int i = 1; i <= 19; i++) {
             double fraction = i / 20.0;
             long copied = Math.round(size * fraction);
@@ -460,6 +586,9 @@ public final class SandboxCluster {
             }
             m.finished = true;
             moves.remove(m.partition);
+            if (copying.remove(m)) {
+                reflow();
+            }
             Partition p = partitions.get(m.partition);
             if (p.roleOn(m.to).orElse(null) == ReplicaRole.LEARNER) {
                 partitions.put(p.id(), p.without(m.to));

@@ -128,6 +128,7 @@ public final class SandboxConnector implements ClusterConnector {
             case ENGINE_REBALANCE, FAILOVER -> throw new ConnectorException(Engine.SANDBOX, step.type().label().toLowerCase(java.util.Locale.ROOT),
                     "the sandbox moves replicas one by one; it has no engine rebalance or failover");
         };
+        onClock.incrementAndGet();
         try {
             f.get();
         } catch (ExecutionException e) {
@@ -135,7 +136,19 @@ public final class SandboxConnector implements ClusterConnector {
                 throw ce;
             }
             throw new ConnectorException(Engine.SANDBOX, step.describe(), String.valueOf(e.getCause()), false, e.getCause());
+        } finally {
+            onClock.decrementAndGet();
         }
+    }
+
+    private final java.util.concurrent.atomic.AtomicInteger onClock = new java.util.concurrent.atomic.AtomicInteger();
+
+    /**
+     * Steps that have handed their work to the simulated cluster and wait for its clock. A test that moves
+     * the clock itself moves it when every running step waits here: nothing else can happen meanwhile.
+     */
+    public int stepsWaitingOnClock() {
+        return onClock.get();
     }
 
     @Override
