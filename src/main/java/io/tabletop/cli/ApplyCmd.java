@@ -11,7 +11,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 
@@ -45,6 +44,7 @@ final class ApplyCmd implements Callable<Integer> {
         RemovalService service = new RemovalService();
         String connect = target.connect;
         try (ClusterConnector c = root.context.connections().open(connect, root.context.secrets(), stopLocal)) {
+            ExecutorOptions how = options.executorOptions(c.capabilities()); // a bad value stops here, before any read
             Instant readAt = Instant.now();
             ClusterSnapshot s = c.snapshot();
             // Tables are scanned while the plan is made and the run starts (no replica moves before the count
@@ -66,9 +66,11 @@ final class ApplyCmd implements Callable<Integer> {
             if (!plan.forecast().isEmpty()) {
                 out.print(PlanText.forecast(plan).stripLeading() + "\n"); // the engine decides; show what it is expected to do first
             }
-            int per = options.maxMovesPerServer > 0 ? options.maxMovesPerServer : c.capabilities().maxMovesPerServer();
+            if (how.adaptive()) {
+                out.println("Moves per server: adaptive, from " + how.maxMovesPerServer() + ", never above " + how.ceiling());
+            }
             Runs runs = service.runs();
-            Runs.Run run = runs.start(plan, c, connect, stopLocal, new ExecutorOptions(per, 3, Duration.ofSeconds(2)).withPrelude(pre.prelude(root.launchedAt)),
+            Runs.Run run = runs.start(plan, c, connect, stopLocal, how.withPrelude(pre.prelude(root.launchedAt)),
                     CliOutput.printer(out, plan.steps().size()), null);
             out.println("Run " + run.runId() + " (journal " + run.journal().dir() + "); if this process stops, "
                     + "continue with: tabletop resume " + run.runId());

@@ -64,6 +64,14 @@ final class CliOutput {
             }
 
             @Override
+            public void concurrencyChanged(int from, int to, String reason) {
+                synchronized (out) {
+                    out.println("MOVES/SERVER " + from + " → " + to + ": " + reason);
+                    out.flush();
+                }
+            }
+
+            @Override
             public void log(Level level, String message) {
                 if (level != Level.INFO) {
                     synchronized (out) {

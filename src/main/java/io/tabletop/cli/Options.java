@@ -2,6 +2,7 @@ package io.tabletop.cli;
 
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.EngineCapabilities;
+import io.tabletop.executor.ExecutorOptions;
 import io.tabletop.planner.Goal;
 import io.tabletop.planner.Planner;
 import io.tabletop.planner.Rebalance;
@@ -19,6 +20,7 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 /** Options several subcommands share. */
@@ -64,8 +66,15 @@ final class Options {
         @Option(names = "--fill-limit", defaultValue = "0.85", description = "destinations stay below this fraction of capacity (default: ${DEFAULT-VALUE})")
         double fillLimit;
 
-        @Option(names = "--max-moves-per-server", defaultValue = "0", description = "concurrent moves per server (default: the engine's)")
-        int maxMovesPerServer;
+        @Option(names = "--max-moves-per-server", paramLabel = "N|auto", defaultValue = "",
+                description = "concurrent moves per server: a number, or auto (start at the engine's default and follow the cluster: "
+                        + "more while moves keep their pace, fewer when they slow down or health degrades, never above --max-moves-ceiling) "
+                        + "(default: the engine's)")
+        String maxMovesPerServer;
+
+        @Option(names = "--max-moves-ceiling", paramLabel = "N", defaultValue = "0",
+                description = "with --max-moves-per-server auto: never more than N moves per server (default: twice the engine's default)")
+        int ceiling;
 
         @Option(names = "--strategy", defaultValue = "tabletop",
                 description = "tabletop (every move planned and previewed; where the engine moves data only in its own rebalance, "
@@ -73,13 +82,61 @@ final class Options {
                         + "(where the engine fails servers over gracefully: that first, then its rebalance) (default: ${DEFAULT-VALUE})")
         String strategy;
 
-        /** The plan for {@code s} by its engine's rules, for the commands that plan a saved snapshot (plan, review). */
+        /** What --max-moves-per-server and --max-moves-ceiling say: a fixed number (0: the engine's), or adaptive. */
+    record Concurrency(int fixed, boolean auto, int ceiling) {
+        static Concurrency parse(String perServer, int ceiling) throws TabletopCli.UserError {
+            String v = perServer == null ? "" : perServer.strip();
+            if (ceiling < 0) {
+                throw new TabletopCli.UserError("--max-moves-ceiling must be a positive number, not " + ceiling);
+            }
+            if (v.equalsIgnoreCase("auto")) {
+                return new Concurrency(0, true, ceiling);
+            }
+            if (ceiling > 0) {
+                throw new TabletopCli.UserError("--max-moves-ceiling goes with --max-moves-per-server auto");
+            }
+            if (v.isEmpty()) {
+                return new Concurrency(0, false, 0);
+            }
+            try {
+                int n = Integer.parseInt(v);
+                if (n < 1) {
+                    throw new NumberFormatException();
+                }
+                return new Concurrency(n, false, 0);
+            } catch (NumberFormatException e) {
+                throw new TabletopCli.UserError("--max-moves-per-server takes a number of at least 1, or auto; not '" + v + "'");
+            }
+        }
+
+        ExecutorOptions options(EngineCapabilities engine) throws TabletopCli.UserError {
+            int start = fixed > 0 ? fixed : engine.maxMovesPerServer();
+            ExecutorOptions o = new ExecutorOptions(start, 3, Duration.ofSeconds(2));
+            if (!auto) {
+                return o;
+            }
+            int top = ceiling > 0 ? ceiling : 2 * start;
+            if (top < start) {
+                throw new TabletopCli.UserError("--max-moves-ceiling " + top + " is below the engine's default of " + start
+                        + " moves per server, where auto starts");
+            }
+            return o.withCeiling(top);
+        }
+    }
+
+    /** The plan for {@code s} by its engine's rules, for the commands that plan a saved snapshot (plan, review). */
         io.tabletop.planner.Plan planOffline(ClusterSnapshot s, Connections connections) throws Exception {
             return new Planner().plan(s, goal(s), capabilities(connections.capabilitiesFor(s.engine())));
         }
 
-        EngineCapabilities capabilities(EngineCapabilities engine) {
-            return maxMovesPerServer > 0 ? engine.withMaxMovesPerServer(maxMovesPerServer) : engine;
+        EngineCapabilities capabilities(EngineCapabilities engine) throws TabletopCli.UserError {
+            int fixed = Concurrency.parse(maxMovesPerServer, ceiling).fixed();
+            return fixed > 0 ? engine.withMaxMovesPerServer(fixed) : engine;
+        }
+
+        /** How the run's moves per server are bounded, on an engine whose default is {@code engine}. */
+        ExecutorOptions executorOptions(EngineCapabilities engine) throws TabletopCli.UserError {
+            return Concurrency.parse(maxMovesPerServer, ceiling).options(engine);
         }
 
         Goal goal(ClusterSnapshot s) throws TabletopCli.UserError {

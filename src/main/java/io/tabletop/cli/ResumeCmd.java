@@ -9,7 +9,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 
 @Command(name = "resume", mixinStandardHelpOptions = true,
@@ -27,8 +26,13 @@ final class ResumeCmd implements Callable<Integer> {
     @Option(names = "--yes", description = "run without asking (required: there is no prompt)")
     boolean yes;
 
-    @Option(names = "--max-moves-per-server", defaultValue = "0", description = "concurrent moves per server (default: the engine's)")
-    int maxMovesPerServer;
+    @Option(names = "--max-moves-per-server", paramLabel = "N|auto", defaultValue = "",
+            description = "concurrent moves per server: a number, or auto (follows the cluster, never above --max-moves-ceiling) (default: the engine's)")
+    String maxMovesPerServer;
+
+    @Option(names = "--max-moves-ceiling", paramLabel = "N", defaultValue = "0",
+            description = "with --max-moves-per-server auto: never more than N moves per server (default: twice the engine's default)")
+    int ceiling;
 
     @Override
     public Integer call() throws Exception {
@@ -52,8 +56,8 @@ final class ResumeCmd implements Callable<Integer> {
             if (!yes) {
                 throw new TabletopCli.UserError("resume changes the cluster: review the above (or tabletop plan), then add --yes");
             }
-            int per = maxMovesPerServer > 0 ? maxMovesPerServer : c.capabilities().maxMovesPerServer();
-            Runs.Run run = runs.resume(r, c, new ExecutorOptions(per, 3, Duration.ofSeconds(2)), CliOutput.printer(out, r.plan().steps().size()), null);
+            ExecutorOptions how = Options.Plan.Concurrency.parse(maxMovesPerServer, ceiling).options(c.capabilities());
+            Runs.Run run = runs.resume(r, c, how, CliOutput.printer(out, r.plan().steps().size()), null);
             CliOutput.finish(out, service, r.plan(), c, run, null);
         }
         return 0;

@@ -112,6 +112,32 @@ class TabletopCliTest {
     }
 
     @Test
+    void applyInAdaptiveModeSaysSoAndReportsItsTimeline() {
+        Result r = run("apply", "--connect", "sandbox:baseline:instant", "--remove", "ts-2", "--yes",
+                "--max-moves-per-server", "auto", "--max-moves-ceiling", "8");
+        assertEquals(0, r.code, r.err + r.out);
+        assertTrue(r.out.contains("Moves per server: adaptive, from 5, never above 8"), r.out);
+        assertTrue(r.out.contains("answered by the pre-check's verdict"), "the first gate runs nothing: " + r.out);
+        assertTrue(r.out.lines().anyMatch(l -> l.startsWith("Timeline: first step ") && l.contains("first move")), r.out);
+        assertTrue(r.out.lines().filter(l -> l.startsWith("MOVES/SERVER ")).allMatch(l -> Integer.parseInt(l.split(" ")[3].replace(":", "")) <= 8), r.out);
+    }
+
+    @Test
+    void badConcurrencyValuesAreOneLineEach() {
+        Result word = run("apply", "--connect", "sandbox:baseline:instant", "--remove", "ts-2", "--yes", "--max-moves-per-server", "fast");
+        assertEquals(1, word.code);
+        assertEquals("tabletop: --max-moves-per-server takes a number of at least 1, or auto; not 'fast'", word.err.strip());
+        Result zero = run("apply", "--connect", "sandbox:baseline:instant", "--remove", "ts-2", "--yes", "--max-moves-per-server", "0");
+        assertTrue(zero.err.contains("at least 1"), zero.err);
+        Result lone = run("apply", "--connect", "sandbox:baseline:instant", "--remove", "ts-2", "--yes", "--max-moves-ceiling", "9");
+        assertEquals("tabletop: --max-moves-ceiling goes with --max-moves-per-server auto", lone.err.strip());
+        Result low = run("apply", "--connect", "sandbox:baseline:instant", "--remove", "ts-2", "--yes", "--max-moves-per-server", "auto",
+                "--max-moves-ceiling", "3");
+        assertTrue(low.err.contains("--max-moves-ceiling 3 is below the engine's default of 5"), low.err);
+        assertTrue(low.out.isEmpty(), "stopped before the pre-check: " + low.out);
+    }
+
+    @Test
     void applyWithoutYesRefuses() {
         Result r = run("apply", "--connect", "sandbox:baseline:instant", "--remove", "ts-2");
         assertEquals(1, r.code);
