@@ -53,7 +53,7 @@ final class RestoreCmd implements Callable<Integer> {
                 return 0;
             }
             out.println(PlanText.summary(plan));
-            Runs.Run run = runs.start(plan, c, connect, false, ExecutorOptions.defaults(c.capabilities().maxMovesPerServer()),
+            Runs.Run run = runs.start(plan, c, connect, false, ExecutorOptions.defaults(c.capabilities().maxMovesPerServer()).withClock(c.clock()),
                     CliOutput.printer(out, plan.steps().size()), null);
             out.println("Run " + run.runId() + " (journal " + run.journal().dir() + ")");
             CliOutput.finish(out, service, plan, c, run, pre.rows());

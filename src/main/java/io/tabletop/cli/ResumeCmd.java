@@ -56,7 +56,7 @@ final class ResumeCmd implements Callable<Integer> {
             if (!yes) {
                 throw new TabletopCli.UserError("resume changes the cluster: review the above (or tabletop plan), then add --yes");
             }
-            ExecutorOptions how = Options.Plan.Concurrency.parse(maxMovesPerServer, ceiling).options(c.capabilities());
+            ExecutorOptions how = Options.Plan.Concurrency.parse(maxMovesPerServer, ceiling).options(c.capabilities()).withClock(c.clock());
             Runs.Run run = runs.resume(r, c, how, CliOutput.printer(out, r.plan().steps().size()), null);
             CliOutput.finish(out, service, r.plan(), c, run, null);
         }

@@ -32,6 +32,14 @@ public interface ClusterConnector extends AutoCloseable {
     /** The cluster as it is now. */
     ClusterSnapshot snapshot() throws ConnectorException;
 
+    /**
+     * The time the cluster's work takes place in, for timing steps: the system clock, or a simulated
+     * cluster's own (the sandbox).
+     */
+    default java.time.InstantSource clock() {
+        return java.time.InstantSource.system();
+    }
+
     /** The engine's own health verdict (Kudu: ksck). */
     HealthReport health() throws ConnectorException;
 

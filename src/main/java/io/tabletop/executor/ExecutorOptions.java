@@ -63,6 +63,11 @@ public record ExecutorOptions(int maxMovesPerServer, int maxAttempts, Duration r
         return new ExecutorOptions(maxMovesPerServer, maxAttempts, retryBackoff, stallAfter, healthEvery, monitorPeriod, clock, ceiling, prelude);
     }
 
+    /** Times steps (and looks for stalls and at health) on {@code clock}: a simulated cluster's own. */
+    public ExecutorOptions withClock(InstantSource clock) {
+        return new ExecutorOptions(maxMovesPerServer, maxAttempts, retryBackoff, stallAfter, healthEvery, monitorPeriod, clock, ceiling, prelude);
+    }
+
     /** Adaptive concurrency: starts at {@code maxMovesPerServer}, never above {@code ceiling}. */
     public ExecutorOptions withCeiling(int ceiling) {
         return new ExecutorOptions(maxMovesPerServer, maxAttempts, retryBackoff, stallAfter, healthEvery, monitorPeriod, clock, ceiling, prelude);

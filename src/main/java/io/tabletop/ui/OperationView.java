@@ -26,6 +26,9 @@ import javafx.geometry.Pos;
 import javafx.scene.Node;
 import javafx.scene.SnapshotParameters;
 import javafx.scene.chart.BarChart;
+import javafx.scene.chart.LineChart;
+import javafx.scene.chart.NumberAxis;
+import javafx.scene.chart.XYChart;
 import javafx.scene.control.Button;
 import javafx.scene.control.CheckBox;
 import javafx.scene.control.Label;
@@ -198,7 +201,30 @@ final class OperationView extends BorderPane {
         offline.getStyleClass().add(Styles.MUTED);
         offline.setVisible(model.offline());
         offline.setManaged(offline.isVisible());
-        VBox box = new VBox(10, new HBox(10, title, spinner), offline, list, strategy, bounds, balance, buttons);
+        CheckBox adaptive = new CheckBox("Moves per server follow the cluster: more while moves keep their pace, fewer when they slow down "
+                + "or health degrades; never above");
+        adaptive.setId("adaptive");
+        adaptive.selectedProperty().bindBidirectional(model.adaptiveProperty());
+        Spinner<Integer> ceiling = new Spinner<>(1, 100, 10, 1);
+        ceiling.setId("ceiling");
+        ceiling.setEditable(true);
+        ceiling.setPrefWidth(80);
+        ceiling.disableProperty().bind(adaptive.selectedProperty().not());
+        model.planProperty().addListener((o, a, p) -> {
+            if (p != null && model.ceilingProperty().get() == 0) {
+                ceiling.getValueFactory().setValue(2 * p.summary().maxMovesPerServer());
+            }
+        });
+        ceiling.valueProperty().addListener((o, a, v) -> model.ceilingProperty().set(v));
+        Label perServer = new Label();
+        perServer.textProperty().bind(Bindings.createStringBinding(() -> model.planProperty().get() == null ? ""
+                : "moves per server (the engine's default: " + model.planProperty().get().summary().maxMovesPerServer() + ")", model.planProperty()));
+        HBox concurrency = new HBox(8, adaptive, ceiling, perServer);
+        concurrency.setAlignment(Pos.CENTER_LEFT);
+        concurrency.visibleProperty().bind(Bindings.createBooleanBinding(() -> model.planProperty().get() != null && !model.offline()
+                && model.planProperty().get().steps().stream().anyMatch(st -> st.type() == StepType.MOVE_REPLICA), model.planProperty()));
+        concurrency.managedProperty().bind(concurrency.visibleProperty());
+        VBox box = new VBox(10, new HBox(10, title, spinner), offline, list, strategy, bounds, balance, concurrency, buttons);
         box.setPadding(new Insets(12));
         return box;
     }
@@ -441,6 +467,7 @@ final class OperationView extends BorderPane {
         }, model.runStateProperty()));
         HBox top = new HBox(10, state, overall, pause, resume, cancel);
         top.setAlignment(Pos.CENTER_LEFT);
+        Node movesChart = movesChart();
 
         // Per node of an engine's own rebalance (Couchbase), as the engine reports it.
         VBox perPart = new VBox(3);
@@ -493,8 +520,63 @@ final class OperationView extends BorderPane {
         SplitPane split = new SplitPane(tasks, logBox);
         split.setDividerPositions(0.45);
         VBox.setVgrow(split, Priority.ALWAYS);
-        VBox box = new VBox(10, top, text, perPart, split);
+        VBox box = new VBox(10, top, text, perPart, movesChart, split);
         box.setPadding(new Insets(12));
+        return box;
+    }
+
+    /** The most recent moves the chart keeps: enough to see a trend, few enough to draw at once. */
+    private static final int CHART_POINTS = 300;
+
+    /**
+     * Time per replica move and the bound on moves per server as the run goes (a live chart), with the bound
+     * now in words: in the adaptive mode the operator sees each change and what it did to the moves.
+     */
+    private Node movesChart() {
+        NumberAxis x = new NumberAxis();
+        x.setLabel("seconds into the run");
+        x.setForceZeroInRange(false);
+        NumberAxis y = new NumberAxis();
+        y.setForceZeroInRange(true);
+        LineChart<Number, Number> chart = new LineChart<>(x, y);
+        chart.setId("moves-chart");
+        chart.setAnimated(false);
+        chart.setCreateSymbols(false);
+        chart.setPrefHeight(170);
+        chart.setMinHeight(140);
+        chart.setLegendVisible(true);
+        chart.setLegendSide(javafx.geometry.Side.RIGHT);
+        XYChart.Series<Number, Number> took = new XYChart.Series<>();
+        took.setName("seconds per move");
+        XYChart.Series<Number, Number> level = new XYChart.Series<>();
+        level.setName("moves per server");
+        chart.getData().setAll(List.of(took, level));
+        model.moveSamples().addListener((ListChangeListener<OperationViewModel.MoveSample>) c -> {
+            while (c.next()) {
+                if (c.wasRemoved() && model.moveSamples().isEmpty()) {
+                    took.getData().clear();
+                    level.getData().clear();
+                }
+                for (OperationViewModel.MoveSample m : c.getAddedSubList()) {
+                    took.getData().add(new XYChart.Data<>(m.at(), m.seconds()));
+                    level.getData().add(new XYChart.Data<>(m.at(), m.concurrency()));
+                }
+            }
+            if (took.getData().size() > CHART_POINTS) {
+                took.getData().remove(0, took.getData().size() - CHART_POINTS);
+                level.getData().remove(0, level.getData().size() - CHART_POINTS);
+            }
+        });
+        Label now = new Label();
+        now.setId("concurrency");
+        now.getStyleClass().add(Styles.SUBTITLE);
+        now.textProperty().bind(Bindings.createStringBinding(() -> "Moves per server: " + model.concurrencyProperty().get()
+                        + (model.adaptiveProperty().get() ? " (adaptive; never above " + model.ceilingProperty().get() + ")" : " (fixed)"),
+                model.concurrencyProperty(), model.adaptiveProperty(), model.ceilingProperty()));
+        VBox box = new VBox(2, now, chart);
+        box.visibleProperty().bind(Bindings.createBooleanBinding(() -> model.planProperty().get() != null
+                && model.planProperty().get().steps().stream().anyMatch(st -> st.type() == StepType.MOVE_REPLICA), model.planProperty()));
+        box.managedProperty().bind(box.visibleProperty());
         return box;
     }
 

@@ -100,6 +100,17 @@ public final class OperationViewModel {
     private final StringProperty outcome = new SimpleStringProperty("");
     private final StringProperty error = new SimpleStringProperty("");
     private final BooleanProperty maintenanceLeft = new SimpleBooleanProperty(false);
+    /** Whether moves per server follow the cluster (chosen on the pre-check page), and their ceiling. */
+    private final BooleanProperty adaptive = new SimpleBooleanProperty(false);
+    private final IntegerProperty ceiling = new SimpleIntegerProperty(0);
+    /** The bound on moves per server now, as the run applies it. */
+    private final IntegerProperty concurrency = new SimpleIntegerProperty(0);
+    /** Each replica move that ended: when (seconds into the run), how long it took, and the bound it started under. */
+    private final ObservableList<MoveSample> moveSamples = FXCollections.observableArrayList();
+
+    /** One replica move on the run page's chart. */
+    public record MoveSample(double at, double seconds, int concurrency) {
+    }
     private final BooleanBinding canRun;
     /** The current run's events, queued from its threads and applied on the UI thread by {@link #drain()}. */
     private RunFeed feed;
@@ -182,11 +193,17 @@ public final class OperationViewModel {
         }
         restoreOffered.set(false);
         parts.clear();
-        RunFeed feed = new RunFeed(runner, steps, log, tasks, runState, plan, parts);
+        RunFeed feed = new RunFeed(runner, steps, log, tasks, runState, plan, parts, concurrency, moveSamples, connector.clock());
         this.feed = feed;
         Runs.Run run;
         try {
-            run = op.start(service, ready, connector, connect, ExecutorOptions.defaults(p.summary().maxMovesPerServer()).withPrelude(ready.prelude(launched)),
+            ExecutorOptions how = ExecutorOptions.defaults(p.summary().maxMovesPerServer()).withPrelude(ready.prelude(launched)).withClock(connector.clock());
+            if (adaptive.get()) {
+                how = how.withCeiling(Math.max(p.summary().maxMovesPerServer(), ceiling.get() > 0 ? ceiling.get() : 2 * p.summary().maxMovesPerServer()));
+            }
+            concurrency.set(how.maxMovesPerServer());
+            moveSamples.clear();
+            run = op.start(service, ready, connector, connect, how,
                     feed.listener(), feed.dispatcher());
         } catch (Exception e) { // the journal cannot be written (or, for a resume, read)
             Logger.getLogger(OperationViewModel.class.getName()).log(Level.SEVERE, "cannot start the run's journal", e);
@@ -500,6 +517,23 @@ public final class OperationViewModel {
 
     public ObservableList<String> log() {
         return log;
+    }
+
+    public BooleanProperty adaptiveProperty() {
+        return adaptive;
+    }
+
+    /** The ceiling of the adaptive mode; 0 for twice the engine's default. */
+    public IntegerProperty ceilingProperty() {
+        return ceiling;
+    }
+
+    public IntegerProperty concurrencyProperty() {
+        return concurrency;
+    }
+
+    public ObservableList<MoveSample> moveSamples() {
+        return moveSamples;
     }
 
     public ObservableMap<String, Double> parts() {

@@ -7,6 +7,7 @@ import io.tabletop.executor.RunState;
 import io.tabletop.executor.StepDispatcher;
 import io.tabletop.executor.StepState;
 import io.tabletop.planner.Plan;
+import javafx.beans.property.IntegerProperty;
 import javafx.beans.property.ObjectProperty;
 import javafx.collections.ObservableList;
 import javafx.collections.ObservableMap;
@@ -35,11 +36,16 @@ final class RunFeed {
     private final ObjectProperty<RunState> runState;
     private final ObjectProperty<Plan> plan;
     private final ObservableMap<String, Double> parts;
+    private final IntegerProperty concurrency;
+    private final ObservableList<OperationViewModel.MoveSample> samples;
+    private final java.time.InstantSource clock;
+    private final long startMillis;
     private final Queue<Runnable> pending = new ConcurrentLinkedQueue<>();
     private final Map<Integer, TaskRunner.StepHandle> running = new ConcurrentHashMap<>();
 
     RunFeed(TaskRunner runner, ObservableList<StepRow> steps, ObservableList<String> log, ObservableList<TaskRunner.StepHandle> tasks,
-            ObjectProperty<RunState> runState, ObjectProperty<Plan> plan, ObservableMap<String, Double> parts) {
+            ObjectProperty<RunState> runState, ObjectProperty<Plan> plan, ObservableMap<String, Double> parts,
+            IntegerProperty concurrency, ObservableList<OperationViewModel.MoveSample> samples, java.time.InstantSource clock) {
         this.runner = runner;
         this.steps = steps;
         this.log = log;
@@ -47,6 +53,10 @@ final class RunFeed {
         this.runState = runState;
         this.plan = plan;
         this.parts = parts;
+        this.concurrency = concurrency;
+        this.samples = samples;
+        this.clock = clock;
+        this.startMillis = clock.millis();
     }
 
     /** Queues an update for the UI thread. */
@@ -103,6 +113,17 @@ final class RunFeed {
                     parts.keySet().retainAll(copy.keySet());
                     parts.putAll(copy);
                 });
+            }
+
+            @Override
+            public void moveTimed(Step step, double seconds, int level) {
+                OperationViewModel.MoveSample m = new OperationViewModel.MoveSample((clock.millis() - startMillis) / 1000.0, seconds, level);
+                post(() -> samples.add(m));
+            }
+
+            @Override
+            public void concurrencyChanged(int from, int to, String reason) {
+                post(() -> concurrency.set(to));
             }
 
             @Override

@@ -98,6 +98,14 @@ public final class SandboxConnector implements ClusterConnector {
         return caps;
     }
 
+    /** The simulated cluster's virtual time: moves are timed in it, as the operator sees them on the sandbox. */
+    @Override
+    public java.time.InstantSource clock() {
+        SimClock c = cluster.clock();
+        java.time.Instant epoch = java.time.Instant.EPOCH;
+        return () -> epoch.plusMillis(c.nowMillis());
+    }
+
     @Override
     public ClusterSnapshot snapshot() {
         return cluster.snapshot();
