@@ -42,8 +42,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A real Kudu 1.17.1 cluster (1 master, 5 tablet servers, 3 tables, 60 tablets at RF 3, with rows):
- * drain one tablet server through the same services the console uses, then repair an interrupted
- * leader move. Every process is stopped in {@link #stopCluster()}, also when a test fails.
+ * drain one tablet server through the same services the console uses, repair an interrupted leader
+ * move, and drain another with adaptive concurrency. Every process is stopped in {@link #stopCluster()}, also when a test fails.
  */
 @EnabledOnOs(value = OS.LINUX, architectures = {"amd64", "x86_64"})
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -203,6 +203,41 @@ class KuduDrainTest {
 
     @Test
     @Order(5)
+    void anAdaptiveDrainFollowsTheClusterAndKeepsEveryRow() throws Exception {
+        ClusterSnapshot before = kudu.snapshot();
+        ServerId victim = before.servers().get(0).id();
+        long onVictim = before.partitions().stream().filter(p -> p.isOn(victim)).count();
+        RemovalService service = new RemovalService();
+        RemovalService.PreCheck pre = service.preCheck(kudu, RemoveServers.of(victim));
+        assertTrue(pre.plan() != null, pre.checks().toString());
+        List<String> changes = Collections.synchronizedList(new ArrayList<>());
+        List<Integer> startedUnder = Collections.synchronizedList(new ArrayList<>());
+        RunResult result = service.execution(pre.plan(), kudu, new ExecutorOptions(5, 3, Duration.ofSeconds(1)).withCeiling(10),
+                new ExecutionListener() {
+                    @Override
+                    public void concurrencyChanged(int from, int to, String reason) {
+                        changes.add(from + " → " + to + ": " + reason);
+                    }
+
+                    @Override
+                    public void moveTimed(Step step, double seconds, int concurrency) {
+                        startedUnder.add(concurrency);
+                    }
+                }, null).start().get(10, TimeUnit.MINUTES);
+
+        assertEquals(RunState.SUCCEEDED, result.state(), () -> result.failures() + " " + changes);
+        assertEquals(onVictim, startedUnder.size(), "every replica of the drained tserver moved, each timed");
+        assertTrue(startedUnder.stream().allMatch(c -> c >= 1 && c <= 10), "never above the ceiling: " + startedUnder + " " + changes);
+        ClusterSnapshot after = kudu.snapshot();
+        assertTrue(after.server(victim).isEmpty(), "the drained tserver is unregistered");
+        assertEquals(List.of(), Invariants.violations(before, after, List.of(victim)));
+        assertTrue(after.partitions().stream().allMatch(p -> p.voterCount() == 3 && p.leader().isPresent()));
+        assertEquals(Verdict.PASS, kudu.health().verdict(), "ksck OK: " + kudu.health());
+        assertEquals(rowsBefore, kudu.rowCounts().orElseThrow(), "no row lost");
+    }
+
+    @Test
+    @Order(6)
     void ksckFailingIsABlockWithKsckOwnWords() throws Exception {
         String rpc = kudu.snapshot().servers().get(0).address();
         cluster.kill(rpc);
