@@ -1,7 +1,5 @@
 package io.tabletop.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tabletop.connector.ConnectorException;
 import io.tabletop.connector.kudu.KuduBinary;
 import io.tabletop.connector.kudu.KuduCli;
@@ -24,9 +22,6 @@ import io.tabletop.service.Benchmark;
 import io.tabletop.service.RemovalService;
 import io.tabletop.service.Runs;
 import io.tabletop.store.AuditLog;
-import okhttp3.OkHttpClient;
-import okhttp3.Request;
-import okhttp3.Response;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -135,52 +130,14 @@ public final class KuduDrainBenchmark implements Benchmark {
                 long t = System.nanoTime();
                 c.loadTables(TABLES, rows, 3);
                 say.accept(String.format(Locale.ROOT, "%s: loaded %d rows in %.0f s", way.label, 3L * rows, (System.nanoTime() - t) / 1e9));
-                t = System.nanoTime();
-                awaitFlushed(c);
-                say.accept(String.format(Locale.ROOT, "%s: flushed to disk after %.0f s more", way.label, (System.nanoTime() - t) / 1e9));
+                double flushed = c.awaitFlushed(8 * 60_000L);
+                say.accept(String.format(Locale.ROOT, "%s: flushed to disk after %.0f s more", way.label, flushed));
                 KuduConnector kudu = KuduConnector.local(c);
                 Side s = way == Way.TABLETOP_5 || way == Way.TABLETOP_AUTO ? tabletop(kudu, way, say) : rebalancer(kudu, c, way, say);
                 out.add(s);
             }
         }
         return out;
-    }
-
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final OkHttpClient HTTP = new OkHttpClient.Builder().connectTimeout(Duration.ofSeconds(3))
-            .readTimeout(Duration.ofSeconds(10)).build();
-
-    private static JsonNode get(String url) throws IOException {
-        try (Response r = HTTP.newCall(new Request.Builder().url(url).build()).execute()) {
-            if (!r.isSuccessful() || r.body() == null) {
-                throw new IOException(url + ": HTTP " + r.code());
-            }
-            return JSON.readTree(r.body().byteStream());
-        }
-    }
-
-    /**
-     * Waits until every tablet's MemRowSet on every tserver is flushed (Kudu flushes a non-empty one after
-     * {@code --flush_threshold_secs}, 120 s by default): the drain then copies data from disk, as on a cluster
-     * that has been up for a while.
-     */
-    static void awaitFlushed(LocalKuduCluster c) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(8);
-        while (System.nanoTime() < deadline) {
-            long inMemory = 0;
-            for (LocalKuduCluster.Proc ts : c.tservers()) {
-                for (JsonNode t : get("http://" + ts.webAddress() + "/metrics?types=tablet&metrics=memrowset_size&compact=1")) {
-                    for (JsonNode m : t.path("metrics")) {
-                        inMemory = Math.max(inMemory, m.path("value").asLong());
-                    }
-                }
-            }
-            if (inMemory < 1_000_000) {
-                return;
-            }
-            TimeUnit.SECONDS.sleep(2); // polling a real cluster, in a benchmark
-        }
-        throw new IOException("the tablets were not flushed within 8 minutes");
     }
 
     private static Side tabletop(KuduConnector kudu, Way way, Consumer<String> say) throws Exception {
@@ -232,7 +189,6 @@ public final class KuduDrainBenchmark implements Benchmark {
         ServerId victim = before.servers().get(1).id();
         long bytesOn = before.partitions().stream().filter(p -> p.isOn(victim)).mapToLong(Partition::sizeOrZero).sum();
         int on = (int) before.partitions().stream().filter(p -> p.isOn(victim)).count();
-        String dump = "http://" + c.masterWebAddresses().get(0) + "/dump-entities";
         KuduCli cli = kudu.cli();
         long t0 = System.nanoTime();
         // the master's view, four times a second: the first new replica anywhere, and the drained tserver empty
@@ -242,17 +198,9 @@ public final class KuduDrainBenchmark implements Benchmark {
             int total = -1;
             while (empty.get() == 0 && !Thread.currentThread().isInterrupted()) {
                 try {
-                    JsonNode d = get(dump);
-                    int all = 0;
-                    int onVictim = 0;
-                    for (JsonNode t : d.path("tablets")) {
-                        for (JsonNode rep : t.path("replicas")) {
-                            all++;
-                            if (victim.value().equals(rep.path("server_uuid").asText())) {
-                                onVictim++;
-                            }
-                        }
-                    }
+                    Map<String, Integer> per = kudu.replicasPerTserver();
+                    int all = per.values().stream().mapToInt(Integer::intValue).sum();
+                    int onVictim = per.getOrDefault(victim.value(), 0);
                     long now = System.nanoTime();
                     if (total < 0) {
                         total = all;
@@ -263,7 +211,7 @@ public final class KuduDrainBenchmark implements Benchmark {
                         empty.set(now);
                     }
                     TimeUnit.MILLISECONDS.sleep(250); // polling a real cluster, in a benchmark
-                } catch (IOException e) {
+                } catch (ConnectorException e) {
                     // the master is busy: look again
                 } catch (InterruptedException e) {
                     return;

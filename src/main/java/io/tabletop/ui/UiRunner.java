@@ -47,6 +47,10 @@ public final class UiRunner implements TaskRunner {
             LOG.log(Level.WARNING, what + " failed", task.getException());
             onError.accept(task.getException());
         });
+        if (pool.isShutdown()) {
+            LOG.fine(what + ": not started, the console is closing");
+            return;
+        }
         pool.execute(task);
     }
 

@@ -79,6 +79,7 @@ class AdaptiveUiTest {
             sandbox.cluster().clock().advanceBy(100);
             return robot.lookup("#run-state").queryAs(Label.class).getText().equals(RunState.SUCCEEDED.name());
         });
+        waitFor(() -> !ui.view().operation().postChecks().isEmpty()); // the run page has taken in the end, post-checks included
         assertTrue(sandbox.snapshot().partitions().stream().noneMatch(p -> p.isOn(ServerId.of("ts-2"))), "drained");
         LineChart<Number, Number> chart = robot.lookup("#moves-chart").queryAs(LineChart.class);
         long moves = ui.view().operation().planProperty().get().steps().stream().filter(s -> s.type() == StepType.MOVE_REPLICA).count();

@@ -245,7 +245,21 @@ public final class KuduConnector implements ClusterConnector {
         }
         java.util.Set<String> unsized = KuduTopology.unsized(dump, ksck);
         Map<String, Long> fromMetrics = unsized.isEmpty() ? Map.of() : sizesFromMetrics(dump, unsized);
-        return KuduTopology.snapshot(dump, listed, ksck, fromMetrics, cli.masters(), Instant.now());
+        return KuduTopology.read(dump, listed, ksck, fromMetrics, cli.masters(), Instant.now());
+    }
+
+    /**
+     * Replicas per tablet server uuid as the leader master's {@code /dump-entities} has them now: one light HTTP
+     * read, for watching a drain from outside (a benchmark watching Kudu's rebalancer).
+     */
+    public Map<String, Integer> replicasPerTserver() throws ConnectorException {
+        Map<String, Integer> out = new HashMap<>();
+        for (JsonNode t : http.dumpEntities().path("tablets")) {
+            for (JsonNode r : t.path("replicas")) {
+                out.merge(r.path("server_uuid").asText(), 1, Integer::sum);
+            }
+        }
+        return out;
     }
 
     private static final String TABLET_SIZES = "/metrics?types=tablet&metrics=on_disk_size&compact=1";
@@ -325,9 +339,19 @@ public final class KuduConnector implements ClusterConnector {
     private Map<String, JsonNode> tserverList() throws ConnectorException {
         String out = cli.check(CLI_TIMEOUT, "list tablet servers", "tserver", "list", "@MASTERS",
                 "--columns=uuid,rpc-addresses,location,state,heartbeat", "--format=json");
+        return byUuid(parse(out, "kudu tserver list"));
+    }
+
+    /** {@code kudu tserver list --format=json}'s rows by uuid; anything but an array of objects is refused. */
+    static Map<String, JsonNode> byUuid(JsonNode list) throws ConnectorException {
+        if (list == null || !list.isArray()) {
+            throw new ConnectorException(Engine.KUDU, "list tablet servers", "kudu tserver list's JSON is not an array", false, null);
+        }
         Map<String, JsonNode> byUuid = new HashMap<>();
-        for (JsonNode n : parse(out, "kudu tserver list")) {
-            byUuid.put(n.path("uuid").asText(), n);
+        for (JsonNode n : list) {
+            if (n.isObject()) {
+                byUuid.put(n.path("uuid").asText(), n);
+            }
         }
         return byUuid;
     }
@@ -369,7 +393,7 @@ public final class KuduConnector implements ClusterConnector {
         }
     }
 
-    private static JsonNode parse(String text, String what) throws ConnectorException {
+    static JsonNode parse(String text, String what) throws ConnectorException {
         try {
             return JSON.readTree(text);
         } catch (IOException e) {
@@ -393,8 +417,8 @@ public final class KuduConnector implements ClusterConnector {
         return health(ksck(maxAge));
     }
 
-    private HealthReport health(Ksck k) {
-        return KuduKsck.health(k.rc(), k.json());
+    private HealthReport health(Ksck k) throws ConnectorException {
+        return KuduKsck.read(k.rc(), k.json());
     }
 
     static List<String> overReplicatedIds(JsonNode ksck) {

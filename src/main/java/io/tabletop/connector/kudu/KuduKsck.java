@@ -22,6 +22,19 @@ final class KuduKsck {
     }
 
     /** ksck's exit code and JSON as a verdict, its summary, and ksck's own messages (with the over-replicated tablets ksck misses). */
+    /** {@link #health(int, JsonNode)} for an answer Tabletop does not control: a bad shape is one clear error. */
+    static HealthReport read(int rc, JsonNode json) throws io.tabletop.connector.ConnectorException {
+        if (json == null || !json.isObject()) {
+            throw new io.tabletop.connector.ConnectorException(io.tabletop.domain.Engine.KUDU, "cluster ksck", "ksck's JSON is not an object", false, null);
+        }
+        try {
+            return health(rc, json);
+        } catch (RuntimeException e) {
+            throw new io.tabletop.connector.ConnectorException(io.tabletop.domain.Engine.KUDU, "cluster ksck",
+                    "ksck's JSON is not in the shape Kudu 1.17 writes: " + e.getMessage(), false, e);
+        }
+    }
+
     static HealthReport health(int rc, JsonNode json) {
         List<String> details = new ArrayList<>();
         for (JsonNode e : json.path("errors")) {

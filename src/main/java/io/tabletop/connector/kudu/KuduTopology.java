@@ -1,6 +1,7 @@
 package io.tabletop.connector.kudu;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.tabletop.connector.ConnectorException;
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.Engine;
 import io.tabletop.domain.Partition;
@@ -85,6 +86,28 @@ final class KuduTopology {
             (placed.contains(id) ? live : tomb).put(id, size);
         }
         return new Replicas(live, tomb);
+    }
+
+    /**
+     * As {@link #snapshot(JsonNode, Map, JsonNode, Map, String, Instant)}, for answers from a cluster Tabletop
+     * does not control: an answer that is not in the shape Kudu sends is one {@link ConnectorException}
+     * naming it, never a crash and never a snapshot read halfway.
+     */
+    static ClusterSnapshot read(JsonNode dump, Map<String, JsonNode> listed, JsonNode ksck, Map<String, Long> metricSizes,
+                                String cluster, Instant at) throws ConnectorException {
+        if (dump == null || !dump.isObject() || !dump.path("tablet_servers").isArray() || !dump.path("tablets").isArray()) {
+            throw new ConnectorException(Engine.KUDU, "read the cluster", "the masters' /dump-entities is not what Kudu sends "
+                    + "(an object with tablet_servers and tablets)", false, null);
+        }
+        if (ksck == null || !ksck.isObject()) {
+            throw new ConnectorException(Engine.KUDU, "read the cluster", "kudu cluster ksck's JSON is not an object", false, null);
+        }
+        try {
+            return snapshot(dump, listed, ksck, metricSizes, cluster, at);
+        } catch (RuntimeException e) {
+            throw new ConnectorException(Engine.KUDU, "read the cluster", "the answers of /dump-entities, tserver list and ksck "
+                    + "do not hold together as Kudu's do: " + e.getMessage(), false, e);
+        }
     }
 
     /** The snapshot, with sizes from the tservers' metrics ({@code metricSizes}) where ksck gives none. */

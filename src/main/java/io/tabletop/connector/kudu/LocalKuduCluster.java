@@ -305,6 +305,47 @@ public final class LocalKuduCluster implements AutoCloseable, KuduConnector.Serv
         }
     }
 
+    /**
+     * Waits until every tablet's MemRowSet on every tablet server is flushed to disk ({@code memrowset_size}
+     * in each tserver's {@code /metrics} under 1 MB; Kudu flushes a non-empty one after
+     * {@code --flush_threshold_secs}, 120 s by default), so that data is read from disk as on a cluster that
+     * has been up a while. Returns the seconds it took; fails after {@code timeoutMillis}.
+     */
+    public double awaitFlushed(long timeoutMillis) throws ConnectorException {
+        long t0 = System.nanoTime();
+        okhttp3.OkHttpClient http = new okhttp3.OkHttpClient.Builder().connectTimeout(java.time.Duration.ofSeconds(3))
+                .readTimeout(java.time.Duration.ofSeconds(10)).build();
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        while (System.nanoTime() - t0 < timeoutMillis * 1_000_000L) {
+            long inMemory = 0;
+            for (Proc ts : tservers()) {
+                String url = "http://" + ts.webAddress() + "/metrics?types=tablet&metrics=memrowset_size&compact=1";
+                try (okhttp3.Response r = http.newCall(new okhttp3.Request.Builder().url(url).build()).execute()) {
+                    if (r.body() == null) {
+                        continue;
+                    }
+                    for (com.fasterxml.jackson.databind.JsonNode t : json.readTree(r.body().byteStream())) {
+                        for (com.fasterxml.jackson.databind.JsonNode m : t.path("metrics")) {
+                            inMemory = Math.max(inMemory, m.path("value").asLong());
+                        }
+                    }
+                } catch (java.io.IOException e) {
+                    inMemory = Long.MAX_VALUE; // busy: look again
+                }
+            }
+            if (inMemory < 1_000_000) {
+                return (System.nanoTime() - t0) / 1e9;
+            }
+            try {
+                TimeUnit.SECONDS.sleep(2); // polling the servers' metrics
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ConnectorException(Engine.KUDU, "wait for flushes", "interrupted", false, e);
+            }
+        }
+        throw new ConnectorException(Engine.KUDU, "wait for flushes", "the tablets were not flushed within " + timeoutMillis / 1000 + " s");
+    }
+
     /** Gracefully stops the tablet server with this RPC address (SIGTERM) and waits for it to exit. */
     @Override
     public void stop(String rpcAddress) throws ConnectorException {
