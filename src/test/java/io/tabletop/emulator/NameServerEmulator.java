@@ -187,6 +187,11 @@ public final class NameServerEmulator implements AutoCloseable {
     // ---- building the cluster ---------------------------------------------------------------------
 
     /** A tablet at {@code 127.0.2.N:10921}, healthy, registered under {@code ROOT/nodes}. */
+    /** The HTTP+JSON endpoint of every nameserver ("127.0.2.101:PORT"). */
+    public synchronized List<String> endpoints() {
+        return servers.stream().map(NameServerEmulator::endpoint).toList();
+    }
+
     public synchronized String addTablet(int n) throws Exception {
         String ep = "127.0.2." + n + ":10921";
         tablets.put(ep, "kHealthy");

@@ -121,7 +121,7 @@ public final class CouchbaseConnector implements ClusterConnector {
         synchronized (mapsLock) {
             perNode = itemsPerNode;
         }
-        return CouchbaseTopology.snapshot(cluster.isEmpty() ? name : cluster, pools, buckets, perNode, Instant.now());
+        return CouchbaseTopology.read(cluster.isEmpty() ? name : cluster, pools, buckets, perNode, Instant.now());
     }
 
     /**

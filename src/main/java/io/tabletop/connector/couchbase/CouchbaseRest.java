@@ -76,10 +76,15 @@ final class CouchbaseRest {
         if (!r.ok()) {
             throw httpError("GET " + path, r);
         }
+        return parse(r.body(), path);
+    }
+
+    /** An answer's body as JSON; one that is not (truncated, HTML, a nesting bomb) is an error naming the path. */
+    static JsonNode parse(String body, String path) throws ConnectorException {
         try {
-            return JSON.readTree(r.body().isEmpty() ? "null" : r.body());
+            return JSON.readTree(body.isEmpty() ? "null" : body);
         } catch (IOException e) {
-            throw new ConnectorException(Engine.COUCHBASE, "GET " + path, "the answer is not JSON (" + abbreviate(r.body()) + ")", true, e);
+            throw new ConnectorException(Engine.COUCHBASE, "GET " + path, "the answer is not JSON (" + abbreviate(body) + ")", true, e);
         }
     }
 

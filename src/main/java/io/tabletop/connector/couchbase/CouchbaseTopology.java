@@ -1,5 +1,6 @@
 package io.tabletop.connector.couchbase;
 
+import io.tabletop.connector.ConnectorException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tabletop.connector.HealthReport;
 import io.tabletop.domain.ClusterSnapshot;
@@ -90,6 +91,29 @@ final class CouchbaseTopology {
      * {@code kv_curr_items}, by hostname), each vBucket gets the item density of the node it is active on
      * instead of the bucket's average.
      */
+    /**
+     * {@link #snapshot(String, JsonNode, JsonNode, Map, Instant)} for answers Tabletop does not control: an
+     * answer not in the shape ns_server sends is one {@link ConnectorException} naming it, never a crash and
+     * never a snapshot read halfway.
+     */
+    static ClusterSnapshot read(String cluster, JsonNode poolsDefault, JsonNode buckets, Map<String, Map<String, Long>> activeItems,
+                                Instant takenAt) throws ConnectorException {
+        if (poolsDefault == null || !poolsDefault.isObject() || !poolsDefault.path("nodes").isArray()) {
+            throw new ConnectorException(Engine.COUCHBASE, "read the cluster", "/pools/default is not what Couchbase sends (an object with nodes)",
+                    false, null);
+        }
+        if (buckets == null || !buckets.isArray()) {
+            throw new ConnectorException(Engine.COUCHBASE, "read the cluster", "/pools/default/buckets is not what Couchbase sends (an array)",
+                    false, null);
+        }
+        try {
+            return snapshot(cluster, poolsDefault, buckets, activeItems, takenAt);
+        } catch (RuntimeException e) {
+            throw new ConnectorException(Engine.COUCHBASE, "read the cluster", "/pools/default and its buckets do not hold together "
+                    + "as Couchbase's do: " + e.getMessage(), false, e);
+        }
+    }
+
     static ClusterSnapshot snapshot(String cluster, JsonNode poolsDefault, JsonNode buckets, Map<String, Map<String, Long>> activeItems,
                                     Instant takenAt) {
         JsonNode nodes = poolsDefault.path("nodes");

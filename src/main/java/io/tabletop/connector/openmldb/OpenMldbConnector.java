@@ -60,12 +60,12 @@ public final class OpenMldbConnector implements ClusterConnector {
     public ClusterSnapshot snapshot() throws ConnectorException {
         JsonNode tablets = rpc.ok("ShowTablet", JSON.createObjectNode());
         JsonNode tables = rpc.ok("ShowTable", JSON.createObjectNode().put("show_all", true));
-        return OpenMldbTopology.snapshot(name, tablets, tables, Instant.now());
+        return OpenMldbTopology.read(name, tablets, tables, Instant.now());
     }
 
     @Override
     public HealthReport health() throws ConnectorException {
-        return OpenMldbTopology.health(rpc.ok("ShowTablet", JSON.createObjectNode()),
+        return OpenMldbTopology.readHealth(rpc.ok("ShowTablet", JSON.createObjectNode()),
                 rpc.ok("ShowTable", JSON.createObjectNode().put("show_all", true)), rpc.ok("ShowOPStatus", JSON.createObjectNode()), autoFailover());
     }
 

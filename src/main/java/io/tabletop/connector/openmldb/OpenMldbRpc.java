@@ -131,6 +131,15 @@ final class OpenMldbRpc {
         }
     }
 
+    /** A reply's body as JSON; one that is not (truncated, HTML, a nesting bomb) is an error naming the method. */
+    static JsonNode parse(String body, String method, String ep) throws ConnectorException {
+        try {
+            return JSON.readTree(body);
+        } catch (IOException e) {
+            throw new ConnectorException(Engine.OPENMLDB, method, ep + " did not answer JSON", true, e);
+        }
+    }
+
     private JsonNode post(String ep, String method, ObjectNode request) throws ConnectorException, Unreachable {
         Request req = new Request.Builder().url("http://" + ep + "/NameServer/" + method).header("Authorization", authorization)
                 .post(RequestBody.create(request.toString(), TYPE)).build();
@@ -140,11 +149,7 @@ final class OpenMldbRpc {
                 throw new ConnectorException(Engine.OPENMLDB, method, "HTTP " + r.code() + " from " + ep + ": "
                         + body.strip().replace('\n', ' '), r.code() >= 500 ? ConnectorException.Kind.TRANSIENT : ConnectorException.Kind.REFUSED, null);
             }
-            try {
-                return JSON.readTree(body);
-            } catch (IOException e) {
-                throw new ConnectorException(Engine.OPENMLDB, method, ep + " did not answer JSON", true, e);
-            }
+            return parse(body, method, ep);
         } catch (ConnectException | SocketTimeoutException e) {
             throw new Unreachable(new ConnectorException(Engine.OPENMLDB, method, "cannot reach the nameserver at " + ep + " ("
                     + e.getClass().getSimpleName() + ")", true, e));

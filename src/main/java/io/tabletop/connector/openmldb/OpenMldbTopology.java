@@ -1,5 +1,6 @@
 package io.tabletop.connector.openmldb;
 
+import io.tabletop.connector.ConnectorException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tabletop.connector.HealthReport;
 import io.tabletop.domain.ClusterSnapshot;
@@ -47,6 +48,40 @@ final class OpenMldbTopology {
         String table = v.substring(0, slash);
         int dot = table.indexOf('.');
         return new String[]{dot < 0 ? "" : table.substring(0, dot), dot < 0 ? table : table.substring(dot + 1), v.substring(slash + 1)};
+    }
+
+    /**
+     * {@link #snapshot} for answers Tabletop does not control: a ShowTablet or ShowTable reply not in the shape
+     * the nameserver sends is one {@link ConnectorException} naming it, never a crash or a half-read snapshot.
+     */
+    static ClusterSnapshot read(String cluster, JsonNode showTablet, JsonNode showTable, Instant takenAt) throws ConnectorException {
+        shape(showTablet, "tablets", "ShowTablet");
+        shape(showTable, "table_info", "ShowTable");
+        try {
+            return snapshot(cluster, showTablet, showTable, takenAt);
+        } catch (RuntimeException e) {
+            throw new ConnectorException(Engine.OPENMLDB, "read the cluster", "ShowTablet and ShowTable do not hold together as the "
+                    + "nameserver's do: " + e.getMessage(), false, e);
+        }
+    }
+
+    /** {@link #health} for answers Tabletop does not control. */
+    static HealthReport readHealth(JsonNode showTablet, JsonNode showTable, JsonNode ops, boolean autoFailover) throws ConnectorException {
+        shape(showTablet, "tablets", "ShowTablet");
+        shape(showTable, "table_info", "ShowTable");
+        try {
+            return health(showTablet, showTable, ops, autoFailover);
+        } catch (RuntimeException e) {
+            throw new ConnectorException(Engine.OPENMLDB, "check health", "the nameserver's replies are not in the shape it sends: "
+                    + e.getMessage(), false, e);
+        }
+    }
+
+    private static void shape(JsonNode reply, String array, String method) throws ConnectorException {
+        if (reply == null || !reply.isObject() || !(reply.path(array).isArray() || reply.path(array).isMissingNode())) {
+            throw new ConnectorException(Engine.OPENMLDB, method, "the reply is not what the nameserver sends (an object with " + array + ")",
+                    false, null);
+        }
     }
 
     static ClusterSnapshot snapshot(String cluster, JsonNode showTablet, JsonNode showTable, Instant takenAt) {
