@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-@Command(name = "audit", mixinStandardHelpOptions = true, description = "Check the audit log's hash chain.")
+@Command(name = "audit", mixinStandardHelpOptions = true,
+        description = "Check the audit log: its hash chain, its head file, and the heads every run's journal recorded (a cut-off end shows).")
 final class AuditCmd implements Callable<Integer> {
     @CommandLine.ParentCommand
     TabletopCli root;
@@ -18,13 +19,20 @@ final class AuditCmd implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path file = new Runs().audit().file();
-        int n = AuditLog.count(file);
-        var broken = AuditLog.verify(file);
-        if (broken.isPresent()) {
-            throw new TabletopCli.UserError(file + ": the hash chain breaks at " + broken.get());
+        Runs runs = new Runs();
+        Path file = runs.audit().file();
+        AuditLog.Report r = runs.checkAudit();
+        int anchors = runs.auditAnchors();
+        var out = spec.commandLine().getOut();
+        r.notes().forEach(n -> out.println("note: " + n));
+        if (!r.intact()) {
+            for (String p : r.problems()) {
+                out.println("PROBLEM: " + p);
+            }
+            out.flush();
+            throw new TabletopCli.UserError(file + ": " + r.summary(anchors));
         }
-        spec.commandLine().getOut().println(file + ": " + n + " record(s), hash chain intact");
+        out.println(file + ": " + r.summary(anchors));
         return 0;
     }
 }

@@ -38,7 +38,8 @@ final class Options {
     /** A snapshot file, or - for standard input. */
     static ClusterSnapshot readSnapshot(String file) throws IOException, FormatException {
         return file.equals("-")
-                ? SnapshotJson.read(new String(System.in.readAllBytes(), StandardCharsets.UTF_8), "standard input")
+                ? SnapshotJson.read(io.tabletop.store.JsonText.decode(System.in.readNBytes((int) io.tabletop.store.JsonText.MAX_BYTES), "standard input", "snapshot"),
+                "standard input")
                 : SnapshotJson.read(Path.of(file));
     }
 

@@ -1,5 +1,6 @@
 package io.tabletop.cli;
 
+import io.tabletop.store.PrivateFiles;
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.planner.Plan;
 import io.tabletop.service.ReviewBundle;
@@ -43,9 +44,9 @@ final class ReviewCmd implements Callable<Integer> {
         Plan plan = options.planOffline(s, root.context.connections());
         var renderer = ReviewImages.registered();
         if (renderer.isPresent() && !noImages) {
-            Files.createDirectories(out);
+            PrivateFiles.createDirectories(out);
             for (Map.Entry<String, byte[]> e : renderer.get().render(plan).entrySet()) {
-                Files.write(out.resolve(e.getKey()), e.getValue());
+                PrivateFiles.write(out.resolve(e.getKey()), e.getValue());
             }
         }
         List<Path> files = ReviewBundle.write(out, new ReviewBundle.Review(plan, plan.checks(),

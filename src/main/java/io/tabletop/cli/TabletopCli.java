@@ -5,6 +5,7 @@ import io.tabletop.connector.EngineProvider;
 import io.tabletop.planner.PlanRefusedException;
 import io.tabletop.service.AppPaths;
 import io.tabletop.service.LogSetup;
+import io.tabletop.service.PrivateData;
 import io.tabletop.store.FormatException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -49,6 +50,10 @@ public final class TabletopCli implements Callable<Integer> {
     /** Runs the command line launched at {@code launchedAt} (a process's start), and returns the exit code. */
     public static int run(CliContext context, String[] args, PrintWriter out, PrintWriter err, Instant launchedAt) {
         LogSetup.init();
+        for (String open : PrivateData.tooOpenNotReported()) {
+            LOG.warning(open);
+            err.println("tabletop: warning: " + open);
+        }
         CommandLine cl = new CommandLine(new TabletopCli(context, launchedAt));
         for (EngineProvider p : context.connections().registry().providers()) {
             p.localClusters().ifPresent(local -> cl.addSubcommand(LocalClusterCmds.build(p, local)));

@@ -1,5 +1,6 @@
 package io.tabletop.service;
 
+import io.tabletop.store.PrivateFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.logging.FileHandler;
@@ -28,8 +29,11 @@ public final class LogSetup {
      * {@code limit} bytes it becomes {@code tabletop.1.log} and so on; {@code count} files are kept.
      */
     static FileHandler rotating(java.nio.file.Path dir, int limit, int count) throws IOException {
-        Files.createDirectories(dir);
+        PrivateFiles.createDirectories(dir);
         FileHandler file = new FileHandler(dir.resolve("tabletop.%g.log").toString(), limit, count, true);
+        for (int g = 0; g < count; g++) {
+            PrivateFiles.restrict(dir.resolve("tabletop." + g + ".log")); // a generation rotated in later lies in a 0700 directory
+        }
         file.setFormatter(new SimpleFormatter());
         file.setLevel(Level.ALL);
         return file;

@@ -1,5 +1,6 @@
 package io.tabletop.service;
 
+import io.tabletop.store.PrivateFiles;
 import io.tabletop.domain.CheckResult;
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.ServerId;
@@ -50,10 +51,10 @@ public final class ReviewBundle {
 
     /** Writes the bundle into {@code dir} (created); returns the files written. */
     public static List<Path> write(Path dir, Review r) throws IOException {
-        Files.createDirectories(dir);
+        PrivateFiles.createDirectories(dir);
         List<Path> out = new ArrayList<>();
         Path plan = dir.resolve("plan.json");
-        Files.writeString(plan, PlanJson.write(r.plan()), StandardCharsets.UTF_8);
+        PrivateFiles.writeString(plan, PlanJson.write(r.plan()));
         out.add(plan);
         Path before = dir.resolve("snapshot-before.json");
         SnapshotJson.write(r.plan().before(), before);
@@ -63,10 +64,10 @@ public final class ReviewBundle {
         out.add(after);
         String md = markdown(r);
         Path mdFile = dir.resolve("review.md");
-        Files.writeString(mdFile, md, StandardCharsets.UTF_8);
+        PrivateFiles.writeString(mdFile, md);
         out.add(mdFile);
         Path html = dir.resolve("review.html");
-        Files.writeString(html, html(r, images(dir)), StandardCharsets.UTF_8);
+        PrivateFiles.writeString(html, html(r, images(dir)));
         out.add(html);
         return out;
     }

@@ -146,7 +146,7 @@ public final class Runs {
         RunJournal journal = RunJournal.create(runsDir, new RunJournal.Header(runId, Instant.now(), user(),
                 ProcessHandle.current().pid(), connect, plan.before().cluster(), plan.before().engine().wireName(),
                 PlanJson.goalToTree(plan.goal()), stopLocal), plan);
-        audit(plan.before().cluster(), runId, null, "run started: " + plan.steps().size() + " steps", null);
+        anchor(journal, "start", audit(plan.before().cluster(), runId, null, "run started: " + plan.steps().size() + " steps", null));
         Run run = new Run(runId, journal);
         ExecutionListener l = listener == null ? ExecutionListener.NONE : listener;
         run.restore = prepareSettings(connector, journal, plan.before().cluster(), runId, Map.of(), l);
@@ -255,7 +255,7 @@ public final class Runs {
                 String summary = e != null ? String.valueOf(e) : r.count(StepState.SUCCEEDED) + " of " + plan.steps().size() + " steps succeeded"
                         + (r.timeline().describe().isEmpty() ? "" : "; " + r.timeline().describe());
                 journal.end(state, summary);
-                audit(cluster, runId, null, "run ended " + state + ": " + summary, null);
+                anchor(journal, "end", audit(cluster, runId, null, "run ended " + state + ": " + summary, null));
                 journal.close();
             } catch (IOException io) {
                 LOG.log(Level.SEVERE, "cannot finish the journal of run " + runId, io);
@@ -393,12 +393,36 @@ public final class Runs {
         });
     }
 
-    void audit(String cluster, String run, String step, String action, String command) {
+    /** Appends to the audit log; the log's new head, or null when it could not be written (logged). */
+    AuditLog.Head audit(String cluster, String run, String step, String action, String command) {
         try {
-            audit.append(new AuditLog.Entry(Instant.now(), user(), cluster, run, step, action, command));
+            return audit.append(new AuditLog.Entry(Instant.now(), user(), cluster, run, step, action, command));
         } catch (IOException e) {
             LOG.log(Level.SEVERE, "cannot write the audit log " + audit.file(), e);
+            return null;
         }
+    }
+
+    /** Records the audit head in the run's journal, where a truncation of the log shows. */
+    private static void anchor(RunJournal journal, String when, AuditLog.Head head) {
+        if (head == null) {
+            return;
+        }
+        try {
+            journal.auditHead(when, head);
+        } catch (IOException e) {
+            LOG.log(Level.SEVERE, "journal write failed", e);
+        }
+    }
+
+    /** The audit log against its head file and every run's anchors ({@link AuditLog#check}). */
+    public AuditLog.Report checkAudit() throws IOException {
+        return AuditLog.check(audit.file(), RunJournal.auditAnchors(runsDir));
+    }
+
+    /** The number of anchors the runs' journals hold. */
+    public int auditAnchors() throws IOException {
+        return RunJournal.auditAnchors(runsDir).size();
     }
 
     static String user() {
@@ -531,7 +555,7 @@ public final class Runs {
         RunJournal journal = RunJournal.reopen(r.dir());
         journal.attempt(resume.plan(), "resumed by " + user() + " (process " + ProcessHandle.current().pid() + ") after "
                 + resume.alreadyDone() + " step(s) done; " + resume.plan().steps().size() + " step(s) planned again from the live cluster");
-        audit(resume.plan().before().cluster(), r.runId(), null, "run resumed: " + resume.plan().steps().size() + " steps", null);
+        anchor(journal, "start", audit(resume.plan().before().cluster(), r.runId(), null, "run resumed: " + resume.plan().steps().size() + " steps", null));
         Run run = new Run(r.runId(), journal);
         ExecutionListener l = listener == null ? ExecutionListener.NONE : listener;
         // what a killed attempt changed and never put back is put back when this one ends
@@ -554,7 +578,7 @@ public final class Runs {
     public void markDone(RunInfo run, String summary) throws IOException, FormatException {
         try (RunJournal j = RunJournal.reopen(run.record().dir())) {
             j.end("SUCCEEDED", summary);
+            anchor(j, "end", audit(run.record().cluster(), run.record().runId(), null, "run ended SUCCEEDED: " + summary, null));
         }
-        audit(run.record().cluster(), run.record().runId(), null, "run ended SUCCEEDED: " + summary, null);
     }
 }

@@ -1,5 +1,6 @@
 package io.tabletop.service;
 
+import io.tabletop.store.PrivateFiles;
 import io.tabletop.store.ConnectionStore;
 
 import java.io.IOException;
@@ -95,11 +96,10 @@ public record UiSettings(double x, double y, double width, double height, boolea
             n.setProperty("lastConnection", lastConnection);
         }
         dividers.forEach((k, v) -> n.setProperty("divider." + k, Double.toString(v)));
-        Files.createDirectories(file.toAbsolutePath().getParent());
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (var out = Files.newBufferedWriter(tmp, java.nio.charset.StandardCharsets.UTF_8)) {
-            n.store(out, "Tabletop console settings: no secrets, only a connection's name");
-        }
+        java.io.StringWriter text = new java.io.StringWriter();
+        n.store(text, "Tabletop console settings: no secrets, only a connection's name");
+        PrivateFiles.writeString(tmp, text.toString());
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 

@@ -23,8 +23,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * The append-only audit log ({@code audit.jsonl}): one record per action, with the time, the OS user, the
  * cluster, the run and step, and the exact engine command (connectors never put secrets in it). Each
  * record carries the SHA-256 of the previous record's hash and its own content, so an edited, removed or
- * reordered line breaks the chain; {@link #verify} finds where. Thread-safe: one monitor per file within
- * the JVM, and a file lock keeps two processes from interleaving.
+ * reordered line breaks the chain; {@link #verify} finds where.
+ *
+ * <p>A chain alone cannot show that its last records were cut off. So the log's <em>head</em> (how many
+ * records, and the last one's hash) is kept where a truncation shows: in a small head file beside the log,
+ * replaced atomically with every append ({@code audit.jsonl.head}), and in each run's journal when the run
+ * starts and ends ({@link Anchor}). {@link #check} compares the log with both. It does not protect against
+ * someone who can rewrite the log, its head file and every journal consistently: that needs a copy out of
+ * their reach (ship the log to a log server).
+ *
+ * <p>Thread-safe: one monitor per file within the JVM, and a file lock keeps two processes from interleaving.
  */
 public final class AuditLog {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -39,6 +47,33 @@ public final class AuditLog {
         return file;
     }
 
+    /** The log's head: how many records, and the last one's hash. */
+    public record Head(long count, String hash) {
+        public static final Head EMPTY = new Head(0, GENESIS);
+    }
+
+    /** A head a run's journal recorded when the run started or ended. */
+    public record Anchor(String runId, String when, Head head) {
+    }
+
+    /** What {@link #check} found: the records, and each problem in words (none: the log is whole). */
+    public record Report(long records, List<String> problems, List<String> notes) {
+        public boolean intact() {
+            return problems.isEmpty();
+        }
+
+        /** One line: "289 record(s), hash chain intact, head file and 12 run anchor(s) agree" or the first problem. */
+        public String summary(int anchors) {
+            return intact() ? records + " record(s), hash chain intact, head file and " + anchors + " run anchor(s) agree"
+                    : problems.get(0) + (problems.size() > 1 ? " (and " + (problems.size() - 1) + " more)" : "");
+        }
+    }
+
+    /** The head file beside the log. */
+    public static Path headFile(Path log) {
+        return log.resolveSibling(log.getFileName() + ".head");
+    }
+
     /** One action. {@code step} and {@code command} may be null (a run-level action). */
     public record Entry(Instant at, String user, String cluster, String run, String step, String action, String command) {
     }
@@ -46,17 +81,19 @@ public final class AuditLog {
     /** One monitor per file in this JVM: file locks only keep other processes out. */
     private static final ConcurrentHashMap<Path, Object> MONITORS = new ConcurrentHashMap<>();
 
-    public void append(Entry e) throws IOException {
+    /** Appends a record; returns the log's new head. */
+    public Head append(Entry e) throws IOException {
         synchronized (MONITORS.computeIfAbsent(file.toAbsolutePath().normalize(), k -> new Object())) {
-            appendLocked(e);
+            return appendLocked(e);
         }
     }
 
-    private void appendLocked(Entry e) throws IOException {
-        Files.createDirectories(file.toAbsolutePath().getParent());
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    private Head appendLocked(Entry e) throws IOException {
+        PrivateFiles.createDirectories(file.toAbsolutePath().getParent());
+        try (FileChannel ch = PrivateFiles.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
              var lock = ch.lock()) {
             String prev = lastHash(ch);
+            long count = countBefore(ch, prev);
             ObjectNode n = JSON.createObjectNode().put("at", e.at().toString()).put("user", e.user()).put("cluster", e.cluster())
                     .put("run", e.run());
             if (e.step() != null) {
@@ -75,7 +112,97 @@ public final class AuditLog {
                 ch.write(b);
             }
             ch.force(false);
+            Head head = new Head(count + 1, n.get("hash").asText());
+            writeHead(head);
+            return head;
         }
+    }
+
+    /** The records before this append: the head file's count when it agrees with the log's last hash, else counted. */
+    private long countBefore(FileChannel ch, String lastHash) throws IOException {
+        Optional<Head> h = readHead(headFile(file));
+        if (h.isPresent() && h.get().hash().equals(lastHash)) {
+            return h.get().count();
+        }
+        return ch.size() == 0 ? 0 : count(file);
+    }
+
+    /** Replaces the head file atomically (a reader sees the old head or the new one, never half of one). */
+    private void writeHead(Head h) throws IOException {
+        Path head = headFile(file);
+        Path tmp = head.resolveSibling(head.getFileName() + ".tmp");
+        PrivateFiles.writeString(tmp, JSON.createObjectNode().put("count", h.count()).put("hash", h.hash()).toString() + "\n");
+        Files.move(tmp, head, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** The head file's head; empty when there is none or it cannot be read. */
+    public static Optional<Head> readHead(Path headFile) {
+        try {
+            if (!Files.isRegularFile(headFile) || Files.size(headFile) > 4096) {
+                return Optional.empty();
+            }
+            JsonNode n = JSON.readTree(Files.readString(headFile, StandardCharsets.UTF_8));
+            if (n == null || !n.path("count").canConvertToLong() || !n.path("hash").isTextual()) {
+                return Optional.empty();
+            }
+            return Optional.of(new Head(n.path("count").asLong(), n.path("hash").asText()));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** This log's head as the log itself has it (counted), for a journal to anchor. */
+    public Head head() throws IOException {
+        return readHead(headFile(file)).orElse(Head.EMPTY);
+    }
+
+    /**
+     * The chain, the head file and every anchor the runs' journals hold, against the log: each missing,
+     * edited, reordered or cut-off record named ("the last 3 record(s), up to the end of run R, are gone").
+     */
+    public static Report check(Path file, List<Anchor> anchors) throws IOException {
+        List<String> problems = new java.util.ArrayList<>();
+        List<String> notes = new java.util.ArrayList<>();
+        verify(file).ifPresent(b -> problems.add("the hash chain breaks at " + b));
+        List<String> hashes = new java.util.ArrayList<>();
+        if (Files.exists(file)) {
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                if (!line.isBlank()) {
+                    try {
+                        hashes.add(JSON.readTree(line).path("hash").asText(""));
+                    } catch (IOException e) {
+                        hashes.add("");
+                    }
+                }
+            }
+        }
+        long n = hashes.size();
+        Optional<Head> head = readHead(headFile(file));
+        if (head.isEmpty()) {
+            if (n > 0) {
+                problems.add("the head file " + headFile(file).getFileName() + " is missing or unreadable: it is written with every record, "
+                        + "so records cut off the end would not show");
+            }
+        } else {
+            Head h = head.get();
+            if (h.count() > n) {
+                problems.add("the last " + (h.count() - n) + " record(s) are gone: the head file counts " + h.count() + ", the log has " + n);
+            } else if (h.count() > 0 && !hashes.get((int) h.count() - 1).equals(h.hash())) {
+                problems.add("record " + h.count() + " is not the one the head file names (edited or replaced)");
+            } else if (h.count() < n) {
+                notes.add((n - h.count()) + " record(s) after the head file's last (a write interrupted before the head was replaced)");
+            }
+        }
+        for (Anchor a : anchors) {
+            Head h = a.head();
+            if (h.count() > n) {
+                problems.add("the last " + (h.count() - n) + " record(s) up to the " + a.when() + " of run " + a.runId() + " are gone: its journal saw "
+                        + h.count() + " record(s), the log has " + n);
+            } else if (h.count() > 0 && !hashes.get((int) h.count() - 1).equals(h.hash())) {
+                problems.add("record " + h.count() + ", which run " + a.runId() + "'s journal saw at its " + a.when() + ", was edited or replaced");
+            }
+        }
+        return new Report(n, List.copyOf(problems), List.copyOf(notes));
     }
 
     /** The first place the chain breaks ("line 4: ..."), or empty when every record is as written. */

@@ -44,7 +44,7 @@ public final class ConnectionStore {
         }
         JsonNode root;
         try {
-            root = SnapshotJson.MAPPER.readTree(Files.readString(file));
+            root = SnapshotJson.MAPPER.readTree(JsonText.read(file, "saved connections"));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new FormatException(file + ": not valid JSON: " + e.getOriginalMessage());
         }
@@ -61,9 +61,9 @@ public final class ConnectionStore {
         for (Saved s : connections) {
             list.addObject().put("name", s.name()).put("spec", s.spec());
         }
-        Files.createDirectories(file.getParent());
+        PrivateFiles.createDirectories(file.getParent());
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, SnapshotJson.MAPPER.writeValueAsString(root) + "\n");
+        PrivateFiles.writeString(tmp, SnapshotJson.MAPPER.writeValueAsString(root) + "\n");
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 }

@@ -55,9 +55,9 @@ public final class RunJournal implements Closeable {
     /** Creates the run's directory and journal, and records the first attempt. */
     public static RunJournal create(Path runsDir, Header h, Plan plan) throws IOException {
         Path dir = runsDir.resolve(h.runId());
-        Files.createDirectories(dir);
+        PrivateFiles.createDirectories(dir);
         SnapshotJson.write(plan.before(), dir.resolve("snapshot-before.json"));
-        FileChannel ch = FileChannel.open(dir.resolve("journal.jsonl"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+        FileChannel ch = PrivateFiles.open(dir.resolve("journal.jsonl"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
                 StandardOpenOption.APPEND);
         RunJournal j = new RunJournal(dir, ch, -1);
         ObjectNode n = LINE.createObjectNode().put("type", "run").put("runId", h.runId()).put("at", h.startedAt().toString())
@@ -87,7 +87,7 @@ public final class RunJournal implements Closeable {
     /** A plan starts running: writes it beside the journal and records the attempt. */
     public synchronized void attempt(Plan plan, String why) throws IOException {
         attempt++;
-        Files.writeString(dir.resolve("plan-" + attempt + ".json"), PlanJson.write(plan));
+        PrivateFiles.writeString(dir.resolve("plan-" + attempt + ".json"), PlanJson.write(plan));
         write(LINE.createObjectNode().put("type", "attempt").put("attempt", attempt).put("at", Instant.now().toString())
                 .put("pid", ProcessHandle.current().pid()).put("steps", plan.steps().size()).put("why", why));
     }
@@ -115,6 +115,43 @@ public final class RunJournal implements Closeable {
     public synchronized void event(String what, String message) throws IOException {
         write(LINE.createObjectNode().put("type", "event").put("attempt", attempt).put("event", what)
                 .put("at", Instant.now().toString()).put("message", message));
+    }
+
+    /** Records the audit log's head as this run saw it when it started or ended ({@link AuditLog#check}). */
+    public synchronized void auditHead(String when, AuditLog.Head head) throws IOException {
+        write(LINE.createObjectNode().put("type", "audit-head").put("attempt", attempt).put("when", when)
+                .put("at", Instant.now().toString()).put("count", head.count()).put("hash", head.hash()));
+    }
+
+    /** The audit heads every run's journal under {@code runsDir} recorded; an unreadable journal is skipped. */
+    public static List<AuditLog.Anchor> auditAnchors(Path runsDir) throws IOException {
+        List<AuditLog.Anchor> out = new ArrayList<>();
+        if (!Files.isDirectory(runsDir)) {
+            return out;
+        }
+        try (var dirs = Files.list(runsDir)) {
+            for (Path d : dirs.sorted().toList()) {
+                Path f = d.resolve("journal.jsonl");
+                if (!Files.isRegularFile(f)) {
+                    continue;
+                }
+                for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+                    if (!line.contains("\"audit-head\"")) {
+                        continue;
+                    }
+                    try {
+                        JsonNode n = LINE.readTree(line);
+                        if ("audit-head".equals(n.path("type").asText())) {
+                            out.add(new AuditLog.Anchor(d.getFileName().toString(), n.path("when").asText(),
+                                    new AuditLog.Head(n.path("count").asLong(), n.path("hash").asText())));
+                        }
+                    } catch (IOException e) {
+                        // a torn line: the chain check reports the journal's own damage elsewhere
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     /** Records engine settings a run changed, with the values to put back when it ends. */

@@ -20,7 +20,6 @@ import io.tabletop.domain.TableId;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -47,7 +46,7 @@ public final class SnapshotJson {
     }
 
     public static void write(ClusterSnapshot s, Path file) throws IOException {
-        Files.writeString(file, write(s) + "\n");
+        PrivateFiles.writeString(file, write(s) + "\n");
     }
 
     public static ObjectNode toTree(ClusterSnapshot s) {
@@ -116,13 +115,7 @@ public final class SnapshotJson {
     }
 
     public static ClusterSnapshot read(Path file) throws FormatException, IOException {
-        String text;
-        try {
-            text = Files.readString(file);
-        } catch (NoSuchFileException e) {
-            throw new FormatException(file + ": no such file");
-        }
-        return read(text, file.toString());
+        return read(JsonText.read(file, "snapshot"), file.toString());
     }
 
     /** @param source a name for messages: the file, or "standard input" */

@@ -1,5 +1,6 @@
 package io.tabletop.ui;
 
+import io.tabletop.service.PrivateData;
 import io.tabletop.connector.ClusterConnector;
 import io.tabletop.domain.CheckResult;
 import io.tabletop.domain.ClusterSnapshot;
@@ -395,9 +396,9 @@ public final class OperationViewModel {
                 p.before().cluster().replaceAll("[^A-Za-z0-9._-]", "_") + "-" + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
                         .withZone(ZoneOffset.UTC).format(Instant.now()));
         runner.background("export review", () -> {
-            Files.createDirectories(dir);
+            PrivateData.createDirectories(dir);
             for (Map.Entry<String, byte[]> e : images.entrySet()) {
-                Files.write(dir.resolve(e.getKey()), e.getValue());
+                PrivateData.write(dir.resolve(e.getKey()), e.getValue());
             }
             ReviewBundle.RunPart run = null;
             if (result != null) {

@@ -35,6 +35,8 @@ final class RunsView extends VBox {
     private final ObservableList<Runs.RunInfo> rows = FXCollections.observableArrayList();
     private final TableView<Runs.RunInfo> table = new TableView<>(rows);
     private final Label note = new Label();
+    /** The audit log's state: chain, head file and the runs' anchors ({@code tabletop audit} in a line). */
+    private final Label audit = new Label();
 
     RunsView(Runs runs, TaskRunner runner, Consumer<Runs.RunInfo> onResume, Consumer<Runs.RunInfo> onRestore) {
         this.runs = runs;
@@ -91,7 +93,9 @@ final class RunsView extends VBox {
         note.getStyleClass().add(Styles.MUTED);
         Label where = new Label("Journals: " + runs.runsDir());
         where.getStyleClass().add(Styles.MUTED);
-        getChildren().addAll(new HBox(8, where, grow, refresh, resume, restore, copy), table, note);
+        audit.setId("audit-state");
+        audit.setWrapText(true);
+        getChildren().addAll(new HBox(8, where, grow, refresh, resume, restore, copy), table, note, audit);
     }
 
     /** The command that continues the run, when there is one. */
@@ -117,7 +121,15 @@ final class RunsView extends VBox {
             List<String> problems = new ArrayList<>();
             List<Runs.RunInfo> all = runs.list(problems);
             problems.forEach(p -> LOG.warning("skipped unreadable run " + p));
-            return new Object[]{all, problems};
+            String auditState;
+            try {
+                var report = runs.checkAudit();
+                auditState = (report.intact() ? "Audit log: " : "Audit log PROBLEM: ") + report.summary(runs.auditAnchors());
+            } catch (java.io.IOException | RuntimeException e) {
+                LOG.log(Level.WARNING, "cannot check the audit log", e);
+                auditState = "Audit log: cannot be read (" + e.getMessage() + ")";
+            }
+            return new Object[]{all, problems, auditState};
         }, result -> {
             @SuppressWarnings("unchecked")
             List<Runs.RunInfo> all = (List<Runs.RunInfo>) result[0];
@@ -125,6 +137,8 @@ final class RunsView extends VBox {
             List<String> problems = (List<String>) result[1];
             rows.setAll(all);
             note.setText(all.size() + " run(s)" + (problems.isEmpty() ? "" : "; " + problems.size() + " unreadable journal(s) skipped (details in " + io.tabletop.service.AppPaths.logFile() + ")"));
+            audit.setText((String) result[2]);
+            audit.pseudoClassStateChanged(javafx.css.PseudoClass.getPseudoClass("problem"), ((String) result[2]).contains("PROBLEM"));
         }, t -> {
             LOG.log(Level.WARNING, "cannot list runs", t);
             note.setText("Cannot list runs: " + t.getMessage());

@@ -36,6 +36,7 @@ public final class TabletopApp extends Application {
     @Override
     public void start(Stage stage) {
         LogSetup.init();
+        io.tabletop.service.PrivateData.tooOpenNotReported().forEach(LOG::warning);
         Thread.setDefaultUncaughtExceptionHandler((t, e) -> LOG.log(Level.SEVERE, "uncaught in " + t.getName(), e));
         if (connections == null) {
             throw new IllegalStateException("start the console through io.tabletop.Main");

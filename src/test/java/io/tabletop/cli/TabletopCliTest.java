@@ -17,18 +17,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class TabletopCliTest {
+public class TabletopCliTest {
     @TempDir
     Path dir;
 
-    record Result(int code, String out, String err) {
+    public record Result(int code, String out, String err) {
     }
 
-    static Result run(String... args) {
+    public static Result run(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int code = TabletopCli.run(Main.cliContext(), args, new PrintWriter(out), new PrintWriter(err));
-        return new Result(code, out.toString(), err.toString());
+        return new Result(code, out.toString(), withoutWarnings(err.toString()));
+    }
+
+    /** Standard error without the once-only warning about a data directory others can read (see PermissionsTest). */
+    public static String withoutWarnings(String err) {
+        return err.lines().filter(l -> !l.startsWith("tabletop: warning: ")).map(l -> l + "\n").reduce("", String::concat);
     }
 
     private Path snapshot(String fixture) throws Exception {

@@ -38,4 +38,15 @@ class LogSetupTest {
         assertTrue(Files.readString(dir.resolve("tabletop.0.log")).contains("record 399"), "the newest is generation 0");
         assertEquals(Path.of("tabletop.0.log"), AppPaths.logFile().getFileName(), "the file the About dialog and errors name");
     }
+
+    @Test
+    void theLogAndItsDirectoryArePrivate(@TempDir Path dir) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.FileSystems.getDefault().supportedFileAttributeViews().contains("posix"));
+        Path logs = dir.resolve("data").resolve("logs");
+        FileHandler h = LogSetup.rotating(logs, 10_000, 3);
+        h.close();
+        assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(logs)));
+        assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(logs.getParent())));
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(logs.resolve("tabletop.0.log"))));
+    }
 }

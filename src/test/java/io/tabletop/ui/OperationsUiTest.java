@@ -163,6 +163,9 @@ class OperationsUiTest {
         robot.clickOn("Runs");
         TableView<?> runs = robot.lookup("#runs-table").queryAs(TableView.class);
         waitFor(() -> !runs.getItems().isEmpty() && ((io.tabletop.service.Runs.RunInfo) runs.getItems().get(0)).state().equals("SUCCEEDED"));
+        javafx.scene.control.Label audit = robot.lookup("#audit-state").queryAs(javafx.scene.control.Label.class);
+        waitFor(() -> audit.getText().matches("Audit log( PROBLEM)?: .+"));
+        assertTrue(audit.getText().contains("record(s)") || audit.getText().contains("PROBLEM"), "the Runs tab shows the audit state: " + audit.getText());
         WaitForAsyncUtils.asyncFx(() -> runs.getSelectionModel().select(0)).get();
         robot.clickOn("#runs-restore");
         previewConfirmRun(robot, "restore");

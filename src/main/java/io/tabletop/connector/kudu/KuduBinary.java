@@ -186,7 +186,16 @@ public final class KuduBinary {
             return dir;
         }
         LOG.info("unpacking " + jar + " into " + root);
-        Files.createDirectories(root);
+        for (Path p : java.util.List.of(root.toAbsolutePath().getParent(), root.toAbsolutePath())) {
+            if (p != null && !Files.exists(p)) {
+                Files.createDirectories(p);
+                try {
+                    Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+                } catch (UnsupportedOperationException e) {
+                    // not a POSIX file system: its defaults apply
+                }
+            }
+        }
         try (JarFile jf = new JarFile(jar.toFile())) {
             Enumeration<JarEntry> entries = jf.entries();
             while (entries.hasMoreElements()) {

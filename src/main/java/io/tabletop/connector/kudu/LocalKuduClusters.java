@@ -99,6 +99,11 @@ public final class LocalKuduClusters {
         p.setProperty("servers", String.join(",", names));
         try (Writer w = Files.newBufferedWriter(c.dataDir().resolve(FILE))) {
             p.store(w, "a local Kudu cluster started by tabletop local-kudu start");
+            try {
+                Files.setPosixFilePermissions(c.dataDir().resolve(FILE), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            } catch (UnsupportedOperationException e) {
+                // not a POSIX file system: its defaults apply
+            }
         } catch (IOException e) {
             throw new ConnectorException(Engine.KUDU, "record the local cluster", e.getMessage(), false, e);
         }
