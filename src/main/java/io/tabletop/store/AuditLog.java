@@ -223,17 +223,23 @@ public final class AuditLog {
                 return Optional.of("line " + (i + 1) + ": not an audit record");
             }
             if (!o.get("prev").asText().equals(prev)) {
-                return Optional.of("line " + (i + 1) + ": does not follow line " + i + " (a record was removed, added or reordered)");
+                return Optional.of("line " + (i + 1) + ": does not follow line " + i + " (a record was removed, added or reordered)" + ofRun(o));
             }
             String claimed = o.get("hash").asText();
             ObjectNode content = o.deepCopy();
             content.remove("hash");
             if (!hash(prev, content).equals(claimed)) {
-                return Optional.of("line " + (i + 1) + ": its content does not match its hash (edited)");
+                return Optional.of("line " + (i + 1) + ": its content does not match its hash (edited)" + ofRun(o));
             }
             prev = claimed;
         }
         return Optional.empty();
+    }
+
+    /** ", in run R" when the record belongs to a run. */
+    private static String ofRun(ObjectNode o) {
+        String run = o.path("run").asText("");
+        return run.isEmpty() || run.equals("null") ? "" : ", in run " + run;
     }
 
     /** Number of records. */

@@ -105,7 +105,7 @@ class RunJournalTest {
         List<String> edited = new ArrayList<>(lines);
         edited.set(2, edited.get(2).replace("t2 a b", "t2 a c"));
         Files.write(file, edited);
-        assertEquals(Optional.of("line 3: its content does not match its hash (edited)"), AuditLog.verify(file));
+        assertEquals(Optional.of("line 3: its content does not match its hash (edited), in run r1"), AuditLog.verify(file));
 
         List<String> removed = new ArrayList<>(lines);
         removed.remove(1);

@@ -142,7 +142,7 @@ public final class CouchbaseConnector implements ClusterConnector {
             try {
                 out.put(name, CouchbaseTopology.lastValues(rest.getJson("/pools/default/stats/range/kv_curr_items?bucket="
                         + java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8) + "&start=-10")));
-            } catch (ConnectorException e) {
+            } catch (ConnectorException | RuntimeException e) { // a stats answer in another shape is no stats
                 LOG.info("no per-node item counts (" + e.getMessage() + "); items per vBucket are the bucket's average");
                 statsAvailable = false;
                 return Map.of();

@@ -115,7 +115,7 @@ final class CouchbaseRest {
             rb = form == null ? rb.get() : rb.post(form);
             try (Response resp = client.newCall(rb.build()).execute()) {
                 preferred = i;
-                String body = resp.body() == null ? "" : resp.body().string();
+                String body = resp.body() == null ? "" : io.tabletop.connector.Bounded.text(resp.body().byteStream());
                 return new Reply(resp.code(), body);
             } catch (SSLPeerUnverifiedException e) {
                 throw new ConnectorException(Engine.COUCHBASE, what, hosts.get(i) + ": the server's certificate does not name this host ("

@@ -222,7 +222,7 @@ public final class KuduCli {
 
     private static String read(InputStream in) {
         try (in) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return io.tabletop.connector.Bounded.text(in);
         } catch (IOException e) {
             return "";
         }

@@ -283,7 +283,7 @@ public final class KuduConnector implements ClusterConnector {
                         out.merge(tablet, size, Math::max);
                     }
                 });
-            } catch (ConnectorException e) {
+            } catch (ConnectorException | RuntimeException e) { // metrics in another shape: no sizes from this tserver
                 LOG.fine("tablet sizes from " + web + ": " + e.getMessage());
             }
         }
@@ -302,7 +302,7 @@ public final class KuduConnector implements ClusterConnector {
         try {
             KuduTopology.Replicas r = KuduTopology.replicasOn(http.getFrom(web, TABLET_SIZES), http.dumpEntities(), id.value());
             tombstones.put(id, new long[]{r.tombstoned().size()}); // their on_disk_size is stale: not reported
-        } catch (ConnectorException e) {
+        } catch (ConnectorException | RuntimeException e) { // metrics in another shape: no count of tombstones
             LOG.fine("tombstones on " + web + ": " + e.getMessage());
         }
     }

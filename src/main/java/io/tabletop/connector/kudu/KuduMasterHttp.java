@@ -154,7 +154,7 @@ public final class KuduMasterHttp {
             if (!r.isSuccessful()) {
                 throw new IOException(url + " answered HTTP " + r.code());
             }
-            String body = r.body() == null ? "" : r.body().string();
+            String body = r.body() == null ? "" : io.tabletop.connector.Bounded.text(r.body().byteStream());
             try {
                 return JSON.readTree(body);
             } catch (IOException e) {

@@ -144,7 +144,7 @@ final class OpenMldbRpc {
         Request req = new Request.Builder().url("http://" + ep + "/NameServer/" + method).header("Authorization", authorization)
                 .post(RequestBody.create(request.toString(), TYPE)).build();
         try (Response r = client.newCall(req).execute()) {
-            String body = r.body() == null ? "" : r.body().string();
+            String body = r.body() == null ? "" : io.tabletop.connector.Bounded.text(r.body().byteStream());
             if (r.code() != 200) {
                 throw new ConnectorException(Engine.OPENMLDB, method, "HTTP " + r.code() + " from " + ep + ": "
                         + body.strip().replace('\n', ' '), r.code() >= 500 ? ConnectorException.Kind.TRANSIENT : ConnectorException.Kind.REFUSED, null);
