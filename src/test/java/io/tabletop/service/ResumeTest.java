@@ -23,6 +23,7 @@ import io.tabletop.planner.Planner;
 import io.tabletop.planner.RemoveServers;
 import io.tabletop.store.AuditLog;
 import io.tabletop.store.RunJournal;
+import io.tabletop.testing.DelegatingConnector;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -300,38 +301,12 @@ class ResumeTest {
     }
 
     /** Counts the moves that really happened, per partition, across every run that uses it. */
-    static final class Counting implements ClusterConnector {
-        final ClusterConnector inner;
+    static final class Counting extends DelegatingConnector {
         final Map<PartitionId, Integer> moves = new ConcurrentHashMap<>();
         final List<String> moveKeys = new java.util.concurrent.CopyOnWriteArrayList<>();
 
         Counting(ClusterConnector inner) {
-            this.inner = inner;
-        }
-
-        @Override
-        public String name() {
-            return inner.name();
-        }
-
-        @Override
-        public Engine engine() {
-            return inner.engine();
-        }
-
-        @Override
-        public EngineCapabilities capabilities() {
-            return inner.capabilities();
-        }
-
-        @Override
-        public ClusterSnapshot snapshot() throws ConnectorException {
-            return inner.snapshot();
-        }
-
-        @Override
-        public HealthReport health() throws ConnectorException {
-            return inner.health();
+            super(inner);
         }
 
         @Override
@@ -341,16 +316,6 @@ class ResumeTest {
                 moves.merge(step.partition(), 1, Integer::sum);
                 moveKeys.add(step.partition() + " " + step.from() + "→" + step.to());
             }
-        }
-
-        @Override
-        public String command(Step step) {
-            return inner.command(step);
-        }
-
-        @Override
-        public boolean isRetryable(Step step, ConnectorException e) {
-            return inner.isRetryable(step, e);
         }
     }
 }

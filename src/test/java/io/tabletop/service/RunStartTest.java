@@ -7,7 +7,6 @@ import io.tabletop.connector.sandbox.SandboxConnector;
 import io.tabletop.connector.sandbox.SandboxFixtures;
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.Engine;
-import io.tabletop.domain.EngineCapabilities;
 import io.tabletop.domain.ServerId;
 import io.tabletop.domain.Step;
 import io.tabletop.domain.StepType;
@@ -22,6 +21,7 @@ import io.tabletop.executor.StepState;
 import io.tabletop.planner.RemoveServers;
 import io.tabletop.store.AuditLog;
 import io.tabletop.store.RunJournal;
+import io.tabletop.testing.DelegatingConnector;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -184,30 +184,14 @@ class RunStartTest {
     }
 
     /** Counts what is read from the cluster, and which gates asked it. */
-    static final class Reads implements ClusterConnector {
-        final ClusterConnector inner;
+    static final class Reads extends DelegatingConnector {
         final AtomicInteger snapshots = new AtomicInteger();
         final AtomicInteger healths = new AtomicInteger();
         final AtomicInteger counts = new AtomicInteger();
         final AtomicInteger gatesRun = new AtomicInteger();
 
         Reads(ClusterConnector inner) {
-            this.inner = inner;
-        }
-
-        @Override
-        public String name() {
-            return inner.name();
-        }
-
-        @Override
-        public Engine engine() {
-            return inner.engine();
-        }
-
-        @Override
-        public EngineCapabilities capabilities() {
-            return inner.capabilities();
+            super(inner);
         }
 
         @Override
@@ -234,11 +218,6 @@ class RunStartTest {
                 gatesRun.incrementAndGet();
             }
             inner.execute(step, progress);
-        }
-
-        @Override
-        public String command(Step step) {
-            return inner.command(step);
         }
     }
 }

@@ -140,9 +140,10 @@ public final class CouchbaseConnector implements ClusterConnector {
             }
             String name = b.path("name").asText();
             try {
-                out.put(name, CouchbaseTopology.lastValues(rest.getJson("/pools/default/stats/range/kv_curr_items?bucket="
-                        + java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8) + "&start=-10")));
-            } catch (ConnectorException | RuntimeException e) { // a stats answer in another shape is no stats
+                out.put(name, CouchbaseTopology.readLastValues(rest.getJson("/pools/default/stats/range/kv_curr_items?bucket="
+                        + java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8) + "&start=-10"))
+                        .orElseThrow(() -> new ConnectorException(Engine.COUCHBASE, "read item counts", "the stats answer is not in the shape expected")));
+            } catch (ConnectorException e) {
                 LOG.info("no per-node item counts (" + e.getMessage() + "); items per vBucket are the bucket's average");
                 statsAvailable = false;
                 return Map.of();

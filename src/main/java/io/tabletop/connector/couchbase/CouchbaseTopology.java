@@ -214,6 +214,15 @@ final class CouchbaseTopology {
     }
 
     /** The last value of each node's series in a stats-range answer ({@code kv_curr_items}), by hostname. */
+    /** {@link #lastValues} for an answer Tabletop does not control: empty when it is not in the stats API's shape. */
+    static java.util.Optional<Map<String, Long>> readLastValues(JsonNode statsRange) {
+        try {
+            return statsRange == null || !statsRange.isObject() ? java.util.Optional.empty() : java.util.Optional.of(lastValues(statsRange));
+        } catch (RuntimeException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     static Map<String, Long> lastValues(JsonNode statsRange) {
         Map<String, Long> out = new LinkedHashMap<>();
         for (JsonNode series : statsRange.path("data")) {

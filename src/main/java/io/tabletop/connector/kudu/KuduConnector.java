@@ -277,13 +277,14 @@ public final class KuduConnector implements ClusterConnector {
                 continue;
             }
             try {
-                KuduTopology.Replicas r = KuduTopology.replicasOn(http.getFrom(web, TABLET_SIZES), dump, ts.path("uuid").asText());
-                r.live().forEach((tablet, size) -> {
-                    if (tablets.contains(tablet)) {
-                        out.merge(tablet, size, Math::max);
-                    }
-                });
-            } catch (ConnectorException | RuntimeException e) { // metrics in another shape: no sizes from this tserver
+                // metrics in another shape: no sizes from this tserver, as when it does not answer
+                KuduTopology.readReplicasOn(http.getFrom(web, TABLET_SIZES), dump, ts.path("uuid").asText()).ifPresent(r ->
+                        r.live().forEach((tablet, size) -> {
+                            if (tablets.contains(tablet)) {
+                                out.merge(tablet, size, Math::max);
+                            }
+                        }));
+            } catch (ConnectorException e) {
                 LOG.fine("tablet sizes from " + web + ": " + e.getMessage());
             }
         }
@@ -300,9 +301,9 @@ public final class KuduConnector implements ClusterConnector {
             return;
         }
         try {
-            KuduTopology.Replicas r = KuduTopology.replicasOn(http.getFrom(web, TABLET_SIZES), http.dumpEntities(), id.value());
-            tombstones.put(id, new long[]{r.tombstoned().size()}); // their on_disk_size is stale: not reported
-        } catch (ConnectorException | RuntimeException e) { // metrics in another shape: no count of tombstones
+            KuduTopology.readReplicasOn(http.getFrom(web, TABLET_SIZES), http.dumpEntities(), id.value())
+                    .ifPresent(r -> tombstones.put(id, new long[]{r.tombstoned().size()})); // their on_disk_size is stale: not reported
+        } catch (ConnectorException e) {
             LOG.fine("tombstones on " + web + ": " + e.getMessage());
         }
     }

@@ -61,6 +61,15 @@ final class KuduTopology {
     record Replicas(Map<String, Long> live, Map<String, Long> tombstoned) {
     }
 
+    /** {@link #replicasOn} for a tserver's answer Tabletop does not control: empty when it is not in Kudu's shape. */
+    static java.util.Optional<Replicas> readReplicasOn(JsonNode metrics, JsonNode dump, String uuid) {
+        try {
+            return metrics == null || !metrics.isArray() ? java.util.Optional.empty() : java.util.Optional.of(replicasOn(metrics, dump, uuid));
+        } catch (RuntimeException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     static Replicas replicasOn(JsonNode metrics, JsonNode dump, String uuid) {
         java.util.Set<String> placed = new java.util.HashSet<>();
         for (JsonNode t : dump.path("tablets")) {

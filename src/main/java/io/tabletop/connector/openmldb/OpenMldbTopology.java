@@ -55,8 +55,7 @@ final class OpenMldbTopology {
      * the nameserver sends is one {@link ConnectorException} naming it, never a crash or a half-read snapshot.
      */
     static ClusterSnapshot read(String cluster, JsonNode showTablet, JsonNode showTable, Instant takenAt) throws ConnectorException {
-        shape(showTablet, "tablets", "ShowTablet");
-        shape(showTable, "table_info", "ShowTable");
+        shapes(showTablet, showTable);
         try {
             return snapshot(cluster, showTablet, showTable, takenAt);
         } catch (RuntimeException e) {
@@ -67,14 +66,18 @@ final class OpenMldbTopology {
 
     /** {@link #health} for answers Tabletop does not control. */
     static HealthReport readHealth(JsonNode showTablet, JsonNode showTable, JsonNode ops, boolean autoFailover) throws ConnectorException {
-        shape(showTablet, "tablets", "ShowTablet");
-        shape(showTable, "table_info", "ShowTable");
+        shapes(showTablet, showTable);
         try {
             return health(showTablet, showTable, ops, autoFailover);
         } catch (RuntimeException e) {
             throw new ConnectorException(Engine.OPENMLDB, "check health", "the nameserver's replies are not in the shape it sends: "
                     + e.getMessage(), false, e);
         }
+    }
+
+    private static void shapes(JsonNode showTablet, JsonNode showTable) throws ConnectorException {
+        shape(showTablet, "tablets", "ShowTablet");
+        shape(showTable, "table_info", "ShowTable");
     }
 
     private static void shape(JsonNode reply, String array, String method) throws ConnectorException {

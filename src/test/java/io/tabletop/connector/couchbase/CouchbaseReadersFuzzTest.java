@@ -39,12 +39,16 @@ class CouchbaseReadersFuzzTest {
     void everyAnswerIsAWholeSnapshotOrOneShortClearError() throws Exception {
         String pools;
         String buckets;
+        String stats;
         try (NsServerEmulator emu = NsServerEmulator.builder().credentials("Administrator", CouchbaseConnectorTest.PASSWORD)
                 .dataNode(1).dataNode(2).dataNode(3).bucket("travel-sample", 1, 64, 6_300).memcachedBucket("sessions").start()) {
             OkHttpClient http = new OkHttpClient();
             pools = get(http, emu.hosts().get(0), "/pools/default");
             buckets = get(http, emu.hosts().get(0), "/pools/default/buckets");
+            stats = get(http, emu.hosts().get(0), "/pools/default/stats/range/kv_curr_items?bucket=travel-sample&start=-10");
         }
+        String seedStats = stats;
+        assertTrue(CouchbaseTopology.readLastValues(JSON.readTree(seedStats)).isPresent(), "the stats seed reads: " + seedStats);
         String seedPools = pools;
         String seedBuckets = buckets;
         assertNotNull(CouchbaseTopology.read("c", JSON.readTree(seedPools), JSON.readTree(seedBuckets), Map.of(), Instant.EPOCH));
@@ -53,6 +57,13 @@ class CouchbaseReadersFuzzTest {
             int whole = 0;
             int refused = 0;
             for (int i = 0; i < 600; i++) {
+                try {
+                    CouchbaseTopology.readLastValues(CouchbaseRest.parse(fuzz.variant(seedStats), "/pools/default/stats/range"));
+                } catch (ConnectorException e) {
+                    assertTrue(e.getMessage().length() < 1500);
+                } catch (RuntimeException | StackOverflowError e) {
+                    fail("stats variant " + i + " crashed the reader: " + e, e);
+                }
                 String p = i % 2 == 0 ? fuzz.variant(seedPools) : seedPools;
                 String b = i % 2 == 1 ? fuzz.variant(seedBuckets) : seedBuckets;
                 try {

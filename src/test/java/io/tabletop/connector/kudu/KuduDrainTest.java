@@ -61,7 +61,19 @@ class KuduDrainTest {
         cluster = LocalKuduCluster.start(KuduBinary.locate(Path.of("target", "kudu")), null, 5);
         cluster.loadTables(TABLES, ROWS, 3);
         kudu = KuduConnector.local(cluster);
+        awaitHealthy(kudu);
         rowsBefore = kudu.rowCounts().orElseThrow();
+    }
+
+    /**
+     * Right after tables are created, a tablet's leader election can leave ksck reporting "active configs
+     * disagree with the leader master's" until the next heartbeat: wait (at most 60 s) for ksck to say healthy.
+     */
+    static void awaitHealthy(KuduConnector kudu) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (kudu.health().verdict() != Verdict.PASS && System.nanoTime() < deadline) {
+            TimeUnit.MILLISECONDS.sleep(500); // polling a real cluster until it settles
+        }
     }
 
     @AfterAll

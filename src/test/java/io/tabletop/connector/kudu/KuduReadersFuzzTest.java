@@ -49,6 +49,35 @@ class KuduReadersFuzzTest {
                {"ts_uuid":"b","is_leader":false,"is_voter":true,"status_pb":{"estimated_on_disk_size":1500}}]}],
              "errors":[]}""";
 
+    static final String METRICS = """
+            [{"type":"tablet","id":"x1","attributes":{"table_name":"orders"},"metrics":[{"name":"on_disk_size","value":1000}]},
+             {"type":"tablet","id":"x9","attributes":{"table_name":"orders"},"metrics":[{"name":"on_disk_size","value":77}]},
+             {"type":"server","id":"kudu.tabletserver","metrics":[]}]""";
+
+    @Test
+    void aTserversMetricsInAnotherShapeGiveNoSizesNeverACrash() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            JsonNode dump = KuduConnector.parse(DUMP, "kudu /dump-entities");
+            assertTrue(KuduTopology.readReplicasOn(KuduConnector.parse(METRICS, "m"), dump, "a").isPresent(), "the seed reads");
+            JsonFuzz fuzz = new JsonFuzz(5L);
+            int read = 0;
+            for (int i = 0; i < 800; i++) {
+                String m = fuzz.variant(METRICS);
+                try {
+                    JsonNode n = KuduConnector.parse(m, "kudu tserver /metrics");
+                    if (KuduTopology.readReplicasOn(n, dump, "a").isPresent()) {
+                        read++;
+                    }
+                } catch (ConnectorException e) {
+                    assertTrue(e.getMessage().length() < 1500);
+                } catch (RuntimeException | StackOverflowError e) {
+                    fail("variant " + i + " crashed the metrics reader: " + e, e);
+                }
+            }
+            assertTrue(read > 50, read + " read");
+        });
+    }
+
     @Test
     void everyAnswerIsAWholeSnapshotOrOneShortClearError() {
         assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
