@@ -71,18 +71,34 @@ public final class PrivateFiles {
         return ch;
     }
 
-    /** Writes a whole text file (created 0600, or an existing file replaced in place and made 0600). */
+    /** Writes a whole text file, 0600, atomically ({@link #write}). */
     public static void writeString(Path file, String text) throws IOException {
         write(file, text.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Writes a whole file (created 0600, or an existing file replaced in place and made 0600). */
+    /**
+     * Writes a whole file, 0600, atomically: the bytes go to a temporary file beside it, which then replaces
+     * it, so a reader (a reviewer's viewer, another process) sees the old file or the whole new one, never a
+     * half-written one.
+     */
     public static void write(Path file, byte[] bytes) throws IOException {
-        try (FileChannel ch = open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
-            while (b.hasRemaining()) {
-                ch.write(b);
+        Path dir = file.toAbsolutePath().getParent();
+        createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp", fileAttrs());
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+                while (b.hasRemaining()) {
+                    ch.write(b);
+                }
             }
+            try {
+                Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+                Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
         }
         restrict(file);
     }
