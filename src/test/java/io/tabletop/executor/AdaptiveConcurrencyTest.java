@@ -166,7 +166,7 @@ class AdaptiveConcurrencyTest {
             long quietSince = System.nanoTime();
             while (!run.result().isDone()) {
                 try {
-                    waitFor(() -> run.result().isDone() || (run.coordinatorWaiting()
+                    waitFor(() -> run.result().isDone() || (sandbox.stepsCaughtUp() && run.coordinatorWaiting()
                             && sandbox.stepsWaitingOnClock() == run.progress().inFlight()));
                 } catch (AssertionError e) {
                     StringBuilder sb = new StringBuilder();
@@ -215,7 +215,7 @@ class AdaptiveConcurrencyTest {
 
         // the model leaves room above the engine's default, and little past 12
         assertTrue(twelve < 0.6 * five && sixteen > 0.95 * twelve, seen);
-        assertTrue(adaptive.seconds() <= 1.15 * best, "near the best fixed setting: " + seen);
+        assertTrue(adaptive.seconds() <= 1.2 * best, "near the best fixed setting: " + seen);
         assertTrue(adaptive.seconds() <= 0.65 * five, "well ahead of the default: " + seen);
         int settled = Integer.parseInt(adaptive.changes().get(adaptive.changes().size() - 1).replaceAll("^\\d+→(\\d+):.*", "$1"));
         assertTrue(settled >= 8 && settled <= 16, "settles past the knee, under the ceiling: " + seen);

@@ -136,6 +136,7 @@ public final class SandboxConnector implements ClusterConnector {
             case ENGINE_REBALANCE, FAILOVER -> throw new ConnectorException(Engine.SANDBOX, step.type().label().toLowerCase(java.util.Locale.ROOT),
                     "the sandbox moves replicas one by one; it has no engine rebalance or failover");
         };
+        f.whenComplete((v, e) -> ended.incrementAndGet()); // on the clock's thread when an event ends it
         onClock.incrementAndGet();
         try {
             f.get();
@@ -146,6 +147,7 @@ public final class SandboxConnector implements ClusterConnector {
             throw new ConnectorException(Engine.SANDBOX, step.describe(), String.valueOf(e.getCause()), false, e.getCause());
         } finally {
             onClock.decrementAndGet();
+            returned.incrementAndGet();
         }
     }
 
@@ -157,6 +159,17 @@ public final class SandboxConnector implements ClusterConnector {
      */
     public int stepsWaitingOnClock() {
         return onClock.get();
+    }
+
+    private final java.util.concurrent.atomic.AtomicLong ended = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong returned = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * Whether every step whose work the simulated cluster has ended has also returned to its caller: until
+     * then the run has not seen what the clock did, and a test must not move the clock again.
+     */
+    public boolean stepsCaughtUp() {
+        return returned.get() >= ended.get();
     }
 
     @Override
