@@ -201,14 +201,16 @@ final class OperationView extends BorderPane {
         offline.getStyleClass().add(Styles.MUTED);
         offline.setVisible(model.offline());
         offline.setManaged(offline.isVisible());
-        CheckBox adaptive = new CheckBox("Moves per server follow the cluster: more while moves keep their pace, fewer when they slow down "
-                + "or health degrades; never above");
+        CheckBox adaptive = new CheckBox("Adaptive moves per server, never above");
+        adaptive.setTooltip(new javafx.scene.control.Tooltip("More moves at once while moves keep their pace; fewer when they slow down "
+                + "or health degrades; every change is journaled with its reason"));
         adaptive.setId("adaptive");
         adaptive.selectedProperty().bindBidirectional(model.adaptiveProperty());
         Spinner<Integer> ceiling = new Spinner<>(1, 100, 10, 1);
         ceiling.setId("ceiling");
         ceiling.setEditable(true);
-        ceiling.setPrefWidth(80);
+        ceiling.setPrefWidth(100);
+        ceiling.setMinWidth(100);
         ceiling.disableProperty().bind(adaptive.selectedProperty().not());
         model.planProperty().addListener((o, a, p) -> {
             if (p != null && model.ceilingProperty().get() == 0) {
@@ -218,7 +220,7 @@ final class OperationView extends BorderPane {
         ceiling.valueProperty().addListener((o, a, v) -> model.ceilingProperty().set(v));
         Label perServer = new Label();
         perServer.textProperty().bind(Bindings.createStringBinding(() -> model.planProperty().get() == null ? ""
-                : "moves per server (the engine's default: " + model.planProperty().get().summary().maxMovesPerServer() + ")", model.planProperty()));
+                : "(the engine's default is " + model.planProperty().get().summary().maxMovesPerServer() + ")", model.planProperty()));
         HBox concurrency = new HBox(8, adaptive, ceiling, perServer);
         concurrency.setAlignment(Pos.CENTER_LEFT);
         concurrency.visibleProperty().bind(Bindings.createBooleanBinding(() -> model.planProperty().get() != null && !model.offline()
