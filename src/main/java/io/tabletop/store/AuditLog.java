@@ -163,16 +163,15 @@ public final class AuditLog {
     public static Report check(Path file, List<Anchor> anchors) throws IOException {
         List<String> problems = new java.util.ArrayList<>();
         List<String> notes = new java.util.ArrayList<>();
-        verify(file).ifPresent(b -> problems.add("the hash chain breaks at " + b));
+        List<String> lines = Files.exists(file) ? Files.readAllLines(file, StandardCharsets.UTF_8) : List.of();
+        verify(lines).ifPresent(b -> problems.add("the hash chain breaks at " + b));
         List<String> hashes = new java.util.ArrayList<>();
-        if (Files.exists(file)) {
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-                if (!line.isBlank()) {
-                    try {
-                        hashes.add(JSON.readTree(line).path("hash").asText(""));
-                    } catch (IOException e) {
-                        hashes.add("");
-                    }
+        for (String line : lines) {
+            if (!line.isBlank()) {
+                try {
+                    hashes.add(JSON.readTree(line).path("hash").asText(""));
+                } catch (IOException e) {
+                    hashes.add("");
                 }
             }
         }
@@ -207,10 +206,11 @@ public final class AuditLog {
 
     /** The first place the chain breaks ("line 4: ..."), or empty when every record is as written. */
     public static Optional<String> verify(Path file) throws IOException {
-        if (!Files.exists(file)) {
-            return Optional.empty();
-        }
-        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        return Files.exists(file) ? verify(Files.readAllLines(file, StandardCharsets.UTF_8)) : Optional.empty();
+    }
+
+    /** {@link #verify(Path)} on the log's lines, read once by the caller. */
+    private static Optional<String> verify(List<String> lines) {
         String prev = GENESIS;
         for (int i = 0; i < lines.size(); i++) {
             JsonNode n;

@@ -405,16 +405,14 @@ public final class KuduConnector implements ClusterConnector {
     /** Always a fresh ksck: a health verdict must never be older than the question. */
     @Override
     public HealthReport health() throws ConnectorException {
-        followMasters();
-        http.dumpEntities(); // 16 ms: an unreachable master fails here at once, not after ksck's timeouts
-        return health(ksck(true));
+        return health(Duration.ZERO);
     }
 
-    /** The ksck a snapshot ran moments before serves, when no step has started since. */
+    /** The ksck a snapshot ran moments before serves, when no step has started since (ZERO: always a new one). */
     @Override
     public HealthReport health(Duration maxAge) throws ConnectorException {
         followMasters();
-        http.dumpEntities();
+        http.dumpEntities(); // 16 ms: an unreachable master fails here at once, not after ksck's timeouts
         return health(ksck(maxAge));
     }
 
