@@ -163,6 +163,57 @@ public interface ClusterConnector extends AutoCloseable {
         };
     }
 
+    /**
+     * The engine replaces a dead server's copies by itself, this long after the server stopped answering,
+     * as its setting {@code setting} says (Kudu: {@code follower_unavailable_considered_failed_sec}, read from
+     * the cluster's own flags).
+     */
+    record Replacement(String setting, java.time.Duration after, String source) {
+        /** "follower_unavailable_considered_failed_sec = 300 s" */
+        public String describe() {
+            return setting + " = " + after.toSeconds() + " s";
+        }
+    }
+
+    /** When the engine replaces a dead server's copies by itself; empty when it does not (the run rebuilds them). */
+    default Optional<Replacement> deadCopyReplacement() throws ConnectorException {
+        return Optional.empty();
+    }
+
+    /**
+     * Milliseconds since each server's last heartbeat, as the engine sees it now ({@link Long#MAX_VALUE}: the
+     * engine has declared it dead). A cheap read, made every few seconds while a run goes on, so that a server
+     * that stops answering is known within seconds, not when a step first fails on it.
+     */
+    default Map<ServerId, Long> heartbeatAges() throws ConnectorException {
+        Map<ServerId, Long> out = new java.util.LinkedHashMap<>();
+        for (var s : snapshot().servers()) {
+            out.put(s.id(), !s.state().isUp() ? Long.MAX_VALUE : s.heartbeatAgeMillis() == null ? 0L : s.heartbeatAgeMillis());
+        }
+        return out;
+    }
+
+    /**
+     * Whether {@link #evictCopy} works here: the engine lets a dead server's copy be dropped from a partition's
+     * config, after which it builds a new one at once.
+     */
+    default boolean canEvictDeadCopies() {
+        return false;
+    }
+
+    /**
+     * Drops the copy on {@code dead} (a server that stopped answering) from {@code partition}'s config, so
+     * that the engine's own re-replication starts now (Kudu: {@code tablet change_config remove_replica}).
+     */
+    default void evictCopy(io.tabletop.domain.PartitionId partition, ServerId dead) throws ConnectorException {
+        throw new ConnectorException(engine(), "remove the copy of " + partition + " on " + dead, "this engine does not let Tabletop drop a copy");
+    }
+
+    /** The exact command {@link #evictCopy} runs, for the audit log. */
+    default String evictCommand(io.tabletop.domain.PartitionId partition, ServerId dead) {
+        return engine().wireName() + ": remove the copy of " + partition + " on " + dead;
+    }
+
     /** Whether a step of this kind can be retried without harm after it failed. */
     default boolean isRetryable(Step step, ConnectorException e) {
         return e.isTransient();

@@ -22,7 +22,18 @@ public class ConnectorException extends Exception {
         /** The call went out and no answer came back: the step may or may not have happened; look at the cluster. */
         OUTCOME_UNKNOWN,
         /** The step was stopped because the operator cancelled the run; what the engine did so far stays. */
-        STOPPED
+        STOPPED,
+        /**
+         * The engine refuses the step for now, for a reason that time resolves (Kudu's {@code move_replica}
+         * refuses a tablet with a copy on a dead tserver until the master has replaced it): park it and try
+         * again once the cause has gone, rather than count attempts.
+         */
+        NOT_YET,
+        /**
+         * The cluster is no longer as the step assumed, and the step cannot be done as planned (its destination
+         * already holds a copy the engine put there): read the cluster again and plan what is left.
+         */
+        DRIFT
     }
 
     private final Engine engine;

@@ -19,12 +19,17 @@ final class AvailabilityCheck {
 
     /** Each partition that lost availability, in snapshot order, with one line saying why. */
     static Map<PartitionId, String> lost(ClusterSnapshot c) {
+        return lost(c, id -> false);
+    }
+
+    /** {@link #lost(ClusterSnapshot)}, counting the servers {@code dead} accepts as down too (silent, not yet declared dead). */
+    static Map<PartitionId, String> lost(ClusterSnapshot c, java.util.function.Predicate<io.tabletop.domain.ServerId> dead) {
         Map<PartitionId, String> out = new LinkedHashMap<>();
         for (Partition p : c.partitions()) {
             int rf = c.table(p.table()).map(Table::replicationFactor).orElse(p.voterCount());
-            long upVoters = p.replicas().stream().filter(r -> r.role().isVoter()
+            long upVoters = p.replicas().stream().filter(r -> r.role().isVoter() && !dead.test(r.server())
                     && c.server(r.server()).map(x -> x.state().isUp()).orElse(false)).count();
-            boolean leader = p.leader().flatMap(c::server).map(x -> x.state().isUp()).orElse(false);
+            boolean leader = p.leader().filter(l -> !dead.test(l)).flatMap(c::server).map(x -> x.state().isUp()).orElse(false);
             if (upVoters <= rf / 2) {
                 out.put(p.id(), p.id() + " has " + upVoters + " of " + rf + " copies on live servers (no majority)");
             } else if (!leader) {

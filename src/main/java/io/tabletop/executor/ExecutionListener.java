@@ -51,6 +51,20 @@ public interface ExecutionListener {
     default void concurrencyChanged(int from, int to, String reason) {
     }
 
+    /**
+     * A server stopped answering (its heartbeat older than {@link ExecutorOptions#deadAfter()}); from now on
+     * no step of the run goes to it.
+     */
+    default void serverLost(io.tabletop.domain.ServerId server, String why) {
+    }
+
+    /**
+     * A step waits for the engine ({@link StepState#WAITING}): why, and when it should be free, on the run's
+     * clock (null: not known). Sent again when the reason or the time changes.
+     */
+    default void stepWaiting(Step step, String reason, java.time.Instant until) {
+    }
+
     ExecutionListener NONE = new ExecutionListener() {
     };
 }

@@ -19,10 +19,23 @@ import java.util.Objects;
  * @param ceiling           0: a fixed {@code maxMovesPerServer}; otherwise adaptive concurrency
  *                          ({@link AdaptiveConcurrency}) between 1 and this ceiling
  * @param prelude           what happened before the run (its launch, the pre-check's reads), or null
+ * @param deadAfter         a server whose last heartbeat is older than this is dead for the run: no step goes
+ *                          to it any more, and steps that would are planned again around it (default 10 s)
+ * @param replaceDeadCopies when a server dies, drop its copies from their partitions' configs at once, so that
+ *                          an engine that re-replicates by itself (Kudu) starts now rather than after its own
+ *                          timeout (the operator's choice; audited)
  */
 public record ExecutorOptions(int maxMovesPerServer, int maxAttempts, Duration retryBackoff, Duration stallAfter,
                               Duration healthEvery, Duration monitorPeriod, InstantSource clock, int ceiling,
-                              Prelude prelude) {
+                              Prelude prelude, Duration deadAfter, boolean replaceDeadCopies) {
+    /** How long a server may stay silent before a run counts it dead. */
+    public static final Duration DEAD_AFTER = Duration.ofSeconds(10);
+
+    public ExecutorOptions(int maxMovesPerServer, int maxAttempts, Duration retryBackoff, Duration stallAfter,
+                           Duration healthEvery, Duration monitorPeriod, InstantSource clock, int ceiling, Prelude prelude) {
+        this(maxMovesPerServer, maxAttempts, retryBackoff, stallAfter, healthEvery, monitorPeriod, clock, ceiling, prelude, DEAD_AFTER, false);
+    }
+
     public ExecutorOptions {
         if (maxMovesPerServer < 1) {
             throw new IllegalArgumentException("maxMovesPerServer must be >= 1");
@@ -38,6 +51,7 @@ public record ExecutorOptions(int maxMovesPerServer, int maxAttempts, Duration r
         Objects.requireNonNull(healthEvery, "healthEvery");
         Objects.requireNonNull(monitorPeriod, "monitorPeriod");
         Objects.requireNonNull(clock, "clock");
+        deadAfter = deadAfter == null ? DEAD_AFTER : deadAfter;
     }
 
     /** Stalls flagged after 10 minutes, health looked at every 30 s, on the system clock. */
@@ -56,24 +70,34 @@ public record ExecutorOptions(int maxMovesPerServer, int maxAttempts, Duration r
     }
 
     public ExecutorOptions withBackoff(Duration d) {
-        return new ExecutorOptions(maxMovesPerServer, maxAttempts, d, stallAfter, healthEvery, monitorPeriod, clock, ceiling, prelude);
+        return new ExecutorOptions(maxMovesPerServer, maxAttempts, d, stallAfter, healthEvery, monitorPeriod, clock, ceiling, prelude, deadAfter, replaceDeadCopies);
     }
 
     public ExecutorOptions withMonitor(Duration stallAfter, Duration healthEvery, Duration monitorPeriod, InstantSource clock) {
-        return new ExecutorOptions(maxMovesPerServer, maxAttempts, retryBackoff, stallAfter, healthEvery, monitorPeriod, clock, ceiling, prelude);
+        return new ExecutorOptions(maxMovesPerServer, maxAttempts, retryBackoff, stallAfter, healthEvery, monitorPeriod, clock, ceiling, prelude, deadAfter, replaceDeadCopies);
     }
 
     /** Times steps (and looks for stalls and at health) on {@code clock}: a simulated cluster's own. */
     public ExecutorOptions withClock(InstantSource clock) {
-        return new ExecutorOptions(maxMovesPerServer, maxAttempts, retryBackoff, stallAfter, healthEvery, monitorPeriod, clock, ceiling, prelude);
+        return new ExecutorOptions(maxMovesPerServer, maxAttempts, retryBackoff, stallAfter, healthEvery, monitorPeriod, clock, ceiling, prelude, deadAfter, replaceDeadCopies);
     }
 
     /** Adaptive concurrency: starts at {@code maxMovesPerServer}, never above {@code ceiling}. */
     public ExecutorOptions withCeiling(int ceiling) {
-        return new ExecutorOptions(maxMovesPerServer, maxAttempts, retryBackoff, stallAfter, healthEvery, monitorPeriod, clock, ceiling, prelude);
+        return new ExecutorOptions(maxMovesPerServer, maxAttempts, retryBackoff, stallAfter, healthEvery, monitorPeriod, clock, ceiling, prelude, deadAfter, replaceDeadCopies);
     }
 
     public ExecutorOptions withPrelude(Prelude p) {
-        return new ExecutorOptions(maxMovesPerServer, maxAttempts, retryBackoff, stallAfter, healthEvery, monitorPeriod, clock, ceiling, p);
+        return new ExecutorOptions(maxMovesPerServer, maxAttempts, retryBackoff, stallAfter, healthEvery, monitorPeriod, clock, ceiling, p, deadAfter, replaceDeadCopies);
+    }
+
+    /** A server silent for {@code d} is dead for the run. */
+    public ExecutorOptions withDeadAfter(Duration d) {
+        return new ExecutorOptions(maxMovesPerServer, maxAttempts, retryBackoff, stallAfter, healthEvery, monitorPeriod, clock, ceiling, prelude, d, replaceDeadCopies);
+    }
+
+    /** When a server dies, its copies are dropped at once so that the engine rebuilds them now ({@link #replaceDeadCopies()}). */
+    public ExecutorOptions withReplaceDeadCopies(boolean r) {
+        return new ExecutorOptions(maxMovesPerServer, maxAttempts, retryBackoff, stallAfter, healthEvery, monitorPeriod, clock, ceiling, prelude, deadAfter, r);
     }
 }

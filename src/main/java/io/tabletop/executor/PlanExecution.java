@@ -3,7 +3,12 @@ package io.tabletop.executor;
 import io.tabletop.connector.ClusterConnector;
 import io.tabletop.connector.ConnectorException;
 import io.tabletop.domain.ClusterSnapshot;
+import io.tabletop.domain.Partition;
 import io.tabletop.domain.PartitionId;
+import io.tabletop.domain.Replica;
+import io.tabletop.domain.ReplicaRole;
+import io.tabletop.domain.Server;
+import io.tabletop.domain.ServerId;
 import io.tabletop.domain.Step;
 import io.tabletop.domain.StepType;
 import io.tabletop.domain.Units;
@@ -15,6 +20,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -95,6 +103,28 @@ public final class PlanExecution {
     private final int[] startedAtLevel;
     /** Moves handed out by the scheduler that wait for {@link Prelude#movesAfter}; counted in {@link #inFlight}. */
     private final List<Step> held = new ArrayList<>();
+    // ---- servers that stop answering, and steps that wait for the engine (guarded by the lock) ----
+    /** Servers dead for the whole run, with the run clock's millis since when they have been silent. */
+    private final Map<ServerId, Long> deadSince = new LinkedHashMap<>();
+    /** Steps parked in WAITING: why, and the run clock's millis when they should be free (-1: not known). */
+    private final Map<Integer, Wait> waits = new LinkedHashMap<>();
+    /** Steps whose wait is over, to run again once their servers have a free slot. */
+    private final List<Step> unparked = new ArrayList<>();
+    /** Non-null: this attempt ends for a re-plan, and why. */
+    private String replanWhy;
+    /** The cluster at the monitor's last look (the plan's own snapshot before the first). */
+    private volatile ClusterSnapshot lastLook;
+    private long nextLivenessAt;
+    private long nextWaitLookAt;
+    /** The run paused itself (a partition without a live majority) and resumes by itself once it can. */
+    private boolean autoPaused;
+    private ClusterConnector.Replacement replacement;
+    private boolean replacementRead;
+
+    /** Why a step waits, and until when on the run's clock (-1: not known). */
+    record Wait(String reason, long until) {
+    }
+
     private boolean pauseRequested;
     private boolean cancelRequested;
     private boolean failed;
@@ -154,6 +184,15 @@ public final class PlanExecution {
         this.stallFlagged = new boolean[n];
         Arrays.fill(lastEngineMessage, "");
         this.monitor = Executors.newSingleThreadScheduledExecutor(named("tabletop-run-" + run + "-monitor"));
+        this.lastLook = plan.before();
+        // servers the plan already found silent (a re-plan around a dead server): dead for this run too
+        long now = options.clock().millis();
+        for (Server s : plan.before().servers()) {
+            long age = s.heartbeatAgeMillis() == null ? (s.state().isUp() ? 0 : options.deadAfter().toMillis()) : s.heartbeatAgeMillis();
+            if ((!s.state().isUp() || age >= options.deadAfter().toMillis()) && !plan.removedServers().contains(s.id())) {
+                deadSince.put(s.id(), now - age);
+            }
+        }
     }
 
     private static ThreadFactory named(String prefix) {
@@ -221,6 +260,7 @@ public final class PlanExecution {
         try {
             if (state == RunState.PAUSED) {
                 pauseRequested = false;
+                autoPaused = false;
                 setRunState(RunState.RUNNING);
                 listener.log(ExecutionListener.Level.INFO, "Resumed");
                 wake();
@@ -289,7 +329,8 @@ public final class PlanExecution {
         if (p == null) {
             return new RunProgress(totalWeight == 0 ? 1 : 0, 0, states.length, 0, 0, plan.summary().bytesToMove(), elapsed);
         }
-        return new RunProgress(p.fraction(), p.finishedSteps(), p.totalSteps(), p.inFlight(), p.bytesDone(), p.bytesTotal(), elapsed);
+        return new RunProgress(p.fraction(), p.finishedSteps(), p.totalSteps(), p.inFlight(), p.bytesDone(), p.bytesTotal(), elapsed,
+                p.waiting(), p.waitSeconds());
     }
 
     /** Recomputes the published progress from running totals and the steps in flight. Caller holds the lock. */
@@ -300,8 +341,15 @@ public final class PlanExecution {
             w += weights[i] * fractions[i];
             bytes += Math.round(plan.steps().get(i).bytes() * fractions[i]);
         }
+        long now = options.clock().millis();
+        double waitLeft = 0;
+        for (Map.Entry<Integer, Wait> e : waits.entrySet()) {
+            if (e.getValue().until() > now) {
+                waitLeft = Math.max(waitLeft, (e.getValue().until() - now) / 1000.0 + weights[e.getKey()]);
+            }
+        }
         published = new RunProgress(totalWeight == 0 ? 1 : w / totalWeight, terminalCount, states.length, inFlight,
-                bytes, plan.summary().bytesToMove(), 0);
+                bytes, plan.summary().bytesToMove(), 0, waits.size(), waitLeft);
     }
 
     // ---- coordination -------------------------------------------------------------------------
@@ -327,22 +375,55 @@ public final class PlanExecution {
                         transition(i, StepState.CANCELLED, "cancelled before it started");
                         scheduler.skip(i);
                     }
+                    endParked(StepState.CANCELLED, "cancelled while it waited");
+                } else if (replanWhy != null && !pauseRequested) {
+                    // what has not run goes to the next plan; the steps in flight finish first
+                    for (Step h : held) {
+                        transition(h.index(), StepState.REPLANNED, "not run: " + replanWhy);
+                        scheduler.finished(h);
+                        inFlight--;
+                    }
+                    held.clear();
+                    for (int i : scheduler.notStarted()) {
+                        transition(i, StepState.REPLANNED, "not run: " + replanWhy);
+                        scheduler.skip(i);
+                    }
+                    endParked(StepState.REPLANNED, "not run: " + replanWhy);
                 } else if (!pauseRequested && inFlight == 0 && phaseToCheck() >= 0 && !driftAllows(phaseToCheck())) {
                     continue; // paused by the drift check; the loop waits below
                 } else if (!pauseRequested) {
+                    boolean restarted = false;
+                    for (Iterator<Step> it = unparked.iterator(); it.hasNext(); ) {
+                        Step u = it.next();
+                        if (scheduler.retakeSlots(u)) {
+                            it.remove();
+                            dispatch(u);
+                            restarted = true;
+                        }
+                    }
                     List<Step> next = scheduler.next();
                     for (Step s : next) {
                         if (answeredByPreCheck(s)) {
                             continue;
                         }
                         inFlight++;
+                        String answer = firstGateAnswer(s, lastLook);
+                        if (answer != null) {
+                            answerGate(s, answer);
+                            continue;
+                        }
+                        Wait w = waitFor(s, lastLook);
+                        if (w != null) {
+                            park(s, w);
+                            continue;
+                        }
                         if (StepScheduler.takesSlots(s) && !movesMayStart()) {
                             held.add(s); // its slots are taken; it starts once what moves wait for is in
                             continue;
                         }
                         dispatch(s);
                     }
-                    if (!next.isEmpty()) {
+                    if (!next.isEmpty() || restarted) {
                         continue; // a dispatcher may run work inline: look again before waiting
                     }
                     if (!held.isEmpty() && movesMayStart()) {
@@ -353,7 +434,7 @@ public final class PlanExecution {
                     }
                 }
                 if (inFlight == 0) {
-                    if (scheduler.allStarted() || failed || cancelRequested) {
+                    if (scheduler.allStarted() || failed || cancelRequested || replanWhy != null) {
                         break;
                     }
                     if (!pauseRequested) {
@@ -367,7 +448,8 @@ public final class PlanExecution {
             for (int i : scheduler.notStarted()) {
                 transition(i, StepState.SKIPPED, "not run: an earlier step failed");
             }
-            RunState end = cancelRequested ? RunState.CANCELLED : failed ? RunState.FAILED : RunState.SUCCEEDED;
+            RunState end = cancelRequested ? RunState.CANCELLED : failed ? RunState.FAILED
+                    : replanWhy != null ? RunState.REPLANNING : RunState.SUCCEEDED;
             setRunState(end);
         } catch (RuntimeException e) {
             LOG.log(Level.SEVERE, "run coordinator failed", e);
@@ -422,8 +504,51 @@ public final class PlanExecution {
         StepState end = o.end();
         String message = o.message();
         ConnectorException.Kind kind = o.failure();
+        String replan = null;
+        ServerId lost = null;
+        long lostAge = options.deadAfter().toMillis();
+        if (end == StepState.FAILED && kind == ConnectorException.Kind.SERVER_LOST && step.to() != null) {
+            // the destination died: not the operator's to fix; the rest is planned again without it
+            lost = step.to();
+            try {
+                Long age = connector.heartbeatAges().get(lost);
+                lostAge = age == null || age == Long.MAX_VALUE ? lostAge : age;
+            } catch (ConnectorException e) {
+                LOG.log(Level.FINE, "heartbeat ages", e);
+            }
+            replan = step.to() + " stopped answering during step " + (step.index() + 1);
+            end = StepState.REPLANNED;
+            message = "abandoned: " + message + "; what is left is planned again without " + step.to();
+        } else if (end == StepState.FAILED && step.to() != null && isDeadForRun(step.to())) {
+            // it went to a server found dead meanwhile: planned again around it, as every step that would go there
+            end = StepState.REPLANNED;
+            replan = step.to() + " stopped answering";
+            message = "not done: " + step.to() + " stopped answering (" + message + "); what is left is planned again without it";
+        } else if (end == StepState.FAILED && (step.type() == StepType.MOVE_REPLICA || kind == ConnectorException.Kind.DRIFT)) {
+            Drifted d = drifted(step, kind, message);
+            if (d != null) {
+                end = d.end();
+                message = d.message();
+                replan = d.replan();
+            }
+        }
         lock.lock();
         try {
+            if (end == StepState.WAITING) {
+                // the engine refused it for now: it waits without its slots, and is looked at again soon
+                Wait w = waitFor(step, lastLook);
+                park(step, w != null ? w : new Wait(connector.engine().wireName() + " refused it for now: " + message, -1));
+                nextWaitLookAt = options.clock().millis() + WAIT_LOOK_MILLIS;
+                publish();
+                wake();
+                return;
+            }
+            if (lost != null) {
+                markDead(lost, options.clock().millis() - lostAge, "a step to it was abandoned");
+            }
+            if (replan != null) {
+                requestReplan(replan);
+            }
             transition(step.index(), end, message);
             if (end == StepState.FAILED) {
                 failures[step.index()] = kind;
@@ -451,8 +576,312 @@ public final class PlanExecution {
         }
     }
 
+    /** What a failed step's failure turns out to be, once the live cluster has been read. */
+    private record Drifted(StepState end, String message, String replan) {
+    }
+
+    /**
+     * A failed move, against the live cluster: the engine already took the replica off its source (nothing
+     * left to do: SKIPPED), or the destination already holds a copy the engine put there, or the engine said
+     * the cluster changed (the rest is planned again: REPLANNED); null when it failed for a reason the
+     * operator must see. Reads the cluster: called without the lock.
+     */
+    private Drifted drifted(Step step, ConnectorException.Kind kind, String message) {
+        ClusterSnapshot live;
+        try {
+            live = connector.snapshot();
+        } catch (ConnectorException e) {
+            return kind == ConnectorException.Kind.DRIFT
+                    ? new Drifted(StepState.REPLANNED, "the cluster changed under it (" + message + "); planned again",
+                    "the cluster changed under step " + (step.index() + 1) + ": " + message) : null;
+        }
+        lastLook = live;
+        if (step.type() == StepType.MOVE_REPLICA) {
+            Partition p = live.partition(step.partition()).orElse(null);
+            if (p != null && !p.isOn(step.from())) {
+                return new Drifted(StepState.SKIPPED, "nothing left to do: " + step.from() + " no longer holds " + step.partition()
+                        + " (the engine moved it; it is on " + p.replicas().stream().map(r -> r.server().value()).collect(java.util.stream.Collectors.joining(", ")) + ")", null);
+            }
+            if (p != null && p.isOn(step.to())) {
+                return new Drifted(StepState.REPLANNED, step.to() + " already holds a copy of " + step.partition()
+                        + " that the engine put there; planned again",
+                        step.partition() + " already has a copy on " + step.to() + ", put there by the engine while the run went on");
+            }
+        }
+        return kind == ConnectorException.Kind.DRIFT
+                ? new Drifted(StepState.REPLANNED, "the cluster changed under it (" + message + "); planned again",
+                "the cluster changed under step " + (step.index() + 1) + ": " + message) : null;
+    }
+
+    /** How often (run clock) the monitor reads the cluster while steps wait for the engine. */
+    static final long WAIT_LOOK_MILLIS = 5_000;
+
+    /** How often (run clock) the monitor asks for the servers' heartbeat ages. */
+    private long livenessMillis() {
+        return Math.max(100, Math.min(2_000, options.deadAfter().toMillis() / 5));
+    }
+
+    /**
+     * The first step of a plan made around a dead server, a health gate: the engine's own check fails until
+     * the dead server's copies are replaced, which the run waits for wherever a step needs it; so the gate is
+     * answered by the run's own look when every partition has a live leader and a live majority (the dead
+     * server counted as down). Null when that does not hold, or the gate is not such a one. Caller holds the lock.
+     */
+    private String firstGateAnswer(Step s, ClusterSnapshot c) {
+        if (s.type() != StepType.HEALTH_GATE || s.index() != 0 || deadSince.isEmpty() || c == null
+                || !connector.capabilities().engineRereplicates()) {
+            return null;
+        }
+        Map<PartitionId, String> lost = AvailabilityCheck.lost(c, id -> deadSince.containsKey(id) && silent(c, id));
+        if (!lost.isEmpty()) {
+            return null;
+        }
+        long copies = c.partitions().stream().filter(p -> p.replicas().stream().anyMatch(r -> deadSince.containsKey(r.server()) && silent(c, r.server()))).count();
+        return "every partition has a live leader and a live majority (the run's own look); " + copies + " tablet(s) keep a copy on dead "
+                + deadSince.keySet().stream().map(ServerId::value).collect(java.util.stream.Collectors.joining(", "))
+                + " until " + engineName() + " replaces it, and the steps that need it wait for that";
+    }
+
+    /** Ends a started gate SUCCEEDED with {@code why}, without asking the engine. Caller holds the lock. */
+    private void answerGate(Step s, String why) {
+        waits.remove(s.index());
+        noteStart(s);
+        transition(s.index(), StepState.SUCCEEDED, why);
+        fractions[s.index()] = 1;
+        scheduler.finished(s);
+        inFlight--;
+    }
+
+    /** Parks a started step in WAITING: it gives its slots back and is looked at again by the monitor. Caller holds the lock. */
+    private void park(Step s, Wait w) {
+        scheduler.releaseSlots(s);
+        waits.put(s.index(), w);
+        transition(s.index(), StepState.WAITING, w.reason());
+        listener.stepWaiting(s, w.reason(), w.until() < 0 ? null : Instant.ofEpochMilli(w.until()));
+    }
+
+    /** Ends every parked and unparked step with {@code to}. Caller holds the lock. */
+    private void endParked(StepState to, String why) {
+        for (Step u : unparked) {
+            waits.remove(u.index());
+        }
+        List<Integer> ids = new ArrayList<>(waits.keySet());
+        unparked.forEach(u -> ids.add(u.index()));
+        waits.clear();
+        unparked.clear();
+        for (int i : ids) {
+            transition(i, to, why);
+            scheduler.finished(plan.steps().get(i));
+            inFlight--;
+        }
+    }
+
+    /** The run goes on with a new plan once the steps in flight have finished. Caller holds the lock. */
+    private void requestReplan(String why) {
+        if (replanWhy != null || cancelRequested) {
+            return;
+        }
+        replanWhy = why;
+        listener.log(ExecutionListener.Level.WARN, "Planning again: " + why + "; the steps in flight finish first, "
+                + "and what is left is planned from the live cluster");
+        wake();
+    }
+
+    /**
+     * A server stopped answering: dead for the rest of the run. Steps not started that would go to it are
+     * planned again around it, all at once. Caller holds the lock.
+     */
+    private void markDead(ServerId id, long since, String why) {
+        if (deadSince.containsKey(id) || plan.removedServers().contains(id)) {
+            return;
+        }
+        deadSince.put(id, since);
+        String line = id + " stopped answering (" + why + "): no step of this run goes to it from now on";
+        listener.log(ExecutionListener.Level.WARN, line);
+        listener.serverLost(id, line);
+        nextWaitLookAt = Long.MIN_VALUE; // look at the cluster at once: which steps now wait for the engine
+        long affected = 0;
+        for (Step s : plan.steps()) {
+            StepState st = states[s.index()];
+            if ((st == StepState.PENDING || st == StepState.WAITING || st == StepState.RETRY_WAIT) && (id.equals(s.to())
+                    || (s.from() == null && s.type() != StepType.HEALTH_GATE && s.servers().contains(id)))) {
+                affected++;
+            }
+        }
+        if (affected > 0) {
+            requestReplan(id + " stopped answering, and " + affected + " step(s) not run yet would go to it");
+        }
+        wake();
+    }
+
+    private boolean isDeadForRun(ServerId id) {
+        lock.lock();
+        try {
+            return deadSince.containsKey(id);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The servers this run has found dead, with the run clock's millis since when. */
+    public Map<ServerId, Long> deadServers() {
+        lock.lock();
+        try {
+            return Map.copyOf(deadSince);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether the cluster of {@code c} says {@code id} is silent: declared dead, not heartbeating, or gone. */
+    private boolean silent(ClusterSnapshot c, ServerId id) {
+        Server s = c.server(id).orElse(null);
+        if (s == null || !s.state().isUp()) {
+            return true;
+        }
+        return s.heartbeatAgeMillis() != null && s.heartbeatAgeMillis() >= options.deadAfter().toMillis();
+    }
+
+    /** The engine's own replacement delay for dead copies, read once per run (null: not known). Caller holds the lock. */
+    private ClusterConnector.Replacement replacement() {
+        if (!replacementRead) {
+            replacementRead = true;
+            try {
+                replacement = connector.deadCopyReplacement().orElse(null);
+            } catch (ConnectorException e) {
+                LOG.log(Level.INFO, "cannot read the engine's replacement delay", e);
+            }
+        }
+        return replacement;
+    }
+
+    private String engineName() {
+        String w = connector.engine().wireName();
+        return w.equals("kudu") ? "Kudu" : w.substring(0, 1).toUpperCase(Locale.ROOT) + w.substring(1);
+    }
+
+    /**
+     * Why {@code s} must wait for the engine in cluster {@code c}, or null. Only for an engine that replaces
+     * dead copies itself and refuses to move a replica of a tablet that is not healthy (Kudu): a move of a
+     * partition with a copy on a dead server, or whose new copy is still being built; a health gate while
+     * such partitions remain after a server died. Caller holds the lock.
+     */
+    private Wait waitFor(Step s, ClusterSnapshot c) {
+        if (c == null || !connector.capabilities().engineRereplicates()) {
+            return null;
+        }
+        if (s.type() == StepType.MOVE_REPLICA) {
+            return c.partition(s.partition()).map(p -> partitionWait(p, c)).orElse(null);
+        }
+        if (s.type() == StepType.HEALTH_GATE && !deadSince.isEmpty()) {
+            int n = 0;
+            long until = -1;
+            Wait first = null;
+            for (Partition p : c.partitions()) {
+                Wait w = partitionWait(p, c);
+                if (w != null) {
+                    n++;
+                    until = Math.max(until, w.until());
+                    first = first == null ? w : first;
+                }
+            }
+            if (n == 0) {
+                return null;
+            }
+            long now = options.clock().millis();
+            return new Wait("waiting for " + engineName() + " to rebuild " + n + " tablet(s) that lost a copy with "
+                    + deadSince.keySet().stream().map(ServerId::value).collect(java.util.stream.Collectors.joining(", "))
+                    + (until > now ? ", in about " + Units.duration((until - now) / 1000.0) : "") + " (first: " + first.reason() + ")", until);
+        }
+        return null;
+    }
+
+    /** Why a move of partition {@code p} must wait for the engine, or null. Caller holds the lock. */
+    private Wait partitionWait(Partition p, ClusterSnapshot c) {
+        long now = options.clock().millis();
+        for (Replica r : p.replicas()) {
+            if (!plan.removedServers().contains(r.server()) && silent(c, r.server())) {
+                ServerId d = r.server();
+                long since = deadSince.getOrDefault(d, now - c.server(d).map(x -> x.heartbeatAgeMillis() == null ? 0L : x.heartbeatAgeMillis()).orElse(0L));
+                ClusterConnector.Replacement rep = replacement();
+                if (rep == null) {
+                    return new Wait("tablet " + p.id() + " has a copy on dead " + d + "; waiting for " + engineName() + " to replace it", -1);
+                }
+                long until = since + rep.after().toMillis();
+                return new Wait("tablet " + p.id() + " has a copy on dead " + d + "; " + engineName() + " replaces it after "
+                        + rep.describe() + (until > now ? ", in about " + Units.duration((until - now) / 1000.0) : ", any moment now"), until);
+            }
+        }
+        if (deadSince.isEmpty()) {
+            return null; // no server died in this run: a partition's state is the run's own business
+        }
+        int rf = c.table(p.table()).map(t -> t.replicationFactor()).orElse(p.voterCount());
+        for (Replica r : p.replicas()) {
+            if (r.role() == ReplicaRole.LEARNER) {
+                double secs = plan.capabilities().moveOverheadSeconds() + p.sizeOrZero() / plan.capabilities().bytesPerSecond();
+                return new Wait(engineName() + " is building a new copy of " + p.id() + " on " + r.server(), now + Math.round(secs * 1000));
+            }
+        }
+        if (p.voterCount() < rf) {
+            return new Wait(p.id() + " has " + p.voterCount() + " of " + rf + " copies: waiting for " + engineName() + " to add one", -1);
+        }
+        if (p.voterCount() > rf) {
+            return new Wait(p.id() + " has " + p.voterCount() + " voters, more than its replication factor " + rf
+                    + ": waiting for " + engineName() + " to drop the copy it replaced", -1);
+        }
+        return null;
+    }
+
+    /**
+     * The monitor's look at the steps that wait: still waiting (its reason and time brought up to date), or
+     * free: a move whose source no longer holds the replica has nothing left to do; one whose destination
+     * already holds a copy is planned again; any other goes back to the scheduler. Caller holds the lock.
+     */
+    private void reviewWaits(ClusterSnapshot c) {
+        for (Integer i : new ArrayList<>(waits.keySet())) {
+            Step s = plan.steps().get(i);
+            if (unparked.contains(s)) {
+                continue;
+            }
+            String answer = firstGateAnswer(s, c);
+            if (answer != null) {
+                answerGate(s, answer);
+                continue;
+            }
+            Wait w = waitFor(s, c);
+            Wait was = waits.get(i);
+            if (w != null) {
+                if (!w.reason().equals(was.reason()) || Math.abs(w.until() - was.until()) > 1000) {
+                    waits.put(i, w);
+                    messages[i] = w.reason();
+                    listener.stepWaiting(s, w.reason(), w.until() < 0 ? null : Instant.ofEpochMilli(w.until()));
+                }
+                continue;
+            }
+            if (s.type() == StepType.MOVE_REPLICA) {
+                Partition p = c.partition(s.partition()).orElse(null);
+                if (p == null || !p.isOn(s.from())) {
+                    waits.remove(i);
+                    transition(i, StepState.SKIPPED, "nothing left to do: " + s.from() + " no longer holds " + s.partition() + " (the engine moved it)");
+                    scheduler.finished(s);
+                    inFlight--;
+                    continue;
+                }
+                if (p.isOn(s.to())) {
+                    requestReplan(s.partition() + " already has a copy on " + s.to() + ", put there by " + engineName() + " while step "
+                            + (s.index() + 1) + " waited");
+                    continue;
+                }
+            }
+            listener.log(ExecutionListener.Level.INFO, "Step " + (i + 1) + " (" + s.describe() + ") no longer waits: " + was.reason());
+            unparked.add(s);
+        }
+        wake();
+    }
+
     /** Starts a step the scheduler handed out; inFlight already counts it. Caller holds the lock. */
     private void dispatch(Step s) {
+        waits.remove(s.index());
         noteStart(s);
         startedAtMillis[s.index()] = options.clock().millis();
         startedInEpoch[s.index()] = adaptive == null ? 0 : adaptive.epoch();
@@ -547,8 +976,8 @@ public final class PlanExecution {
         }
         List<Integer> done = new ArrayList<>();
         for (int i = 0; i < states.length; i++) {
-            if (states[i] == StepState.SUCCEEDED) {
-                done.add(i);
+            if (states[i] == StepState.SUCCEEDED || states[i] == StepState.SKIPPED) {
+                done.add(i); // a move skipped because the engine had moved the replica already is done too
             }
         }
         boolean goOn;
@@ -592,7 +1021,7 @@ public final class PlanExecution {
         try {
             long now = options.clock().millis();
             lock.lock();
-            boolean lookAtHealth;
+            boolean liveness;
             try {
                 if (state.isTerminal()) {
                     return;
@@ -607,30 +1036,116 @@ public final class PlanExecution {
                                 + "; last engine message: " + (lastEngineMessage[i].isEmpty() ? "none" : lastEngineMessage[i]));
                     }
                 }
-                lookAtHealth = state == RunState.RUNNING && now >= nextHealthAt && !scheduler.barrierInFlight();
-                if (lookAtHealth) {
-                    nextHealthAt = now + options.healthEvery().toMillis();
+                liveness = now >= nextLivenessAt;
+                if (liveness) {
+                    nextLivenessAt = now + livenessMillis();
                 }
             } finally {
                 lock.unlock();
             }
-            if (lookAtHealth) {
-                lookAtHealth();
+            if (liveness) {
+                lookAtLiveness(now);
+            }
+            boolean lookAtHealth;
+            boolean lookAtWaits;
+            lock.lock();
+            try {
+                lookAtHealth = (state == RunState.RUNNING || (state == RunState.PAUSED && autoPaused)) && now >= nextHealthAt
+                        && (!scheduler.barrierInFlight() || !waits.isEmpty());
+                if (lookAtHealth) {
+                    nextHealthAt = now + options.healthEvery().toMillis();
+                }
+                lookAtWaits = (!waits.isEmpty() || autoPaused) && now >= nextWaitLookAt;
+                if (lookAtWaits) {
+                    nextWaitLookAt = now + WAIT_LOOK_MILLIS;
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (lookAtHealth || lookAtWaits) {
+                ClusterSnapshot c;
+                try {
+                    c = connector.snapshot();
+                } catch (ConnectorException e) {
+                    LOG.log(Level.INFO, "the run's look at the cluster failed", e);
+                    return;
+                }
+                lastLook = c;
+                if (lookAtWaits) {
+                    lock.lock();
+                    try {
+                        if (!state.isTerminal()) {
+                            reviewWaits(c);
+                            publish();
+                        }
+                    } finally {
+                        lock.unlock();
+                    }
+                }
+                lookAtHealth(c);
             }
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "run monitor", e);
         }
     }
 
-    private void lookAtHealth() {
-        ClusterSnapshot c;
+    /** The servers' heartbeat ages: one that has been silent for {@code deadAfter} is dead for the run. */
+    private void lookAtLiveness(long now) {
+        Map<ServerId, Long> ages;
         try {
-            c = connector.snapshot();
+            ages = connector.heartbeatAges();
         } catch (ConnectorException e) {
-            LOG.log(Level.INFO, "health look failed", e);
+            LOG.log(Level.FINE, "heartbeat ages", e);
             return;
         }
-        Map<PartitionId, String> lost = AvailabilityCheck.lost(c);
+        if (!replacementRead && ages.values().stream().anyMatch(a -> a >= options.deadAfter().toMillis())) {
+            ClusterConnector.Replacement r = null;
+            try {
+                r = connector.deadCopyReplacement().orElse(null); // may ask the engine: not under the run's lock
+            } catch (ConnectorException e) {
+                LOG.log(Level.INFO, "cannot read the engine's replacement delay", e);
+            }
+            lock.lock();
+            try {
+                replacement = r;
+                replacementRead = true;
+            } finally {
+                lock.unlock();
+            }
+        }
+        lock.lock();
+        try {
+            if (state.isTerminal()) {
+                return;
+            }
+            long dead = options.deadAfter().toMillis();
+            now = options.clock().millis(); // the ages are as of the read, not as of the look's start
+            for (Map.Entry<ServerId, Long> e : ages.entrySet()) {
+                long age = e.getValue();
+                if (age >= dead && !deadSince.containsKey(e.getKey())) {
+                    markDead(e.getKey(), age == Long.MAX_VALUE ? now - dead : now - age,
+                            age == Long.MAX_VALUE ? "the engine declared it dead" : "no heartbeat for " + Units.duration(age / 1000.0));
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * One look at availability: partitions without a live leader or majority (a server the run found dead
+     * counts as down), found at two looks in a row, pause the run with the reason; a pause of the run's own
+     * ends by itself at the first look that finds every partition available again.
+     */
+    private void lookAtHealth(ClusterSnapshot c) {
+        Set<ServerId> dead;
+        lock.lock();
+        try {
+            dead = Set.copyOf(deadSince.keySet());
+        } finally {
+            lock.unlock();
+        }
+        Map<PartitionId, String> lost = AvailabilityCheck.lost(c, id -> dead.contains(id) && silent(c, id));
         if (adaptive != null) {
             List<String> why = new ArrayList<>();
             if (!lost.isEmpty()) {
@@ -655,12 +1170,27 @@ public final class PlanExecution {
         Set<PartitionId> confirmed = new LinkedHashSet<>(lost.keySet());
         confirmed.retainAll(suspect);
         suspect = Set.copyOf(lost.keySet());
-        if (!confirmed.isEmpty()) {
-            List<String> named = confirmed.stream().map(lost::get).toList();
-            listener.log(ExecutionListener.Level.WARN, "Paused: the cluster lost availability in a way the plan cannot route around: "
-                    + String.join("; ", named.subList(0, Math.min(5, named.size()))) + (named.size() > 5 ? "; …" : "")
-                    + ". Steps in flight finish; resume once the cluster has recovered.");
-            pause();
+        lock.lock();
+        try {
+            if (autoPaused && lost.isEmpty()) {
+                autoPaused = false;
+                if (state == RunState.PAUSED) {
+                    listener.log(ExecutionListener.Level.INFO, "Every partition has a live leader and a live majority again: the run goes on by itself");
+                    resume();
+                }
+                return;
+            }
+            if (!confirmed.isEmpty() && state == RunState.RUNNING) {
+                List<String> named = confirmed.stream().map(lost::get).toList();
+                listener.log(ExecutionListener.Level.WARN, "Paused: the cluster lost availability in a way the plan cannot route around: "
+                        + String.join("; ", named.subList(0, Math.min(5, named.size()))) + (named.size() > 5 ? "; …" : "")
+                        + ". Steps in flight finish; the run goes on by itself once every partition has a live majority again "
+                        + "(a dead server restarted), or cancel it.");
+                pause();
+                autoPaused = true;
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -756,7 +1286,8 @@ public final class PlanExecution {
                 out.add(new RunResult.StepOutcome(plan.steps().get(i), states[i], messages[i], failures[i]));
             }
             return new RunResult(state, out, (System.nanoTime() - startNanos) / 1e9,
-                    new RunResult.Timeline(firstStepAt, firstMoveAt, lastMoveEndAt, sinceLaunch()));
+                    new RunResult.Timeline(firstStepAt, firstMoveAt, lastMoveEndAt, sinceLaunch()),
+                    state == RunState.REPLANNING ? new RunResult.Replan(replanWhy, deadSince) : null);
         } finally {
             lock.unlock();
         }

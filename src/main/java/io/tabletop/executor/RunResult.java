@@ -7,11 +7,30 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-/** How a run ended: its state, every step's outcome, and when its parts happened. */
-public record RunResult(RunState state, List<StepOutcome> steps, double seconds, Timeline timeline) {
+/**
+ * How a run ended: its state, every step's outcome, and when its parts happened.
+ *
+ * @param replan for a REPLANNING end: why, and the servers found dead (no step of the next plan goes to them)
+ */
+public record RunResult(RunState state, List<StepOutcome> steps, double seconds, Timeline timeline, Replan replan) {
     public RunResult {
         steps = List.copyOf(steps);
         timeline = timeline == null ? Timeline.NONE : timeline;
+    }
+
+    public RunResult(RunState state, List<StepOutcome> steps, double seconds, Timeline timeline) {
+        this(state, steps, seconds, timeline, null);
+    }
+
+    /**
+     * Why an attempt ended for a re-plan.
+     *
+     * @param dead servers that stopped answering, with the clock millis (the run's clock) since when
+     */
+    public record Replan(String why, java.util.Map<io.tabletop.domain.ServerId, Long> dead) {
+        public Replan {
+            dead = java.util.Map.copyOf(dead);
+        }
     }
 
     public RunResult(RunState state, List<StepOutcome> steps, double seconds) {

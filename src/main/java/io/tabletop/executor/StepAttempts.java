@@ -18,7 +18,10 @@ import java.util.logging.Logger;
 final class StepAttempts {
     private static final Logger LOG = Logger.getLogger(StepAttempts.class.getName());
 
-    /** How the attempts ended: SUCCEEDED, FAILED or CANCELLED, why, and the kind of the last failure. */
+    /**
+     * How the attempts ended: SUCCEEDED, FAILED or CANCELLED, or WAITING (the engine refused it for now:
+     * {@link ConnectorException.Kind#NOT_YET}); why, and the kind of the last failure.
+     */
     record Outcome(StepState end, String message, ConnectorException.Kind failure) {
     }
 
@@ -104,6 +107,11 @@ final class StepAttempts {
                         break;
                     }
                     kind = e.kind();
+                    if (kind == ConnectorException.Kind.NOT_YET) {
+                        end = StepState.WAITING; // the run parks it until the cause has gone
+                        message = e.reason();
+                        break;
+                    }
                     boolean retry = attempt < options.maxAttempts() && connector.isRetryable(step, e) && !host.cancelRequested();
                     if (!retry) {
                         message = e.getMessage() + (attempt > 1 ? " (after " + attempt + " attempts)" : "");

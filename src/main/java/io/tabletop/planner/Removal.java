@@ -94,7 +94,7 @@ final class Removal {
         }
         List<Step> indexed = Planner.indexed(steps);
         ClusterSnapshot after = PlanApplier.apply(snap, indexed);
-        List<String> broken = Invariants.violations(snap, after, goal.servers());
+        List<String> broken = Invariants.violations(snap, after, Stream.concat(goal.servers().stream(), goal.rebuild().stream()).toList());
         if (!broken.isEmpty()) {
             throw new IllegalStateException("planner produced an unsafe plan: " + broken.subList(0, Math.min(5, broken.size())));
         }

@@ -47,6 +47,8 @@ public final class StepScheduler {
     private final int[] perServer;
     private final Map<Step, Integer> position = new IdentityHashMap<>();
     private final boolean[] started;
+    /** Started steps that gave their slots back while parked ({@link #releaseSlots}). */
+    private final boolean[] slotless;
     /** Steps of the current segment that may start as far as order goes, by position. */
     private final BitSet ready = new BitSet();
     /** Per server: steps that found it saturated, lowest position first. */
@@ -73,6 +75,7 @@ public final class StepScheduler {
         this.nextOfPartition = new int[n];
         this.partitionOf = new int[n];
         this.started = new boolean[n];
+        this.slotless = new boolean[n];
         Map<ServerId, Integer> serverNo = new HashMap<>();
         Map<PartitionId, Integer> partitionNo = new HashMap<>();
         List<Integer> lastOfPartition = new ArrayList<>();
@@ -304,21 +307,62 @@ public final class StepScheduler {
     }
 
     public void finished(Step s) {
-        Integer i = position.get(s);
-        if (i == null || !started[i]) {
-            throw new IllegalStateException("step " + s.index() + " finished but was never started");
-        }
+        int i = startedPosition(s);
         inFlight--;
         if (barrier[i]) {
             barrierRunning = false;
         }
+        if (!slotless[i]) {
+            freeSlots(i);
+        }
+        slotless[i] = false;
+        release(i);
+    }
+
+    private int startedPosition(Step s) {
+        Integer i = position.get(s);
+        if (i == null || !started[i]) {
+            throw new IllegalStateException("step " + s.index() + " was never started");
+        }
+        return i;
+    }
+
+    private void freeSlots(int i) {
         for (int t : touched[i]) {
             perServer[t]--;
             if (!parked.get(t).isEmpty()) {
                 dirty.set(t);
             }
         }
-        release(i);
+    }
+
+    /**
+     * A started step is parked (it waits for the engine, not for a slot): its servers' slots go to other
+     * steps, while it still counts as in flight, so no barrier after it starts and its partition's next step
+     * waits. {@link #retakeSlots} before it runs again; {@link #finished} when it ends either way.
+     */
+    public void releaseSlots(Step s) {
+        int i = startedPosition(s);
+        if (!slotless[i]) {
+            slotless[i] = true;
+            freeSlots(i);
+        }
+    }
+
+    /** Takes a parked step's slots back; false (nothing taken) while one of its servers is full. */
+    public boolean retakeSlots(Step s) {
+        int i = startedPosition(s);
+        if (!slotless[i]) {
+            return true;
+        }
+        if (saturatedServerOf(i) >= 0) {
+            return false;
+        }
+        for (int t : touched[i]) {
+            perServer[t]++;
+        }
+        slotless[i] = false;
+        return true;
     }
 
     /** The next step of the same partition may go once this one is done. */

@@ -25,6 +25,8 @@ final class RunJournaling implements ExecutionListener {
     private final String runId;
     private final String cluster;
     private final ExecutionListener next;
+    private volatile java.util.function.Consumer<io.tabletop.domain.ServerId> onServerLost = id -> {
+    };
 
     RunJournaling(Runs runs, RunJournal journal, ClusterConnector connector, String runId, String cluster, ExecutionListener next) {
         this.runs = runs;
@@ -33,6 +35,28 @@ final class RunJournaling implements ExecutionListener {
         this.runId = runId;
         this.cluster = cluster;
         this.next = next;
+    }
+
+    /** What to do when the run finds a server dead, after it is journaled (the run's choice to replace its copies at once). */
+    void onServerLost(java.util.function.Consumer<io.tabletop.domain.ServerId> action) {
+        onServerLost = action;
+    }
+
+    @Override
+    public void serverLost(io.tabletop.domain.ServerId server, String why) {
+        try {
+            journal.event("server-lost", why);
+        } catch (IOException e) {
+            LOG.log(java.util.logging.Level.SEVERE, "journal write failed", e);
+        }
+        runs.audit(cluster, runId, null, "server lost: " + why, null);
+        next.serverLost(server, why);
+        onServerLost.accept(server);
+    }
+
+    @Override
+    public void stepWaiting(Step step, String reason, java.time.Instant until) {
+        next.stepWaiting(step, reason, until);
     }
 
     @Override
@@ -50,8 +74,8 @@ final class RunJournaling implements ExecutionListener {
 
     @Override
     public void stepStateChanged(Step step, StepState from, StepState to, String message) {
-        boolean starts = to == StepState.RUNNING && from == StepState.PENDING;
-        if (starts || to.isTerminal()) {
+        boolean starts = to == StepState.RUNNING && (from == StepState.PENDING || from == StepState.WAITING);
+        if (starts || to.isTerminal() || to == StepState.WAITING) {
             try {
                 journal.step(step, to.name(), message);
             } catch (IOException e) {

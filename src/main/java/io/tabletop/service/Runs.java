@@ -2,6 +2,7 @@ package io.tabletop.service;
 
 import io.tabletop.connector.ClusterConnector;
 import io.tabletop.connector.ConnectorException;
+import io.tabletop.connector.HealthReport;
 import io.tabletop.domain.CheckResult;
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.Engine;
@@ -80,8 +81,11 @@ public final class Runs {
         return audit;
     }
 
-    /** Re-plans in one run at most this many times before it ends FAILED. */
-    static final int MAX_REPLANS = 3;
+    /**
+     * Re-plans in one run at most this many times before it ends FAILED: a dead server, then the engine's
+     * own rebuild putting copies where the plan meant to (each one plans what is left from the live cluster).
+     */
+    static final int MAX_REPLANS = 8;
 
     /**
      * A run in progress: its id, journal, and the execution of its current plan (a new one after each
@@ -96,6 +100,11 @@ public final class Runs {
         private volatile boolean cancelled;
         /** Engine settings the run changed, to put back when it ends. */
         private volatile Map<String, String> restore = Map.of();
+        private volatile ClusterConnector connector;
+        private volatile ExecutionListener listener = ExecutionListener.NONE;
+        private volatile Runs runs;
+        /** Dead servers known to the run's earlier attempts, with the run clock's millis since when. */
+        private final Map<ServerId, Long> dead = new ConcurrentHashMap<>();
 
         Run(String runId, RunJournal journal) {
             this.runId = runId;
@@ -126,6 +135,42 @@ public final class Runs {
             current.resume();
         }
 
+        /** The servers this run has found dead (in any attempt), with the run clock's millis since when they are silent. */
+        public Map<ServerId, Long> deadServers() {
+            Map<ServerId, Long> out = new LinkedHashMap<>(dead);
+            PlanExecution c = current;
+            if (c != null) {
+                c.deadServers().forEach(out::putIfAbsent);
+            }
+            return out;
+        }
+
+        /**
+         * How many partitions have a copy on a server this run has found dead, which the operator may have
+         * replaced now ({@link #replaceDeadCopiesNow}) instead of waiting for the engine; 0 when none (or the
+         * engine does not allow it).
+         */
+        public int deadCopies() throws ConnectorException {
+            Map<ServerId, Long> d = deadServers();
+            if (d.isEmpty() || connector == null || !connector.canEvictDeadCopies()) {
+                return 0;
+            }
+            return DeadCopies.find(connector.snapshot(), d.keySet()).size();
+        }
+
+        /**
+         * The operator's "Replace the dead copies now": drops every copy on a server this run found dead from
+         * its partition's config (audited, each with its exact command), so that the engine builds the new
+         * copies now instead of after its own timeout. A partition whose remaining copies could not commit the
+         * change (no live majority) is left as it is. Returns how many copies were dropped.
+         */
+        public int replaceDeadCopiesNow() throws ConnectorException {
+            if (connector == null) {
+                throw new IllegalStateException("the run has not started");
+            }
+            return runs.replaceDeadCopies(this, connector, deadServers().keySet(), listener, "the operator chose to replace them now");
+        }
+
         /** Cancels the attempt running now; a cancel that arrives while the run re-plans ends it before the next attempt. */
         public void cancel() {
             PlanExecution c;
@@ -149,6 +194,9 @@ public final class Runs {
         anchor(journal, "start", audit(plan.before().cluster(), runId, null, "run started: " + plan.steps().size() + " steps", null));
         Run run = new Run(runId, journal);
         ExecutionListener l = listener == null ? ExecutionListener.NONE : listener;
+        run.connector = connector;
+        run.listener = l;
+        run.runs = this;
         run.restore = prepareSettings(connector, journal, plan.before().cluster(), runId, Map.of(), l);
         launch(run, plan, connector, options, l, dispatcher, 0);
         return run;
@@ -230,10 +278,41 @@ public final class Runs {
         String cluster = plan.before().cluster();
         String runId = run.runId();
         RunJournal journal = run.journal();
-        PlanExecution ex = new PlanExecution(plan, connector, options, new RunJournaling(this, journal, connector, runId, cluster, listener), dispatcher);
+        RunJournaling journaling = new RunJournaling(this, journal, connector, runId, cluster, listener);
+        if (options.replaceDeadCopies() && connector.canEvictDeadCopies()) {
+            // the operator chose it before the run: a server found dead has its copies replaced at once
+            journaling.onServerLost(id -> {
+                Thread t = new Thread(() -> {
+                    try {
+                        replaceDeadCopies(run, connector, run.deadServers().keySet(), listener, "chosen for the run (--replace-dead-copies)");
+                    } catch (ConnectorException | RuntimeException e) {
+                        LOG.log(Level.WARNING, "replacing dead copies", e);
+                        listener.log(ExecutionListener.Level.WARN, "Could not replace the dead copies now: " + e.getMessage()
+                                + "; the engine replaces them after its own timeout");
+                    }
+                }, "tabletop-replace-dead-copies");
+                t.setDaemon(true);
+                t.start();
+            });
+        }
+        PlanExecution ex = new PlanExecution(plan, connector, options, journaling, dispatcher);
         active.add(runId);
         ex.result().whenComplete((attempt, e) -> {
             RunResult r = attempt;
+            if (e == null && r.state() == RunState.REPLANNING) {
+                if (r.replan() != null) {
+                    run.dead.putAll(r.replan().dead());
+                }
+                Plan next = run.cancelled ? null : replans >= MAX_REPLANS ? tooMany(listener) : replanAfter(run, plan, r, connector, options, listener);
+                if (next != null) {
+                    ExecutorOptions again = options.withPrelude(replanPrelude(options, next));
+                    if (launch(run, next, connector, again, listener, dispatcher, replans + 1)) {
+                        return;
+                    }
+                    listener.log(ExecutionListener.Level.WARN, "Cancelled while re-planning: the new plan was not started");
+                }
+                r = new RunResult(run.cancelled ? RunState.CANCELLED : RunState.FAILED, r.steps(), r.seconds(), r.timeline());
+            }
             if (e == null && r.state() == RunState.FAILED && !run.cancelled && replans < MAX_REPLANS) {
                 Plan next = replanAroundLostServers(run, plan, r, connector, listener);
                 if (next != null) {
@@ -372,6 +451,130 @@ public final class Runs {
             LOG.log(Level.SEVERE, "journal write failed", e);
             return null;
         }
+    }
+
+    private static Plan tooMany(ExecutionListener listener) {
+        listener.log(ExecutionListener.Level.ERROR, "The run was planned again " + MAX_REPLANS + " times and the cluster still changes under it: "
+                + "it stops here. Look at the cluster (ksck), then resume the run, which plans what is left from the live cluster.");
+        return null;
+    }
+
+    /**
+     * What the re-planned attempt starts from: the re-plan's own look at the cluster, seconds old, answers its
+     * first health gate when every partition still has a live leader and a live majority (the dead server's
+     * copies are the engine's to replace, and the run waits for that wherever a step needs it).
+     */
+    private static Prelude replanPrelude(ExecutorOptions options, Plan next) {
+        Instant launched = options.prelude() == null ? null : options.prelude().launchedAt();
+        List<String> lost = new ArrayList<>();
+        ClusterSnapshot c = next.before();
+        for (var p : c.partitions()) {
+            long live = p.replicas().stream().filter(r -> r.role().isVoter() && c.server(r.server()).map(x -> x.state().isUp()).orElse(false)).count();
+            int rf = c.table(p.table()).map(t -> t.replicationFactor()).orElse(p.voterCount());
+            if (live <= rf / 2) {
+                lost.add(p.id().value());
+            }
+        }
+        if (!lost.isEmpty()) {
+            return Prelude.launched(launched); // the gate asks the engine, and the run pauses where it must
+        }
+        return new Prelude(launched, Instant.now(), new HealthReport(Verdict.PASS, "the re-plan's look: every partition has a live majority; "
+                + "copies on dead servers are left for the engine to replace", List.of()));
+    }
+
+    /**
+     * Plans what is left after an attempt ended for a re-plan ({@link RunState#REPLANNING}): the servers it
+     * found dead are dead for the plan (no step goes to them; an engine that replaces dead copies itself keeps
+     * that job, any other has them rebuilt by the plan), read from the live cluster now, not after the engine
+     * has declared them dead. Null when nothing can be planned (the listener is told why).
+     */
+    private Plan replanAfter(Run run, Plan plan, RunResult result, ClusterConnector connector, ExecutorOptions options,
+                             ExecutionListener listener) {
+        String why = result.replan() == null ? "the cluster changed under the run" : result.replan().why();
+        if (!(plan.goal() instanceof RemoveServers goal)) {
+            listener.log(ExecutionListener.Level.ERROR, why + ": only a removal is planned again during its run; resume the run to plan the rest");
+            return null;
+        }
+        try {
+            if (options.replaceDeadCopies() && connector.canEvictDeadCopies()) {
+                replaceDeadCopies(run, connector, run.dead.keySet(), listener, "chosen for the run (--replace-dead-copies)");
+            }
+            ClusterSnapshot live = connector.snapshot();
+            for (ServerId d : run.dead.keySet()) {
+                if (live.server(d).map(x -> x.state().isUp()).orElse(false)
+                        && live.server(d).map(x -> x.heartbeatAgeMillis() == null || x.heartbeatAgeMillis() < options.deadAfter().toMillis()).orElse(false)) {
+                    listener.log(ExecutionListener.Level.INFO, d + " answers again; it still takes nothing in this run");
+                }
+                if (live.server(d).isPresent()) {
+                    live = live.withServerState(d, io.tabletop.domain.ServerState.DEAD);
+                }
+            }
+            ClusterSnapshot now = live;
+            List<ServerId> left = goal.servers().stream().filter(id -> now.server(id).isPresent()).toList();
+            List<ServerId> rebuild = connector.capabilities().engineRereplicates() ? List.of()
+                    : run.dead.keySet().stream().filter(id -> now.partitions().stream().anyMatch(p -> p.isOn(id))).toList();
+            if (left.isEmpty() && rebuild.isEmpty()) {
+                listener.log(ExecutionListener.Level.ERROR, why + ", and nothing is left to plan");
+                return null;
+            }
+            Plan next = planner.plan(now, new RemoveServers(left, goal.balanceLeaders(), goal.fillLimit(), goal.strategy(), rebuild),
+                    connector.capabilities());
+            long waiting = connector.capabilities().engineRereplicates()
+                    ? DeadCopies.find(now, run.dead.keySet()).size() : 0;
+            String text = why + ": what is left is planned again from the live cluster (" + next.steps().size() + " steps)"
+                    + (waiting > 0 ? "; " + waiting + " tablet(s) keep a copy on a dead server until the engine replaces it, and their moves wait for that" : "");
+            listener.log(ExecutionListener.Level.WARN, "Re-planned: " + text);
+            run.journal().attempt(next, "re-planned: " + text);
+            audit(now.cluster(), run.runId(), null, "run re-planned: " + text, null);
+            listener.planReplaced(next, text);
+            return next;
+        } catch (ConnectorException e) {
+            listener.log(ExecutionListener.Level.ERROR, "cannot read the cluster to plan again: " + e.getMessage());
+            return null;
+        } catch (PlanRefusedException e) {
+            listener.log(ExecutionListener.Level.ERROR, why + ", and the rest cannot be planned around it: " + e.getMessage());
+            return null;
+        } catch (IOException e) {
+            LOG.log(Level.SEVERE, "journal write failed", e);
+            return null;
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "re-planning run " + run.runId(), e);
+            listener.log(ExecutionListener.Level.ERROR, why + ", and planning the rest failed: " + e.getMessage() + " (details in the log)");
+            return null;
+        }
+    }
+
+    /**
+     * Drops every copy on {@code dead} servers from its partition's config, each audited with its exact command
+     * before it is made, so that the engine builds new copies now. Partitions whose other copies hold no live
+     * majority are left alone (the change could not commit). Returns how many copies were dropped.
+     */
+    int replaceDeadCopies(Run run, ClusterConnector connector, java.util.Collection<ServerId> dead, ExecutionListener listener, String why)
+            throws ConnectorException {
+        ClusterSnapshot c = connector.snapshot();
+        List<DeadCopies.Copy> copies = DeadCopies.find(c, dead);
+        int done = 0;
+        int skipped = 0;
+        for (DeadCopies.Copy copy : copies) {
+            if (!copy.majorityWithout()) {
+                skipped++;
+                continue;
+            }
+            audit(c.cluster(), run.runId(), "replace dead copies", "drop the copy of " + copy.partition() + " on dead " + copy.server()
+                    + " so that the engine builds a new one now (" + why + ")", connector.evictCommand(copy.partition(), copy.server()));
+            connector.evictCopy(copy.partition(), copy.server());
+            done++;
+        }
+        String line = "Replacing the dead copies now (" + why + "): dropped " + done + " copy(ies) on "
+                + dead.stream().map(ServerId::value).sorted().collect(Collectors.joining(", "))
+                + "; the engine builds new ones at once" + (skipped > 0 ? "; " + skipped + " left alone (no live majority without them)" : "");
+        listener.log(ExecutionListener.Level.WARN, line);
+        try {
+            run.journal().event("replace-dead-copies", line);
+        } catch (IOException e) {
+            LOG.log(Level.SEVERE, "journal write failed", e);
+        }
+        return done;
     }
 
     /**
@@ -558,6 +761,9 @@ public final class Runs {
         anchor(journal, "start", audit(resume.plan().before().cluster(), r.runId(), null, "run resumed: " + resume.plan().steps().size() + " steps", null));
         Run run = new Run(r.runId(), journal);
         ExecutionListener l = listener == null ? ExecutionListener.NONE : listener;
+        run.connector = connector;
+        run.listener = l;
+        run.runs = this;
         // what a killed attempt changed and never put back is put back when this one ends
         run.restore = prepareSettings(connector, journal, resume.plan().before().cluster(), r.runId(), RunJournal.unrestoredSettings(r.dir()), l);
         launch(run, resume.plan(), connector, options, l, dispatcher, 0);

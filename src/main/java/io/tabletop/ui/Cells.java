@@ -128,6 +128,8 @@ final class Cells {
             case FAILED -> "step-failed";
             case CANCELLED -> "step-cancelled";
             case SKIPPED -> "step-skipped";
+            case WAITING -> "step-waiting";
+            case REPLANNED -> "step-replanned";
         };
     }
 

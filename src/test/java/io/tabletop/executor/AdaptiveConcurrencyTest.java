@@ -137,8 +137,10 @@ class AdaptiveConcurrencyTest {
             ClusterSnapshot before = sandbox.snapshot();
             Plan plan = new Planner().plan(before, RemoveServers.of(DRAINED), sandbox.capabilities());
             InstantSource virtual = () -> Instant.ofEpochMilli(sandbox.cluster().clock().nowMillis());
+            // a server that keeps serving but stops heartbeating (silence) degrades health here; it is not
+            // counted dead (that is DeadServerTest's matter), so the drain goes on to the end
             ExecutorOptions options = new ExecutorOptions(start, 3, Duration.ZERO)
-                    .withMonitor(Duration.ofDays(1), Duration.ofSeconds(5), Duration.ofMillis(2), virtual);
+                    .withMonitor(Duration.ofDays(1), Duration.ofSeconds(5), Duration.ofMillis(2), virtual).withDeadAfter(Duration.ofHours(1));
             if (ceiling > 0) {
                 options = options.withCeiling(ceiling);
             }

@@ -34,7 +34,7 @@ public final class IconGenerator {
             write(dir.resolve("tabletop-" + size + ".png"), appIcon(size));
         }
         String[] names = {"state-live", "state-maintenance", "state-dead", "step-pending", "step-running", "step-retry",
-                "step-succeeded", "step-failed", "step-cancelled", "step-skipped", "check-pass", "check-warn", "check-block"};
+                "step-succeeded", "step-failed", "step-cancelled", "step-skipped", "step-waiting", "step-replanned", "check-pass", "check-warn", "check-block"};
         for (String n : names) {
             write(dir.resolve(n + ".png"), stateIcon(n, 16));
             write(dir.resolve(n + "@2x.png"), stateIcon(n, 32));
@@ -145,6 +145,27 @@ public final class IconGenerator {
                 g.fill(new Ellipse2D.Double(u, u, 14 * u, 14 * u));
                 g.setColor(Color.WHITE);
                 g.draw(new java.awt.geom.Arc2D.Double(4.5 * u, 4.5 * u, 7 * u, 7 * u, 60, 270, java.awt.geom.Arc2D.OPEN));
+            }
+            case "step-waiting" -> {
+                // an hourglass-free clock: an amber ring with two hands (waiting for the engine, not failing)
+                g.setColor(AMBER);
+                g.setStroke(new java.awt.BasicStroke((float) (1.8 * u)));
+                g.draw(new Ellipse2D.Double(1.6 * u, 1.6 * u, 12.8 * u, 12.8 * u));
+                g.draw(new java.awt.geom.Line2D.Double(8 * u, 8 * u, 8 * u, 4.2 * u));
+                g.draw(new java.awt.geom.Line2D.Double(8 * u, 8 * u, 11 * u, 9.6 * u));
+            }
+            case "step-replanned" -> {
+                // a grey ring with an arrow that turns aside: not run here, planned again
+                g.setColor(GREY);
+                g.setStroke(new java.awt.BasicStroke((float) (1.6 * u)));
+                g.draw(new Ellipse2D.Double(1.4 * u, 1.4 * u, 13.2 * u, 13.2 * u));
+                g.draw(new java.awt.geom.Arc2D.Double(4.6 * u, 4.6 * u, 6.8 * u, 6.8 * u, 200, -250, java.awt.geom.Arc2D.OPEN));
+                Path2D head = new Path2D.Double();
+                head.moveTo(9.6 * u, 3.4 * u);
+                head.lineTo(12.4 * u, 5.2 * u);
+                head.lineTo(9.4 * u, 6.8 * u);
+                head.closePath();
+                g.fill(head);
             }
             case "step-cancelled", "step-skipped" -> {
                 g.setColor(GREY);

@@ -9,6 +9,7 @@ import io.tabletop.domain.CheckResult;
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.Engine;
 import io.tabletop.domain.EngineCapabilities;
+import io.tabletop.domain.PartitionId;
 import io.tabletop.domain.ServerId;
 import io.tabletop.domain.Step;
 import io.tabletop.domain.StepType;
@@ -738,7 +739,122 @@ public final class KuduConnector implements ClusterConnector {
             }
         }
         throw new ConnectorException(Engine.KUDU, "move replica " + tablet + " " + s.from() + " → " + s.to(), r.error(),
-                KuduCli.isTransient(r.error()), null);
+                moveFailureKind(r.error()), null);
+    }
+
+    /**
+     * Kudu's own {@code move_replica} refuses a tablet that ksck does not call healthy (a copy on a dead
+     * tserver, a copy being built): for now, until Kudu has replaced it. Its "already present" means the
+     * destination holds a copy Kudu put there meanwhile: the cluster changed under the plan.
+     */
+    static ConnectorException.Kind moveFailureKind(String error) {
+        if (error.contains("ksck pre-move health check failed")) {
+            return ConnectorException.Kind.NOT_YET;
+        }
+        if (error.contains("is already present")) {
+            return ConnectorException.Kind.DRIFT;
+        }
+        return KuduCli.isTransient(error) ? ConnectorException.Kind.TRANSIENT : ConnectorException.Kind.REFUSED;
+    }
+
+    // ---- dead tservers --------------------------------------------------------------------------
+
+    /** Kudu's defaults, used when no server tells its own value. */
+    static final Duration FOLLOWER_FAILED_DEFAULT = Duration.ofSeconds(300);
+    private static final String FOLLOWER_FAILED = "follower_unavailable_considered_failed_sec";
+    private volatile Replacement replacement;
+
+    /** Each tserver's heartbeat age as the leader master has it ({@code /dump-entities}, shared with the steps' polls). */
+    @Override
+    public Map<ServerId, Long> heartbeatAges() throws ConnectorException {
+        Map<ServerId, Long> out = new HashMap<>();
+        for (JsonNode ts : polledEntities().path("tablet_servers")) {
+            long age = ts.path("live").asBoolean(true) ? ts.path("millis_since_heartbeat").asLong(0) : Long.MAX_VALUE;
+            out.put(ServerId.of(ts.path("uuid").asText()), age);
+        }
+        return out;
+    }
+
+    /**
+     * When Kudu replaces a dead tserver's copies: {@code follower_unavailable_considered_failed_sec} as a live
+     * tserver runs it (its tablets' leaders evict a follower silent that long, and the masters then add a new
+     * copy), read once with {@code kudu tserver get_flags}; the masters' value when no tserver answers; Kudu's
+     * default of 300 s when neither does.
+     */
+    @Override
+    public Optional<Replacement> deadCopyReplacement() throws ConnectorException {
+        Replacement r = replacement;
+        if (r != null) {
+            return Optional.of(r);
+        }
+        List<String[]> asks = new ArrayList<>();
+        for (JsonNode ts : polledEntities().path("tablet_servers")) {
+            String rpc = ts.path("rpc_addrs").path(0).asText("");
+            if (!rpc.isEmpty() && ts.path("live").asBoolean(true) && ts.path("millis_since_heartbeat").asLong(0) < DEAD_AFTER_MILLIS) {
+                asks.add(new String[]{"tserver " + rpc, "tserver", "get_flags", rpc, "-flags=" + FOLLOWER_FAILED});
+                if (asks.size() == 2) {
+                    break;
+                }
+            }
+        }
+        for (String m : masterList) {
+            asks.add(new String[]{"master " + m, "master", "get_flags", m, "-flags=" + FOLLOWER_FAILED});
+        }
+        for (String[] ask : asks) {
+            KuduCli.Result res = cli.run(CLI_TIMEOUT, Arrays.copyOfRange(ask, 1, ask.length));
+            Optional<Long> secs = res.ok() ? flagValue(res.out(), FOLLOWER_FAILED) : Optional.empty();
+            if (secs.isPresent()) {
+                r = new Replacement(FOLLOWER_FAILED, Duration.ofSeconds(secs.get()), "read from " + ask[0]);
+                replacement = r;
+                return Optional.of(r);
+            }
+            LOG.fine("get_flags from " + ask[0] + ": " + (res.ok() ? "no " + FOLLOWER_FAILED + " in its answer" : res.error()));
+        }
+        return Optional.of(new Replacement(FOLLOWER_FAILED, FOLLOWER_FAILED_DEFAULT, "Kudu's default (no server answered get_flags)"));
+    }
+
+    /**
+     * A flag's value from {@code kudu tserver get_flags}' table ({@code  flag | value | default? | tags}).
+     */
+    static Optional<Long> flagValue(String table, String flag) {
+        for (String line : table.split("\n")) {
+            String[] cols = line.split("\\|");
+            if (cols.length >= 2 && cols[0].trim().equals(flag)) {
+                try {
+                    return Optional.of(Long.parseLong(cols[1].trim()));
+                } catch (NumberFormatException e) {
+                    return Optional.empty();
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public boolean canEvictDeadCopies() {
+        return true;
+    }
+
+    private static String[] evictArgs(PartitionId tablet, ServerId dead) {
+        return new String[]{"tablet", "change_config", "remove_replica", "@MASTERS", tablet.value(), dead.value()};
+    }
+
+    /**
+     * {@code kudu tablet change_config remove_replica}: the tablet's leader drops the dead tserver's copy from
+     * its config, and the masters add a new copy at once (the config is short of its replication factor),
+     * instead of after {@code follower_unavailable_considered_failed_sec}.
+     */
+    @Override
+    public void evictCopy(PartitionId tablet, ServerId dead) throws ConnectorException {
+        KuduCli.Result r = cli.run(CLI_TIMEOUT, evictArgs(tablet, dead));
+        if (!r.ok() && !r.error().contains("not a member") && !r.error().contains("Not found")) {
+            throw new ConnectorException(Engine.KUDU, "remove the copy of " + tablet + " on " + dead, r.error(), KuduCli.isTransient(r.error()), null);
+        }
+    }
+
+    @Override
+    public String evictCommand(PartitionId tablet, ServerId dead) {
+        return line(evictArgs(tablet, dead));
     }
 
     private static void destroy(Process p) {

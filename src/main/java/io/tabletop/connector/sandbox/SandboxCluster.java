@@ -58,9 +58,22 @@ public final class SandboxCluster {
     /** Moves copying data under the bandwidth model. */
     private final List<Move> copying = new ArrayList<>();
 
+    /**
+     * Kudu's failure timeouts, when the sandbox models them ({@link #kuduFailureModel}): the master declares a
+     * silent tserver dead after {@code unresponsiveMillis}; the leaders replace its copies after
+     * {@code replaceAfterMillis}. -1: off (a killed server is DEAD at once, and its copies stay until a run
+     * rebuilds them).
+     */
+    private long unresponsiveMillis = -1;
+    private long replaceAfterMillis = -1;
+    /** Partitions whose lost copy the engine is rebuilding now. */
+    private final Set<PartitionId> rebuilding = new HashSet<>();
+
     private static final class Node {
         Server server;
         long diedAt = -1;
+        /** The process is gone (killed): it serves nothing, whatever the master still reports. */
+        boolean down;
 
         Node(Server s) {
             server = s;
@@ -121,6 +134,146 @@ public final class SandboxCluster {
     public synchronized void limitServerBandwidth(double bytesPerSecond) {
         serverBytesPerMilli = bytesPerSecond / 1000.0;
         reflow();
+    }
+
+    /**
+     * Models Kudu's handling of a dead tserver, as a cluster with Kudu's defaults does it (60 s and 300 s):
+     * a killed server keeps being reported live, with its heartbeat age growing, until the master declares it
+     * dead after {@code unresponsive} ({@code tserver_unresponsive_timeout_ms}); {@code replaceAfter} after it
+     * stopped answering ({@code follower_unavailable_considered_failed_sec}) the leaders replace its copies: a
+     * new copy is built on a live server outside maintenance, then the dead one is evicted (3-4-3). Meanwhile
+     * {@code move_replica} refuses every tablet that is not healthy ({@code ksck pre-move health check failed}),
+     * and a move whose destination died leaves its new copy in the config until it too is replaced.
+     */
+    public synchronized void kuduFailureModel(java.time.Duration unresponsive, java.time.Duration replaceAfter) {
+        unresponsiveMillis = unresponsive.toMillis();
+        replaceAfterMillis = replaceAfter.toMillis();
+    }
+
+    /** Whether {@link #kuduFailureModel} is on. */
+    public synchronized boolean modelsKuduFailures() {
+        return replaceAfterMillis >= 0;
+    }
+
+    /** The delay after which dead copies are replaced, or null when the model is off. */
+    public synchronized java.time.Duration replaceAfter() {
+        return replaceAfterMillis < 0 ? null : java.time.Duration.ofMillis(replaceAfterMillis);
+    }
+
+    /**
+     * Drops {@code dead}'s copy from {@code pid}'s config at once (Kudu's {@code change_config remove_replica});
+     * the engine then builds a new copy elsewhere. Refused when the other copies hold no live majority.
+     */
+    public CompletableFuture<Void> evictCopy(PartitionId pid, ServerId dead) {
+        String op = "remove replica " + dead + " of " + pid;
+        synchronized (this) {
+            Partition p = partitions.get(pid);
+            if (p == null) {
+                return failed(op, "Not found: tablet " + pid + " not found", false);
+            }
+            if (!p.isOn(dead)) {
+                return CompletableFuture.completedFuture(null); // gone already: idempotent
+            }
+            long votersAfter = p.replicas().stream().filter(r -> r.role().isVoter() && !r.server().equals(dead)).count();
+            long liveAfter = p.replicas().stream().filter(r -> r.role().isVoter() && !r.server().equals(dead) && isUp(r.server())).count();
+            if (liveAfter * 2 <= votersAfter) {
+                return failed(op, "Illegal state: tablet " + pid + " has no live majority to commit the change", true);
+            }
+            Partition q = p.without(dead);
+            partitions.put(pid, q);
+            if (p.leader().filter(dead::equals).isPresent()) {
+                elect(q, dead);
+            }
+            scheduleRebuild(pid, null, 0);
+        }
+        return CompletableFuture.completedFuture(null);
+    }
+
+    /** The leaders replace the copies of a server that has stayed dead past {@code replaceAfter}. */
+    private void replaceCopiesOf(ServerId dead) {
+        synchronized (this) {
+            Node n = servers.get(dead);
+            if (n == null || !n.down) {
+                return;
+            }
+            for (Partition p : new ArrayList<>(partitions.values())) {
+                if (p.roleOn(dead).orElse(null) == ReplicaRole.LEARNER) {
+                    partitions.put(p.id(), p.without(dead)); // a failed non-voter is just evicted
+                } else if (p.isOn(dead)) {
+                    scheduleRebuild(p.id(), dead, 0);
+                }
+            }
+        }
+    }
+
+    /**
+     * Builds a new copy of {@code pid} on the live server outside maintenance with the fewest replicas, then
+     * evicts {@code dead}'s copy (null: it was evicted already); retried every 10 s while the partition has no
+     * live majority or no server can take it. Caller holds the lock.
+     */
+    private void scheduleRebuild(PartitionId pid, ServerId dead, long delay) {
+        clock.schedule(delay, () -> {
+            synchronized (this) {
+                Partition p = partitions.get(pid);
+                if (p == null || (dead != null && !p.isOn(dead)) || rebuilding.contains(pid) || moves.containsKey(pid)) {
+                    if (p != null && (rebuilding.contains(pid) || moves.containsKey(pid)) && (dead == null || p.isOn(dead))) {
+                        scheduleRebuild(pid, dead, 10_000);
+                    }
+                    return;
+                }
+                int rf = tableRf(p);
+                long liveVoters = p.replicas().stream().filter(r -> r.role().isVoter() && isUp(r.server())).count();
+                if (dead == null && p.voterCount() >= rf) {
+                    return; // nothing missing any more
+                }
+                ServerId dest = null;
+                int fewest = Integer.MAX_VALUE;
+                for (Node n : servers.values()) {
+                    ServerId id = n.server.id();
+                    if (n.down || n.server.state() != ServerState.LIVE || p.isOn(id)) {
+                        continue;
+                    }
+                    int held = (int) partitions.values().stream().filter(q -> q.isOn(id)).count();
+                    if (held < fewest || (held == fewest && id.compareTo(dest) < 0)) {
+                        fewest = held;
+                        dest = id;
+                    }
+                }
+                int votersNow = (int) p.replicas().stream().filter(r -> r.role().isVoter()).count();
+                if (dest == null || liveVoters * 2 <= votersNow) {
+                    scheduleRebuild(pid, dead, 10_000); // no majority, or nowhere to go: Kudu keeps trying
+                    return;
+                }
+                ServerId to = dest;
+                rebuilding.add(pid);
+                partitions.put(pid, p.withRole(to, ReplicaRole.LEARNER));
+                long build = moveOverheadMillis + Math.round(p.sizeOrZero() / bytesPerMilli);
+                clock.schedule(build, () -> {
+                    synchronized (this) {
+                        rebuilding.remove(pid);
+                        Partition q = partitions.get(pid);
+                        if (q == null || q.roleOn(to).orElse(null) != ReplicaRole.LEARNER) {
+                            return;
+                        }
+                        if (!isUp(to)) {
+                            partitions.put(pid, q.without(to));
+                            return;
+                        }
+                        q = q.withRole(to, ReplicaRole.FOLLOWER);
+                        if (dead != null && q.isOn(dead)) {
+                            boolean led = q.leader().filter(dead::equals).isPresent();
+                            q = q.without(dead);
+                            partitions.put(pid, q);
+                            if (led) {
+                                elect(q, dead);
+                            }
+                        } else {
+                            partitions.put(pid, q);
+                        }
+                    }
+                });
+            }
+        });
     }
 
     /** A server stops heartbeating while it keeps serving (a hung heartbeat thread, a flapping network). */
@@ -282,13 +435,13 @@ public final class SandboxCluster {
         List<String> details = new ArrayList<>();
         Verdict verdict = Verdict.PASS;
         Set<ServerId> holding = new HashSet<>();
-        if (servers.values().stream().anyMatch(n -> n.server.state() == ServerState.DEAD)) {
+        if (servers.values().stream().anyMatch(n -> n.down || n.server.state() == ServerState.DEAD)) {
             for (Partition p : partitions.values()) {
                 p.replicas().forEach(r -> holding.add(r.server()));
             }
         }
         for (Node n : servers.values()) {
-            if (n.server.state() == ServerState.DEAD) {
+            if (n.down || n.server.state() == ServerState.DEAD) {
                 boolean ignore = ignored.contains(n.server.id());
                 boolean empty = !holding.contains(n.server.id());
                 details.add("Tablet server " + n.server.id() + " (" + n.server.address() + ") is UNAVAILABLE"
@@ -386,10 +539,23 @@ public final class SandboxCluster {
     /** Brings a stopped or dead server back, in the state it had before (maintenance is persisted). */
     public synchronized void startServer(ServerId id) {
         Node n = servers.get(id);
-        if (n != null && n.server.state() == ServerState.DEAD) {
-            n.server = n.server.withState(ServerState.LIVE);
+        if (n != null && (n.down || n.server.state() == ServerState.DEAD)) {
+            if (n.server.state() == ServerState.DEAD) {
+                n.server = n.server.withState(ServerState.LIVE);
+            }
+            n.down = false;
             n.diedAt = -1;
+            // a copy a move had begun on it before it died is evicted by its leader, as Kudu evicts a failed non-voter
+            for (Partition p : new ArrayList<>(partitions.values())) {
+                if (p.roleOn(id).orElse(null) == ReplicaRole.LEARNER && !moves.containsKey(p.id()) && !rebuilding.contains(p.id())) {
+                    partitions.put(p.id(), p.without(id));
+                }
+            }
         }
+    }
+
+    private synchronized boolean isDiedAt(Node n, long died) {
+        return n.down && n.diedAt == died;
     }
 
     /** Forgets a stopped server. Refused while it is up or still holds replicas. */
@@ -401,7 +567,7 @@ public final class SandboxCluster {
                 f.complete(null); // idempotent, as Kudu's unregister
                 return f;
             }
-            if (n.server.state().isUp()) {
+            if (!n.down && n.server.state().isUp()) {
                 return failed("unregister " + id, "Illegal state: tablet server " + id + " is still running; stop it first", false);
             }
             long held = partitions.values().stream().filter(p -> p.isOn(id)).count();
@@ -423,11 +589,31 @@ public final class SandboxCluster {
         List<Move> broken = new ArrayList<>();
         synchronized (this) {
             Node n = servers.get(id);
-            if (n == null || n.server.state() == ServerState.DEAD) {
+            if (n == null || n.down || n.server.state() == ServerState.DEAD) {
                 return;
             }
-            n.server = n.server.withState(ServerState.DEAD);
+            n.down = true;
             n.diedAt = clock.nowMillis();
+            if (unresponsiveMillis < 0) {
+                n.server = n.server.withState(ServerState.DEAD);
+            } else {
+                long died = n.diedAt;
+                clock.schedule(unresponsiveMillis, () -> {
+                    synchronized (this) {
+                        if (n.down && n.diedAt == died) {
+                            n.server = n.server.withState(ServerState.DEAD); // the master presumes it dead
+                        }
+                    }
+                });
+            }
+            if (replaceAfterMillis >= 0) {
+                long died = n.diedAt;
+                clock.schedule(replaceAfterMillis, () -> {
+                    if (isDiedAt(n, died)) {
+                        replaceCopiesOf(id);
+                    }
+                });
+            }
             for (Partition p : new ArrayList<>(partitions.values())) {
                 if (p.leader().filter(id::equals).isPresent()) {
                     elect(p.withRole(id, ReplicaRole.FOLLOWER), id);
@@ -440,7 +626,9 @@ public final class SandboxCluster {
                     m.finished = true;
                     copying.remove(m);
                     Partition p = partitions.get(m.partition);
-                    partitions.put(p.id(), p.without(id));
+                    if (replaceAfterMillis < 0) {
+                        partitions.put(p.id(), p.without(id));
+                    } // Kudu keeps the new copy in the config until the leader evicts it as failed
                     broken.add(m);
                 }
             }
@@ -470,7 +658,7 @@ public final class SandboxCluster {
                 return failed(op, "Invalid argument: " + to + " is not a voter in the active config", false);
             }
             if (!isUp(to)) {
-                return failed(op, "Illegal state: " + to + " is not running", false);
+                return failed(op, "Network error: " + to + " does not answer", ConnectorException.Kind.SERVER_LOST);
             }
         }
         clock.schedule(300, () -> {
@@ -508,15 +696,25 @@ public final class SandboxCluster {
             if (!p.isOn(from)) {
                 return failed(op, "Not found: " + from + " holds no replica of " + pid, false);
             }
+            if (replaceAfterMillis >= 0) {
+                String unhealthy = unhealthy(p);
+                if (unhealthy != null) {
+                    return failed(op, "Corruption: ksck pre-move health check failed: tablet " + pid + " is " + unhealthy,
+                            ConnectorException.Kind.NOT_YET);
+                }
+            }
             if (p.isOn(to)) {
-                return failed(op, "Illegal state: tablet " + pid + ": replica " + to + " is already present", false);
+                return failed(op, "Illegal state: tablet " + pid + ": replica " + to + " is already present", ConnectorException.Kind.DRIFT);
             }
             Node dest = servers.get(to);
             if (dest == null) {
                 return failed(op, "Not found: tablet server " + to + " is not registered", false);
             }
             if (dest.server.state() == ServerState.DEAD) {
-                return failed(op, "Illegal state: destination " + to + " is not running", false);
+                return failed(op, "Illegal state: destination " + to + " is not running", ConnectorException.Kind.SERVER_LOST);
+            }
+            if (dest.down) {
+                return failed(op, "Network error: destination tablet server " + to + " does not answer", ConnectorException.Kind.SERVER_LOST);
             }
             if (moves.containsKey(pid)) {
                 return failed(op, "Illegal state: tablet " + pid + " is already changing its config", true);
@@ -673,7 +871,7 @@ public final class SandboxCluster {
 
     private boolean isUp(ServerId id) {
         Node n = servers.get(id);
-        return n != null && n.server.state().isUp();
+        return n != null && !n.down && n.server.state().isUp();
     }
 
     private int tableRf(Partition p) {
@@ -687,5 +885,26 @@ public final class SandboxCluster {
 
     private static CompletableFuture<Void> failed(String op, String reason, boolean transientFailure) {
         return CompletableFuture.failedFuture(new ConnectorException(ENGINE, op, reason, transientFailure, null));
+    }
+
+    private static CompletableFuture<Void> failed(String op, String reason, ConnectorException.Kind kind) {
+        return CompletableFuture.failedFuture(new ConnectorException(ENGINE, op, reason, kind, null));
+    }
+
+    /** Why ksck would call {@code p} unhealthy (a copy on a server that does not answer, a copy being built, a voter missing), or null. */
+    private String unhealthy(Partition p) {
+        for (Replica r : p.replicas()) {
+            if (!isUp(r.server())) {
+                return "UNDER_REPLICATED: its copy on " + r.server() + " is unavailable";
+            }
+            if (r.role() == ReplicaRole.LEARNER) {
+                return "RECOVERING: a new copy is being built on " + r.server();
+            }
+        }
+        int rf = tableRf(p);
+        if (p.voterCount() != rf) {
+            return (p.voterCount() < rf ? "UNDER_REPLICATED" : "over-replicated") + ": " + p.voterCount() + " voters, replication factor " + rf;
+        }
+        return null;
     }
 }

@@ -32,7 +32,7 @@ public final class SandboxConnector implements ClusterConnector {
 
     private final SandboxCluster cluster;
     private final ClockDriver driver;
-    private final EngineCapabilities caps;
+    private volatile EngineCapabilities caps;
     private final String name;
 
     private SandboxConnector(String name, SandboxCluster cluster, ClockDriver driver, double timeScale) {
@@ -81,6 +81,47 @@ public final class SandboxConnector implements ClusterConnector {
 
     public SandboxCluster cluster() {
         return cluster;
+    }
+
+    /**
+     * The sandbox handles a dead server as Kudu does ({@link SandboxCluster#kuduFailureModel}): the engine
+     * replaces dead copies itself after {@code replaceAfter}, and refuses to move a tablet that is not healthy.
+     */
+    public SandboxConnector kuduFailureModel(java.time.Duration unresponsive, java.time.Duration replaceAfter) {
+        cluster.kuduFailureModel(unresponsive, replaceAfter);
+        caps = caps.withEngineRereplicates(true);
+        return this;
+    }
+
+    @Override
+    public Optional<Replacement> deadCopyReplacement() {
+        java.time.Duration d = cluster.replaceAfter();
+        return d == null ? Optional.empty() : Optional.of(new Replacement("follower_unavailable_considered_failed_sec", d, "the sandbox's Kudu model"));
+    }
+
+    @Override
+    public boolean canEvictDeadCopies() {
+        return cluster.modelsKuduFailures();
+    }
+
+    @Override
+    public void evictCopy(io.tabletop.domain.PartitionId partition, io.tabletop.domain.ServerId dead) throws ConnectorException {
+        try {
+            cluster.evictCopy(partition, dead).get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof ConnectorException ce) {
+                throw ce;
+            }
+            throw new ConnectorException(Engine.SANDBOX, "remove replica", String.valueOf(e.getCause()), false, e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConnectorException(Engine.SANDBOX, "remove replica", "interrupted", ConnectorException.Kind.OUTCOME_UNKNOWN, e);
+        }
+    }
+
+    @Override
+    public String evictCommand(io.tabletop.domain.PartitionId partition, io.tabletop.domain.ServerId dead) {
+        return "sandbox: tablet change_config remove_replica " + partition + " " + dead;
     }
 
     @Override
