@@ -44,7 +44,7 @@ final class CliOutput {
 
             @Override
             public void stepStateChanged(Step step, StepState from, StepState to, String message) {
-                if (to.isTerminal() && (from != StepState.PENDING || to == StepState.SUCCEEDED)) {
+                if (to == StepState.WAITING || (to.isTerminal() && (from != StepState.PENDING || to == StepState.SUCCEEDED))) {
                     synchronized (out) {
                         out.printf(Locale.ROOT, "[%4d/%d] %-9s %s%s%n", step.index() + 1, total, to.name(), step.describe(),
                                 message.isEmpty() ? "" : " — " + message);

@@ -77,6 +77,12 @@ final class Options {
                 description = "with --max-moves-per-server auto: never more than N moves per server (default: twice the engine's default)")
         int ceiling;
 
+        @Option(names = "--replace-dead-copies", description = "when a server dies during the run, drop its copies from their "
+                + "tablets' configs at once (audited), so that the engine (Kudu) rebuilds them now instead of after its own timeout "
+                + "(follower_unavailable_considered_failed_sec, 300 s by default). Until they are rebuilt those tablets have one copy "
+                + "fewer: one more failure makes them unavailable. Default: wait for the engine")
+        boolean replaceDeadCopies;
+
         @Option(names = "--strategy", defaultValue = "tabletop",
                 description = "tabletop (every move planned and previewed; where the engine moves data only in its own rebalance, "
                         + "that rebalance with Tabletop's forecast), engine (the engine's own drain, where it has one), or failover-first "
@@ -137,7 +143,7 @@ final class Options {
 
         /** How the run's moves per server are bounded, on an engine whose default is {@code engine}. */
         ExecutorOptions executorOptions(EngineCapabilities engine) throws TabletopCli.UserError {
-            return Concurrency.parse(maxMovesPerServer, ceiling).options(engine);
+            return Concurrency.parse(maxMovesPerServer, ceiling).options(engine).withReplaceDeadCopies(replaceDeadCopies);
         }
 
         Goal goal(ClusterSnapshot s) throws TabletopCli.UserError {

@@ -34,6 +34,10 @@ final class ResumeCmd implements Callable<Integer> {
             description = "with --max-moves-per-server auto: never more than N moves per server (default: twice the engine's default)")
     int ceiling;
 
+    @Option(names = "--replace-dead-copies", description = "when a server dies during the run, drop its copies at once (audited) so that "
+            + "the engine rebuilds them now instead of after its own timeout; until then those tablets have one copy fewer")
+    boolean replaceDeadCopies;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -56,7 +60,8 @@ final class ResumeCmd implements Callable<Integer> {
             if (!yes) {
                 throw new TabletopCli.UserError("resume changes the cluster: review the above (or tabletop plan), then add --yes");
             }
-            ExecutorOptions how = Options.Plan.Concurrency.parse(maxMovesPerServer, ceiling).options(c.capabilities()).withClock(c.clock());
+            ExecutorOptions how = Options.Plan.Concurrency.parse(maxMovesPerServer, ceiling).options(c.capabilities()).withClock(c.clock())
+                    .withReplaceDeadCopies(replaceDeadCopies);
             Runs.Run run = runs.resume(r, c, how, CliOutput.printer(out, r.plan().steps().size()), null);
             CliOutput.finish(out, service, r.plan(), c, run, null);
         }

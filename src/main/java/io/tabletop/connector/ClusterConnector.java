@@ -183,11 +183,18 @@ public interface ClusterConnector extends AutoCloseable {
     /**
      * Milliseconds since each server's last heartbeat, as the engine sees it now ({@link Long#MAX_VALUE}: the
      * engine has declared it dead). A cheap read, made every few seconds while a run goes on, so that a server
-     * that stops answering is known within seconds, not when a step first fails on it.
+     * that stops answering is known within seconds, not when a step first fails on it. Empty (the default)
+     * when the engine has no cheap way to say: the run then learns of a dead server from its looks at the
+     * cluster (a server the engine reports down) and from the steps that fail on it.
      */
     default Map<ServerId, Long> heartbeatAges() throws ConnectorException {
+        return Map.of();
+    }
+
+    /** {@link #heartbeatAges()} as a snapshot has them, for a connector whose snapshot is cheap. */
+    static Map<ServerId, Long> heartbeatAges(ClusterSnapshot c) {
         Map<ServerId, Long> out = new java.util.LinkedHashMap<>();
-        for (var s : snapshot().servers()) {
+        for (var s : c.servers()) {
             out.put(s.id(), !s.state().isUp() ? Long.MAX_VALUE : s.heartbeatAgeMillis() == null ? 0L : s.heartbeatAgeMillis());
         }
         return out;

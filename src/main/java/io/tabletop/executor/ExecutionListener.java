@@ -65,6 +65,14 @@ public interface ExecutionListener {
     default void stepWaiting(Step step, String reason, java.time.Instant until) {
     }
 
+    /**
+     * Copies on servers the run found dead are still in partitions' configs ({@code copies} of them), seen at
+     * a look of the run's monitor while the run replaces dead copies at once ({@link ExecutorOptions#replaceDeadCopies()}):
+     * the engine may have put a new one there before it knew the server dead.
+     */
+    default void deadCopiesLeft(int copies) {
+    }
+
     ExecutionListener NONE = new ExecutionListener() {
     };
 }

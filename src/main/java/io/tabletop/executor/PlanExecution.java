@@ -556,7 +556,8 @@ public final class PlanExecution {
                 scheduler.holdBarriers();
                 // Logged before the coordinator can wake: the run's result never precedes the reason it failed.
                 listener.log(ExecutionListener.Level.ERROR, "Step " + (step.index() + 1) + " failed: " + message
-                        + (step.type() == StepType.MOVE_REPLICA ? "; the replica stays on " + step.from() : ""));
+                        + (step.type() == StepType.MOVE_REPLICA ? "; the replica stays on " + step.from() : "")
+                        + ". Fix the cause, then resume the run (it plans what is left from the live cluster), or restore it");
             }
             fractions[step.index()] = 1;
             if (step.type() == StepType.MOVE_REPLICA && end == StepState.SUCCEEDED) {
@@ -1055,7 +1056,7 @@ public final class PlanExecution {
                 if (lookAtHealth) {
                     nextHealthAt = now + options.healthEvery().toMillis();
                 }
-                lookAtWaits = (!waits.isEmpty() || autoPaused) && now >= nextWaitLookAt;
+                lookAtWaits = (!waits.isEmpty() || autoPaused || (options.replaceDeadCopies() && !deadSince.isEmpty())) && now >= nextWaitLookAt;
                 if (lookAtWaits) {
                     nextWaitLookAt = now + WAIT_LOOK_MILLIS;
                 }
@@ -1071,16 +1072,25 @@ public final class PlanExecution {
                     return;
                 }
                 lastLook = c;
+                int deadCopies = 0;
                 if (lookAtWaits) {
                     lock.lock();
                     try {
                         if (!state.isTerminal()) {
                             reviewWaits(c);
                             publish();
+                            if (options.replaceDeadCopies()) {
+                                for (Partition p : c.partitions()) {
+                                    deadCopies += (int) p.replicas().stream().filter(r -> deadSince.containsKey(r.server()) && silent(c, r.server())).count();
+                                }
+                            }
                         }
                     } finally {
                         lock.unlock();
                     }
+                }
+                if (deadCopies > 0) {
+                    listener.deadCopiesLeft(deadCopies);
                 }
                 lookAtHealth(c);
             }
@@ -1142,6 +1152,19 @@ public final class PlanExecution {
         lock.lock();
         try {
             dead = Set.copyOf(deadSince.keySet());
+        } finally {
+            lock.unlock();
+        }
+        lock.lock();
+        try {
+            // a server the engine reports down is dead for the run too (an engine without heartbeat ages)
+            long now = options.clock().millis();
+            for (Server s : c.servers()) {
+                if (!s.state().isUp() && !deadSince.containsKey(s.id()) && !plan.removedServers().contains(s.id()) && !state.isTerminal()) {
+                    long age = s.heartbeatAgeMillis() == null ? options.deadAfter().toMillis() : s.heartbeatAgeMillis();
+                    markDead(s.id(), now - age, "the engine reports it down");
+                }
+            }
         } finally {
             lock.unlock();
         }

@@ -54,6 +54,20 @@ final class RunJournaling implements ExecutionListener {
         onServerLost.accept(server);
     }
 
+    private volatile Runnable onDeadCopies = () -> {
+    };
+
+    /** What to do when copies on dead servers are seen while the run replaces them at once. */
+    void onDeadCopies(Runnable action) {
+        onDeadCopies = action;
+    }
+
+    @Override
+    public void deadCopiesLeft(int copies) {
+        next.deadCopiesLeft(copies);
+        onDeadCopies.run();
+    }
+
     @Override
     public void stepWaiting(Step step, String reason, java.time.Instant until) {
         next.stepWaiting(step, reason, until);

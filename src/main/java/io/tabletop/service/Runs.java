@@ -103,6 +103,8 @@ public final class Runs {
         private volatile ClusterConnector connector;
         private volatile ExecutionListener listener = ExecutionListener.NONE;
         private volatile Runs runs;
+        /** Whether a sweep of dead copies is under way. */
+        private final java.util.concurrent.atomic.AtomicBoolean sweeping = new java.util.concurrent.atomic.AtomicBoolean();
         /** Dead servers known to the run's earlier attempts, with the run clock's millis since when. */
         private final Map<ServerId, Long> dead = new ConcurrentHashMap<>();
 
@@ -280,8 +282,12 @@ public final class Runs {
         RunJournal journal = run.journal();
         RunJournaling journaling = new RunJournaling(this, journal, connector, runId, cluster, listener);
         if (options.replaceDeadCopies() && connector.canEvictDeadCopies()) {
-            // the operator chose it before the run: a server found dead has its copies replaced at once
-            journaling.onServerLost(id -> {
+            // the operator chose it before the run: a server found dead has its copies replaced at once, and so
+            // has a copy the engine put on it before it knew it dead (seen at a later look)
+            Runnable sweep = () -> {
+                if (!run.sweeping.compareAndSet(false, true)) {
+                    return; // one sweep at a time; the next look starts another if copies are left
+                }
                 Thread t = new Thread(() -> {
                     try {
                         replaceDeadCopies(run, connector, run.deadServers().keySet(), listener, "chosen for the run (--replace-dead-copies)");
@@ -289,11 +295,15 @@ public final class Runs {
                         LOG.log(Level.WARNING, "replacing dead copies", e);
                         listener.log(ExecutionListener.Level.WARN, "Could not replace the dead copies now: " + e.getMessage()
                                 + "; the engine replaces them after its own timeout");
+                    } finally {
+                        run.sweeping.set(false);
                     }
                 }, "tabletop-replace-dead-copies");
                 t.setDaemon(true);
                 t.start();
-            });
+            };
+            journaling.onServerLost(id -> sweep.run());
+            journaling.onDeadCopies(sweep);
         }
         PlanExecution ex = new PlanExecution(plan, connector, options, journaling, dispatcher);
         active.add(runId);
@@ -500,6 +510,15 @@ public final class Runs {
                 replaceDeadCopies(run, connector, run.dead.keySet(), listener, "chosen for the run (--replace-dead-copies)");
             }
             ClusterSnapshot live = connector.snapshot();
+            if (connector.capabilities().engineRereplicates()) {
+                // the engine is building copies (its own replacements, or moves cut short): plan once it is done,
+                // or the plan would place replicas where the engine is putting them
+                long deadline = System.nanoTime() + ClusterSettling.SETTLE_MILLIS * 1_000_000L;
+                while (!run.cancelled && System.nanoTime() < deadline && ClusterSettling.building(live, run.dead.keySet()) > 0) {
+                    TimeUnit.MILLISECONDS.sleep(500); // polling a remote cluster, not a test wait
+                    live = connector.snapshot();
+                }
+            }
             for (ServerId d : run.dead.keySet()) {
                 if (live.server(d).map(x -> x.state().isUp()).orElse(false)
                         && live.server(d).map(x -> x.heartbeatAgeMillis() == null || x.heartbeatAgeMillis() < options.deadAfter().toMillis()).orElse(false)) {
@@ -537,6 +556,9 @@ public final class Runs {
         } catch (IOException e) {
             LOG.log(Level.SEVERE, "journal write failed", e);
             return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
         } catch (RuntimeException e) {
             LOG.log(Level.SEVERE, "re-planning run " + run.runId(), e);
             listener.log(ExecutionListener.Level.ERROR, why + ", and planning the rest failed: " + e.getMessage() + " (details in the log)");
@@ -552,9 +574,15 @@ public final class Runs {
     int replaceDeadCopies(Run run, ClusterConnector connector, java.util.Collection<ServerId> dead, ExecutionListener listener, String why)
             throws ConnectorException {
         ClusterSnapshot c = connector.snapshot();
-        List<DeadCopies.Copy> copies = DeadCopies.find(c, dead);
+        // a server that answers again keeps its copies
+        List<ServerId> silent = dead.stream().filter(id -> c.server(id).map(x -> !x.state().isUp() || (x.heartbeatAgeMillis() != null
+                && x.heartbeatAgeMillis() >= ExecutorOptions.DEAD_AFTER.toMillis())).orElse(false)).toList();
+        List<DeadCopies.Copy> copies = DeadCopies.find(c, silent);
         int done = 0;
         int skipped = 0;
+        if (copies.isEmpty()) {
+            return 0;
+        }
         for (DeadCopies.Copy copy : copies) {
             if (!copy.majorityWithout()) {
                 skipped++;
@@ -565,8 +593,11 @@ public final class Runs {
             connector.evictCopy(copy.partition(), copy.server());
             done++;
         }
+        if (done == 0) {
+            return 0;
+        }
         String line = "Replacing the dead copies now (" + why + "): dropped " + done + " copy(ies) on "
-                + dead.stream().map(ServerId::value).sorted().collect(Collectors.joining(", "))
+                + silent.stream().map(ServerId::value).sorted().collect(Collectors.joining(", "))
                 + "; the engine builds new ones at once" + (skipped > 0 ? "; " + skipped + " left alone (no live majority without them)" : "");
         listener.log(ExecutionListener.Level.WARN, line);
         try {

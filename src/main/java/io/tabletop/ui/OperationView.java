@@ -29,7 +29,10 @@ import javafx.scene.chart.BarChart;
 import javafx.scene.chart.LineChart;
 import javafx.scene.chart.NumberAxis;
 import javafx.scene.chart.XYChart;
+import javafx.scene.control.Alert;
 import javafx.scene.control.Button;
+import javafx.scene.control.ButtonBar;
+import javafx.scene.control.ButtonType;
 import javafx.scene.control.CheckBox;
 import javafx.scene.control.Label;
 import javafx.scene.control.ListView;
@@ -471,6 +474,27 @@ final class OperationView extends BorderPane {
         top.setAlignment(Pos.CENTER_LEFT);
         Node movesChart = movesChart();
 
+        // Steps that wait for the engine (Kudu replacing a dead tserver's copies), each with its countdown,
+        // and the operator's way to have the dead copies replaced now.
+        Label waitTitle = new Label("Waiting for the engine");
+        waitTitle.getStyleClass().add(Styles.SUBTITLE);
+        ListView<String> waiting = new ListView<>(model.waiting());
+        waiting.setId("waiting");
+        waiting.setPrefHeight(110);
+        Button replace = new Button("Replace dead copies now…");
+        replace.setId("replace-dead");
+        replace.setTooltip(new Tooltip("Drop the dead server's copies from their tablets' configs so that the engine builds new ones now, "
+                + "instead of after its own timeout (audited)"));
+        replace.visibleProperty().bind(model.replaceOfferedProperty());
+        replace.managedProperty().bind(replace.visibleProperty());
+        replace.setOnAction(e -> confirmReplace(replace));
+        HBox waitHead = new HBox(10, waitTitle, replace);
+        waitHead.setAlignment(Pos.CENTER_LEFT);
+        VBox waitBox = new VBox(4, waitHead, waiting);
+        waitBox.setId("waiting-box");
+        waitBox.visibleProperty().bind(Bindings.isNotEmpty(model.waiting()).or(model.replaceOfferedProperty()));
+        waitBox.managedProperty().bind(waitBox.visibleProperty());
+
         // Per node of an engine's own rebalance (Couchbase), as the engine reports it.
         VBox perPart = new VBox(3);
         perPart.setId("per-node-progress");
@@ -522,9 +546,26 @@ final class OperationView extends BorderPane {
         SplitPane split = new SplitPane(tasks, logBox);
         split.setDividerPositions(0.45);
         VBox.setVgrow(split, Priority.ALWAYS);
-        VBox box = new VBox(10, top, text, perPart, movesChart, split);
+        VBox box = new VBox(10, top, text, waitBox, perPart, movesChart, split);
         box.setPadding(new Insets(12));
         return box;
+    }
+
+    /** One confirmation, stating the risk, before the dead copies are dropped. */
+    private void confirmReplace(Node owner) {
+        Alert a = new Alert(Alert.AlertType.CONFIRMATION);
+        a.initOwner(owner.getScene().getWindow());
+        a.setTitle("Replace the dead copies now");
+        a.setHeaderText("Drop the copies on " + model.deadServersProperty().get() + " so that they are rebuilt now?");
+        a.setContentText("Each tablet with a copy on the dead server loses that copy from its configuration at once, and the engine "
+                + "builds a new one on a live server now, instead of after its own timeout (Kudu: follower_unavailable_considered_failed_sec, "
+                + "300 s by default).\n\nRisk: until the new copies are built, those tablets have one copy fewer. One more failure among their "
+                + "servers leaves them without a majority: unavailable until a server comes back. If the dead server comes back, its old "
+                + "copies are not used again. Every change is written to the audit log with its command.");
+        a.getDialogPane().setId("replace-dead-confirm");
+        ButtonType go = new ButtonType("Replace now", ButtonBar.ButtonData.OK_DONE);
+        a.getButtonTypes().setAll(go, ButtonType.CANCEL);
+        a.showAndWait().filter(go::equals).ifPresent(b -> model.replaceDeadCopies());
     }
 
     /** The most recent moves the chart keeps: enough to see a trend, few enough to draw at once. */

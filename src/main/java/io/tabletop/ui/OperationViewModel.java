@@ -109,6 +109,13 @@ public final class OperationViewModel {
     /** Each replica move that ended: when (seconds into the run), how long it took, and the bound it started under. */
     private final ObservableList<MoveSample> moveSamples = FXCollections.observableArrayList();
 
+    /** Steps waiting for the engine, one line each with a countdown, brought up to date every tick. */
+    private final ObservableList<String> waiting = FXCollections.observableArrayList();
+    /** Whether "Replace the dead copies now" can be offered: the run found a server dead, and the engine allows it. */
+    private final BooleanProperty replaceOffered = new SimpleBooleanProperty(false);
+    private final StringProperty deadServers = new SimpleStringProperty("");
+    private boolean replacing;
+
     /** One replica move on the run page's chart. */
     public record MoveSample(double at, double seconds, int concurrency) {
     }
@@ -246,6 +253,67 @@ public final class OperationViewModel {
         }
     }
 
+    /** Steps that wait for the engine now: "Step 12 · Move a-18 ts-1 → ts-2 · 3m 52s left · why". */
+    public ObservableList<String> waiting() {
+        return waiting;
+    }
+
+    public BooleanProperty replaceOfferedProperty() {
+        return replaceOffered;
+    }
+
+    /** The servers the run found dead, comma-separated, for the confirmation. */
+    public StringProperty deadServersProperty() {
+        return deadServers;
+    }
+
+    /**
+     * The operator's "Replace the dead copies now" (after the view's confirmation): every copy on a server the
+     * run found dead is dropped from its tablet's config (audited), so that the engine builds new ones now.
+     */
+    public void replaceDeadCopies() {
+        Runs.Run run = execution;
+        if (run == null || replacing) {
+            return;
+        }
+        replacing = true;
+        replaceOffered.set(false);
+        runner.background("replace dead copies", run::replaceDeadCopiesNow, n -> {
+            replacing = false;
+            log.add(LocalTime.now().format(TIME) + "  Dropped " + n + " copy(ies) on " + deadServers.get()
+                    + "; the engine builds new ones now (audited)");
+        }, t -> {
+            replacing = false;
+            Logger.getLogger(OperationViewModel.class.getName()).log(Level.WARNING, "replace dead copies", t);
+            error.set("Replacing the dead copies failed: " + Errors.oneLine(t) + ". The engine still replaces them after its own timeout.");
+            replaceOffered.set(true);
+        });
+    }
+
+    /** The waiting lines and the offer to replace dead copies, from the feed; UI thread. */
+    private void refreshWaiting() {
+        RunFeed f = feed;
+        if (f == null) {
+            return;
+        }
+        long now = connector.clock().millis();
+        List<String> lines = new java.util.ArrayList<>();
+        for (RunFeed.Waiting w : f.waiting().values()) {
+            String left = w.until() == null ? "waiting" : w.until().toEpochMilli() > now
+                    ? Units.duration((w.until().toEpochMilli() - now) / 1000.0) + " left" : "any moment now";
+            lines.add("Step " + (w.step().index() + 1) + " · " + w.step().describe() + " · " + left + " · " + w.reason());
+        }
+        if (!lines.equals(waiting)) {
+            waiting.setAll(lines);
+        }
+        deadServers.set(String.join(", ", f.dead()));
+        boolean offer = !f.dead().isEmpty() && connector.canEvictDeadCopies() && !replacing
+                && runState.get() != null && !runState.get().isTerminal();
+        if (offer != replaceOffered.get()) {
+            replaceOffered.set(offer);
+        }
+    }
+
     /**
      * After a cancelled or failed run: takes the servers this run put in maintenance out of it again, so
      * they take new replicas as before. Nothing else changes; the moves that finished stay.
@@ -282,13 +350,15 @@ public final class OperationViewModel {
     private void drain() {
         if (feed != null) {
             feed.drain();
+            refreshWaiting();
         }
         if (execution != null) {
             RunProgress pr = execution.execution().progress();
             progress.set(pr.fraction());
             double eta = pr.etaSeconds();
-            progressText.set(String.format(Locale.ROOT, "%.0f%% · %d of %d steps · %s of %s%s", pr.fraction() * 100,
+            progressText.set(String.format(Locale.ROOT, "%.0f%% · %d of %d steps · %s of %s%s%s", pr.fraction() * 100,
                     pr.finishedSteps(), pr.totalSteps(), Units.bytes(pr.bytesDone()), Units.bytes(pr.bytesTotal()),
+                    pr.waiting() > 0 ? " · " + pr.waiting() + " waiting for the engine" : "",
                     execution.execution().state().isTerminal() ? " · " + Units.duration(pr.elapsedSeconds())
                             : eta < 0 ? " · ETA estimating…" : " · ETA " + Units.duration(eta)));
         }

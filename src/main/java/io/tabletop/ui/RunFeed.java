@@ -41,6 +41,24 @@ final class RunFeed {
     private final java.time.InstantSource clock;
     private final long startMillis;
     private final Queue<Runnable> pending = new ConcurrentLinkedQueue<>();
+    /** Steps waiting for the engine, by index: UI thread only. */
+    private final Map<Integer, Waiting> waiting = new java.util.TreeMap<>();
+    /** Servers the run found dead: UI thread only. */
+    private final java.util.Set<String> dead = new java.util.LinkedHashSet<>();
+
+    /** A step that waits for the engine: what it is, why, and until when on the run's clock (null: not known). */
+    record Waiting(Step step, String reason, java.time.Instant until) {
+    }
+
+    /** UI thread. */
+    Map<Integer, Waiting> waiting() {
+        return waiting;
+    }
+
+    /** UI thread. */
+    java.util.Set<String> dead() {
+        return dead;
+    }
     private final Map<Integer, TaskRunner.StepHandle> running = new ConcurrentHashMap<>();
 
     RunFeed(TaskRunner runner, ObservableList<StepRow> steps, ObservableList<String> log, ObservableList<TaskRunner.StepHandle> tasks,
@@ -95,6 +113,9 @@ final class RunFeed {
                     StepRow row = steps.get(step.index());
                     row.stateProperty().set(to);
                     row.messageProperty().set(message);
+                    if (to != StepState.WAITING) {
+                        waiting.remove(step.index());
+                    }
                 });
             }
 
@@ -113,6 +134,16 @@ final class RunFeed {
                     parts.keySet().retainAll(copy.keySet());
                     parts.putAll(copy);
                 });
+            }
+
+            @Override
+            public void stepWaiting(Step step, String reason, java.time.Instant until) {
+                post(() -> waiting.put(step.index(), new Waiting(step, reason, until)));
+            }
+
+            @Override
+            public void serverLost(io.tabletop.domain.ServerId server, String why) {
+                post(() -> dead.add(server.value()));
             }
 
             @Override
@@ -135,6 +166,7 @@ final class RunFeed {
             @Override
             public void planReplaced(Plan next, String why) {
                 post(() -> {
+                    waiting.clear();
                     plan.set(next);
                     steps.setAll(next.steps().stream().map(StepRow::new).toList());
                 });

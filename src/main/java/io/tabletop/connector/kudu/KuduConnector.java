@@ -675,6 +675,7 @@ public final class KuduConnector implements ClusterConnector {
         progress.update(0.05, "asking the leader to add " + s.to() + " as a non-voter");
         AtomicReference<Process> proc = new AtomicReference<>();
         AtomicReference<String> abandoned = new AtomicReference<>();
+        AtomicReference<String> blocked = new AtomicReference<>();
         AtomicBoolean seenDone = new AtomicBoolean();
         KuduCli.Result r = whilePolling(() -> cli.run(MOVE_TIMEOUT, proc::set, args(s)), POLL_MILLIS, () -> {
             JsonNode dump = polledEntities();
@@ -691,6 +692,21 @@ public final class KuduConnector implements ClusterConnector {
             Optional<JsonNode> t = tablet(dump, tablet);
             if (t.isEmpty()) {
                 return;
+            }
+            // Another copy of the tablet on a tserver that stopped answering: Kudu finishes this move only once it
+            // has replaced that copy (the source's REPLACE mark waits for a healthy replacement), up to
+            // follower_unavailable_considered_failed_sec later. The move is left to Kudu; the step waits.
+            for (JsonNode rep : t.get().path("replicas")) {
+                String u = rep.path("server_uuid").asText();
+                if (blocked.get() == null && abandoned.get() == null && !u.equals(s.to().value()) && !u.equals(s.from().value())) {
+                    JsonNode other = tserver(dump, ServerId.of(u)).orElse(null);
+                    long age = other == null ? Long.MAX_VALUE : other.path("millis_since_heartbeat").asLong(0);
+                    if (other == null || !other.path("live").asBoolean(true) || age > DEAD_AFTER_MILLIS) {
+                        blocked.set("tablet " + tablet + " has a copy on " + u + ", which stopped answering; Kudu completes the move once it has replaced that copy");
+                        destroy(proc.get());
+                        return;
+                    }
+                }
             }
             String type = null;
             boolean sourceIn = false;
@@ -725,10 +741,25 @@ public final class KuduConnector implements ClusterConnector {
             throw new ConnectorException(Engine.KUDU, "move replica " + tablet + " " + s.from() + " → " + s.to(), abandoned.get(),
                     ConnectorException.Kind.SERVER_LOST, null);
         }
+        if (blocked.get() != null) {
+            if (moveDone(s)) {
+                return;
+            }
+            throw new ConnectorException(Engine.KUDU, "move replica " + tablet + " " + s.from() + " → " + s.to(), blocked.get(),
+                    ConnectorException.Kind.NOT_YET, null);
+        }
         // Any failure, a crash above all, leaves the outcome unknown: read the config again (research §3.2, §5.3).
         if (moveDone(s)) {
             LOG.info("move of " + tablet + " reported '" + r.error() + "' but the config shows it done");
             return;
+        }
+        // A copy of the tablet on a tserver that misses its heartbeats: ksck refuses the tablet, and a leader
+        // step-down cannot repair a config whose extra voter is on it. Kudu sorts it out; the step waits.
+        Optional<String> silentCopy = copyOnSilentTserver(tablet, SILENT_COPY_MILLIS);
+        if (silentCopy.isPresent()) {
+            throw new ConnectorException(Engine.KUDU, "move replica " + tablet + " " + s.from() + " → " + s.to(),
+                    "tablet " + tablet + " has a copy on " + silentCopy.get() + ", which does not answer (" + r.error() + ")",
+                    ConnectorException.Kind.NOT_YET, null);
         }
         for (String over : overReplicatedIds(ksck(true).json)) {
             if (over.equals(tablet)) {
@@ -855,6 +886,31 @@ public final class KuduConnector implements ClusterConnector {
     @Override
     public String evictCommand(PartitionId tablet, ServerId dead) {
         return line(evictArgs(tablet, dead));
+    }
+
+    /** A tserver that has missed this many milliseconds of heartbeats (one a second by default) is not answering. */
+    private static final long SILENT_COPY_MILLIS = 3_000;
+
+    /** The first tserver holding a copy of {@code tablet} that has not heartbeated for {@code millis}, if any. */
+    private Optional<String> copyOnSilentTserver(String tablet, long millis) {
+        JsonNode dump;
+        try {
+            dump = http.dumpEntities();
+        } catch (ConnectorException e) {
+            return Optional.empty(); // the step's own error says more
+        }
+        Optional<JsonNode> t = tablet(dump, tablet);
+        if (t.isEmpty()) {
+            return Optional.empty();
+        }
+        for (JsonNode rep : t.get().path("replicas")) {
+            String u = rep.path("server_uuid").asText();
+            JsonNode ts = tserver(dump, ServerId.of(u)).orElse(null);
+            if (ts == null || !ts.path("live").asBoolean(true) || ts.path("millis_since_heartbeat").asLong(0) > millis) {
+                return Optional.of(u);
+            }
+        }
+        return Optional.empty();
     }
 
     private static void destroy(Process p) {

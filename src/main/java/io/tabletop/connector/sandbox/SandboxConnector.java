@@ -93,6 +93,12 @@ public final class SandboxConnector implements ClusterConnector {
         return this;
     }
 
+    /** The simulated cluster's snapshot is cheap: its heartbeat ages come from it. */
+    @Override
+    public Map<io.tabletop.domain.ServerId, Long> heartbeatAges() {
+        return ClusterConnector.heartbeatAges(cluster.snapshot());
+    }
+
     @Override
     public Optional<Replacement> deadCopyReplacement() {
         java.time.Duration d = cluster.replaceAfter();
