@@ -449,11 +449,7 @@ public final class Runs {
                     connector.capabilities());
             String why = names + " died during the run: " + (lostHolding.isEmpty() ? "" : "its replicas are rebuilt on the other servers, and ")
                     + "what is left is planned again around it (" + next.steps().size() + " steps)";
-            listener.log(ExecutionListener.Level.WARN, "Re-planned: " + why);
-            run.journal().attempt(next, "re-planned: " + why);
-            audit(now.cluster(), run.runId(), null, "run re-planned: " + why, null);
-            listener.planReplaced(next, why);
-            return next;
+            return announced(run, next, now.cluster(), why, listener);
         } catch (PlanRefusedException e) {
             listener.log(ExecutionListener.Level.ERROR, names + " died during the run, and the rest cannot be planned around it: " + e.getMessage());
             return null;
@@ -461,6 +457,15 @@ public final class Runs {
             LOG.log(Level.SEVERE, "journal write failed", e);
             return null;
         }
+    }
+
+    /** A new plan for the run, told to the operator, journaled as a new attempt and audited. */
+    private Plan announced(Run run, Plan next, String cluster, String why, ExecutionListener listener) throws IOException {
+        listener.log(ExecutionListener.Level.WARN, "Re-planned: " + why);
+        run.journal().attempt(next, "re-planned: " + why);
+        audit(cluster, run.runId(), null, "run re-planned: " + why, null);
+        listener.planReplaced(next, why);
+        return next;
     }
 
     private static Plan tooMany(ExecutionListener listener) {
@@ -506,8 +511,16 @@ public final class Runs {
             return null;
         }
         try {
-            if (options.replaceDeadCopies() && connector.canEvictDeadCopies()) {
-                replaceDeadCopies(run, connector, run.dead.keySet(), listener, "chosen for the run (--replace-dead-copies)");
+            if (options.replaceDeadCopies() && connector.canEvictDeadCopies() && run.sweeping.compareAndSet(false, true)) {
+                try {
+                    replaceDeadCopies(run, connector, run.dead.keySet(), listener, "chosen for the run (--replace-dead-copies)");
+                } catch (ConnectorException e) {
+                    LOG.log(Level.WARNING, "replacing dead copies", e);
+                    listener.log(ExecutionListener.Level.WARN, "Could not replace the dead copies now: " + e.getMessage()
+                            + "; the engine replaces them after its own timeout");
+                } finally {
+                    run.sweeping.set(false);
+                }
             }
             ClusterSnapshot live = connector.snapshot();
             if (connector.capabilities().engineRereplicates()) {
@@ -542,11 +555,7 @@ public final class Runs {
                     ? DeadCopies.find(now, run.dead.keySet()).size() : 0;
             String text = why + ": what is left is planned again from the live cluster (" + next.steps().size() + " steps)"
                     + (waiting > 0 ? "; " + waiting + " tablet(s) keep a copy on a dead server until the engine replaces it, and their moves wait for that" : "");
-            listener.log(ExecutionListener.Level.WARN, "Re-planned: " + text);
-            run.journal().attempt(next, "re-planned: " + text);
-            audit(now.cluster(), run.runId(), null, "run re-planned: " + text, null);
-            listener.planReplaced(next, text);
-            return next;
+            return announced(run, next, now.cluster(), text, listener);
         } catch (ConnectorException e) {
             listener.log(ExecutionListener.Level.ERROR, "cannot read the cluster to plan again: " + e.getMessage());
             return null;
@@ -580,6 +589,7 @@ public final class Runs {
         List<DeadCopies.Copy> copies = DeadCopies.find(c, silent);
         int done = 0;
         int skipped = 0;
+        int failed = 0;
         if (copies.isEmpty()) {
             return 0;
         }
@@ -590,15 +600,23 @@ public final class Runs {
             }
             audit(c.cluster(), run.runId(), "replace dead copies", "drop the copy of " + copy.partition() + " on dead " + copy.server()
                     + " so that the engine builds a new one now (" + why + ")", connector.evictCommand(copy.partition(), copy.server()));
-            connector.evictCopy(copy.partition(), copy.server());
-            done++;
+            try {
+                connector.evictCopy(copy.partition(), copy.server());
+                done++;
+            } catch (ConnectorException e) {
+                // one tablet's refusal (a config change of its own under way) does not stop the others; the next look tries again
+                LOG.log(Level.INFO, "dropping the copy of " + copy.partition() + " on " + copy.server(), e);
+                audit(c.cluster(), run.runId(), "replace dead copies", "not dropped: " + e.getMessage(), null);
+                failed++;
+            }
         }
         if (done == 0) {
             return 0;
         }
         String line = "Replacing the dead copies now (" + why + "): dropped " + done + " copy(ies) on "
                 + silent.stream().map(ServerId::value).sorted().collect(Collectors.joining(", "))
-                + "; the engine builds new ones at once" + (skipped > 0 ? "; " + skipped + " left alone (no live majority without them)" : "");
+                + "; the engine builds new ones at once" + (skipped > 0 ? "; " + skipped + " left alone (no live majority without them)" : "")
+                + (failed > 0 ? "; " + failed + " refused for now (tried again at the next look)" : "");
         listener.log(ExecutionListener.Level.WARN, line);
         try {
             run.journal().event("replace-dead-copies", line);

@@ -122,6 +122,8 @@ class KuduDefaultTimeoutsTest {
                 ExecutorOptions.defaults(5).withReplaceDeadCopies(replaceNow), listener, null);
         RunResult result = run.done().get(12, TimeUnit.MINUTES);
         double killToEnd = (System.nanoTime() - killedAt.get()) / 1e9;
+        System.out.printf(java.util.Locale.ROOT, "KuduDefaultTimeoutsTest%s: the drain ended %.0f s after the kill (%s)%n",
+                replaceNow ? " (replace now)" : "", killToEnd, result.state());
         return new Drain(result, killToEnd, victim, dead.get(), failed, waits, log, rows, kudu);
     }
 

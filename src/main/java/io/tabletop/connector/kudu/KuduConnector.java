@@ -878,6 +878,16 @@ public final class KuduConnector implements ClusterConnector {
     @Override
     public void evictCopy(PartitionId tablet, ServerId dead) throws ConnectorException {
         KuduCli.Result r = cli.run(CLI_TIMEOUT, evictArgs(tablet, dead));
+        // one config change at a time: a move or Kudu's own replacement may be committing one right now
+        for (int i = 0; i < 10 && !r.ok() && r.error().contains("change currently pending"); i++) {
+            try {
+                TimeUnit.MILLISECONDS.sleep(300); // the leader commits its pending change in moments
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            r = cli.run(CLI_TIMEOUT, evictArgs(tablet, dead));
+        }
         if (!r.ok() && !r.error().contains("not a member") && !r.error().contains("Not found")) {
             throw new ConnectorException(Engine.KUDU, "remove the copy of " + tablet + " on " + dead, r.error(), KuduCli.isTransient(r.error()), null);
         }
