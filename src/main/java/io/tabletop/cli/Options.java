@@ -78,8 +78,8 @@ final class Options {
         int ceiling;
 
         @Option(names = "--replace-dead-copies", description = "when a server dies during the run, drop its copies from their "
-                + "tablets' configs at once (audited), so that the engine (Kudu) rebuilds them now instead of after its own timeout "
-                + "(follower_unavailable_considered_failed_sec, 300 s by default). Until they are rebuilt those tablets have one copy "
+                + "tablets' configs at once (audited), so that the engine rebuilds them now instead of after its own timeout "
+                + "(five minutes by default on some engines). Until they are rebuilt those tablets have one copy "
                 + "fewer: one more failure makes them unavailable. Default: wait for the engine")
         boolean replaceDeadCopies;
 

@@ -558,8 +558,8 @@ final class OperationView extends BorderPane {
         a.setTitle("Replace the dead copies now");
         a.setHeaderText("Drop the copies on " + model.deadServersProperty().get() + " so that they are rebuilt now?");
         a.setContentText("Each tablet with a copy on the dead server loses that copy from its configuration at once, and the engine "
-                + "builds a new one on a live server now, instead of after its own timeout (Kudu: follower_unavailable_considered_failed_sec, "
-                + "300 s by default).\n\nRisk: until the new copies are built, those tablets have one copy fewer. One more failure among their "
+                + "builds a new one on a live server now, instead of after its own timeout (the waiting steps say how long that is)."
+                + "\n\nRisk: until the new copies are built, those tablets have one copy fewer. One more failure among their "
                 + "servers leaves them without a majority: unavailable until a server comes back. If the dead server comes back, its old "
                 + "copies are not used again. Every change is written to the audit log with its command.");
         a.getDialogPane().setId("replace-dead-confirm");

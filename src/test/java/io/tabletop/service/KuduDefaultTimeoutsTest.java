@@ -156,7 +156,8 @@ class KuduDefaultTimeoutsTest {
     void replacingTheDeadCopiesNowFinishesWellBeforeKudusFiveMinutes() throws Exception {
         Drain d = drainAndKill(true);
         assertDrained(d);
-        assertTrue(d.killToEnd() < 200, "finished " + d.killToEnd() + " s after the kill, not after Kudu's 300 s");
+        assertTrue(d.killToEnd() < 200, () -> "finished " + d.killToEnd() + " s after the kill, not after Kudu's 300 s:\n"
+                + String.join("\n", d.log()) + "\nwaits: " + d.waits().subList(Math.max(0, d.waits().size() - 10), d.waits().size()));
         assertTrue(d.log().stream().anyMatch(l -> l.startsWith("Replacing the dead copies now")), String.join("\n", d.log()));
         String audit = Files.readString(dir.resolve("audit.jsonl"));
         assertTrue(audit.contains("tablet change_config remove_replica"), "each drop audited with its command");

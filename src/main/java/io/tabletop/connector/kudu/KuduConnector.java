@@ -867,7 +867,9 @@ public final class KuduConnector implements ClusterConnector {
     }
 
     private static String[] evictArgs(PartitionId tablet, ServerId dead) {
-        return new String[]{"tablet", "change_config", "remove_replica", "@MASTERS", tablet.value(), dead.value()};
+        // a short timeout: a drop that cannot reach the tablet's leader now is tried again at the run's next look,
+        // rather than holding up the other tablets' drops for the tool's default 60 s
+        return new String[]{"tablet", "change_config", "remove_replica", "@MASTERS", tablet.value(), dead.value(), "-timeout_ms=10000"};
     }
 
     /**
