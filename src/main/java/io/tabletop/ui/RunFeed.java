@@ -102,7 +102,7 @@ final class RunFeed {
             @Override
             public void stepStateChanged(Step step, StepState from, StepState to, String message) {
                 if (to.isTerminal() && (from != StepState.PENDING || to == StepState.SUCCEEDED)) {
-                    String line = LocalTime.now().format(TIME) + "  " + (to == StepState.SUCCEEDED ? "✓ " : "✗ ")
+                    String line = LocalTime.now().format(TIME) + "  " + (to == StepState.SUCCEEDED ? "✓ " : to == StepState.REPLANNED ? "↻ " : to == StepState.SKIPPED ? "– " : "✗ ")
                             + (step.index() + 1) + ". " + step.describe()
                             + (step.bytes() > 0 ? " (" + Units.bytes(step.bytes()) + ")" : "")
                             + (to == StepState.SUCCEEDED ? "" : " " + to.name().toLowerCase(Locale.ROOT))
