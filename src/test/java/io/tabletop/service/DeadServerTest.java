@@ -62,7 +62,7 @@ class DeadServerTest {
     }
 
     /** What a run went through. */
-    static final class Seen implements ExecutionListener {
+    static class Seen implements ExecutionListener {
         final List<String> failed = new CopyOnWriteArrayList<>();
         final List<String> waiting = new CopyOnWriteArrayList<>();
         final List<Instant> until = new CopyOnWriteArrayList<>();
@@ -127,15 +127,14 @@ class DeadServerTest {
             ClusterSnapshot before = sandbox.snapshot();
             Map<String, Long> rows = sandbox.rowCounts().orElseThrow();
             Plan plan = new Planner().plan(before, RemoveServers.of(DRAINED), sandbox.capabilities());
-            Seen seen = new Seen();
             AtomicReference<ServerId> victim = new AtomicReference<>();
             AtomicLong killedAt = new AtomicLong(-1);
             AtomicBoolean armed = new AtomicBoolean(true);
-            ExecutionListener killer = new ExecutionListener() {
+            Seen seen = new Seen() {
                 @Override
                 public void stepStateChanged(Step step, StepState from, StepState to, String message) {
-                    seen.stepStateChanged(step, from, to, message);
-                    if (to == StepState.RUNNING && step.type() == StepType.MOVE_REPLICA && seen.moved.get() >= 6 && armed.compareAndSet(true, false)) {
+                    super.stepStateChanged(step, from, to, message);
+                    if (to == StepState.RUNNING && step.type() == StepType.MOVE_REPLICA && moved.get() >= 6 && armed.compareAndSet(true, false)) {
                         victim.set(step.to());
                         sandbox.cluster().clock().schedule(500, () -> {
                             killedAt.set(sandbox.cluster().clock().nowMillis());
@@ -143,38 +142,13 @@ class DeadServerTest {
                         });
                     }
                 }
-
-                @Override
-                public void stepWaiting(Step step, String reason, Instant until) {
-                    seen.stepWaiting(step, reason, until);
-                }
-
-                @Override
-                public void planReplaced(Plan p, String why) {
-                    seen.planReplaced(p, why);
-                }
-
-                @Override
-                public void serverLost(ServerId server, String why) {
-                    seen.serverLost(server, why);
-                }
-
-                @Override
-                public void runStateChanged(RunState from, RunState to) {
-                    seen.runStateChanged(from, to);
-                }
-
-                @Override
-                public void log(Level level, String message) {
-                    seen.log(level, message);
-                }
             };
             Runs runs = new Runs(dir.resolve("runs"), new AuditLog(dir.resolve("audit.jsonl")));
             ExecutorOptions options = new ExecutorOptions(5, 3, Duration.ZERO)
                     .withMonitor(Duration.ofDays(1), Duration.ofSeconds(5), Duration.ofMillis(5), sandbox.clock())
                     .withReplaceDeadCopies(replaceNow);
             long t0 = sandbox.cluster().clock().nowMillis();
-            Runs.Run run = runs.start(plan, sandbox, "sandbox:dies", false, options, killer, null);
+            Runs.Run run = runs.start(plan, sandbox, "sandbox:dies", false, options, seen, null);
             if (afterKill != null) {
                 io.tabletop.executor.PlanExecutionTest.waitFor(() -> killedAt.get() >= 0 || run.done().isDone());
                 afterKill.accept(new Outcome(null, 0, killedAt.get() / 1000.0, victim.get(), seen, sandbox, runs, rows, t0 / 1000.0));
