@@ -44,6 +44,14 @@ public record Server(ServerId id, String address, String location, ServerState s
         return capacityBytes != null && capacityBytes > 0;
     }
 
+    /**
+     * Whether the server does not answer: declared dead, or no heartbeat for {@code millis} or longer (an
+     * unknown heartbeat age counts as answering).
+     */
+    public boolean silentFor(long millis) {
+        return !state.isUp() || (heartbeatAgeMillis != null && heartbeatAgeMillis >= millis);
+    }
+
     public Server withState(ServerState newState) {
         return new Server(id, address, location, newState, capacityBytes, usedBytes, heartbeatAgeMillis, services, holdsData);
     }

@@ -365,12 +365,7 @@ public final class PlanExecution {
         try {
             while (true) {
                 if (cancelRequested) {
-                    for (Step h : held) {
-                        transition(h.index(), StepState.CANCELLED, "cancelled before it started");
-                        scheduler.finished(h);
-                        inFlight--;
-                    }
-                    held.clear();
+                    endHeld(StepState.CANCELLED, "cancelled before it started");
                     for (int i : scheduler.notStarted()) {
                         transition(i, StepState.CANCELLED, "cancelled before it started");
                         scheduler.skip(i);
@@ -378,17 +373,13 @@ public final class PlanExecution {
                     endParked(StepState.CANCELLED, "cancelled while it waited");
                 } else if (replanWhy != null && !pauseRequested) {
                     // what has not run goes to the next plan; the steps in flight finish first
-                    for (Step h : held) {
-                        transition(h.index(), StepState.REPLANNED, "not run: " + replanWhy);
-                        scheduler.finished(h);
-                        inFlight--;
-                    }
-                    held.clear();
+                    String why = "not run: " + replanWhy;
+                    endHeld(StepState.REPLANNED, why);
                     for (int i : scheduler.notStarted()) {
-                        transition(i, StepState.REPLANNED, "not run: " + replanWhy);
+                        transition(i, StepState.REPLANNED, why);
                         scheduler.skip(i);
                     }
-                    endParked(StepState.REPLANNED, "not run: " + replanWhy);
+                    endParked(StepState.REPLANNED, why);
                 } else if (!pauseRequested && inFlight == 0 && phaseToCheck() >= 0 && !driftAllows(phaseToCheck())) {
                     continue; // paused by the drift check; the loop waits below
                 } else if (!pauseRequested) {
@@ -588,13 +579,15 @@ public final class PlanExecution {
      * operator must see. Reads the cluster: called without the lock.
      */
     private Drifted drifted(Step step, ConnectorException.Kind kind, String message) {
+        // the engine's own word that the cluster changed, when the cluster shows nothing more precise
+        Drifted engineSaid = kind == ConnectorException.Kind.DRIFT
+                ? new Drifted(StepState.REPLANNED, "the cluster changed under it (" + message + "); planned again",
+                "the cluster changed under step " + (step.index() + 1) + ": " + message) : null;
         ClusterSnapshot live;
         try {
             live = connector.snapshot();
         } catch (ConnectorException e) {
-            return kind == ConnectorException.Kind.DRIFT
-                    ? new Drifted(StepState.REPLANNED, "the cluster changed under it (" + message + "); planned again",
-                    "the cluster changed under step " + (step.index() + 1) + ": " + message) : null;
+            return engineSaid;
         }
         lastLook = live;
         if (step.type() == StepType.MOVE_REPLICA) {
@@ -609,9 +602,7 @@ public final class PlanExecution {
                         step.partition() + " already has a copy on " + step.to() + ", put there by the engine while the run went on");
             }
         }
-        return kind == ConnectorException.Kind.DRIFT
-                ? new Drifted(StepState.REPLANNED, "the cluster changed under it (" + message + "); planned again",
-                "the cluster changed under step " + (step.index() + 1) + ": " + message) : null;
+        return engineSaid;
     }
 
     /** How often (run clock) the monitor reads the cluster while steps wait for the engine. */
@@ -659,6 +650,16 @@ public final class PlanExecution {
         waits.put(s.index(), w);
         transition(s.index(), StepState.WAITING, w.reason());
         listener.stepWaiting(s, w.reason(), w.until() < 0 ? null : Instant.ofEpochMilli(w.until()));
+    }
+
+    /** Ends with {@code to} every move held back until the rows are counted (its slots taken). Caller holds the lock. */
+    private void endHeld(StepState to, String why) {
+        for (Step h : held) {
+            transition(h.index(), to, why);
+            scheduler.finished(h);
+            inFlight--;
+        }
+        held.clear();
     }
 
     /** Ends every parked and unparked step with {@code to}. Caller holds the lock. */
@@ -736,11 +737,7 @@ public final class PlanExecution {
 
     /** Whether the cluster of {@code c} says {@code id} is silent: declared dead, not heartbeating, or gone. */
     private boolean silent(ClusterSnapshot c, ServerId id) {
-        Server s = c.server(id).orElse(null);
-        if (s == null || !s.state().isUp()) {
-            return true;
-        }
-        return s.heartbeatAgeMillis() != null && s.heartbeatAgeMillis() >= options.deadAfter().toMillis();
+        return c.server(id).map(s -> s.silentFor(options.deadAfter().toMillis())).orElse(true);
     }
 
     /** The engine's own replacement delay for dead copies, read once per run (null: not known). Caller holds the lock. */

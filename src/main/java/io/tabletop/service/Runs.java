@@ -533,8 +533,7 @@ public final class Runs {
                 }
             }
             for (ServerId d : run.dead.keySet()) {
-                if (live.server(d).map(x -> x.state().isUp()).orElse(false)
-                        && live.server(d).map(x -> x.heartbeatAgeMillis() == null || x.heartbeatAgeMillis() < options.deadAfter().toMillis()).orElse(false)) {
+                if (live.server(d).map(x -> !x.silentFor(options.deadAfter().toMillis())).orElse(false)) {
                     listener.log(ExecutionListener.Level.INFO, d + " answers again; it still takes nothing in this run");
                 }
                 if (live.server(d).isPresent()) {
@@ -584,8 +583,7 @@ public final class Runs {
             throws ConnectorException {
         ClusterSnapshot c = connector.snapshot();
         // a server that answers again keeps its copies
-        List<ServerId> silent = dead.stream().filter(id -> c.server(id).map(x -> !x.state().isUp() || (x.heartbeatAgeMillis() != null
-                && x.heartbeatAgeMillis() >= ExecutorOptions.DEAD_AFTER.toMillis())).orElse(false)).toList();
+        List<ServerId> silent = dead.stream().filter(id -> c.server(id).map(x -> x.silentFor(ExecutorOptions.DEAD_AFTER.toMillis())).orElse(false)).toList();
         List<DeadCopies.Copy> copies = DeadCopies.find(c, silent);
         int done = 0;
         int skipped = 0;
