@@ -58,14 +58,14 @@ final class ClusterSettling {
 
 
     /**
-     * Partitions whose new copy is being built on a live server (a learner there), or with more voters than
-     * their replication factor: the engine is changing them. A learner left on a {@code dead} server (a move
-     * to it cut short) is not being built: it waits for the engine to evict it.
+     * Partitions whose new copy is being built on a live server (a learner there): the engine is changing
+     * them. A learner left on a {@code dead} server (a move to it cut short) is not being built: it waits for
+     * the engine to evict it. A voter too many is not waited for: it may be a replaced leader that cannot
+     * evict itself ({@link #overReplicated}; research/kudu.md 5.3), which the health gate repairs.
      */
     static long building(ClusterSnapshot c, java.util.Collection<ServerId> dead) {
         return c.partitions().stream().filter(p -> p.replicas().stream().anyMatch(x -> x.role() == ReplicaRole.LEARNER
-                && !dead.contains(x.server()) && c.server(x.server()).map(s -> s.state().isUp()).orElse(false))
-                || p.voterCount() > c.table(p.table()).map(t -> t.replicationFactor()).orElse(Integer.MAX_VALUE)).count();
+                && !dead.contains(x.server()) && c.server(x.server()).map(s -> s.state().isUp()).orElse(false))).count();
     }
 
     /** Partitions with a replica being built (a learner). */

@@ -531,6 +531,9 @@ public final class Runs {
                     TimeUnit.MILLISECONDS.sleep(500); // polling a remote cluster, not a test wait
                     live = connector.snapshot();
                 }
+                // a moved leader left with its REPLACE mark keeps one voter too many until it steps down: the same
+                // repair as after a failed attempt, or the planner finds no destination for the drained copy
+                live = repaired(live, connector, listener, run.runId());
             }
             for (ServerId d : run.dead.keySet()) {
                 if (live.server(d).map(x -> !x.silentFor(options.deadAfter().toMillis())).orElse(false)) {
