@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class LayeringTest {
     private static final Path MAIN = Path.of("src/main/java/io/tabletop");
-    private static final Pattern REF = Pattern.compile("\\b(javafx|org\\.controlsfx|com\\.fasterxml\\.jackson|okhttp3|picocli|io\\.tabletop\\.[a-z]+(?:\\.[a-z]+)?)\\.");
+    private static final Pattern REF = Pattern.compile("\\b(javafx|org\\.controlsfx|org\\.apache\\.kudu|com\\.fasterxml\\.jackson|okhttp3|picocli|io\\.tabletop\\.[a-z]+(?:\\.[a-z]+)?)\\.");
 
     /** Our packages, and what each may use of ours (besides itself). */
     private static final Map<String, Set<String>> ALLOWED = Map.ofEntries(
@@ -91,6 +91,15 @@ class LayeringTest {
         List<Use> bad = uses().stream().filter(u -> (u.target.equals("com.fasterxml.jackson") || u.target.equals("okhttp3"))
                 && !(u.pkg.equals("store") || (u.pkg.startsWith("connector.") && !u.pkg.equals("connector")))).toList();
         assertEquals(List.of(), bad);
+    }
+
+    /** Kudu's Java client (its consensus calls) belongs to the Kudu connector alone. */
+    @Test
+    void kuduClientOnlyInTheKuduConnector() throws IOException {
+        List<Use> bad = uses().stream().filter(u -> u.target.equals("org.apache.kudu") && !u.pkg.equals("connector.kudu")).toList();
+        assertEquals(List.of(), bad);
+        assertTrue(uses().stream().anyMatch(u -> u.target.equals("org.apache.kudu") && u.pkg.equals("connector.kudu")),
+                "the rule reads the Kudu connector's imports");
     }
 
     @Test

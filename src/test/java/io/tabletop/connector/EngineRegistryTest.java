@@ -36,6 +36,17 @@ class EngineRegistryTest {
     }
 
     @Test
+    void kuduMovesThroughTheCliWhenTheSpecAsks() {
+        KuduProvider.Spec cli = (KuduProvider.Spec) registry.parse("kudu://127.0.0.1:7051?moves=cli");
+        assertTrue(cli.cliMoves());
+        assertEquals("kudu://127.0.0.1:7051?moves=cli", cli.text());
+        assertEquals(false, ((KuduProvider.Spec) registry.parse("kudu://127.0.0.1:7051?moves=rpc")).cliMoves());
+        assertEquals(false, ((KuduProvider.Spec) registry.parse("kudu://127.0.0.1:7051")).cliMoves());
+        String bad = assertThrows(IllegalArgumentException.class, () -> registry.parse("kudu://127.0.0.1:7051?moves=fast")).getMessage();
+        assertTrue(bad.contains("unknown option 'moves=fast'") && bad.contains("moves=cli"), bad);
+    }
+
+    @Test
     void sandboxSpecNamesFixtureAndSpeed() {
         SandboxProvider.Spec s = (SandboxProvider.Spec) registry.parse("sandbox:large:instant");
         assertEquals("large", s.fixture());

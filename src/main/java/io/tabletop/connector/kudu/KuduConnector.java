@@ -58,7 +58,7 @@ public final class KuduConnector implements ClusterConnector {
     /** A destination silent this long (heartbeats come every second) is taken for dead during a move. */
     static final long DEAD_AFTER_MILLIS = 10_000;
     /** How often moves and leader transfers look at the master for their progress, at most. */
-    private static final long POLL_MILLIS = 200;
+    private static final long POLL_MILLIS = 100;
 
     /** Stops tablet server processes: the local launcher does; for a remote cluster the operator does. */
     public interface ServerControl {
@@ -81,6 +81,13 @@ public final class KuduConnector implements ClusterConnector {
     private long lastKsckSteps = -1;
     /** Each master's web address by its RPC address, where known: to find the masters that answer. */
     private volatile Map<String, String> webByRpc = Map.of();
+    /** Moves and leader transfers as calls to the tablet leader's consensus service, from this process. */
+    private final KuduConsensus consensus;
+    /** Null until decided (once, before the first move's audit record): true for calls, false for the CLI. */
+    private volatile Boolean byRpc;
+    private volatile boolean cliOnly;
+    private final Object byRpcLock = new Object();
+    private final AtomicBoolean probeStarted = new AtomicBoolean();
     private volatile long mastersCheckedAt = System.nanoTime() - TimeUnit.MINUTES.toNanos(1);
     private final String allMasters;
     /** The same, one RPC address each. */
@@ -106,6 +113,7 @@ public final class KuduConnector implements ClusterConnector {
         this.masterList = List.of(masters.split(","));
         this.cli = new KuduCli(binary, masters);
         this.http = http;
+        this.consensus = new KuduConsensus(masters, binary.kerberos());
         this.control = control;
     }
 
@@ -532,6 +540,9 @@ public final class KuduConnector implements ClusterConnector {
 
     @Override
     public String command(Step s) {
+        if ((s.type() == StepType.MOVE_REPLICA || s.type() == StepType.TRANSFER_LEADER) && byRpc()) {
+            return rpcLine(s);
+        }
         String[] a = args(s);
         if (s.type() == StepType.FAILOVER) {
             return "kudu: no graceful failover (" + s.describe() + ")";
@@ -545,6 +556,10 @@ public final class KuduConnector implements ClusterConnector {
             leaveOutMastersThatAreDown(progress::log); // the full list again once every master answers
         }
         stepsStarted.incrementAndGet();
+        if (probeStarted.compareAndSet(false, true)) {
+            // decided while the first steps run, so that the first move's audit record does not wait for it
+            CompletableFuture.runAsync(this::byRpc);
+        }
         try {
             run(step, progress);
         } catch (ConnectorException e) {
@@ -561,8 +576,20 @@ public final class KuduConnector implements ClusterConnector {
             case HEALTH_GATE -> gate(progress);
             case ENTER_MAINTENANCE -> cli.check(CLI_TIMEOUT, "enter maintenance " + step.server(), args(step));
             case EXIT_MAINTENANCE -> cli.check(CLI_TIMEOUT, "exit maintenance " + step.server(), args(step));
-            case TRANSFER_LEADER -> transferLeader(step, progress);
-            case MOVE_REPLICA -> moveReplica(step, progress);
+            case TRANSFER_LEADER -> {
+                if (byRpc()) {
+                    transferLeaderByRpc(step, progress);
+                } else {
+                    transferLeader(step, progress);
+                }
+            }
+            case MOVE_REPLICA -> {
+                if (byRpc()) {
+                    moveByRpc(step, progress);
+                } else {
+                    moveReplica(step, progress);
+                }
+            }
             case STOP_SERVER -> stopServer(step, progress);
             case UNREGISTER_SERVER -> unregister(step, progress);
             case ENGINE_REBALANCE -> engineDrain(step, progress);
@@ -771,6 +798,333 @@ public final class KuduConnector implements ClusterConnector {
         }
         throw new ConnectorException(Engine.KUDU, "move replica " + tablet + " " + s.from() + " → " + s.to(), r.error(),
                 moveFailureKind(r.error()), null);
+    }
+
+    /** Stops the Kudu client that the consensus calls use (its threads and connections). */
+    @Override
+    public void close() {
+        consensus.close();
+    }
+
+    // ---- moves as consensus calls --------------------------------------------------------------
+
+    /** Moves and leader transfers through the {@code kudu} CLI only (a test, or a benchmark comparing both). */
+    void movesThroughCli() {
+        cliOnly = true;
+        byRpc = false;
+    }
+
+    /**
+     * Whether moves and leader transfers are calls from this process ({@link KuduConsensus}) rather than one
+     * {@code kudu} CLI process each. Decided once, by reading one tablet's consensus state from its leader:
+     * a cluster this process cannot call (its Kerberos ticket, a 3-2-3 cluster) keeps the CLI. The audit
+     * records whichever it is, before the step runs.
+     */
+    boolean byRpc() {
+        Boolean b = byRpc;
+        if (b != null) {
+            return b;
+        }
+        synchronized (byRpcLock) {
+            if (byRpc != null) {
+                return byRpc;
+            }
+            String why = cliOnly ? "chosen" : probeConsensus();
+            if (why != null) {
+                LOG.info("moves and leader transfers go through the kudu CLI: " + why);
+            }
+            byRpc = why == null;
+            return byRpc;
+        }
+    }
+
+    /** Null when a tablet leader answered GetConsensusState in the 3-4-3 scheme; else why not. */
+    private String probeConsensus() {
+        try {
+            JsonNode dump = polledEntities();
+            for (JsonNode t : dump.path("tablets")) {
+                String leader = t.path("leader").asText("");
+                Optional<String> addr = leader.isEmpty() ? Optional.empty() : rpcAddress(dump, leader);
+                if (addr.isEmpty()) {
+                    continue;
+                }
+                KuduConsensus.State st = consensus.state(leader, addr.get(), t.path("tablet_id").asText());
+                return st.prepareBeforeEvict() ? null : "the cluster evicts before it replaces (3-2-3), which the CLI handles";
+            }
+            return "no tablet has a leader to ask";
+        } catch (ConnectorException | KuduConsensus.Refused e) {
+            return "GetConsensusState failed: " + e.getMessage();
+        } catch (RuntimeException e) {
+            LOG.log(java.util.logging.Level.FINE, "consensus probe", e);
+            return "GetConsensusState failed: " + e;
+        }
+    }
+
+    private static Optional<String> rpcAddress(JsonNode dump, String uuid) {
+        return tserver(dump, ServerId.of(uuid)).map(ts -> ts.path("rpc_addrs").path(0).asText("")).filter(a -> !a.isEmpty());
+    }
+
+    /** The audit's words for a move or transfer made by call: the service, the method and what it asks. */
+    private String rpcLine(Step s) {
+        String t = s.partition().value();
+        if (s.type() == StepType.TRANSFER_LEADER) {
+            return "kudu rpc ConsensusService.LeaderStepDown tablet_id=" + t + " mode=GRACEFUL new_leader_uuid=" + s.to().value()
+                    + " (to the tablet's leader, as `kudu tablet leader_step_down` sends it)";
+        }
+        return "kudu rpc ConsensusService.BulkChangeConfig tablet_id=" + t + " [MODIFY_PEER " + s.from().value() + " replace=true, ADD_PEER "
+                + s.to().value() + " NON_VOTER promote=true] cas_config_opid_index=<committed> (to the tablet's leader, as `kudu tablet "
+                + "change_config move_replica` sends it; then LeaderStepDown GRACEFUL if " + s.from().value() + " still leads once "
+                + s.to().value() + " votes)";
+    }
+
+    /** Retried at once: the leader changed, the config moved on, or the leader is not ready for a change yet. */
+    private static boolean retryable(KuduConsensus.Refused r) {
+        String m = r.getMessage().toLowerCase(java.util.Locale.ROOT);
+        return switch (r.code) {
+            case NOT_THE_LEADER, CAS_FAILED, TABLET_NOT_RUNNING, THROTTLED, ALREADY_INPROGRESS, WRONG_SERVER_UUID -> true;
+            default -> m.contains("not ready") || m.contains("try again") || m.contains("in progress") || m.contains("pending")
+                    || m.contains("not yet committed") || m.contains("not the leader");
+        };
+    }
+
+    /** A tserver silent past {@link #DEAD_AFTER_MILLIS}, or unknown to the master. */
+    private static boolean silent(JsonNode dump, String uuid) {
+        JsonNode ts = tserver(dump, ServerId.of(uuid)).orElse(null);
+        return ts == null || !ts.path("live").asBoolean(true) || ts.path("millis_since_heartbeat").asLong(0) > DEAD_AFTER_MILLIS;
+    }
+
+    private void transferLeaderByRpc(Step s, StepProgress progress) throws ConnectorException, InterruptedException {
+        String tablet = s.partition().value();
+        String what = "leader step-down of " + tablet;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        boolean asked = false;
+        while (System.nanoTime() < deadline) {
+            JsonNode dump = asked ? polledEntities() : http.dumpEntities();
+            JsonNode t = tablet(dump, tablet).orElseThrow(() -> new ConnectorException(Engine.KUDU, what, "the master lists no tablet " + tablet,
+                    ConnectorException.Kind.DRIFT, null));
+            String leader = t.path("leader").asText("");
+            if (leader.equals(s.to().value())) {
+                return;
+            }
+            if (!asked && !leader.isEmpty()) {
+                Optional<String> addr = rpcAddress(dump, leader);
+                if (addr.isPresent()) {
+                    try {
+                        consensus.stepDown(leader, addr.get(), tablet, s.to().value());
+                        asked = true;
+                        progress.update(0.5, "waiting for " + s.to() + " to lead");
+                    } catch (KuduConsensus.Refused r) {
+                        if (!retryable(r)) {
+                            throw new ConnectorException(Engine.KUDU, what, r.getMessage(), ConnectorException.Kind.REFUSED, null);
+                        }
+                    }
+                }
+            }
+            TimeUnit.MILLISECONDS.sleep(POLL_MILLIS / 2);
+        }
+        throw new ConnectorException(Engine.KUDU, what, s.to() + " did not become leader within 15 s", true, null);
+    }
+
+    /**
+     * A replica move as Kudu's rebalancer makes it ({@code ScheduleReplicaMove}, then {@code CheckCompleteMove}
+     * in {@code tools/tool_replica_util.cc}): read the leader's committed config, ask for the move with a
+     * compare-and-swap on its index, then follow the config at the master until the destination votes
+     * and the source has left. Kudu's {@code move_replica} first runs a ksck of the tablet; here the same
+     * refusals come from the config itself (a copy on a silent tserver, a change still pending).
+     */
+    private void moveByRpc(Step s, StepProgress progress) throws ConnectorException, InterruptedException {
+        String tablet = s.partition().value();
+        String from = s.from().value();
+        String to = s.to().value();
+        String what = "move replica " + tablet + " " + s.from() + " → " + s.to();
+        progress.update(0.05, "asking the leader to add " + s.to() + " as a non-voter");
+        long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        String waitingFor = "";
+        boolean scheduled = false;
+        for (int attempt = 0; !scheduled; attempt++) {
+            if (attempt > 0) {
+                if (System.nanoTime() > settle) {
+                    throw new ConnectorException(Engine.KUDU, what, "tablet " + tablet + " is not ready to move after 30 s: " + waitingFor,
+                            ConnectorException.Kind.NOT_YET, null);
+                }
+                TimeUnit.MILLISECONDS.sleep(POLL_MILLIS);
+            }
+            JsonNode dump = attempt == 0 ? polledEntities() : http.dumpEntities();
+            JsonNode t = tablet(dump, tablet).orElseThrow(() -> new ConnectorException(Engine.KUDU, what, "the master lists no tablet " + tablet,
+                    ConnectorException.Kind.DRIFT, null));
+            if (silent(dump, to)) {
+                throw new ConnectorException(Engine.KUDU, what, s.to() + " stopped answering (no heartbeat for over "
+                        + DEAD_AFTER_MILLIS / 1000 + " s); the move was not started", ConnectorException.Kind.SERVER_LOST, null);
+            }
+            for (JsonNode rep : t.path("replicas")) {
+                String u = rep.path("server_uuid").asText();
+                if (!u.equals(from) && silent(dump, u)) {
+                    throw new ConnectorException(Engine.KUDU, what, "tablet " + tablet + " has a copy on " + u
+                            + ", which stopped answering; Kudu moves the tablet once it has replaced that copy", ConnectorException.Kind.NOT_YET, null);
+                }
+            }
+            String leader = t.path("leader").asText("");
+            Optional<String> leaderAddr = leader.isEmpty() ? Optional.empty() : rpcAddress(dump, leader);
+            if (leaderAddr.isEmpty()) {
+                waitingFor = "it has no leader";
+                continue;
+            }
+            KuduConsensus.State st;
+            try {
+                st = consensus.state(leader, leaderAddr.get(), tablet);
+            } catch (KuduConsensus.Refused r) {
+                if (!retryable(r)) {
+                    throw new ConnectorException(Engine.KUDU, what, r.getMessage(), ConnectorException.Kind.REFUSED, null);
+                }
+                waitingFor = r.getMessage();
+                continue;
+            }
+            if (!leader.equals(st.leader())) {
+                waitingFor = "its leadership is changing";
+                continue;
+            }
+            RaftPeerPBView src = RaftPeerPBView.of(st.peer(from));
+            RaftPeerPBView dst = RaftPeerPBView.of(st.peer(to));
+            if (dst != null) {
+                if (src == null && dst.voter()) {
+                    progress.update(1.0, "done (found done)");
+                    return;
+                }
+                if (src != null && src.replace() && dst.promote()) {
+                    scheduled = true; // asked before (an earlier try whose answer was lost): follow it
+                    break;
+                }
+                throw new ConnectorException(Engine.KUDU, what, "tablet " + tablet + ": replica " + to + " is already present",
+                        ConnectorException.Kind.DRIFT, null);
+            }
+            if (src == null) {
+                throw new ConnectorException(Engine.KUDU, what, "tablet " + tablet + ": " + from + " no longer holds a replica",
+                        ConnectorException.Kind.DRIFT, null);
+            }
+            if (st.hasPending()) {
+                waitingFor = "a config change is still pending";
+                continue;
+            }
+            String busy = st.cstate().getCommittedConfig().getPeersList().stream()
+                    .filter(p -> p.getMemberType() != org.apache.kudu.consensus.Metadata.RaftPeerPB.MemberType.VOTER || p.getAttrs().getReplace())
+                    .map(p -> p.getPermanentUuid().toStringUtf8()).findFirst().orElse(null);
+            if (busy != null) {
+                waitingFor = "another change of its replicas is under way (" + busy + ")";
+                continue;
+            }
+            Optional<String> toAddr = rpcAddress(dump, to);
+            if (toAddr.isEmpty()) {
+                throw new ConnectorException(Engine.KUDU, what, "the master lists no RPC address for " + to, ConnectorException.Kind.DRIFT, null);
+            }
+            try {
+                consensus.scheduleMove(leader, leaderAddr.get(), tablet, from, to, toAddr.get(), st.configIndex());
+                scheduled = true;
+            } catch (KuduConsensus.Refused r) {
+                if (!retryable(r)) {
+                    throw new ConnectorException(Engine.KUDU, what, r.getMessage(),
+                            r.getMessage().contains("already") ? ConnectorException.Kind.DRIFT : ConnectorException.Kind.REFUSED, null);
+                }
+                waitingFor = r.getMessage();
+            }
+        }
+        followMove(s, progress, what);
+    }
+
+    /** Follows a scheduled move at the master until it is done, the destination dies, or Kudu drops the new copy. */
+    private void followMove(Step s, StepProgress progress, String what) throws ConnectorException, InterruptedException {
+        String tablet = s.partition().value();
+        String from = s.from().value();
+        String to = s.to().value();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(MOVE_TIMEOUT);
+        long started = System.nanoTime();
+        boolean seen = false;
+        boolean steppedDown = false;
+        while (true) {
+            JsonNode dump = polledEntities();
+            if (silent(dump, to)) {
+                if (moveDone(s)) {
+                    return;
+                }
+                throw new ConnectorException(Engine.KUDU, what, s.to() + " stopped answering (no heartbeat for over " + DEAD_AFTER_MILLIS / 1000
+                        + " s); the move was abandoned", ConnectorException.Kind.SERVER_LOST, null);
+            }
+            Optional<JsonNode> t = tablet(dump, tablet);
+            String type = null;
+            boolean sourceIn = false;
+            String leader = "";
+            if (t.isPresent()) {
+                leader = t.get().path("leader").asText("");
+                for (JsonNode rep : t.get().path("replicas")) {
+                    String u = rep.path("server_uuid").asText();
+                    if (u.equals(to)) {
+                        type = rep.path("type").asText();
+                    }
+                    sourceIn |= u.equals(from);
+                    if (!u.equals(to) && !u.equals(from) && silent(dump, u)) {
+                        // the source's REPLACE mark waits for a healthy replacement: Kudu finishes this once it has replaced that copy
+                        throw new ConnectorException(Engine.KUDU, what, "tablet " + tablet + " has a copy on " + u
+                                + ", which stopped answering; Kudu completes the move once it has replaced that copy",
+                                ConnectorException.Kind.NOT_YET, null);
+                    }
+                }
+            }
+            if ("VOTER".equals(type) && !sourceIn) {
+                progress.update(0.95, "source left");
+                return;
+            }
+            if ("NON_VOTER".equals(type)) {
+                seen = true;
+                progress.update(0.4, "copying to " + s.to() + " (non-voter)");
+            } else if ("VOTER".equals(type)) {
+                seen = true;
+                progress.update(0.8, "promoted; waiting for " + s.from() + " to leave");
+                if (leader.equals(from) && !steppedDown) {
+                    // the master does not evict a leader: it steps down first (CheckCompleteMove does the same)
+                    steppedDown = true;
+                    Optional<String> addr = rpcAddress(dump, from);
+                    if (addr.isPresent()) {
+                        try {
+                            consensus.stepDown(from, addr.get(), tablet, null);
+                        } catch (KuduConsensus.Refused | ConnectorException e) {
+                            LOG.fine(what + ": step-down of the source: " + e.getMessage());
+                            steppedDown = false;
+                        }
+                    }
+                }
+            } else if (type == null && (seen || System.nanoTime() - started > TimeUnit.SECONDS.toNanos(20))) {
+                if (moveDone(s)) {
+                    return;
+                }
+                if (seen || !consensusHas(dump, tablet, to)) {
+                    throw new ConnectorException(Engine.KUDU, what, "tablet " + tablet + ", TS " + from + " -> TS " + to
+                            + " move failed, target replica disappeared", ConnectorException.Kind.TRANSIENT, null);
+                }
+                started = System.nanoTime();
+            }
+            if (System.nanoTime() > deadline) {
+                throw new ConnectorException(Engine.KUDU, what, "not complete after " + MOVE_TIMEOUT / 1000 + " s", true, null);
+            }
+            TimeUnit.MILLISECONDS.sleep(POLL_MILLIS / 2);
+        }
+    }
+
+    /** Whether the tablet's leader has {@code uuid} in its committed config (the master may not have heard yet). */
+    private boolean consensusHas(JsonNode dump, String tablet, String uuid) {
+        try {
+            String leader = tablet(dump, tablet).map(t -> t.path("leader").asText("")).orElse("");
+            Optional<String> addr = leader.isEmpty() ? Optional.empty() : rpcAddress(dump, leader);
+            return addr.isEmpty() || consensus.state(leader, addr.get(), tablet).peer(uuid) != null;
+        } catch (ConnectorException | KuduConsensus.Refused e) {
+            return true; // not known: keep following
+        }
+    }
+
+    /** The three things a move reads of a peer. */
+    private record RaftPeerPBView(boolean voter, boolean replace, boolean promote) {
+        static RaftPeerPBView of(org.apache.kudu.consensus.Metadata.RaftPeerPB p) {
+            return p == null ? null : new RaftPeerPBView(p.getMemberType() == org.apache.kudu.consensus.Metadata.RaftPeerPB.MemberType.VOTER,
+                    p.getAttrs().getReplace(), p.getAttrs().getPromote());
+        }
     }
 
     /**

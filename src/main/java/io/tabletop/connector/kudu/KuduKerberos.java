@@ -69,34 +69,7 @@ public final class KuduKerberos {
      * when there is no usable ticket ("run kinit").
      */
     String negotiate(String host) throws IOException {
-        Optional<String> file = cacheFile();
-        if (ccache != null && file.isEmpty()) {
-            throw new IOException("the ticket cache " + ccache + " is not a FILE: cache, which is what Java reads; run: "
-                    + "export KRB5CCNAME=FILE:/tmp/krb5cc_$(id -u); kinit");
-        }
-        if (krb5Conf != null) {
-            System.setProperty("java.security.krb5.conf", krb5Conf.toString());
-        }
-        Map<String, String> options = new HashMap<>();
-        options.put("useTicketCache", "true");
-        options.put("doNotPrompt", "true");
-        options.put("refreshKrb5Config", "true");
-        file.ifPresent(f -> options.put("ticketCache", f));
-        Configuration conf = new Configuration() {
-            @Override
-            public AppConfigurationEntry[] getAppConfigurationEntry(String name) {
-                return new AppConfigurationEntry[]{new AppConfigurationEntry("com.sun.security.auth.module.Krb5LoginModule",
-                        AppConfigurationEntry.LoginModuleControlFlag.REQUIRED, options)};
-            }
-        };
-        Subject subject;
-        try {
-            LoginContext lc = new LoginContext("tabletop-kudu", null, null, conf);
-            lc.login();
-            subject = lc.getSubject();
-        } catch (LoginException e) {
-            throw new IOException("no Kerberos ticket in " + describeCache() + " for the web UI at " + host + ": run kinit", e);
-        }
+        Subject subject = login("the web UI at " + host);
         try {
             byte[] token = Subject.doAs(subject, (PrivilegedExceptionAction<byte[]>) () -> {
                 GSSManager m = GSSManager.getInstance();
@@ -117,6 +90,45 @@ public final class KuduKerberos {
                     : String.valueOf(c);
             throw new IOException("no Kerberos service ticket for HTTP/" + host + " (" + why + "); is the ticket in "
                     + describeCache() + " expired? run kinit", c);
+        }
+    }
+
+    /** Whether a config or a ticket cache was given (else the JDK's and MIT's defaults apply). */
+    boolean configured() {
+        return krb5Conf != null || ccache != null;
+    }
+
+    /**
+     * A JAAS login from the ticket cache (never a password or a keytab), for the web UIs' SPNEGO and the
+     * Kudu client's SASL. An IOException with one line when there is no usable ticket ("run kinit").
+     */
+    Subject login(String forWhat) throws IOException {
+        Optional<String> file = cacheFile();
+        if (ccache != null && file.isEmpty()) {
+            throw new IOException("the ticket cache " + ccache + " is not a FILE: cache, which is what Java reads; run: "
+                    + "export KRB5CCNAME=FILE:/tmp/krb5cc_$(id -u); kinit");
+        }
+        if (krb5Conf != null) {
+            System.setProperty("java.security.krb5.conf", krb5Conf.toString());
+        }
+        Map<String, String> options = new HashMap<>();
+        options.put("useTicketCache", "true");
+        options.put("doNotPrompt", "true");
+        options.put("refreshKrb5Config", "true");
+        file.ifPresent(f -> options.put("ticketCache", f));
+        Configuration conf = new Configuration() {
+            @Override
+            public AppConfigurationEntry[] getAppConfigurationEntry(String name) {
+                return new AppConfigurationEntry[]{new AppConfigurationEntry("com.sun.security.auth.module.Krb5LoginModule",
+                        AppConfigurationEntry.LoginModuleControlFlag.REQUIRED, options)};
+            }
+        };
+        try {
+            LoginContext lc = new LoginContext("tabletop-kudu", null, null, conf);
+            lc.login();
+            return lc.getSubject();
+        } catch (LoginException e) {
+            throw new IOException("no Kerberos ticket in " + describeCache() + " for " + forWhat + ": run kinit", e);
         }
     }
 

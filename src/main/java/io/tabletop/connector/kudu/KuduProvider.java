@@ -39,12 +39,17 @@ public final class KuduProvider implements EngineProvider {
 
     /**
      * A parsed Kudu spec: the master RPC addresses and, if given, their web addresses, and the CA file
-     * their TLS web UIs are verified with (null: the system's CAs).
+     * their TLS web UIs are verified with (null: the system's CAs), and {@code cliMoves}: replica moves and
+     * leader transfers as one {@code kudu} CLI process each ({@code moves=cli}) instead of consensus calls.
      */
-    public record Spec(List<String> masters, List<String> web, Path ca) implements ConnectionSpec {
+    public record Spec(List<String> masters, List<String> web, Path ca, boolean cliMoves) implements ConnectionSpec {
         public Spec {
             masters = List.copyOf(masters);
             web = List.copyOf(web);
+        }
+
+        public Spec(List<String> masters, List<String> web, Path ca) {
+            this(masters, web, ca, false);
         }
 
         public Spec(List<String> masters, List<String> web) {
@@ -64,6 +69,9 @@ public final class KuduProvider implements EngineProvider {
             }
             if (ca != null) {
                 opts.add("ca=" + ca);
+            }
+            if (cliMoves) {
+                opts.add("moves=cli");
             }
             return "kudu://" + String.join(",", masters) + (opts.isEmpty() ? "" : "?" + String.join("&", opts));
         }
@@ -86,7 +94,7 @@ public final class KuduProvider implements EngineProvider {
 
     @Override
     public String example() {
-        return "kudu://HOST:PORT[,HOST:PORT...][?web=HOST:PORT,...][&ca=FILE]";
+        return "kudu://HOST:PORT[,HOST:PORT...][?web=HOST:PORT,...][&ca=FILE][&moves=cli]";
     }
 
     @Override
@@ -98,6 +106,7 @@ public final class KuduProvider implements EngineProvider {
         String rest = s.substring("kudu://".length());
         String web = null;
         Path ca = null;
+        boolean cliMoves = false;
         int q = rest.indexOf('?');
         if (q >= 0) {
             for (String kv : rest.substring(q + 1).split("&")) {
@@ -105,14 +114,16 @@ public final class KuduProvider implements EngineProvider {
                     web = kv.substring(4);
                 } else if (kv.startsWith("ca=") && kv.length() > 3) {
                     ca = Path.of(java.net.URLDecoder.decode(kv.substring(3), java.nio.charset.StandardCharsets.UTF_8));
+                } else if (kv.equals("moves=cli") || kv.equals("moves=rpc")) {
+                    cliMoves = kv.equals("moves=cli");
                 } else if (!kv.isBlank()) {
                     throw new IllegalArgumentException("unknown option '" + kv + "' in " + s
-                            + " (options: web=HOST:PORT,... and ca=FILE, the CA of TLS web UIs)");
+                            + " (options: web=HOST:PORT,..., ca=FILE, the CA of TLS web UIs, and moves=cli, one kudu process per move)");
                 }
             }
             rest = rest.substring(0, q);
         }
-        return new Spec(hostPorts(rest, s), web == null ? List.of() : webList(web, s), ca);
+        return new Spec(hostPorts(rest, s), web == null ? List.of() : webList(web, s), ca, cliMoves);
     }
 
     /** HOST:PORT, or http(s)://HOST:PORT for a web UI whose scheme is known. */
@@ -161,6 +172,9 @@ public final class KuduProvider implements EngineProvider {
         }
         KuduConnector k = new KuduConnector(masters, webs, binary, options.stopLocal() ? recorded.get() : null, s.ca());
         k.knowMasters(webByRpc);
+        if (s.cliMoves()) {
+            k.movesThroughCli();
+        }
         return k;
     }
 

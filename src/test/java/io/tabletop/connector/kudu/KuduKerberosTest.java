@@ -104,6 +104,7 @@ class KuduKerberosTest {
                     }
                 }, null).start().get(150, TimeUnit.SECONDS);
                 assertEquals(RunState.SUCCEEDED, r.state(), r.failures().toString());
+                assertTrue(c.byRpc(), "the moves were consensus calls, authenticated by SASL GSSAPI from the same ticket");
                 List<CheckResult> post = service.postChecks(pc.plan(), c, rows);
                 assertTrue(post.stream().noneMatch(x -> x.verdict() == Verdict.BLOCK), post.toString());
                 assertTrue(c.snapshot().server(victim).isEmpty(), "unregistered");
