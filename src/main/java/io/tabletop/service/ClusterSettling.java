@@ -5,6 +5,7 @@ import io.tabletop.connector.ConnectorException;
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.ReplicaRole;
 import io.tabletop.domain.ServerId;
+import io.tabletop.executor.ExecutorOptions;
 
 import java.util.HashSet;
 import java.util.Set;
@@ -79,6 +80,19 @@ final class ClusterSettling {
                 .orElse(Integer.MAX_VALUE)).count();
     }
 
+
+    /** How long a re-plan waits, at most, for the evictions a repair's leader step-downs set off. */
+    static final long REPAIR_WAIT_MILLIS = 30_000;
+
+    /**
+     * Over-replicated partitions whose voters all answer: the engine evicts the extra one soon after a leader
+     * step-down. One with a voter on a silent server waits for the engine's own repair instead.
+     */
+    static long overReplicatedRepairable(ClusterSnapshot c) {
+        return c.partitions().stream().filter(p -> p.voterCount() > c.table(p.table()).map(t -> t.replicationFactor()).orElse(Integer.MAX_VALUE)
+                && p.replicas().stream().allMatch(x -> c.server(x.server()).map(s -> s.state().isUp()
+                        && !s.silentFor(ExecutorOptions.DEAD_AFTER.toMillis())).orElse(false))).count();
+    }
 
     static ClusterSnapshot settled(ClusterConnector connector) throws ConnectorException {
         return settled(connector.snapshot(), connector);

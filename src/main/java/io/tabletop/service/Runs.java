@@ -795,7 +795,15 @@ public final class Runs {
         } catch (ConnectorException e) {
             listener.log(ExecutionListener.Level.WARN, "the health gate before re-planning did not pass: " + e.getMessage());
         }
-        return connector.snapshot();
+        // A gate that fails (a dead server fails Kudu's ksck) returns before the master has evicted what the
+        // step-downs freed: wait for the partitions whose voters all answer, or the plan finds no destination.
+        ClusterSnapshot now = connector.snapshot();
+        long deadline = System.nanoTime() + ClusterSettling.REPAIR_WAIT_MILLIS * 1_000_000L;
+        while (ClusterSettling.overReplicatedRepairable(now) > 0 && System.nanoTime() < deadline) {
+            TimeUnit.MILLISECONDS.sleep(500); // polling a remote cluster, not a test wait
+            now = connector.snapshot();
+        }
+        return now;
     }
 
     /** Runs the re-planned rest in the run's own journal. */

@@ -978,6 +978,10 @@ public final class KuduConnector implements ClusterConnector {
                 }
                 waitingFor = r.getMessage();
                 continue;
+            } catch (ConnectorException e) {
+                // the leader the master names does not answer (it may have just died): a new one is elected in seconds
+                waitingFor = "its leader " + leader + " does not answer (" + e.reason() + ")";
+                continue;
             }
             if (!leader.equals(st.leader())) {
                 waitingFor = "its leadership is changing";
@@ -1019,6 +1023,10 @@ public final class KuduConnector implements ClusterConnector {
             try {
                 consensus.scheduleMove(leader, leaderAddr.get(), tablet, from, to, toAddr.get(), st.configIndex());
                 scheduled = true;
+            } catch (ConnectorException e) {
+                // no answer: the change may or may not have been made; the next look at the config tells (an earlier
+                // ask shows as the source marked REPLACE and the destination to be promoted, and is followed)
+                waitingFor = "the leader did not answer BulkChangeConfig (" + e.reason() + ")";
             } catch (KuduConsensus.Refused r) {
                 if (!retryable(r)) {
                     throw new ConnectorException(Engine.KUDU, what, r.getMessage(),
