@@ -522,37 +522,35 @@ public final class Runs {
                     run.sweeping.set(false);
                 }
             }
-            ClusterSnapshot live = connector.snapshot();
-            if (connector.capabilities().engineRereplicates()) {
-                // the engine is building copies (its own replacements, or moves cut short): plan once it is done,
-                // or the plan would place replicas where the engine is putting them
-                long deadline = System.nanoTime() + ClusterSettling.SETTLE_MILLIS * 1_000_000L;
-                while (!run.cancelled && System.nanoTime() < deadline && ClusterSettling.building(live, run.dead.keySet()) > 0) {
-                    TimeUnit.MILLISECONDS.sleep(500); // polling a remote cluster, not a test wait
-                    live = connector.snapshot();
+            // A plan the cluster refuses while the engine is still placing copies (a replacement it adds a moment
+            // after the look, a REPLACE-marked copy not yet evicted) is tried again once that has settled.
+            Plan next = null;
+            ClusterSnapshot now = null;
+            long planDeadline = System.nanoTime() + ClusterSettling.SETTLE_MILLIS * 1_000_000L;
+            for (int tries = 0; next == null; tries++) {
+                if (tries > 0) {
+                    TimeUnit.SECONDS.sleep(2); // polling a remote cluster, not a test wait
                 }
-                // a moved leader left with its REPLACE mark keeps one voter too many until it steps down: the same
-                // repair as after a failed attempt, or the planner finds no destination for the drained copy
-                live = repaired(live, connector, listener, run.runId());
-            }
-            for (ServerId d : run.dead.keySet()) {
-                if (live.server(d).map(x -> !x.silentFor(options.deadAfter().toMillis())).orElse(false)) {
-                    listener.log(ExecutionListener.Level.INFO, d + " answers again; it still takes nothing in this run");
+                now = replanLook(run, connector, listener, options);
+                ClusterSnapshot seen = now;
+                List<ServerId> left = goal.servers().stream().filter(id -> seen.server(id).isPresent()).toList();
+                List<ServerId> rebuild = connector.capabilities().engineRereplicates() ? List.of()
+                        : run.dead.keySet().stream().filter(id -> seen.partitions().stream().anyMatch(p -> p.isOn(id))).toList();
+                if (left.isEmpty() && rebuild.isEmpty()) {
+                    listener.log(ExecutionListener.Level.ERROR, why + ", and nothing is left to plan");
+                    return null;
                 }
-                if (live.server(d).isPresent()) {
-                    live = live.withServerState(d, io.tabletop.domain.ServerState.DEAD);
+                try {
+                    next = planner.plan(now, new RemoveServers(left, goal.balanceLeaders(), goal.fillLimit(), goal.strategy(), rebuild),
+                            connector.capabilities());
+                } catch (PlanRefusedException e) {
+                    if (!connector.capabilities().engineRereplicates() || run.cancelled || System.nanoTime() > planDeadline) {
+                        throw e;
+                    }
+                    listener.log(ExecutionListener.Level.INFO, "not plannable yet (" + e.getMessage() + "); the engine is still placing copies, "
+                            + "looking again in 2 s");
                 }
             }
-            ClusterSnapshot now = live;
-            List<ServerId> left = goal.servers().stream().filter(id -> now.server(id).isPresent()).toList();
-            List<ServerId> rebuild = connector.capabilities().engineRereplicates() ? List.of()
-                    : run.dead.keySet().stream().filter(id -> now.partitions().stream().anyMatch(p -> p.isOn(id))).toList();
-            if (left.isEmpty() && rebuild.isEmpty()) {
-                listener.log(ExecutionListener.Level.ERROR, why + ", and nothing is left to plan");
-                return null;
-            }
-            Plan next = planner.plan(now, new RemoveServers(left, goal.balanceLeaders(), goal.fillLimit(), goal.strategy(), rebuild),
-                    connector.capabilities());
             long waiting = connector.capabilities().engineRereplicates()
                     ? DeadCopies.find(now, run.dead.keySet()).size() : 0;
             String text = why + ": what is left is planned again from the live cluster (" + next.steps().size() + " steps)"
@@ -575,6 +573,36 @@ public final class Runs {
             listener.log(ExecutionListener.Level.ERROR, why + ", and planning the rest failed: " + e.getMessage() + " (details in the log)");
             return null;
         }
+    }
+
+    /**
+     * The re-plan's look at the cluster: once the copies the engine is building on live servers are built and
+     * what a move cut short is repaired, with the run's dead servers marked dead.
+     */
+    private ClusterSnapshot replanLook(Run run, ClusterConnector connector, ExecutionListener listener, ExecutorOptions options)
+            throws ConnectorException, InterruptedException {
+        ClusterSnapshot live = connector.snapshot();
+        if (connector.capabilities().engineRereplicates()) {
+            // the engine is building copies (its own replacements, or moves cut short): plan once it is done,
+            // or the plan would place replicas where the engine is putting them
+            long deadline = System.nanoTime() + ClusterSettling.SETTLE_MILLIS * 1_000_000L;
+            while (!run.cancelled && System.nanoTime() < deadline && ClusterSettling.building(live, run.dead.keySet()) > 0) {
+                TimeUnit.MILLISECONDS.sleep(500); // polling a remote cluster, not a test wait
+                live = connector.snapshot();
+            }
+            // a moved leader left with its REPLACE mark keeps one voter too many until it steps down: the same
+            // repair as after a failed attempt, or the planner finds no destination for the drained copy
+            live = repaired(live, connector, listener, run.runId());
+        }
+        for (ServerId d : run.dead.keySet()) {
+            if (live.server(d).map(x -> !x.silentFor(options.deadAfter().toMillis())).orElse(false)) {
+                listener.log(ExecutionListener.Level.INFO, d + " answers again; it still takes nothing in this run");
+            }
+            if (live.server(d).isPresent()) {
+                live = live.withServerState(d, io.tabletop.domain.ServerState.DEAD);
+            }
+        }
+        return live;
     }
 
     /**
