@@ -726,9 +726,7 @@ public final class KuduConnector implements ClusterConnector {
             for (JsonNode rep : t.get().path("replicas")) {
                 String u = rep.path("server_uuid").asText();
                 if (blocked.get() == null && abandoned.get() == null && !u.equals(s.to().value()) && !u.equals(s.from().value())) {
-                    JsonNode other = tserver(dump, ServerId.of(u)).orElse(null);
-                    long age = other == null ? Long.MAX_VALUE : other.path("millis_since_heartbeat").asLong(0);
-                    if (other == null || !other.path("live").asBoolean(true) || age > DEAD_AFTER_MILLIS) {
+                    if (silent(dump, u)) {
                         blocked.set("tablet " + tablet + " has a copy on " + u + ", which stopped answering; Kudu completes the move once it has replaced that copy");
                         destroy(proc.get());
                         return;
