@@ -601,7 +601,8 @@ public final class KuduConnector implements ClusterConnector {
     private void gate(StepProgress progress) throws ConnectorException, InterruptedException {
         progress.update(0.1, "kudu cluster ksck");
         Ksck k = ksck(true);
-        List<String> over = overReplicatedIds(k.json);
+        // A tablet whose extra voter sits on a tserver that is down is left to Kudu: a step-down cannot evict it.
+        List<String> over = KuduKsck.repairableOverReplicatedIds(k.json);
         if (!over.isEmpty()) {
             progress.update(0.4, "repairing " + over.size() + " tablet(s) with too many voters");
             for (String tablet : over) {
@@ -786,7 +787,7 @@ public final class KuduConnector implements ClusterConnector {
                     "tablet " + tablet + " has a copy on " + silentCopy.get() + ", which does not answer (" + r.error() + ")",
                     ConnectorException.Kind.NOT_YET, null);
         }
-        for (String over : overReplicatedIds(ksck(true).json)) {
+        for (String over : KuduKsck.repairableOverReplicatedIds(ksck(true).json)) {
             if (over.equals(tablet)) {
                 repairOverReplicated(tablet, progress);
                 if (moveDone(s)) {

@@ -116,4 +116,34 @@ final class KuduKsck {
     static List<String> overReplicatedIds(JsonNode ksck) {
         return overReplicated(ksck).stream().map(OverReplicated::tablet).toList();
     }
+
+    /**
+     * The ids of {@link #overReplicated}'s tablets whose voters all sit on tablet servers ksck calls HEALTHY:
+     * the ones a leader step-down repairs. One with a voter on a server that is down waits for Kudu's own
+     * re-replication; stepping its leader down does nothing (research/kudu.md 5.3).
+     */
+    static List<String> repairableOverReplicatedIds(JsonNode ksck) {
+        Set<String> healthy = new HashSet<>();
+        for (JsonNode ts : ksck.path("tserver_summaries")) {
+            if ("HEALTHY".equals(ts.path("health").asText())) {
+                healthy.add(ts.path("uuid").asText());
+            }
+        }
+        Set<String> over = new HashSet<>(overReplicatedIds(ksck));
+        List<String> out = new ArrayList<>();
+        for (JsonNode t : ksck.path("tablet_summaries")) {
+            String id = t.path("id").asText();
+            if (!over.contains(id)) {
+                continue;
+            }
+            boolean allHealthy = true;
+            for (JsonNode u : t.path("master_cstate").path("voter_uuids")) {
+                allHealthy &= healthy.contains(u.asText());
+            }
+            if (allHealthy) {
+                out.add(id);
+            }
+        }
+        return out;
+    }
 }

@@ -1,8 +1,11 @@
 package io.tabletop.connector.kudu;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tabletop.connector.ConnectorException;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -36,5 +39,25 @@ class KuduDeadTserverWordsTest {
         assertEquals(ConnectorException.Kind.DRIFT, KuduConnector.moveFailureKind(
                 "Illegal state: tablet 5e6f: replica 7a1b is already present"));
         assertEquals(ConnectorException.Kind.REFUSED, KuduConnector.moveFailureKind("Invalid argument: no such tablet"));
+    }
+
+    /**
+     * A tablet with a voter too many is repaired by a leader step-down only when every voter answers; one
+     * whose extra voter is on a dead tserver waits for Kudu (the gate used to spend 30 s on it per re-plan).
+     * The shape is ksck's {@code -ksck_format=json_compact}, trimmed to the fields read.
+     */
+    @Test
+    void onlyOverReplicatedTabletsOnHealthyTserversAreRepairable() throws Exception {
+        JsonNode ksck = new ObjectMapper().readTree("""
+                {"tserver_summaries":[{"uuid":"a","health":"HEALTHY"},{"uuid":"b","health":"HEALTHY"},
+                  {"uuid":"c","health":"HEALTHY"},{"uuid":"d","health":"HEALTHY"},{"uuid":"e","health":"UNAVAILABLE"}],
+                 "table_summaries":[{"id":"t1","replication_factor":3}],
+                 "tablet_summaries":[
+                  {"id":"ok","table_id":"t1","master_cstate":{"voter_uuids":["a","b","c"]}},
+                  {"id":"mine","table_id":"t1","master_cstate":{"voter_uuids":["a","b","c","d"]}},
+                  {"id":"kudus","table_id":"t1","master_cstate":{"voter_uuids":["a","b","c","e"]}}]}
+                """);
+        assertEquals(List.of("mine", "kudus"), KuduKsck.overReplicatedIds(ksck));
+        assertEquals(List.of("mine"), KuduKsck.repairableOverReplicatedIds(ksck));
     }
 }
