@@ -13,8 +13,10 @@ final class BenchCmds {
     private BenchCmds() {
     }
 
+    static final String NAME = "bench";
+
     static CommandLine build(List<Benchmark> benchmarks) {
-        CommandLine bench = LocalClusterCmds.command("bench", "Benchmarks; results go in the README.", new LocalClusterCmds.Body() {
+        CommandLine bench = LocalClusterCmds.command(NAME, "Benchmarks; results go in the README.", new LocalClusterCmds.Body() {
             @Override
             public Integer call() {
                 spec.commandLine().usage(spec.commandLine().getOut());

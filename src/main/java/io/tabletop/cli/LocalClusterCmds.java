@@ -38,8 +38,13 @@ final class LocalClusterCmds {
         return new CommandLine(spec);
     }
 
+    /** The command of {@code provider}'s local clusters: local-SCHEME. */
+    static String name(EngineProvider provider) {
+        return "local-" + provider.schemes().get(0);
+    }
+
     static CommandLine build(EngineProvider provider, LocalClusters local) {
-        String command = "local-" + provider.schemes().get(0);
+        String command = name(provider);
         LocalClusters.Shape d = local.defaultShape();
         Body usage = new Body() {
             @Override

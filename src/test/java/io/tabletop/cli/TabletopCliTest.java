@@ -12,6 +12,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -70,6 +71,29 @@ public class TabletopCliTest {
             }
         }
         assertEquals(36, moves);
+    }
+
+    /**
+     * A command builds only the subcommand it names (picocli reads each one's options by reflection, a
+     * tenth of a second of every start): help still lists them all, a misspelt name is still corrected,
+     * and the named one still parses and gets its help.
+     */
+    @Test
+    void helpListsEveryCommandThoughARunBuildsOnlyItsOwn() {
+        Result help = run("--help");
+        assertEquals(0, help.code, help.err);
+        for (String c : List.of("snapshot", "plan", "review", "apply", "runs", "resume", "restore", "audit", "local-kudu", "bench")) {
+            assertTrue(help.out.lines().anyMatch(l -> l.strip().startsWith(c + " ")), c + " in\n" + help.out);
+        }
+        Result typo = run("aply", "--connect", "sandbox:small");
+        assertEquals(2, typo.code);
+        assertTrue(typo.err.contains("Did you mean: tabletop apply"), typo.err);
+        Result applyHelp = run("apply", "--help");
+        assertEquals(0, applyHelp.code, applyHelp.err);
+        assertTrue(applyHelp.out.startsWith("Usage: tabletop apply "), applyHelp.out);
+        Result benchHelp = run("bench", "--help");
+        assertEquals(0, benchHelp.code, benchHelp.err);
+        assertTrue(benchHelp.out.contains("kudu-drain"), benchHelp.out);
     }
 
     @Test

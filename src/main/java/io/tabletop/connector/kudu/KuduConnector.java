@@ -50,7 +50,10 @@ import java.util.stream.Collectors;
  */
 public final class KuduConnector implements ClusterConnector {
     private static final Logger LOG = Logger.getLogger(KuduConnector.class.getName());
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Made at the first parse, not when the connection opens: the first reads start before Jackson's set-up. */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper();
+    }
     private static final long CLI_TIMEOUT = 120_000;
     private static final long MOVE_TIMEOUT = 900_000;
     /** ksck as every read and every health gate runs it. */
@@ -81,8 +84,14 @@ public final class KuduConnector implements ClusterConnector {
     private long lastKsckSteps = -1;
     /** Each master's web address by its RPC address, where known: to find the masters that answer. */
     private volatile Map<String, String> webByRpc = Map.of();
-    /** Moves and leader transfers as calls to the tablet leader's consensus service, from this process. */
-    private final KuduConsensus consensus;
+    /**
+     * Moves and leader transfers as calls to the tablet leader's consensus service, from this process. Made
+     * at the first call ({@link #consensus()}): loading the Kudu client's classes is not on the way to the
+     * first read of the cluster.
+     */
+    private volatile KuduConsensus consensus;
+    private final String consensusMasters;
+    private final KuduKerberos kerberos;
     /** Null until decided (once, before the first move's audit record): true for calls, false for the CLI. */
     private volatile Boolean byRpc;
     private volatile boolean cliOnly;
@@ -113,7 +122,8 @@ public final class KuduConnector implements ClusterConnector {
         this.masterList = List.of(masters.split(","));
         this.cli = new KuduCli(binary, masters);
         this.http = http;
-        this.consensus = new KuduConsensus(masters, binary.kerberos());
+        this.consensusMasters = masters;
+        this.kerberos = binary.kerberos();
         this.control = control;
     }
 
@@ -230,27 +240,20 @@ public final class KuduConnector implements ClusterConnector {
     @Override
     public ClusterSnapshot snapshot() throws ConnectorException {
         followMasters();
-        JsonNode dump = http.dumpEntities();
-        // two CLI processes that mostly wait for the masters: side by side
-        java.util.concurrent.CompletableFuture<Map<String, JsonNode>> listing = new java.util.concurrent.CompletableFuture<>();
-        Thread lister = new Thread(() -> {
-            try {
-                listing.complete(tserverList());
-            } catch (ConnectorException | RuntimeException e) {
-                listing.completeExceptionally(e);
-            }
-        }, "tabletop-kudu-tserver-list");
-        lister.setDaemon(true);
-        lister.start();
-        JsonNode ksck = ksck(SNAPSHOT_KSCK_AGE).json;
+        // ksck and the tserver list are CLI processes that mostly wait for the masters: both start first, side
+        // by side, and the masters' catalog is fetched over HTTP while they run.
+        Reader<Map<String, JsonNode>> listing = new Reader<>("tabletop-kudu-tserver-list", this::tserverList);
+        Reader<Ksck> checking = new Reader<>("tabletop-kudu-ksck", () -> ksck(SNAPSHOT_KSCK_AGE));
+        JsonNode dump;
+        JsonNode ksck;
         Map<String, JsonNode> listed;
         try {
-            listed = listing.join();
-        } catch (java.util.concurrent.CompletionException e) {
-            if (e.getCause() instanceof ConnectorException ce) {
-                throw ce;
-            }
-            throw e;
+            dump = http.dumpEntities(); // an unreachable master fails here, and the two processes are stopped
+            ksck = checking.get().json;
+            listed = listing.get();
+        } finally {
+            checking.stop();
+            listing.stop();
         }
         java.util.Set<String> unsized = KuduTopology.unsized(dump, ksck);
         Map<String, Long> fromMetrics = unsized.isEmpty() ? Map.of() : sizesFromMetrics(dump, unsized);
@@ -369,6 +372,50 @@ public final class KuduConnector implements ClusterConnector {
     private record Ksck(int rc, JsonNode json) {
     }
 
+    /** A read on its own thread; {@link #stop} interrupts it (which ends a CLI process it runs) and waits for it. */
+    private static final class Reader<T> {
+        interface Read<T> {
+            T read() throws ConnectorException;
+        }
+
+        private final java.util.concurrent.CompletableFuture<T> result = new java.util.concurrent.CompletableFuture<>();
+        private final Thread thread;
+
+        Reader(String name, Read<T> read) {
+            thread = new Thread(() -> {
+                try {
+                    result.complete(read.read());
+                } catch (ConnectorException | RuntimeException e) {
+                    result.completeExceptionally(e);
+                }
+            }, name);
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        T get() throws ConnectorException {
+            try {
+                return result.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                if (e.getCause() instanceof ConnectorException ce) {
+                    throw ce;
+                }
+                throw e;
+            }
+        }
+
+        void stop() {
+            if (!result.isDone()) {
+                thread.interrupt();
+            }
+            try {
+                thread.join(TimeUnit.SECONDS.toMillis(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     /** Snapshots (sizes and replication factors) take a ksck this recent: a refresh that asks for health first runs one. */
     private static final Duration SNAPSHOT_KSCK_AGE = Duration.ofSeconds(1);
 
@@ -405,7 +452,7 @@ public final class KuduConnector implements ClusterConnector {
 
     static JsonNode parse(String text, String what) throws ConnectorException {
         try {
-            return JSON.readTree(text);
+            return Json.MAPPER.readTree(text);
         } catch (IOException e) {
             throw new ConnectorException(Engine.KUDU, what, "output is not the JSON expected: " + e.getMessage(), false, e);
         }
@@ -802,7 +849,27 @@ public final class KuduConnector implements ClusterConnector {
     /** Stops the Kudu client that the consensus calls use (its threads and connections). */
     @Override
     public void close() {
-        consensus.close();
+        KuduConsensus c;
+        synchronized (this) {
+            c = consensus;
+        }
+        if (c != null) {
+            c.close();
+        }
+    }
+
+    private KuduConsensus consensus() {
+        KuduConsensus c = consensus;
+        if (c == null) {
+            synchronized (this) {
+                c = consensus;
+                if (c == null) {
+                    c = new KuduConsensus(consensusMasters, kerberos);
+                    consensus = c;
+                }
+            }
+        }
+        return c;
     }
 
     // ---- moves as consensus calls --------------------------------------------------------------
@@ -847,7 +914,7 @@ public final class KuduConnector implements ClusterConnector {
                 if (addr.isEmpty()) {
                     continue;
                 }
-                KuduConsensus.State st = consensus.state(leader, addr.get(), t.path("tablet_id").asText());
+                KuduConsensus.State st = consensus().state(leader, addr.get(), t.path("tablet_id").asText());
                 return st.prepareBeforeEvict() ? null : "the cluster evicts before it replaces (3-2-3), which the CLI handles";
             }
             return "no tablet has a leader to ask";
@@ -909,7 +976,7 @@ public final class KuduConnector implements ClusterConnector {
                 Optional<String> addr = rpcAddress(dump, leader);
                 if (addr.isPresent()) {
                     try {
-                        consensus.stepDown(leader, addr.get(), tablet, s.to().value());
+                        consensus().stepDown(leader, addr.get(), tablet, s.to().value());
                         asked = true;
                         progress.update(0.5, "waiting for " + s.to() + " to lead");
                     } catch (KuduConsensus.Refused r) {
@@ -970,7 +1037,7 @@ public final class KuduConnector implements ClusterConnector {
             }
             KuduConsensus.State st;
             try {
-                st = consensus.state(leader, leaderAddr.get(), tablet);
+                st = consensus().state(leader, leaderAddr.get(), tablet);
             } catch (KuduConsensus.Refused r) {
                 if (!retryable(r)) {
                     throw new ConnectorException(Engine.KUDU, what, r.getMessage(), ConnectorException.Kind.REFUSED, null);
@@ -1020,7 +1087,7 @@ public final class KuduConnector implements ClusterConnector {
                 throw new ConnectorException(Engine.KUDU, what, "the master lists no RPC address for " + to, ConnectorException.Kind.DRIFT, null);
             }
             try {
-                consensus.scheduleMove(leader, leaderAddr.get(), tablet, from, to, toAddr.get(), st.configIndex());
+                consensus().scheduleMove(leader, leaderAddr.get(), tablet, from, to, toAddr.get(), st.configIndex());
                 scheduled = true;
             } catch (ConnectorException e) {
                 // no answer: the change may or may not have been made; the next look at the config tells (an earlier
@@ -1091,7 +1158,7 @@ public final class KuduConnector implements ClusterConnector {
                     Optional<String> addr = rpcAddress(dump, from);
                     if (addr.isPresent()) {
                         try {
-                            consensus.stepDown(from, addr.get(), tablet, null);
+                            consensus().stepDown(from, addr.get(), tablet, null);
                         } catch (KuduConsensus.Refused | ConnectorException e) {
                             LOG.fine(what + ": step-down of the source: " + e.getMessage());
                             steppedDown = false;
@@ -1120,7 +1187,7 @@ public final class KuduConnector implements ClusterConnector {
         try {
             String leader = tablet(dump, tablet).map(t -> t.path("leader").asText("")).orElse("");
             Optional<String> addr = leader.isEmpty() ? Optional.empty() : rpcAddress(dump, leader);
-            return addr.isEmpty() || consensus.state(leader, addr.get(), tablet).peer(uuid) != null;
+            return addr.isEmpty() || consensus().state(leader, addr.get(), tablet).peer(uuid) != null;
         } catch (ConnectorException | KuduConsensus.Refused e) {
             return true; // not known: keep following
         }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tabletop.connector.ConnectorException;
 import io.tabletop.domain.Engine;
+import okhttp3.ConnectionSpec;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
@@ -21,14 +22,39 @@ import io.tabletop.connector.TlsTrust;
  * in one 16 ms call. Tries each master in turn; followers answer too. Thread-safe.
  */
 public final class KuduMasterHttp {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final OkHttpClient CLIENT = new OkHttpClient.Builder()
-            .connectTimeout(Duration.ofSeconds(3)).readTimeout(Duration.ofSeconds(10)).build();
+    /** Made at the first parse, not when the connection opens: the first reads start before Jackson's set-up. */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper();
+    }
+    /**
+     * The shared plain-HTTP client, built at the first request. It speaks cleartext only, so that building it
+     * does not set up TLS (OkHttp builds the platform's trust manager and socket factory for any client
+     * that may speak TLS: about 350 classes and 0.3 s before the first read of a plain web UI).
+     */
+    private static final class Base {
+        static final OkHttpClient CLEARTEXT = new OkHttpClient.Builder().connectionSpecs(List.of(ConnectionSpec.CLEARTEXT))
+                .connectTimeout(Duration.ofSeconds(3)).readTimeout(Duration.ofSeconds(10)).build();
+    }
+
+    /** The shared client for https web UIs, with the system's CAs; built at the first https request. */
+    private static final class Tls {
+        static final OkHttpClient CLIENT = new OkHttpClient.Builder()
+                .connectTimeout(Duration.ofSeconds(3)).readTimeout(Duration.ofSeconds(10)).build();
+    }
+
+    private static OkHttpClient shared(String url) {
+        return url.startsWith("https://") ? Tls.CLIENT : Base.CLEARTEXT;
+    }
 
     private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(KuduMasterHttp.class.getName());
     private final java.util.concurrent.atomic.AtomicBoolean spnegoSaid = new java.util.concurrent.atomic.AtomicBoolean();
     private final List<String> webAddresses;
-    private final OkHttpClient client;
+    /** Built at the first request of each kind ({@link #client(String)}). */
+    private volatile OkHttpClient plain;
+    private volatile OkHttpClient secure;
+    /** A client with the CA's trust to build https clients on, or null for {@link Tls#CLIENT}. */
+    private final OkHttpClient base;
+    private final KuduKerberos kerberos;
     /** The CA file web UIs are verified with (null: the system's CAs); given, bare addresses are https. */
     private final Path ca;
     /** Bare addresses found to speak TLS (an http request got an empty reply). */
@@ -54,17 +80,38 @@ public final class KuduMasterHttp {
         }
         this.webAddresses = List.copyOf(webAddresses);
         this.ca = ca;
-        this.client = (client == null ? CLIENT : client).newBuilder().authenticator((route, response) -> {
-            boolean negotiate = response.headers("WWW-Authenticate").stream().anyMatch(h -> h.startsWith("Negotiate"));
-            if (!negotiate || response.priorResponse() != null) {
-                return null; // not SPNEGO, or our token was refused: the 401 is the answer
+        this.base = client;
+        this.kerberos = kerberos;
+    }
+
+    /** The client for {@code url}: cleartext for http, the CA's (or the system's) trust for https; both answer SPNEGO. */
+    private OkHttpClient client(String url) {
+        boolean https = url.startsWith("https://");
+        OkHttpClient c = https ? secure : plain;
+        if (c == null) {
+            synchronized (this) {
+                c = https ? secure : plain;
+                if (c == null) {
+                    c = (https ? (base == null ? Tls.CLIENT : base) : Base.CLEARTEXT).newBuilder().authenticator((route, response) -> {
+                        boolean negotiate = response.headers("WWW-Authenticate").stream().anyMatch(h -> h.startsWith("Negotiate"));
+                        if (!negotiate || response.priorResponse() != null) {
+                            return null; // not SPNEGO, or our token was refused: the 401 is the answer
+                        }
+                        if (spnegoSaid.compareAndSet(false, true)) {
+                            LOG.info("the web UI at " + response.request().url().host() + ":" + response.request().url().port()
+                                    + " asks for Kerberos (SPNEGO): answering with the ticket in " + kerberos.describeCache());
+                        }
+                        return response.request().newBuilder().header("Authorization", kerberos.negotiate(response.request().url().host())).build();
+                    }).build();
+                    if (https) {
+                        secure = c;
+                    } else {
+                        plain = c;
+                    }
+                }
             }
-            if (spnegoSaid.compareAndSet(false, true)) {
-                LOG.info("the web UI at " + response.request().url().host() + ":" + response.request().url().port()
-                        + " asks for Kerberos (SPNEGO): answering with the ticket in " + kerberos.describeCache());
-            }
-            return response.request().newBuilder().header("Authorization", kerberos.negotiate(response.request().url().host())).build();
-        }).build();
+        }
+        return c;
     }
 
     /** As {@link #KuduMasterHttp(List, KuduKerberos)}, TLS web UIs verified against the certificates in {@code ca}. */
@@ -72,7 +119,7 @@ public final class KuduMasterHttp {
         OkHttpClient c = null;
         if (ca != null) {
             TlsTrust.Trust t = TlsTrust.of(Engine.KUDU, ca);
-            c = CLIENT.newBuilder().sslSocketFactory(t.factory(), t.manager()).build();
+            c = Tls.CLIENT.newBuilder().sslSocketFactory(t.factory(), t.manager()).build();
         }
         return new KuduMasterHttp(webAddresses, kerberos, ca, c);
     }
@@ -95,7 +142,7 @@ public final class KuduMasterHttp {
      */
     boolean answers(String webAddress) {
         String url = url(webAddress, "/healthz");
-        try (Response r = CLIENT.newCall(new Request.Builder().url(url).get().build()).execute()) {
+        try (Response r = shared(url).newCall(new Request.Builder().url(url).get().build()).execute()) {
             return true;
         } catch (javax.net.ssl.SSLException e) {
             return true;
@@ -145,7 +192,7 @@ public final class KuduMasterHttp {
      */
     private JsonNode read(String url, String path) throws IOException, ConnectorException {
         Request req = new Request.Builder().url(url).get().build();
-        try (Response r = client.newCall(req).execute()) {
+        try (Response r = client(url).newCall(req).execute()) {
             if (r.code() == 401) {
                 // SPNEGO refused our token, or the UI wants something else
                 throw new ConnectorException(Engine.KUDU, "read " + path, url + " refused the Kerberos ticket in "
@@ -156,7 +203,7 @@ public final class KuduMasterHttp {
             }
             String body = r.body() == null ? "" : io.tabletop.connector.Bounded.text(r.body().byteStream());
             try {
-                return JSON.readTree(body);
+                return Json.MAPPER.readTree(body);
             } catch (IOException e) {
                 throw new IOException(url + " did not answer JSON (" + e.getClass().getSimpleName() + " at " + abbreviate(body) + ")");
             }

@@ -27,7 +27,6 @@ import java.util.Optional;
  * Kerberized cluster is reached with the operator's ticket cache ({@link KuduKerberos}).
  */
 public final class KuduProvider implements EngineProvider {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private final Path home;
     private final KuduLocalClusters local;
 
@@ -194,7 +193,7 @@ public final class KuduProvider implements EngineProvider {
         Map<String, String> leaders = new LinkedHashMap<>();
         Map<String, String> others = new LinkedHashMap<>();
         try {
-            for (JsonNode m : JSON.readTree(r.out())) {
+            for (JsonNode m : new ObjectMapper().readTree(r.out())) { // once per connection: no mapper made at start-up
                 String http = m.path("http-addresses").asText("").split(",")[0].strip();
                 String rpc = m.path("rpc-addresses").asText("").split(",")[0].strip();
                 if (!http.isEmpty()) {
