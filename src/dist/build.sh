@@ -22,10 +22,12 @@ cp "$root/target/tabletop.jar" "$root/src/dist/linux/make-cds-archive.sh" "$dist
 "$jpackage" --type app-image "${common[@]}" --input "$dist/input" --main-jar tabletop.jar --main-class io.tabletop.Main \
   --add-modules "$modules" --jlink-options "--strip-debug --no-man-pages --no-header-files --compress=2 --generate-cds-archive" --dest "$dist"
 # Class data sharing for a faster start: jlink makes the runtime's base archive; the classes the console loads
-# up to its first window go into an archive made at install time (postinst runs make-cds-archive.sh), since
-# Java 17 ties it to the jar's installed path. The launcher uses it when it is there and says nothing when not.
-printf '%s\n' 'java-options=-XX:SharedArchiveFile=$APPDIR/tabletop.jsa' 'java-options=-Xshare:auto' \
-  'java-options=-Xlog:cds=off' 'java-options=-Xlog:cds+dynamic=off' >> "$dist/tabletop/lib/app/tabletop.cfg"
+# up to its first window, and a command line's, go into an archive made at install time (postinst runs
+# make-cds-archive.sh), since Java 17 ties it to the jar's installed path. The launcher is a shell script
+# (src/dist/linux/tabletop-launcher.sh): jpackage's native one spends 0.4-0.5 s asking rpm and dpkg which
+# package owns it before every start. It uses the archive when it is there and says nothing when not.
+cp "$root/src/dist/linux/tabletop-launcher.sh" "$dist/tabletop/bin/tabletop"
+chmod 755 "$dist/tabletop/bin/tabletop"
 echo "app image: $dist/tabletop ($(du -sh "$dist/tabletop" | cut -f1))"
 
 if command -v dpkg-deb >/dev/null && command -v fakeroot >/dev/null; then

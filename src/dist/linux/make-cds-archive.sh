@@ -5,7 +5,7 @@
 # the installed runtime and the same class path as the launcher, and at the first window goes on with the
 # command line's path (a removal on the sandbox, a Kudu connection that finds no master). Without the
 # archive the launcher starts as well, only slower (-Xshare:auto, its warnings off).
-app="$(cd "$(dirname "$0")" && pwd)"   # .../lib/app
+app="$(cd "$(dirname "$0")" && pwd -P)"   # .../lib/app, as bin/tabletop names it
 java="$app/../runtime/bin/java"
 tmp="$(mktemp -d)"
 rm -f "$app/tabletop.jsa"
