@@ -38,7 +38,7 @@ class CouchbasePredictionTest {
     static ClusterSnapshot seed001() {
         List<Server> servers = new ArrayList<>();
         for (int n = 1; n <= 4; n++) {
-            servers.add(new Server(ServerId.of("node" + n), "10.0.0." + n + ":8091", null, ServerState.LIVE));
+            servers.add(new Server(ServerId.of("node" + n), "127.0.1." + n + ":8091", null, ServerState.LIVE));
         }
         Table bucket = new Table(TableId.of("travel"), "travel-sample", 3);
         List<Partition> vbs = new ArrayList<>();
