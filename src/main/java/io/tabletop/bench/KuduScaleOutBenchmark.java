@@ -110,9 +110,13 @@ public final class KuduScaleOutBenchmark implements Benchmark {
         ServerId fresh = added(kudu);
         RemovalService service = new RemovalService();
         Operation op = Operation.scaleOut(List.of(fresh), List.of(fresh.value()));
+        // as apply does it (apply --scale-out), like the drain benchmark: one read, rows counted while the run
+        // starts (no replica moves before the count is in), the pre-check's verdict for the first gate
         long t0 = System.nanoTime();
         Instant launch = Instant.now();
-        Operation.Prepared p = op.prepare(service, kudu, Operation.Options.defaults());
+        ClusterSnapshot before = kudu.snapshot();
+        var counting = RemovalService.countRows(kudu);
+        RemovalService.PreCheck p = service.preCheck(kudu, before, launch, op.goal(Operation.Options.defaults()), counting, false);
         if (p.plan() == null) {
             throw new IllegalStateException("pre-check blocked: " + p.checks());
         }
