@@ -72,7 +72,8 @@ public final class TabletopCli implements Callable<Integer> {
         // subcommand first, and only that one is built (about 0.1 s of a run's start); help and a name
         // picocli should correct get them all.
         String first = args.length > 0 ? args[0] : "";
-        boolean all = !COMMANDS.containsKey(first) && !first.startsWith("local-") && !first.equals(BenchCmds.NAME);
+        boolean all = !COMMANDS.containsKey(first) && !first.equals(BenchCmds.NAME) && context.connections().registry().providers()
+                .stream().filter(p -> p.localClusters().isPresent()).noneMatch(p -> first.equals(LocalClusterCmds.name(p)));
         COMMANDS.forEach((name, c) -> {
             if (all || name.equals(first)) {
                 cl.addSubcommand(name, c);

@@ -91,6 +91,9 @@ public class TabletopCliTest {
         Result applyHelp = run("apply", "--help");
         assertEquals(0, applyHelp.code, applyHelp.err);
         assertTrue(applyHelp.out.startsWith("Usage: tabletop apply "), applyHelp.out);
+        Result unknownLocal = run("local-nosuch", "start");
+        assertEquals(2, unknownLocal.code);
+        assertTrue(unknownLocal.err.contains("Did you mean: tabletop local-kudu"), unknownLocal.err);
         Result benchHelp = run("bench", "--help");
         assertEquals(0, benchHelp.code, benchHelp.err);
         assertTrue(benchHelp.out.contains("kudu-drain"), benchHelp.out);

@@ -849,10 +849,7 @@ public final class KuduConnector implements ClusterConnector {
     /** Stops the Kudu client that the consensus calls use (its threads and connections). */
     @Override
     public void close() {
-        KuduConsensus c;
-        synchronized (this) {
-            c = consensus;
-        }
+        KuduConsensus c = consensus;
         if (c != null) {
             c.close();
         }
