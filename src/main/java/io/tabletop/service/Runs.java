@@ -804,11 +804,12 @@ public final class Runs {
             throws ConnectorException, InterruptedException {
         // Only voters that all answer can be repaired by a step-down; an extra voter on a silent server waits
         // for the engine's own re-replication, and a gate for it would only spend its repair timeout.
-        if (ClusterSettling.overReplicatedRepairable(c) == 0 || !connector.capabilities().healthGates()) {
+        long repairable = ClusterSettling.overReplicatedRepairable(c);
+        if (repairable == 0 || !connector.capabilities().healthGates()) {
             return c;
         }
         Step gate = Step.gate(0, null, "repair what a move cut short left").withIndex(0);
-        audit(c.cluster(), runId, "repair", "health gate before planning, to repair " + ClusterSettling.overReplicatedRepairable(c)
+        audit(c.cluster(), runId, "repair", "health gate before planning, to repair " + repairable
                 + " partition(s) with more voters than their replication factor", connector.command(gate));
         try {
             connector.execute(gate, new ClusterConnector.StepProgress() {
