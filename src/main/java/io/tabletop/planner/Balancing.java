@@ -85,7 +85,7 @@ final class Balancing {
             leadersToo = so.balanceLeaders();
             title = "Scale out onto " + phaseServers.stream().map(ServerId::value).collect(Collectors.joining(", "));
             checks.add(CheckResult.pass("New servers", phaseServers.stream().map(id -> id + " (" + w.total[w.no(id)]
-                    + " replicas)").collect(Collectors.joining(", ")) + " take replicas; no replica moves between the others"));
+                    + " replicas)").collect(Collectors.joining(", ")) + " take replicas; replicas move between the others only where the new servers cannot even the cluster out"));
         } else {
             Rebalance rb = (Rebalance) goal;
             for (int s = 0; s < w.servers; s++) {
@@ -118,12 +118,29 @@ final class Balancing {
         while (moves < maxMoves && (tableMove() || totalMove())) {
             moves++;
         }
+        if (goal instanceof ScaleOut so) {
+            if (replicaSkew() > 1) {
+                // An old server whose every table already holds no more than the new servers' share cannot give
+                // them one more: a move between the old ones evens the totals, as Kudu's rebalancer would make it.
+                for (int s = 0; s < w.servers; s++) {
+                    dst[s] = live[s];
+                }
+                while (totalMove()) {
+                    moves++;
+                }
+            }
+            long between = steps.stream().filter(x -> x.type() == io.tabletop.domain.StepType.MOVE_REPLICA && !so.newServers().contains(x.to())).count();
+            if (between > 0) {
+                checks.add(CheckResult.pass("Between the others", between + " replica move(s) between the servers already in the cluster: "
+                        + "an old server held fewer of a table than its even share, or the totals could not be evened onto the new servers alone"));
+            }
+        }
         boolean moved = steps.size() > firstMove;
         // Leader transfers share the moves' phase: the scheduler starts each one as soon as its partition's
         // move (if any) is done and its servers have a free slot, so they overlap the moves still running
         // instead of waiting behind a gate. A leader replica only ever moves after its own planned hand-over,
         // so who leads after the moves is known when the transfers are planned.
-        List<Step> transfers = leadersToo && caps.leaderTransfer() ? LeaderBalance.run(w, live, 0) : List.of();
+        List<Step> transfers = leadersToo && caps.leaderTransfer() ? earlierHandOvers(LeaderBalance.run(w, live, 0), firstMove) : List.of();
         if (moved || !transfers.isEmpty()) {
             phases.add(new Phase(0, moved ? title : "Balance leaders", moved ? phaseServers : liveIds()));
             interleave(firstMove, transfers);
@@ -193,6 +210,72 @@ final class Balancing {
         }
         steps.clear();
         steps.addAll(out);
+    }
+
+    /**
+     * A transfer waits for its partition's moves, so one on a partition moved late keeps the run going after its
+     * last move. Where another partition would do the same (led by the same giver, followed by the same taker),
+     * moved earlier or not at all, the hand-over is made there instead: every server leads as many as before.
+     * The latest are looked at first; a partition with more than one transfer keeps them.
+     */
+    private List<Step> earlierHandOvers(List<Step> transfers, int firstMove) {
+        int[] last = lastMoves(firstMove);
+        Map<PartitionId, Integer> no = new HashMap<>();
+        for (int p = 0; p < w.partitions; p++) {
+            no.put(w.part[p].id(), p);
+        }
+        Map<Integer, Integer> count = new HashMap<>();
+        transfers.forEach(t -> count.merge(no.get(t.partition()), 1, Integer::sum));
+        List<Step> out = new ArrayList<>(transfers);
+        List<Integer> latestFirst = new ArrayList<>();
+        for (int i = 0; i < out.size(); i++) {
+            latestFirst.add(i);
+        }
+        latestFirst.sort(Comparator.comparingInt(i -> -last[no.get(out.get(i).partition())]));
+        for (int i : latestFirst) {
+            Step t = out.get(i);
+            int p = no.get(t.partition());
+            int from = w.no(t.from());
+            int to = w.no(t.to());
+            if (last[p] < 0 || count.get(p) != 1 || w.leaderOf(p) != to) {
+                continue;
+            }
+            int best = -1;
+            Work.IntList on = w.on[to];
+            for (int k = 0; k < on.size(); k++) {
+                int q = on.get(k);
+                if (count.containsKey(q) || last[q] >= last[p] || (best >= 0 && last[q] >= last[best])) {
+                    continue;
+                }
+                int slot = w.slot(q, to);
+                if (slot >= 0 && w.repRole[slot] == Work.FOLLOWER && w.leaderOf(q) == from) {
+                    best = q;
+                }
+            }
+            if (best >= 0) {
+                w.transfer(p, to, from);
+                w.transfer(best, from, to);
+                count.remove(p);
+                count.put(best, 1);
+                out.set(i, Step.transfer(t.phase(), w.part[best].id(), w.part[best].table(), t.from(), t.to(), t.reason()));
+            }
+        }
+        return out;
+    }
+
+    /** Per partition number: the plan position of its last step from {@code firstMove} on, or -1. */
+    private int[] lastMoves(int firstMove) {
+        Map<PartitionId, Integer> at = new HashMap<>();
+        for (int i = firstMove; i < steps.size(); i++) {
+            if (steps.get(i).partition() != null) {
+                at.put(steps.get(i).partition(), i);
+            }
+        }
+        int[] out = new int[w.partitions];
+        for (int p = 0; p < w.partitions; p++) {
+            out[p] = at.getOrDefault(w.part[p].id(), -1);
+        }
+        return out;
     }
 
     private int replicaSkew() {
@@ -270,11 +353,12 @@ final class Balancing {
                 }
                 int hi = Integer.MIN_VALUE;
                 int lo = Integer.MAX_VALUE;
+                boolean[] takers = takers(t);
                 for (int s = 0; s < w.servers; s++) {
                     if (src[s]) {
                         hi = Math.max(hi, w.perTable(s, t));
                     }
-                    if (dst[s]) {
+                    if (takers[s]) {
                         lo = Math.min(lo, w.perTable(s, t));
                     }
                 }
@@ -288,7 +372,7 @@ final class Balancing {
             }
             int t = best;
             List<Integer> his = servers(src, Comparator.<Integer>comparingInt(s -> -w.perTable(s, t)).thenComparingInt(s -> -w.total[s]));
-            List<Integer> los = servers(dst, Comparator.<Integer>comparingInt(s -> w.perTable(s, t)).thenComparingInt(s -> w.total[s]));
+            List<Integer> los = servers(takers(t), Comparator.<Integer>comparingInt(s -> w.perTable(s, t)).thenComparingInt(s -> w.total[s]));
             for (int hi : his) {
                 for (int lo : los) {
                     if (w.perTable(hi, t) - w.perTable(lo, t) < 2) {
@@ -305,6 +389,31 @@ final class Balancing {
             }
             stuck[t] = true; // no partition of this table can move to a server that needs it
         }
+    }
+
+    /**
+     * The servers that may take a replica of table {@code t}: the destinations, and in a scale-out also an old
+     * server holding fewer of the table than its even share (rounded down). Moves onto the new servers alone
+     * can never lift such a server, so the table would stay two apart; Kudu's rebalancer moves one there too.
+     */
+    private boolean[] takers(int t) {
+        if (!(goal instanceof ScaleOut)) {
+            return dst;
+        }
+        int n = 0;
+        int sum = 0;
+        for (int s = 0; s < w.servers; s++) {
+            if (live[s]) {
+                n++;
+                sum += w.perTable(s, t);
+            }
+        }
+        int floor = n == 0 ? 0 : sum / n;
+        boolean[] out = dst.clone();
+        for (int s = 0; s < w.servers; s++) {
+            out[s] |= live[s] && w.perTable(s, t) < floor;
+        }
+        return out;
     }
 
     /** One move from a fuller to an emptier server in a table where the giver holds more: totals even out, tables keep their spread. */

@@ -179,6 +179,72 @@ class GoalsTest {
         }
     }
 
+    /**
+     * Kudu places each new replica on the less loaded of two random tservers; four tservers so filled, a fifth
+     * joins empty. Whatever the placement, the scale-out ends with every table, the totals and the leaders within
+     * one, and moves between the old tservers only where moves onto the new one could not get there (an old
+     * tserver below a table's even share, or totals the new one cannot even); few plans keep a hand-over
+     * waiting on their last move.
+     */
+    @Test
+    void scaleOutOnKuduLikePlacementsEvensTablesTotalsAndLeaders() throws Exception {
+        int between = 0;
+        int trailing = 0;
+        for (long seed = 1; seed <= 200; seed++) {
+            java.util.Random rnd = new java.util.Random(seed);
+            int[] tablets = seed % 2 == 0 ? new int[]{24, 20, 16} : new int[]{8, 6, 4};
+            List<Server> servers = new ArrayList<>();
+            for (int i = 1; i <= 5; i++) {
+                servers.add(new Server(ServerId.of("ts-" + i), "127.0.1." + i + ":7050", null, ServerState.LIVE));
+            }
+            int[] load = new int[4];
+            List<Table> tables = new ArrayList<>();
+            List<Partition> ps = new ArrayList<>();
+            for (int t = 0; t < tablets.length; t++) {
+                Table table = new Table(TableId.of("t" + t), "table" + t, 3);
+                tables.add(table);
+                for (int k = 0; k < tablets[t]; k++) {
+                    List<Integer> chosen = new ArrayList<>();
+                    while (chosen.size() < 3) {
+                        int a = rnd.nextInt(4);
+                        int b = rnd.nextInt(4);
+                        int pick = chosen.contains(a) ? b : chosen.contains(b) ? a : load[a] <= load[b] ? a : b;
+                        if (!chosen.contains(pick)) {
+                            chosen.add(pick);
+                            load[pick]++;
+                        }
+                    }
+                    List<Replica> reps = new ArrayList<>();
+                    for (int j = 0; j < 3; j++) {
+                        reps.add(new Replica(servers.get(chosen.get(j)).id(), j == 0 ? ReplicaRole.LEADER : ReplicaRole.FOLLOWER));
+                    }
+                    ps.add(new Partition(PartitionId.of(table.id().value() + "-" + k), table.id(), 1_000_000L, 100L, reps));
+                }
+            }
+            ClusterSnapshot c = new ClusterSnapshot(io.tabletop.domain.Engine.KUDU, "kudu-like " + seed, null, servers, tables, ps);
+            ServerId fresh = ServerId.of("ts-5");
+            Plan plan = assertDoesNotRefuse(c, new ScaleOut(List.of(fresh), true), kudu);
+            List<ServerLoad> loads = new ArrayList<>(plan.after().loads().values());
+            assertTrue(PlannerTest.spread(loads, ServerLoad::replicas) <= 1, "seed " + seed + ": replicas " + loads);
+            assertTrue(PlannerTest.spread(loads, ServerLoad::leaders) <= 1, "seed " + seed + ": leaders " + loads);
+            for (Table t : tables) {
+                assertTrue(tableSkew(plan.after(), t.id()) <= 1, "seed " + seed + ": " + t.name() + " skew " + tableSkew(plan.after(), t.id()));
+            }
+            assertEveryMoveHelps(c, plan);
+            PlannerTest.assertInvariants(plan);
+            long oldToOld = plan.steps().stream().filter(x -> x.type() == StepType.MOVE_REPLICA && !x.to().equals(fresh)).count();
+            assertEquals(oldToOld > 0, plan.checks().stream().anyMatch(k -> k.name().equals("Between the others")), "seed " + seed);
+            between += oldToOld > 0 ? 1 : 0;
+            // the plan's last move: a hand-over of its partition would keep the run going after it
+            Step last = plan.steps().stream().filter(x -> x.type() == StepType.MOVE_REPLICA).reduce((a, b) -> b).orElseThrow();
+            trailing += plan.steps().stream().anyMatch(x -> x.type() == StepType.TRANSFER_LEADER && x.partition().equals(last.partition())) ? 1 : 0;
+        }
+        // a hand-over is moved to a partition that moves earlier where one would do as well: 40 of these 200 plans
+        // ended with one waiting on their last move before, 8 after
+        assertTrue(trailing <= 20, trailing + " of 200 scale-outs end with a leader transfer waiting on their last move");
+        assertTrue(between <= 40, between + " of 200 scale-outs moved replicas between the old servers");
+    }
+
     @Test
     void scaleOutLeaderTransfersOverlapTheMovesAndKeepEachPartitionsOrder() throws Exception {
         ClusterSnapshot base = SandboxFixtures.standard();
