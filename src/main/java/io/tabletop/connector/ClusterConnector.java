@@ -102,6 +102,13 @@ public interface ClusterConnector extends AutoCloseable {
         return Map.of();
     }
 
+    /**
+     * A run is about to follow (its pre-check is being read): start, in the background, what the first step
+     * would otherwise wait for. Returns at once and changes nothing on the cluster; the default does nothing.
+     */
+    default void prepareSteps() {
+    }
+
     /** Puts back the settings {@link #prepareRun} changed. */
     default void restoreAfterRun(Map<String, String> settings) throws ConnectorException {
     }

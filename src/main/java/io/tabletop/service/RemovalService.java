@@ -133,6 +133,9 @@ public final class RemovalService {
      */
     public PreCheck preCheck(ClusterConnector connector, ClusterSnapshot snapshot, Instant readAt, Goal goal,
                              CompletableFuture<Map<String, Long>> counting, boolean awaitRows) {
+        if (!connector.readOnly()) {
+            connector.prepareSteps(); // a run may follow: its first step need not wait for what can be made now
+        }
         List<CheckResult> checks = new ArrayList<>();
         HealthReport[] health = new HealthReport[1];
         checks.add(healthCheck(connector, SAME_READ, health));

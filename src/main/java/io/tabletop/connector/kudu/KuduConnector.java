@@ -61,7 +61,7 @@ public final class KuduConnector implements ClusterConnector {
     /** A destination silent this long (heartbeats come every second) is taken for dead during a move. */
     static final long DEAD_AFTER_MILLIS = 10_000;
     /** How often moves and leader transfers look at the master for their progress, at most. */
-    private static final long POLL_MILLIS = 100;
+    private static final long POLL_MILLIS = 50;
 
     /** Stops tablet server processes: the local launcher does; for a remote cluster the operator does. */
     public interface ServerControl {
@@ -97,6 +97,9 @@ public final class KuduConnector implements ClusterConnector {
     private volatile boolean cliOnly;
     private final Object byRpcLock = new Object();
     private final AtomicBoolean probeStarted = new AtomicBoolean();
+    private final CompletableFuture<Boolean> decided = new CompletableFuture<>();
+    /** Set by {@link #close}, under this object's lock, which {@link #consensus} takes to make its client. */
+    private boolean closed;
     private volatile long mastersCheckedAt = System.nanoTime() - TimeUnit.MINUTES.toNanos(1);
     private final String allMasters;
     /** The same, one RPC address each. */
@@ -597,16 +600,27 @@ public final class KuduConnector implements ClusterConnector {
         return a == null ? "stop the kudu-tserver process " + s.server() : line(a);
     }
 
+    /**
+     * Builds Kudu's client, connects to a tablet leader and decides between calls and the CLI
+     * ({@link #byRpc}) on a thread of its own: in a new process that takes 0.7 s, which the first move
+     * waited for. Started while the pre-check reads, it is done before the first step.
+     */
+    @Override
+    public void prepareSteps() {
+        if (probeStarted.compareAndSet(false, true)) {
+            Thread t = new Thread(this::byRpc, "tabletop-kudu-calls");
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
     @Override
     public void execute(Step step, StepProgress progress) throws ConnectorException, InterruptedException {
         if (!cli.masters().equals(allMasters)) {
             leaveOutMastersThatAreDown(progress::log); // the full list again once every master answers
         }
         stepsStarted.incrementAndGet();
-        if (probeStarted.compareAndSet(false, true)) {
-            // decided while the first steps run, so that the first move's audit record does not wait for it
-            CompletableFuture.runAsync(this::byRpc);
-        }
+        prepareSteps(); // where no pre-check asked for it: decided while the first steps run
         try {
             run(step, progress);
         } catch (ConnectorException e) {
@@ -647,7 +661,9 @@ public final class KuduConnector implements ClusterConnector {
     /** ksck must pass; tablets with too many voters are repaired first (research §5.3). */
     private void gate(StepProgress progress) throws ConnectorException, InterruptedException {
         progress.update(0.1, "kudu cluster ksck");
+        long began = System.nanoTime();
         Ksck k = ksck(true);
+        long took = System.nanoTime() - began;
         // A tablet whose extra voter sits on a tserver that is down is left to Kudu: a step-down cannot evict it.
         List<String> over = KuduKsck.repairableOverReplicatedIds(k.json);
         if (!over.isEmpty()) {
@@ -660,11 +676,15 @@ public final class KuduConnector implements ClusterConnector {
         HealthReport h = health(k);
         // Right after config changes (leader transfers above all) ksck briefly reports tablets whose replicas'
         // configs disagree with the master's; give the cluster a few seconds to settle before failing.
+        // It settles within a heartbeat or two, so look again soon: as often as ksck itself takes (at least every
+        // 200 ms, at most every second), which keeps a large cluster's ksck from running back to back.
         long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         while (h.verdict() == Verdict.BLOCK && System.nanoTime() < settle && h.details().stream().noneMatch(d -> d.contains("UNAVAILABLE"))) {
             progress.update(0.6, "waiting for the cluster to settle: " + h.summary());
-            TimeUnit.MILLISECONDS.sleep(1000);
+            TimeUnit.NANOSECONDS.sleep(Math.min(TimeUnit.SECONDS.toNanos(1), Math.max(TimeUnit.MILLISECONDS.toNanos(200), took)));
+            began = System.nanoTime();
             k = ksck(true);
+            took = System.nanoTime() - began;
             h = health(k);
         }
         if (h.verdict() == Verdict.BLOCK || !overReplicatedIds(k.json).isEmpty()) {
@@ -849,7 +869,11 @@ public final class KuduConnector implements ClusterConnector {
     /** Stops the Kudu client that the consensus calls use (its threads and connections). */
     @Override
     public void close() {
-        KuduConsensus c = consensus;
+        KuduConsensus c;
+        synchronized (this) {
+            closed = true;
+            c = consensus;
+        }
         if (c != null) {
             c.close();
         }
@@ -862,6 +886,9 @@ public final class KuduConnector implements ClusterConnector {
                 c = consensus;
                 if (c == null) {
                     c = new KuduConsensus(consensusMasters, kerberos);
+                    if (closed) {
+                        c.close(); // made after close() (the background probe): its calls fail, and no client is left open
+                    }
                     consensus = c;
                 }
             }
@@ -897,8 +924,14 @@ public final class KuduConnector implements ClusterConnector {
                 LOG.info("moves and leader transfers go through the kudu CLI: " + why);
             }
             byRpc = why == null;
+            decided.complete(byRpc);
             return byRpc;
         }
+    }
+
+    /** Completes with {@link #byRpc}'s answer once it is decided (a test waits on it). */
+    CompletableFuture<Boolean> decided() {
+        return decided;
     }
 
     /** Null when a tablet leader answered GetConsensusState in the 3-4-3 scheme; else why not. */

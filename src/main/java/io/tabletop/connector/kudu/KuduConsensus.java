@@ -38,6 +38,8 @@ final class KuduConsensus implements AutoCloseable {
     private final String masters;
     private final KuduKerberos kerberos;
     private AsyncKuduClient client;
+    /** Once closed, no client is made again (a background probe may still ask for one). */
+    private boolean closed;
 
     KuduConsensus(String masters, KuduKerberos kerberos) {
         this.masters = masters;
@@ -76,6 +78,9 @@ final class KuduConsensus implements AutoCloseable {
     }
 
     private synchronized AsyncKuduClient client() {
+        if (closed) {
+            throw new IllegalStateException("the connection to the cluster is closed");
+        }
         if (client == null) {
             // The masters are never asked: every call goes to a named tserver.
             java.util.function.Supplier<AsyncKuduClient> build = () -> new AsyncKuduClient.AsyncKuduClientBuilder(masters)
@@ -200,6 +205,7 @@ final class KuduConsensus implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        closed = true;
         if (client != null) {
             try {
                 client.close();

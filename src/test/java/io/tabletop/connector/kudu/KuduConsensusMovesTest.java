@@ -79,6 +79,26 @@ class KuduConsensusMovesTest {
     }
 
     @Test
+    void aPreCheckDecidesCallsOrCliBeforeAnyStepAndAClosedConnectorMakesNoClient() throws Exception {
+        KuduConnector fresh = KuduConnector.local(cluster);
+        try {
+            assertFalse(fresh.decided().isDone(), "nothing is decided before it is asked for");
+            fresh.prepareSteps(); // what a pre-check does: returns at once, decided on a thread of its own
+            assertTrue(fresh.decided().get(60, java.util.concurrent.TimeUnit.SECONDS), "a plain local cluster answers GetConsensusState");
+            assertTrue(fresh.byRpc());
+        } finally {
+            fresh.close();
+        }
+        // a probe that asks for the client after close() gets none: no client threads are left behind
+        KuduConsensus closed = new KuduConsensus(cluster.masterAddresses(), null);
+        closed.close();
+        Partition p = kudu.snapshot().partitions().get(0);
+        ServerId leader = p.leader().orElseThrow();
+        ConnectorException e = assertThrows(ConnectorException.class, () -> closed.state(leader.value(), "127.0.0.1:1", p.id().value()));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+    }
+
+    @Test
     void aFollowersCopyThenALeadersCopyMoveAndTheRowsStay() throws Exception {
         Map<String, Long> rows = kudu.rowCounts().orElseThrow();
         ClusterSnapshot s = kudu.snapshot();
