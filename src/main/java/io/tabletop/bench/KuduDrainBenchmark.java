@@ -148,7 +148,6 @@ public final class KuduDrainBenchmark implements Benchmark {
         try {
             // as apply does it: one read, rows counted while the run starts, the pre-check's verdict for the first gate
             Instant launch = Instant.now();
-            kudu.prepareSteps(); // as apply does, while the cluster is read
             ClusterSnapshot before = kudu.snapshot();
             var counting = RemovalService.countRows(kudu);
             RemovalService service = new RemovalService();

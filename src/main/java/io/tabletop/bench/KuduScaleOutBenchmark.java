@@ -114,7 +114,6 @@ public final class KuduScaleOutBenchmark implements Benchmark {
         // starts (no replica moves before the count is in), the pre-check's verdict for the first gate
         long t0 = System.nanoTime();
         Instant launch = Instant.now();
-        kudu.prepareSteps(); // as apply does, while the cluster is read
         ClusterSnapshot before = kudu.snapshot();
         var counting = RemovalService.countRows(kudu);
         RemovalService.PreCheck p = service.preCheck(kudu, before, launch, op.goal(Operation.Options.defaults()), counting, false);

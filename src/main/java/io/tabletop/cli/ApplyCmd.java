@@ -45,7 +45,6 @@ final class ApplyCmd implements Callable<Integer> {
         String connect = target.connect;
         try (ClusterConnector c = root.context.connections().open(connect, root.context.secrets(), stopLocal)) {
             ExecutorOptions how = options.executorOptions(c.capabilities()).withClock(c.clock()); // a bad value stops here, before any read
-            c.prepareSteps(); // made while the cluster is read, before the first step needs it
             Instant readAt = Instant.now();
             ClusterSnapshot s = c.snapshot();
             // Tables are scanned while the plan is made and the run starts (no replica moves before the count

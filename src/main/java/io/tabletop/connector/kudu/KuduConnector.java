@@ -98,6 +98,8 @@ public final class KuduConnector implements ClusterConnector {
     private final Object byRpcLock = new Object();
     private final AtomicBoolean probeStarted = new AtomicBoolean();
     private final CompletableFuture<Boolean> decided = new CompletableFuture<>();
+    /** The catalog the last snapshot read: the probe of {@link #byRpc} asks one of its tablets' leaders. */
+    private volatile JsonNode readDump;
     /** Set by {@link #close}, under this object's lock, which {@link #consensus} takes to make its client. */
     private boolean closed;
     private volatile long mastersCheckedAt = System.nanoTime() - TimeUnit.MINUTES.toNanos(1);
@@ -252,6 +254,7 @@ public final class KuduConnector implements ClusterConnector {
         Map<String, JsonNode> listed;
         try {
             dump = http.dumpEntities(); // an unreachable master fails here, and the two processes are stopped
+            readDump = dump;
             ksck = checking.get().json;
             listed = listing.get();
         } finally {
@@ -603,7 +606,8 @@ public final class KuduConnector implements ClusterConnector {
     /**
      * Builds Kudu's client, connects to a tablet leader and decides between calls and the CLI
      * ({@link #byRpc}) on a thread of its own: in a new process that takes 0.7 s, which the first move
-     * waited for. Started while the pre-check reads, it is done before the first step.
+     * waited for. Started by the pre-check (after the read, whose catalog names the leader to ask), it runs
+     * while the plan is made and the run starts.
      */
     @Override
     public void prepareSteps() {
@@ -937,17 +941,30 @@ public final class KuduConnector implements ClusterConnector {
     /** Null when a tablet leader answered GetConsensusState in the 3-4-3 scheme; else why not. */
     private String probeConsensus() {
         try {
-            JsonNode dump = polledEntities();
+            // any tablet's leader will do: the last read's catalog serves, with no request of its own beside the run's;
+            // a tserver that does not answer (it may have died since) is not the cluster's answer: up to three are asked
+            JsonNode read = readDump;
+            JsonNode dump = read != null ? read : polledEntities();
+            java.util.Set<String> asked = new java.util.HashSet<>();
+            String failed = null;
             for (JsonNode t : dump.path("tablets")) {
                 String leader = t.path("leader").asText("");
-                Optional<String> addr = leader.isEmpty() ? Optional.empty() : rpcAddress(dump, leader);
+                Optional<String> addr = leader.isEmpty() || asked.contains(leader) ? Optional.empty() : rpcAddress(dump, leader);
                 if (addr.isEmpty()) {
                     continue;
                 }
-                KuduConsensus.State st = consensus().state(leader, addr.get(), t.path("tablet_id").asText());
-                return st.prepareBeforeEvict() ? null : "the cluster evicts before it replaces (3-2-3), which the CLI handles";
+                asked.add(leader);
+                try {
+                    KuduConsensus.State st = consensus().state(leader, addr.get(), t.path("tablet_id").asText());
+                    return st.prepareBeforeEvict() ? null : "the cluster evicts before it replaces (3-2-3), which the CLI handles";
+                } catch (ConnectorException e) {
+                    failed = "GetConsensusState failed: " + e.getMessage();
+                    if (asked.size() >= 3) {
+                        return failed;
+                    }
+                }
             }
-            return "no tablet has a leader to ask";
+            return failed != null ? failed : "no tablet has a leader to ask";
         } catch (ConnectorException | KuduConsensus.Refused e) {
             return "GetConsensusState failed: " + e.getMessage();
         } catch (RuntimeException e) {
