@@ -7,6 +7,7 @@ import io.tabletop.domain.PartitionId;
 import io.tabletop.domain.ServerId;
 import io.tabletop.domain.ServerState;
 import io.tabletop.domain.Step;
+import io.tabletop.domain.StepType;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -129,7 +130,7 @@ final class Balancing {
                     moves++;
                 }
             }
-            long between = steps.stream().filter(x -> x.type() == io.tabletop.domain.StepType.MOVE_REPLICA && !so.newServers().contains(x.to())).count();
+            long between = steps.stream().filter(x -> x.type() == StepType.MOVE_REPLICA && !so.newServers().contains(x.to())).count();
             if (between > 0) {
                 checks.add(CheckResult.pass("Between the others", between + " replica move(s) between the servers already in the cluster: "
                         + "an old server held fewer of a table than its even share, or the totals could not be evened onto the new servers alone"));
@@ -189,12 +190,7 @@ final class Balancing {
     private void interleave(int firstMove, List<Step> transfers) {
         Map<PartitionId, List<Step>> byPartition = new LinkedHashMap<>();
         transfers.forEach(t -> byPartition.computeIfAbsent(t.partition(), k -> new ArrayList<>()).add(t));
-        Map<PartitionId, Integer> last = new HashMap<>();
-        for (int i = firstMove; i < steps.size(); i++) {
-            if (steps.get(i).partition() != null) {
-                last.put(steps.get(i).partition(), i);
-            }
-        }
+        Map<PartitionId, Integer> last = lastSteps(firstMove);
         List<Step> out = new ArrayList<>(steps.subList(0, firstMove));
         byPartition.forEach((p, ts) -> {
             if (!last.containsKey(p)) {
@@ -263,14 +259,20 @@ final class Balancing {
         return out;
     }
 
-    /** Per partition number: the plan position of its last step from {@code firstMove} on, or -1. */
-    private int[] lastMoves(int firstMove) {
+    /** The plan position of each partition's last step from {@code firstMove} on. */
+    private Map<PartitionId, Integer> lastSteps(int firstMove) {
         Map<PartitionId, Integer> at = new HashMap<>();
         for (int i = firstMove; i < steps.size(); i++) {
             if (steps.get(i).partition() != null) {
                 at.put(steps.get(i).partition(), i);
             }
         }
+        return at;
+    }
+
+    /** Per partition number: the plan position of its last step from {@code firstMove} on, or -1. */
+    private int[] lastMoves(int firstMove) {
+        Map<PartitionId, Integer> at = lastSteps(firstMove);
         int[] out = new int[w.partitions];
         for (int p = 0; p < w.partitions; p++) {
             out[p] = at.getOrDefault(w.part[p].id(), -1);
