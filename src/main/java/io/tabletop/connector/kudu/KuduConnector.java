@@ -254,7 +254,9 @@ public final class KuduConnector implements ClusterConnector {
         Map<String, JsonNode> listed;
         try {
             dump = http.dumpEntities(); // an unreachable master fails here, and the two processes are stopped
-            readDump = dump;
+            if (byRpc == null) {
+                readDump = dump; // for the probe only: a large cluster's catalog is not kept once it has decided
+            }
             ksck = checking.get().json;
             listed = listing.get();
         } finally {
@@ -928,6 +930,7 @@ public final class KuduConnector implements ClusterConnector {
                 LOG.info("moves and leader transfers go through the kudu CLI: " + why);
             }
             byRpc = why == null;
+            readDump = null;
             decided.complete(byRpc);
             return byRpc;
         }
