@@ -92,11 +92,10 @@ public final class KuduConnector implements ClusterConnector {
     private volatile KuduConsensus consensus;
     private final String consensusMasters;
     private final KuduKerberos kerberos;
-    /** Null until decided (once, before the first move's audit record): true for calls, false for the CLI. */
-    private volatile Boolean byRpc;
     private volatile boolean cliOnly;
     private final Object byRpcLock = new Object();
     private final AtomicBoolean probeStarted = new AtomicBoolean();
+    /** Done once decided (before the first move's audit record): true for calls, false for the CLI. */
     private final CompletableFuture<Boolean> decided = new CompletableFuture<>();
     /** The catalog the last snapshot read: the probe of {@link #byRpc} asks one of its tablets' leaders. */
     private volatile JsonNode readDump;
@@ -254,7 +253,7 @@ public final class KuduConnector implements ClusterConnector {
         Map<String, JsonNode> listed;
         try {
             dump = http.dumpEntities(); // an unreachable master fails here, and the two processes are stopped
-            if (byRpc == null) {
+            if (!decided.isDone()) {
                 readDump = dump; // for the probe only: a large cluster's catalog is not kept once it has decided
             }
             ksck = checking.get().json;
@@ -907,7 +906,7 @@ public final class KuduConnector implements ClusterConnector {
     /** Moves and leader transfers through the {@code kudu} CLI only (a test, or a benchmark comparing both). */
     void movesThroughCli() {
         cliOnly = true;
-        byRpc = false;
+        decided.obtrudeValue(false); // even where a probe already chose calls
     }
 
     /**
@@ -917,22 +916,22 @@ public final class KuduConnector implements ClusterConnector {
      * records whichever it is, before the step runs.
      */
     boolean byRpc() {
-        Boolean b = byRpc;
+        Boolean b = decided.getNow(null);
         if (b != null) {
             return b;
         }
         synchronized (byRpcLock) {
-            if (byRpc != null) {
-                return byRpc;
+            b = decided.getNow(null);
+            if (b != null) {
+                return b;
             }
             String why = cliOnly ? "chosen" : probeConsensus();
             if (why != null) {
                 LOG.info("moves and leader transfers go through the kudu CLI: " + why);
             }
-            byRpc = why == null;
             readDump = null;
-            decided.complete(byRpc);
-            return byRpc;
+            decided.complete(why == null);
+            return why == null;
         }
     }
 
