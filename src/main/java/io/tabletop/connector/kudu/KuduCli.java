@@ -26,6 +26,26 @@ import java.util.logging.Logger;
 public final class KuduCli {
     private static final Logger LOG = Logger.getLogger(KuduCli.class.getName());
 
+    /**
+     * Threads for what blocks on a process: reading its output until it closes it, and waiting for a call
+     * ({@link #blocking}). A thread each: the common pool has as many threads as cores less one, so on four
+     * cores five moves' calls and readers queued behind each other, and a process whose stderr filled its
+     * pipe while its reader waited in that queue could not exit before its timeout.
+     */
+    private static final java.util.concurrent.ExecutorService BLOCKING = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "tabletop-kudu-cli");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** Where to run a task that blocks on a CLI process (one thread each, made as needed). */
+    static java.util.concurrent.Executor blocking() {
+        return BLOCKING;
+    }
+
+    /** {@code nice}, where the system has it at its usual place; null elsewhere. */
+    private static final String NICE = java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/nice")) ? "/usr/bin/nice" : null;
+
     private final KuduBinary binary;
     private volatile String masters;
     /** Every master of the cluster, for the tools that check the list is complete ("@ALL_MASTERS"). */
@@ -101,9 +121,26 @@ public final class KuduCli {
 
     /** As {@link #run(long, String...)}; {@code started} receives the process (to kill it in tests). */
     public Result run(long timeoutMillis, Consumer<Process> started, String... args) throws ConnectorException {
+        return run(timeoutMillis, started, false, args);
+    }
+
+    /**
+     * As {@link #run(long, String...)}, at a lower CPU priority ({@code nice}) where the system has it: for
+     * work that may go on beside the run's own steps (counting rows), which should not slow them.
+     */
+    public Result runInBackground(long timeoutMillis, String... args) throws ConnectorException {
+        return run(timeoutMillis, null, NICE != null, args);
+    }
+
+    private Result run(long timeoutMillis, Consumer<Process> started, boolean nice, String... args) throws ConnectorException {
         List<String> cmd = command(args);
         String op = operation(args);
-        ProcessBuilder pb = processBuilder(cmd);
+        List<String> launched = cmd;
+        if (nice) {
+            launched = new ArrayList<>(List.of(NICE, "-n", "10"));
+            launched.addAll(cmd);
+        }
+        ProcessBuilder pb = processBuilder(launched);
         long t0 = System.nanoTime();
         Process p;
         try {
@@ -114,8 +151,8 @@ public final class KuduCli {
         if (started != null) {
             started.accept(p);
         }
-        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
-        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()), BLOCKING);
+        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()), BLOCKING);
         try {
             if (!p.waitFor(timeoutMillis, TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
@@ -165,7 +202,7 @@ public final class KuduCli {
             } catch (IOException e) {
                 LOG.log(Level.FINE, "reading " + op, e);
             }
-        });
+        }, BLOCKING);
         try {
             if (!p.waitFor(timeoutMillis, TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
@@ -208,7 +245,15 @@ public final class KuduCli {
 
     /** Runs and throws the CLI's error when rc is not 0. */
     public String check(long timeoutMillis, String operation, String... args) throws ConnectorException {
-        Result r = run(timeoutMillis, args);
+        return checked(run(timeoutMillis, args), operation);
+    }
+
+    /** As {@link #check}, at a lower CPU priority ({@link #runInBackground}). */
+    public String checkInBackground(long timeoutMillis, String operation, String... args) throws ConnectorException {
+        return checked(runInBackground(timeoutMillis, args), operation);
+    }
+
+    private static String checked(Result r, String operation) throws ConnectorException {
         if (!r.ok()) {
             throw new ConnectorException(Engine.KUDU, operation, r.error(), isTransient(r.error()), null);
         }

@@ -1472,7 +1472,7 @@ public final class KuduConnector implements ClusterConnector {
             } catch (ConnectorException e) {
                 throw new CompletionException(e);
             }
-        });
+        }, KuduCli.blocking()); // not the common pool: its cores-less-one threads would cap the moves at once
         while (!run.isDone()) {
             try {
                 poll.run();
