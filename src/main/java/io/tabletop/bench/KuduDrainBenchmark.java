@@ -149,7 +149,7 @@ public final class KuduDrainBenchmark implements Benchmark {
             // as apply does it: one read, rows counted while the run starts, the pre-check's verdict for the first gate
             Instant launch = Instant.now();
             ClusterSnapshot before = kudu.snapshot();
-            var counting = RemovalService.countRows(kudu);
+            var counting = RemovalService.countRows(kudu, before);
             RemovalService service = new RemovalService();
             RemovalService.PreCheck pre = service.preCheck(kudu, before, launch, RemoveServers.of(victim), counting, false);
             Plan plan = pre.plan();

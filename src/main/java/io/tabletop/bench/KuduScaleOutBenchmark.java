@@ -115,7 +115,7 @@ public final class KuduScaleOutBenchmark implements Benchmark {
         long t0 = System.nanoTime();
         Instant launch = Instant.now();
         ClusterSnapshot before = kudu.snapshot();
-        var counting = RemovalService.countRows(kudu);
+        var counting = RemovalService.countRows(kudu, before);
         RemovalService.PreCheck p = service.preCheck(kudu, before, launch, op.goal(Operation.Options.defaults()), counting, false);
         if (p.plan() == null) {
             throw new IllegalStateException("pre-check blocked: " + p.checks());

@@ -74,6 +74,14 @@ public interface ClusterConnector extends AutoCloseable {
     }
 
     /**
+     * As {@link #rowCounts()}, for the tables of a snapshot this connector has just read: an engine that
+     * would list its tables first takes them from there instead of reading them again.
+     */
+    default Optional<Map<String, Long>> rowCounts(ClusterSnapshot justRead) throws ConnectorException {
+        return rowCounts();
+    }
+
+    /**
      * Checks only this engine can make before a run, with what it knows beyond the snapshot (Couchbase:
      * each bucket's RAM quota per node against the data the forecast puts on each node).
      *

@@ -107,15 +107,19 @@ public final class RemovalService {
      * own read where the engine made one (Kudu: ksck), and rows are counted while the plan is made.
      */
     public PreCheck preCheck(ClusterConnector connector, ClusterSnapshot snapshot, Instant readAt, Goal goal) {
-        return preCheck(connector, snapshot, readAt, goal, countRows(connector), true);
+        boolean fresh = readAt != null && Duration.between(readAt, Instant.now()).compareTo(io.tabletop.executor.Prelude.FRESH) <= 0;
+        return preCheck(connector, snapshot, readAt, goal, countRows(connector, fresh ? snapshot : null), true);
     }
 
-    /** Starts counting rows (a scan per table, where the engine can count) on a thread of its own. */
-    public static CompletableFuture<Map<String, Long>> countRows(ClusterConnector connector) {
+    /**
+     * Starts counting rows (a scan per table, where the engine can count) on a thread of its own: the tables
+     * of {@code justRead}, a snapshot the connector has just read, else (null) the tables the engine lists now.
+     */
+    public static CompletableFuture<Map<String, Long>> countRows(ClusterConnector connector, ClusterSnapshot justRead) {
         CompletableFuture<Map<String, Long>> counting = new CompletableFuture<>();
         Thread counter = new Thread(() -> {
             try {
-                counting.complete(connector.rowCounts().orElse(null));
+                counting.complete((justRead == null ? connector.rowCounts() : connector.rowCounts(justRead)).orElse(null));
             } catch (ConnectorException | RuntimeException e) {
                 counting.completeExceptionally(e);
             }

@@ -74,6 +74,22 @@ class KuduContractTest extends ConnectorContract {
         }
     }
 
+    /**
+     * Rows counted before a run take the tables from the snapshot just read (no second listing), and count
+     * as many rows as a count that lists the tables itself; a snapshot of one table counts that table only.
+     */
+    @Test
+    void rowsAreCountedForTheTablesOfTheSnapshotJustRead() throws Exception {
+        var snap = kudu.snapshot();
+        var listed = kudu.rowCounts().orElseThrow();
+        assertEquals(2, listed.size());
+        assertEquals(listed, kudu.rowCounts(snap).orElseThrow());
+        var one = snap.tables().get(0);
+        var oneTable = new io.tabletop.domain.ClusterSnapshot(snap.engine(), snap.cluster(), snap.takenAt(), snap.servers(), List.of(one),
+                snap.partitions().stream().filter(p -> p.table().equals(one.id())).toList());
+        assertEquals(java.util.Map.of(one.name(), listed.get(one.name())), kudu.rowCounts(oneTable).orElseThrow());
+    }
+
     @Override
     protected ClusterConnector connector() {
         return kudu;
