@@ -3,8 +3,10 @@
 # ties the archive to the exact path of the application jar, so the package's postinst runs this (and
 # src/dist/smoke.sh does, for its scratch install). It starts the console once, off screen (Monocle), with
 # the installed runtime and the same class path as the launcher, and at the first window goes on with the
-# command line's path (a removal on the sandbox, a Kudu connection that finds no master). Without the
-# archive the launcher starts as well, only slower (-Xshare:auto, its warnings off).
+# command line's path (a removal on the sandbox, a Kudu connection that finds no master, and by name the
+# classes a removal on a real Kudu cluster loads: src/main/resources/io/tabletop/cds/kudu-apply.classlist,
+# made by src/dist/make-kudu-classlist.sh). Without the archive the launcher starts as well, only slower
+# (-Xshare:auto, its warnings off).
 app="$(cd "$(dirname "$0")" && pwd -P)"   # .../lib/app, as bin/tabletop names it
 java="$app/../runtime/bin/java"
 tmp="$(mktemp -d)"
