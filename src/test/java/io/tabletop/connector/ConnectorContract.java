@@ -81,6 +81,7 @@ public abstract class ConnectorContract {
         Assumptions.assumeTrue(rows.isPresent(), connector().engine() + " cannot count rows");
         assertEquals(connector().snapshot().tables().stream().map(Table::name).collect(Collectors.toSet()), rows.get().keySet());
         assertTrue(rows.get().values().stream().allMatch(n -> n >= 0));
+        assertEquals(rows, connector().rowCounts(connector().snapshot()), "counted for a snapshot just read: the same rows");
     }
 
     @Test
