@@ -38,6 +38,11 @@ public record Prelude(Instant launchedAt, Instant readAt, HealthReport health, C
 
     /** Whether the pre-check's reads are recent enough to serve the run's first gate and drift check. */
     public boolean fresh(Instant now) {
+        return fresh(readAt, now);
+    }
+
+    /** Whether a read made at {@code readAt} (null: none) is recent enough to serve as if made now. */
+    public static boolean fresh(Instant readAt, Instant now) {
         return readAt != null && !readAt.isAfter(now) && Duration.between(readAt, now).compareTo(FRESH) <= 0;
     }
 }

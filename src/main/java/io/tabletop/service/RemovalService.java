@@ -107,7 +107,7 @@ public final class RemovalService {
      * own read where the engine made one (Kudu: ksck), and rows are counted while the plan is made.
      */
     public PreCheck preCheck(ClusterConnector connector, ClusterSnapshot snapshot, Instant readAt, Goal goal) {
-        boolean fresh = readAt != null && Duration.between(readAt, Instant.now()).compareTo(io.tabletop.executor.Prelude.FRESH) <= 0;
+        boolean fresh = Prelude.fresh(readAt, Instant.now());
         return preCheck(connector, snapshot, readAt, goal, countRows(connector, fresh ? snapshot : null), true);
     }
 
