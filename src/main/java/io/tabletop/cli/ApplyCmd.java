@@ -50,7 +50,7 @@ final class ApplyCmd implements Callable<Integer> {
             // Tables are scanned while the plan is made and the run starts (no replica moves before the count
             // is in): on real data the scans, not the reads, are what the operator would wait for.
             var counting = RemovalService.countRows(c, s);
-            RemovalService.PreCheck pre = service.preCheck(c, s, readAt, options.goal(s), counting, false);
+            RemovalService.PreCheck pre = service.preCheck(c, s, readAt, options.goal(s, c.capabilities()), counting, false);
             CliOutput.printChecks(out, pre.checks(), pre.plan() == null, "refused");
             if (!counting.isDone()) {
                 out.println("      Row counts: counting while the run starts; no replica moves before the count is in");

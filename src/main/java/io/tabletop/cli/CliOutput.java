@@ -37,6 +37,47 @@ final class CliOutput {
         }
     }
 
+    /** A progress that prints its message when it changes, at most every two seconds: a long wait before a run. */
+    static io.tabletop.connector.ClusterConnector.StepProgress progressLine(PrintWriter out) {
+        return new io.tabletop.connector.ClusterConnector.StepProgress() {
+            private String last = "";
+            private long at;
+
+            @Override
+            public synchronized void update(double fraction, String message) {
+                long now = System.nanoTime();
+                if (message.equals(last) || now - at < 2_000_000_000L) {
+                    return;
+                }
+                last = message;
+                at = now;
+                out.println((fraction >= 0 ? String.format(Locale.ROOT, "[%3.0f%%] ", fraction * 100) : "") + message);
+                out.flush();
+            }
+        };
+    }
+
+    /**
+     * One line when a run that will not go on now left the engine's settings changed (OpenMLDB's
+     * auto_failover off): what is still changed and the command that puts it back.
+     */
+    static void settingsLeftChanged(PrintWriter out, io.tabletop.connector.ClusterConnector c, io.tabletop.service.Runs.RunInfo run) {
+        java.util.Map<String, String> pending;
+        try {
+            pending = io.tabletop.store.RunJournal.unrestoredSettings(run.record().dir());
+        } catch (java.io.IOException e) {
+            return;
+        }
+        if (pending.isEmpty()) {
+            return;
+        }
+        String how = c.restoreCommand(pending);
+        String values = pending.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(java.util.stream.Collectors.joining(", "));
+        out.println("Run " + run.record().runId() + " changed engine settings and has not put them back (" + values + " is what to set "
+                + "again): a resume that passes its checks puts them back" + (how.isEmpty() ? "" : "; by hand, " + how));
+        out.flush();
+    }
+
     /** Prints each step as it ends, actions the operator must take, and warnings. */
     static ExecutionListener printer(PrintWriter out, int total) {
         return new ExecutionListener() {

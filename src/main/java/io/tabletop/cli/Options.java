@@ -60,9 +60,10 @@ final class Options {
         @Option(names = "--restore-to", paramLabel = "FILE", description = "put replicas and leaders back as in this snapshot (a run's snapshot-before.json)")
         Path restoreTo;
 
-        @Option(names = "--no-balance-leaders", negatable = true, defaultValue = "true", fallbackValue = "true",
-                description = "end with leader transfers that even leaders out (default: on)")
-        boolean balanceLeaders = true;
+        @Option(names = "--balance-leaders", negatable = true,
+                description = "end with leader transfers that even leaders out (default: on; off on OpenMLDB, where each "
+                        + "leader change is a moment in which writes can be lost)")
+        Boolean balanceLeaders;
 
         @Option(names = "--fill-limit", defaultValue = "0.85", description = "destinations stay below this fraction of capacity (default: ${DEFAULT-VALUE})")
         double fillLimit;
@@ -133,7 +134,8 @@ final class Options {
 
     /** The plan for {@code s} by its engine's rules, for the commands that plan a saved snapshot (plan, review). */
         io.tabletop.planner.Plan planOffline(ClusterSnapshot s, Connections connections) throws Exception {
-            return new Planner().plan(s, goal(s), capabilities(connections.capabilitiesFor(s.engine())));
+            EngineCapabilities caps = connections.capabilitiesFor(s.engine());
+            return new Planner().plan(s, goal(s, caps), capabilities(caps));
         }
 
         EngineCapabilities capabilities(EngineCapabilities engine) throws TabletopCli.UserError {
@@ -146,7 +148,9 @@ final class Options {
             return Concurrency.parse(maxMovesPerServer, ceiling).options(engine).withReplaceDeadCopies(replaceDeadCopies);
         }
 
-        Goal goal(ClusterSnapshot s) throws TabletopCli.UserError {
+        /** The goal, leader balance as asked or, when not asked, as the engine's default ({@link EngineCapabilities#leaderBalanceDefault}). */
+        Goal goal(ClusterSnapshot s, EngineCapabilities caps) throws TabletopCli.UserError {
+            boolean balanceLeaders = this.balanceLeaders != null ? this.balanceLeaders : caps.leaderBalanceDefault();
             int goals = (remove != null ? 1 : 0) + (rebalance ? 1 : 0) + (scaleOut != null ? 1 : 0) + (restoreTo != null ? 1 : 0);
             if (goals != 1) {
                 throw new TabletopCli.UserError("name one goal: --remove IDS, --rebalance [--max-moves N], --scale-out IDS or --restore-to FILE");

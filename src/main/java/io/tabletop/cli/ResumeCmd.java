@@ -49,7 +49,10 @@ final class ResumeCmd implements Callable<Integer> {
                 + rec.startedAt() + " by " + rec.user());
         RemovalService service = new RemovalService();
         try (ClusterConnector c = root.context.connections().open(connect, root.context.secrets(), rec.stopLocal())) {
-            Runs.Resume r = runs.prepareResume(info, c);
+            Runs.Resume r = runs.prepareResume(info, c, CliOutput.progressLine(out));
+            if (r.blocked()) {
+                CliOutput.settingsLeftChanged(out, c, info);
+            }
             CliOutput.printChecks(out, r.checks(), r.blocked(), "cannot resume");
             if (r.plan() == null) {
                 runs.markDone(info, "nothing left to do: " + r.alreadyDone() + " step(s) were done before the run stopped");

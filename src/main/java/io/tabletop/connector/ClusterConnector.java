@@ -118,6 +118,26 @@ public interface ClusterConnector extends AutoCloseable {
     }
 
     /** Puts back the settings {@link #prepareRun} changed. */
+    /**
+     * How an operator puts {@code settings} back by hand with the engine's own tools, for the one line that says
+     * a run left them changed; "" where there is no such command.
+     */
+    default String restoreCommand(Map<String, String> settings) {
+        return "";
+    }
+
+    /**
+     * Waits for engine-side work that an earlier process of a run started and that still runs after that
+     * process stopped (OpenMLDB: the nameserver's ops for the run's partitions go on when {@code apply} is
+     * killed), so that a resume follows it instead of sending anything beside it. Returns one line per piece
+     * of work it waited for, saying how it ended; the default waits for nothing. Cancellable through
+     * {@code progress}.
+     */
+    default List<String> awaitLeftRunning(java.util.Collection<io.tabletop.domain.PartitionId> partitions, StepProgress progress)
+            throws ConnectorException, InterruptedException {
+        return List.of();
+    }
+
     default void restoreAfterRun(Map<String, String> settings) throws ConnectorException {
     }
 

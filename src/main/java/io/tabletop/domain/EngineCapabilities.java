@@ -27,12 +27,18 @@ package io.tabletop.domain;
  * @param moveSingleReplica      where a leader replica cannot move, the only replica of a partition still can,
  *                               through a temporary second one (OpenMLDB: AddReplicaNS, ChangeLeader,
  *                               RecoverTable, DelReplicaNS), with a short unavailability
+ * @param copyFromDeadServer     a copy on a dead server can be moved or rebuilt by the plan's own steps (false:
+ *                               OpenMLDB refuses Migrate, RecoverTable and DelReplicaNS from an offline
+ *                               tablet, with 318 and 303; src/docs/openmldb.md)
+ * @param leaderBalanceDefault   whether a scale-out balances leaders unless told otherwise (false on OpenMLDB:
+ *                               each voluntary leader change is a window in which writes can be lost)
  */
 public record EngineCapabilities(boolean maintenanceMode, boolean leaderTransfer, boolean moveLeaderReplicas,
                                  boolean stopServerStep, boolean unregister, boolean healthGates,
                                  boolean engineRebalance, boolean onePhasePerServer, int maxMovesPerServer,
                                  double moveOverheadSeconds, double bytesPerSecond, double leaderTransferSeconds,
-                                 boolean engineDrain, boolean engineRereplicates, boolean failoverFirst, boolean moveSingleReplica) {
+                                 boolean engineDrain, boolean engineRereplicates, boolean failoverFirst, boolean moveSingleReplica,
+                                 boolean copyFromDeadServer, boolean leaderBalanceDefault) {
     public EngineCapabilities {
         if (maxMovesPerServer < 1) {
             throw new IllegalArgumentException("maxMovesPerServer must be >= 1");
@@ -57,7 +63,7 @@ public record EngineCapabilities(boolean maintenanceMode, boolean leaderTransfer
      */
     public static EngineCapabilities openmldb() {
         return builder().leaderTransfer(true).stopServerStep(true).onePhasePerServer(true).maxMovesPerServer(1)
-                .speed(5.0, 50e6, 1.0).moveSingleReplica(true).build();
+                .speed(5.0, 50e6, 1.0).moveSingleReplica(true).copyFromDeadServer(false).leaderBalanceDefault(false).build();
     }
 
     /**
@@ -80,7 +86,8 @@ public record EngineCapabilities(boolean maintenanceMode, boolean leaderTransfer
                 .stopServerStep(stopServerStep).unregister(unregister).healthGates(healthGates).engineRebalance(engineRebalance)
                 .onePhasePerServer(onePhasePerServer).maxMovesPerServer(maxMovesPerServer)
                 .speed(moveOverheadSeconds, bytesPerSecond, leaderTransferSeconds).engineDrain(engineDrain)
-                .engineRereplicates(engineRereplicates).failoverFirst(failoverFirst).moveSingleReplica(moveSingleReplica);
+                .engineRereplicates(engineRereplicates).failoverFirst(failoverFirst).moveSingleReplica(moveSingleReplica)
+                .copyFromDeadServer(copyFromDeadServer).leaderBalanceDefault(leaderBalanceDefault);
     }
 
     public EngineCapabilities withSpeed(double moveOverheadSeconds, double bytesPerSecond, double leaderTransferSeconds) {
@@ -117,6 +124,8 @@ public record EngineCapabilities(boolean maintenanceMode, boolean leaderTransfer
         private boolean engineRereplicates;
         private boolean failoverFirst;
         private boolean moveSingleReplica;
+        private boolean copyFromDeadServer = true;
+        private boolean leaderBalanceDefault = true;
 
         private Builder() {
         }
@@ -194,10 +203,21 @@ public record EngineCapabilities(boolean maintenanceMode, boolean leaderTransfer
             return this;
         }
 
+        public Builder copyFromDeadServer(boolean v) {
+            copyFromDeadServer = v;
+            return this;
+        }
+
+        public Builder leaderBalanceDefault(boolean v) {
+            leaderBalanceDefault = v;
+            return this;
+        }
+
         public EngineCapabilities build() {
             return new EngineCapabilities(maintenanceMode, leaderTransfer, moveLeaderReplicas, stopServerStep, unregister,
                     healthGates, engineRebalance, onePhasePerServer, maxMovesPerServer, moveOverheadSeconds, bytesPerSecond,
-                    leaderTransferSeconds, engineDrain, engineRereplicates, failoverFirst, moveSingleReplica);
+                    leaderTransferSeconds, engineDrain, engineRereplicates, failoverFirst, moveSingleReplica, copyFromDeadServer,
+                    leaderBalanceDefault);
         }
     }
 }

@@ -147,6 +147,24 @@ final class Removal {
         if (!goal.servers().isEmpty()) {
             checks.add(CheckResult.pass("Servers to remove", list));
         }
+        if (!caps.copyFromDeadServer()) {
+            List<String> stuck = new ArrayList<>();
+            for (ServerId id : Stream.concat(goal.servers().stream(), goal.rebuild().stream()).toList()) {
+                int s = w.no(id);
+                if (!w.up[s] && w.total[s] > 0) {
+                    stuck.add(id + " (" + w.total[s] + " replica row(s))");
+                }
+            }
+            if (!stuck.isEmpty()) {
+                // OpenMLDB: Migrate answers 318, RecoverTable and DelReplicaNS 303 for an offline tablet (src/docs/openmldb.md)
+                checks.add(CheckResult.block("Dead servers", "offline and still listed with copies: " + String.join(", ", stuck)
+                        + ". The engine refuses to move, recover or delete a copy on an offline server, so no plan can empty it. "
+                        + "Start it again and re-check; or, to give up its copies, have the engine take them out of service "
+                        + "(OpenMLDB: ns_client offlineendpoint ENDPOINT, then addreplica on a healthy tablet per partition) "
+                        + "and re-check"));
+                return false;
+            }
+        }
         for (ServerId id : goal.rebuild()) {
             int s = w.no(id);
             if (w.up[s]) {

@@ -105,7 +105,7 @@ final class Work {
                 repRole[k] = switch (r.role()) {
                     case LEADER -> LEADER;
                     case FOLLOWER -> FOLLOWER;
-                    case LEARNER -> LEARNER;
+                    case LEARNER, STALE -> LEARNER; // neither votes; both leave a drained server like any copy
                 };
                 k++;
                 total[s]++;

@@ -37,6 +37,10 @@ final class ResumePlanner {
     }
 
     Runs.Resume prepare(Runs.RunInfo run, ClusterConnector connector) throws ConnectorException {
+        return prepare(run, connector, ClusterConnector.StepProgress.NONE);
+    }
+
+    Runs.Resume prepare(Runs.RunInfo run, ClusterConnector connector, ClusterConnector.StepProgress progress) throws ConnectorException {
         RunRecord r = run.record();
         List<CheckResult> checks = new ArrayList<>();
         if (!run.resumable()) {
@@ -50,6 +54,30 @@ final class ResumePlanner {
         } catch (FormatException e) {
             checks.add(CheckResult.block("Journal", e.getMessage()));
             return new Runs.Resume(run, null, checks, null, 0);
+        }
+        // What the stopped process left running in the engine (its ops go on without it) is followed to its end
+        // first: planning beside it would send a second call for the same partition.
+        List<io.tabletop.domain.PartitionId> touched = new ArrayList<>();
+        for (RunJournal.StepRecord s : r.unfinished()) {
+            if (s.partition() != null && !s.partition().isEmpty()) {
+                touched.add(io.tabletop.domain.PartitionId.of(s.partition()));
+            }
+        }
+        if (!touched.isEmpty()) {
+            try {
+                List<String> followed = connector.awaitLeftRunning(touched, progress);
+                if (!followed.isEmpty()) {
+                    checks.add(CheckResult.pass("Left running", "followed what the stopped run had left running in the engine to its end: "
+                            + String.join("; ", followed)));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                checks.add(CheckResult.block("Left running", "interrupted while waiting for what the stopped run left running"));
+                return new Runs.Resume(run, null, checks, null, 0);
+            } catch (ConnectorException e) {
+                checks.add(CheckResult.block("Left running", e.getMessage()));
+                return new Runs.Resume(run, null, checks, null, 0);
+            }
         }
         ClusterSnapshot live = runs.repairedOrAsIs(ClusterSettling.settled(connector), connector, r.runId());
         long building = ClusterSettling.unsettled(live) + ClusterSettling.overReplicated(live);

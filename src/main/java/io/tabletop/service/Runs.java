@@ -754,7 +754,12 @@ public final class Runs {
 
     /** The journal checked against the live cluster, and the plan for what is left ({@link ResumePlanner}). */
     public Resume prepareResume(RunInfo run, ClusterConnector connector) throws ConnectorException {
-        Resume r = new ResumePlanner(this).prepare(run, connector);
+        return prepareResume(run, connector, ClusterConnector.StepProgress.NONE);
+    }
+
+    /** As above, reporting the wait for what the stopped run left running in the engine to {@code progress}. */
+    public Resume prepareResume(RunInfo run, ClusterConnector connector, ClusterConnector.StepProgress progress) throws ConnectorException {
+        Resume r = new ResumePlanner(this).prepare(run, connector, progress);
         if (r.plan() == null && run.resumable() && !r.blocked()) {
             // Nothing left to run: still put back what the killed run changed and never restored.
             Map<String, String> pending;

@@ -467,7 +467,7 @@ public final class MainView extends BorderPane {
         TableColumn<PartitionRow, String> followers = new TableColumn<>("Followers");
         followers.setCellValueFactory(c -> c.getValue().followersProperty());
         followers.setPrefWidth(160);
-        TableColumn<PartitionRow, String> learners = new TableColumn<>("Learners");
+        TableColumn<PartitionRow, String> learners = new TableColumn<>("Not serving");
         learners.setCellValueFactory(c -> c.getValue().learnersProperty());
         TableColumn<PartitionRow, Long> size = new TableColumn<>("Size");
         size.setCellValueFactory(c -> c.getValue().sizeProperty());

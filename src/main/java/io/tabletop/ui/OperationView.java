@@ -130,7 +130,9 @@ final class OperationView extends BorderPane {
         list.setId("checks");
         list.setCellFactory(l -> Cells.check());
         VBox.setVgrow(list, Priority.ALWAYS);
-        CheckBox balance = new CheckBox("Even out leaders afterwards (leader transfers only, no data moves)");
+        String balanceNote = model.balanceLeadersNote();
+        CheckBox balance = new CheckBox("Even out leaders afterwards (leader transfers only, no data moves)"
+                + (balanceNote.isEmpty() ? "" : "; " + balanceNote));
         balance.setVisible(model.operationProperty().get().offersBalanceLeaders());
         balance.setManaged(balance.isVisible());
         Spinner<Integer> maxMoves = new Spinner<>(0, 100_000, 20, 5);

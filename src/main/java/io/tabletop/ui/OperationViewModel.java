@@ -144,6 +144,7 @@ public final class OperationViewModel {
         this.operation.set(op);
         this.confirmWord.set(op.confirmWord());
         this.restoring.set(op.kind() == Operation.Kind.RESTORE);
+        this.balanceLeaders.set(connector.capabilities().leaderBalanceDefault());
         this.canRun = Bindings.createBooleanBinding(() -> plan.get() != null && stage.get() == Stage.PREVIEW
                 && !connector.readOnly() && operation.get().confirms(confirmText.get()), plan, stage, confirmText, operation);
         pump = runner.every(java.time.Duration.ofMillis(100), this::drain);
@@ -564,6 +565,13 @@ public final class OperationViewModel {
     /** Whether the alternative strategy is the engine's graceful failover first (Couchbase), not its own drain. */
     public boolean failoverFirstOffered() {
         return connector.capabilities().failoverFirst();
+    }
+
+    /** Why leader balance is off unless asked for, on an engine where each leader change risks writes; "" elsewhere. */
+    public String balanceLeadersNote() {
+        return connector.capabilities().leaderBalanceDefault() ? ""
+                : "off unless you tick it: on this engine each leader change is a moment in which writes "
+                + "not yet on the new leader can be lost";
     }
 
     public BooleanProperty balanceLeadersProperty() {

@@ -47,7 +47,7 @@ public final class PartitionRow {
         x.table.set(tableName);
         x.leader.set(partition == null ? "" : partition.leader().map(ServerId::value).orElse(""));
         x.followers.set(partition == null ? "" : join(partition, ReplicaRole.FOLLOWER));
-        x.learners.set(partition == null ? "" : join(partition, ReplicaRole.LEARNER));
+        x.learners.set(partition == null ? "" : joinNotServing(partition));
         x.size.set(partition == null ? null : partition.sizeBytes());
     }
 
@@ -57,6 +57,12 @@ public final class PartitionRow {
             fill(props);
         }
         return props;
+    }
+
+    /** Learners by name; a stale copy (listed by the engine, not serving) with "(stale)" after its server. */
+    private static String joinNotServing(Partition p) {
+        return p.replicas().stream().filter(r -> !r.role().isVoter())
+                .map(r -> r.server().value() + (r.role() == ReplicaRole.STALE ? " (stale)" : "")).collect(Collectors.joining(", "));
     }
 
     private static String join(Partition p, ReplicaRole role) {

@@ -46,6 +46,7 @@ final class PlacementView extends VBox {
     static final String LEADER = "placement-leader";
     static final String FOLLOWER = "placement-follower";
     static final String LEARNER = "placement-learner";
+    static final String STALE = "placement-stale";
     static final String SELECTED = "placement-selected";
 
     private final MainViewModel model;
@@ -205,6 +206,7 @@ final class PlacementView extends VBox {
                     case LEADER -> "L";
                     case FOLLOWER -> "F";
                     case LEARNER -> "l";
+                    case STALE -> "s";
                 };
             }
         }
@@ -317,7 +319,7 @@ final class PlacementView extends VBox {
         @Override
         protected void updateItem(String role, boolean empty) {
             super.updateItem(role, empty);
-            getStyleClass().removeAll(LEADER, FOLLOWER, LEARNER, SELECTED);
+            getStyleClass().removeAll(LEADER, FOLLOWER, LEARNER, STALE, SELECTED);
             if (getTableColumn() != null && getTableColumn().getStyleClass().contains(SELECTED)) {
                 getStyleClass().add(SELECTED);
             }
@@ -333,6 +335,10 @@ final class PlacementView extends VBox {
                 case "F" -> {
                     setText("F");
                     getStyleClass().add(FOLLOWER);
+                }
+                case "s" -> {
+                    setText("s");
+                    getStyleClass().add(STALE);
                 }
                 default -> {
                     setText("l");

@@ -101,6 +101,7 @@ final class PlanChangesView {
             case "L" -> "♛";
             case "F" -> "F";
             case "l" -> "l";
+            case "s" -> "s";
             default -> "";
         };
     }

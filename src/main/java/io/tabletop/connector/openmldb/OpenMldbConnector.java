@@ -13,19 +13,28 @@ import io.tabletop.domain.Step;
 import io.tabletop.domain.StepType;
 import io.tabletop.domain.Verdict;
 
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 /**
- * OpenMLDB through its nameserver's RPCs over HTTP+JSON (research/openmldb.md), without {@code ns_client}:
- * a leader transfer is {@code ChangeLeader} to the chosen follower and {@code RecoverTable} of the old leader
- * (which ChangeLeader leaves stale), a move is {@code Migrate} of a follower, and each op is followed with
- * {@code ShowOPStatus} until it is done (kFailed stops the step naming the task it failed at). Stopping a
- * tablet is the operator's: the step shows the command and waits until the nameserver sees it offline.
- * {@code auto_failover} is turned off for a run and set back after it ({@link #prepareRun}). Thread-safe.
+ * OpenMLDB through its nameserver's RPCs over HTTP+JSON (src/docs/openmldb.md), without {@code ns_client}.
+ * Each step reads the partition's rows ({@code ShowTable}) and sends the one call that brings it closer to the
+ * step's end, then reads again, so a retry or a resume starts from what is true and never repeats a call
+ * whose effect is there: a leader transfer is {@code ChangeLeader} (the named follower only when it has
+ * caught up, else {@code "auto"}) and {@code RecoverTable} of the stale row it leaves; a move is
+ * {@code Migrate} of a follower (after those two where the source leads). No call is sent beside a running
+ * op of the same partition, at most {@link #DEFAULT_QUEUES} are in flight (the nameserver's task queues),
+ * and every step's ops are followed through one shared {@code ShowOPStatus} reading ({@link OpenMldbOps}),
+ * cancellable, with a limit naming the op and task that does not move. Stopping a tablet is the operator's:
+ * the step shows the command and waits until the nameserver sees it offline. {@code auto_failover} is
+ * turned off for a run and set back after it ({@link #prepareRun}). Thread-safe.
  */
 public final class OpenMldbConnector implements ClusterConnector {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -33,12 +42,42 @@ public final class OpenMldbConnector implements ClusterConnector {
     private final OpenMldbRpc rpc;
     private final AutoCloseable zk;
     private final EngineCapabilities caps = EngineCapabilities.openmldb();
+    /** Calls that sent nothing new when the partition already showed what they ask, or were retried: at most this many per step. */
+    static final int MAX_ROUNDS = 8;
+    /** How often a failed RecoverTable is sent again before the step fails. */
+    static final int RECOVER_TRIES = 3;
+    /**
+     * The nameserver's task queues ({@code name_server_task_concurrency}, 2 by default: src/docs/openmldb.md):
+     * ops beyond them wait kInited, so no more calls than that are in flight from one connector.
+     */
+    static final int DEFAULT_QUEUES = 2;
+    /** How long one op may stay on one task before its step stops waiting (the nameserver's own limit, which only logs: 2 h). */
+    static final Duration DEFAULT_OP_STALL = Duration.ofHours(2);
+    /** How often ShowOPStatus is read for all the steps of the connector. */
+    static final Duration DEFAULT_POLL = Duration.ofSeconds(1);
+    private final OpenMldbOps ops;
+    private final int queueCount;
+    private final Semaphore queues;
+    private final Duration opStall;
 
     OpenMldbConnector(String name, OpenMldbRpc rpc, AutoCloseable zk) throws ConnectorException {
+        this(name, rpc, zk, DEFAULT_QUEUES, DEFAULT_POLL, DEFAULT_OP_STALL);
+    }
+
+    OpenMldbConnector(String name, OpenMldbRpc rpc, AutoCloseable zk, int queueCount, Duration poll, Duration opStall) throws ConnectorException {
         this.name = name;
         this.rpc = rpc;
         this.zk = zk;
-        rpc.ok("ShowTablet", JSON.createObjectNode()); // fails here, in one line, on a wrong password or no leader
+        this.queueCount = queueCount;
+        this.queues = new Semaphore(queueCount, true);
+        this.opStall = opStall;
+        this.ops = new OpenMldbOps(rpc, poll);
+        rpc.ok("ShowTablet", JSON.createObjectNode()); // fails here, in one line, when no nameserver answers as leader or it refuses us
+    }
+
+    /** ShowOPStatus calls made for the steps so far (one reading shared by every step). */
+    long opReads() {
+        return ops.calls();
     }
 
     @Override
@@ -104,6 +143,44 @@ public final class OpenMldbConnector implements ClusterConnector {
         }
     }
 
+    @Override
+    public String restoreCommand(Map<String, String> settings) {
+        String v = settings.get("auto_failover");
+        return v == null ? "" : "in ns_client (openmldb --role=ns_client --zk_cluster=... --zk_root_path=...): confset auto_failover " + v;
+    }
+
+    /**
+     * Follows the ops that the nameserver still runs for {@code partitions} (a killed run's: they go on without
+     * the process that started them), through the shared reading, until each has ended.
+     */
+    @Override
+    public List<String> awaitLeftRunning(java.util.Collection<io.tabletop.domain.PartitionId> partitions, StepProgress progress)
+            throws ConnectorException, InterruptedException {
+        OpenMldbOps.Reading now = ops.fresh(progress);
+        if (now == null) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        List<io.tabletop.domain.PartitionId> ids = List.copyOf(new java.util.LinkedHashSet<>(partitions));
+        int done = 0;
+        for (io.tabletop.domain.PartitionId id : ids) {
+            String[] p = OpenMldbTopology.parts(id);
+            List<OpenMldbOps.Op> running = now.of(p).stream().filter(OpenMldbOps.Op::running).toList();
+            if (!running.isEmpty()) {
+                long first = running.stream().mapToLong(OpenMldbOps.Op::id).min().orElse(0);
+                progress.update((double) done / ids.size(), "waiting for " + running.get(0).describe() + ", left running by the stopped run");
+                OpenMldbOps.Ended ended = ops.await(p, first - 1, now.readAtNanos(), opStall, progress, (double) done / ids.size(),
+                        (double) (done + 1) / ids.size());
+                for (OpenMldbOps.Op op : ended.ops()) {
+                    out.add(op.describe());
+                }
+            }
+            done++;
+        }
+        progress.update(1, out.isEmpty() ? "nothing left running" : out.size() + " op(s) followed to their end");
+        return out;
+    }
+
     private static ObjectNode setting(String value) {
         ObjectNode o = JSON.createObjectNode();
         o.putObject("conf").put("key", "auto_failover").put("value", value);
@@ -115,10 +192,11 @@ public final class OpenMldbConnector implements ClusterConnector {
         return switch (s.type()) {
             case TRANSFER_LEADER -> {
                 String[] p = OpenMldbTopology.parts(s.partition());
-                yield s.partition().value() + ": POST /NameServer/ChangeLeader " + request(p).put("candidate_leader", s.to().value()) + "; POST /NameServer/RecoverTable "
-                        + request(p).put("endpoint", s.from().value());
+                yield s.partition().value() + ": POST /NameServer/ChangeLeader " + request(p).put("candidate_leader", s.to().value())
+                        + " (or \"auto\" when " + s.to().value() + " lags the leader); POST /NameServer/RecoverTable " + request(p).put("endpoint", s.from().value());
             }
-            case MOVE_REPLICA -> s.partition().value() + ": POST /NameServer/Migrate " + migrate(s);
+            case MOVE_REPLICA -> s.partition().value() + ": POST /NameServer/Migrate " + migrate(s)
+                    + " (first RecoverTable of a row not alive, ChangeLeader \"auto\" where the source leads, AddReplicaNS + DelReplicaNS for an only replica)";
             case STOP_SERVER -> "on " + s.server().value() + ": bash bin/start.sh stop tablet (the operator's); then ShowTablet until it is kOffline";
             case HEALTH_GATE -> "ShowTablet, ShowTable, ShowOPStatus, ConfGet (health)";
             default -> "openmldb: no such operation: " + s.type().label() + (s.partition() == null ? "" : " " + s.partition().value());
@@ -139,30 +217,8 @@ public final class OpenMldbConnector implements ClusterConnector {
     @Override
     public void execute(Step step, StepProgress progress) throws ConnectorException, InterruptedException {
         switch (step.type()) {
-            case TRANSFER_LEADER -> {
-                String[] p = OpenMldbTopology.parts(step.partition());
-                long before = lastOp(p);
-                progress.update(0.05, "ChangeLeader to " + step.to());
-                rpc.ok("ChangeLeader", request(p).put("candidate_leader", step.to().value()));
-                before = waitOps(p, before, progress, 0.05, 0.5);
-                progress.update(0.5, "RecoverTable of " + step.from() + " (left stale by ChangeLeader)");
-                JsonNode r = rpc.call("RecoverTable", request(p).put("endpoint", step.from().value()));
-                if (r.path("code").asInt() != 0 && r.path("code").asInt() != 311) { // 311: alive already, nothing to recover
-                    throw OpenMldbRpc.refused("RecoverTable", r);
-                }
-                waitOps(p, before, progress, 0.5, 1.0);
-            }
-            case MOVE_REPLICA -> {
-                String[] p = OpenMldbTopology.parts(step.partition());
-                if (onlyReplicaLeads(p, step.from().value())) {
-                    moveOnlyReplica(step, p, progress);
-                    return;
-                }
-                long before = lastOp(p);
-                progress.update(0.02, "Migrate " + step.from() + " → " + step.to());
-                rpc.ok("Migrate", migrate(step));
-                waitOps(p, before, progress, 0.02, 1.0);
-            }
+            case TRANSFER_LEADER -> handOver(step, progress);
+            case MOVE_REPLICA -> move(step, progress);
             case STOP_SERVER -> waitOffline(step, progress);
             case HEALTH_GATE -> {
                 HealthReport h = health();
@@ -174,102 +230,255 @@ public final class OpenMldbConnector implements ClusterConnector {
         }
     }
 
-    /** Whether the partition's only alive replica is the leader on {@code from} (Migrate cannot move it). */
-    private boolean onlyReplicaLeads(String[] p, String from) throws ConnectorException {
+    /** One {@code partition_meta} row: {@code offset} is null until the nameserver's status refresh has read it. */
+    record Row(String endpoint, boolean leader, boolean alive, Long offset) {
+    }
+
+    /** The rows of one partition, as ShowTable lists them now (only the table of that exact database). */
+    List<Row> rows(String[] p) throws ConnectorException {
+        // ShowTable {name, db} also lists a legacy default-database table of the same name (src/docs/openmldb.md)
         JsonNode tables = rpc.ok("ShowTable", JSON.createObjectNode().put("name", p[1]).put("db", p[0]));
         for (JsonNode ti : tables.path("table_info")) {
+            if (!ti.path("db").asText("").equals(p[0]) || !ti.path("name").asText().equals(p[1])) {
+                continue;
+            }
             for (JsonNode tp : ti.path("table_partition")) {
                 if (tp.path("pid").asInt() != Integer.parseInt(p[2])) {
                     continue;
                 }
-                int alive = 0;
-                boolean leads = false;
+                List<Row> out = new ArrayList<>();
                 for (JsonNode m : tp.path("partition_meta")) {
-                    if (m.path("is_alive").asBoolean(true)) {
-                        alive++;
-                        leads |= m.path("endpoint").asText().equals(from) && m.path("is_leader").asBoolean(false);
-                    }
+                    out.add(new Row(m.path("endpoint").asText(), m.path("is_leader").asBoolean(false), m.path("is_alive").asBoolean(true),
+                            m.has("offset") ? m.path("offset").asLong() : null));
                 }
-                return alive == 1 && leads;
+                return out;
             }
         }
-        return false;
+        throw new ConnectorException(Engine.OPENMLDB, "read " + OpenMldbTopology.tableId(p[0], p[1]) + "/" + p[2],
+                "the nameserver no longer lists this partition (was the table dropped?)", ConnectorException.Kind.DRIFT, null);
+    }
+
+    /** The partition's table's {@code replica_num}. */
+    private int replicaNum(String[] p) throws ConnectorException {
+        JsonNode tables = rpc.ok("ShowTable", JSON.createObjectNode().put("name", p[1]).put("db", p[0]));
+        for (JsonNode ti : tables.path("table_info")) {
+            if (ti.path("db").asText("").equals(p[0]) && ti.path("name").asText().equals(p[1])) {
+                return Math.max(1, ti.path("replica_num").asInt(1));
+            }
+        }
+        return 1;
+    }
+
+    private static Row on(List<Row> rows, String endpoint) {
+        return rows.stream().filter(r -> r.endpoint().equals(endpoint)).findFirst().orElse(null);
+    }
+
+    private static Row aliveLeader(List<Row> rows) {
+        return rows.stream().filter(r -> r.leader() && r.alive()).findFirst().orElse(null);
     }
 
     /**
-     * The only replica of a partition moves as {@code openmldb_ops.py} moves it (research §4.2): a second
-     * replica on the destination ({@code AddReplicaNS}), leadership to it ({@code ChangeLeader}), the old
-     * leader back as a follower ({@code RecoverTable}: {@code DelReplicaNS} refuses a row still flagged
-     * leader), then the old one dropped ({@code DelReplicaNS}). Each is audited as it is made.
+     * A leader hand-over, decided afresh from the partition's rows each round, so that a retry or a resume
+     * never repeats what is done: ChangeLeader while {@code from} leads, then RecoverTable of the stale row
+     * ChangeLeader leaves on {@code from}; done when another row leads and {@code from}'s row serves again.
+     * The named follower becomes leader only when its offset has caught up with the leader's; otherwise the
+     * nameserver chooses ({@code "auto"}: the follower with the highest offset), as openmldb_ops.py asks.
      */
-    private void moveOnlyReplica(Step step, String[] p, StepProgress progress) throws ConnectorException, InterruptedException {
+    private void handOver(Step step, StepProgress progress) throws ConnectorException, InterruptedException {
+        String[] p = OpenMldbTopology.parts(step.partition());
+        String from = step.from().value();
+        for (int round = 0; round < MAX_ROUNDS; round++) {
+            settle(p, progress, 0.02);
+            List<Row> rows = rows(p);
+            Row f = on(rows, from);
+            Row leader = aliveLeader(rows);
+            if (leader != null && !leader.endpoint().equals(from) && (f == null || f.alive())) {
+                progress.update(1, leader.endpoint() + " leads; " + (f == null ? from + " holds no copy" : from + " follows"));
+                return;
+            }
+            if (f != null && !f.alive()) {
+                recover(p, from, progress, 0.5);
+                continue;
+            }
+            if (leader == null) {
+                throw new ConnectorException(Engine.OPENMLDB, "hand over " + step.partition().value(), "no row of the partition is an alive "
+                        + "leader; the nameserver must elect one first (auto_failover, or changeleader)", ConnectorException.Kind.REFUSED, null);
+            }
+            changeLeader(p, rows, step.to().value(), progress, 0.05);
+        }
+        throw unsettled(step);
+    }
+
+    /**
+     * A replica move, decided afresh from the partition's rows each round (safe to retry and to resume): a
+     * stale or not-alive row on {@code from} is recovered first (RecoverTable); a leader on {@code from} hands
+     * over first (ChangeLeader, as openmldb_ops.py does before Migrate); an only replica gets a second copy on
+     * {@code to} first (AddReplicaNS) and leaves by DelReplicaNS; a follower moves by Migrate. Done when
+     * {@code from} holds no row and {@code to} an alive one.
+     */
+    private void move(Step step, StepProgress progress) throws ConnectorException, InterruptedException {
+        String[] p = OpenMldbTopology.parts(step.partition());
         String from = step.from().value();
         String to = step.to().value();
-        progress.action("move the only replica of " + step.partition().value() + " through a second one on " + to,
-                "POST /NameServer/AddReplicaNS " + request(p).put("endpoint", to) + "; ChangeLeader " + request(p).put("candidate_leader", to)
-                        + "; RecoverTable " + request(p).put("endpoint", from) + "; DelReplicaNS " + request(p).put("endpoint", from));
-        long before = lastOp(p);
-        progress.update(0.02, "AddReplicaNS on " + to);
-        rpc.ok("AddReplicaNS", request(p).put("endpoint", to));
-        before = waitOps(p, before, progress, 0.02, 0.6);
-        progress.update(0.6, "ChangeLeader to " + to + " (the partition is briefly unavailable)");
-        rpc.ok("ChangeLeader", request(p).put("candidate_leader", to));
-        before = waitOps(p, before, progress, 0.6, 0.75);
-        progress.update(0.75, "RecoverTable of " + from);
-        rpc.ok("RecoverTable", request(p).put("endpoint", from));
-        before = waitOps(p, before, progress, 0.75, 0.9);
-        progress.update(0.9, "DelReplicaNS on " + from);
-        rpc.ok("DelReplicaNS", request(p).put("endpoint", from));
-        waitOps(p, before, progress, 0.9, 1.0);
+        for (int round = 0; round < MAX_ROUNDS; round++) {
+            settle(p, progress, 0.02);
+            List<Row> rows = rows(p);
+            Row f = on(rows, from);
+            Row t = on(rows, to);
+            if (f == null && t != null && t.alive()) {
+                progress.update(1, to + " holds an alive copy; " + from + " none");
+                return;
+            }
+            if (t != null && !t.alive()) {
+                // the real Migrate is accepted and fails at kAddTableInfo (src/docs/openmldb.md)
+                throw new ConnectorException(Engine.OPENMLDB, "move " + step.partition().value() + " to " + to, to + " still lists a "
+                        + "copy of the partition that is not alive; the nameserver cannot add another there", ConnectorException.Kind.DRIFT, null);
+            }
+            if (f == null) {
+                throw new ConnectorException(Engine.OPENMLDB, "move " + step.partition().value(), from + " no longer holds a copy and "
+                        + to + " none: the cluster changed under the run", ConnectorException.Kind.DRIFT, null);
+            }
+            if (!f.alive()) {
+                recover(p, from, progress, 0.1);
+                continue;
+            }
+            boolean othersAlive = rows.stream().anyMatch(r -> r.alive() && !r.endpoint().equals(from));
+            if (f.leader() && !othersAlive) {
+                mutate(p, "AddReplicaNS", request(p).put("endpoint", to), "to move the only replica of " + step.partition().value()
+                        + " through a second copy on " + to + " (the partition is briefly unavailable when leadership moves to it)", progress, 0.05, 0.6);
+                continue;
+            }
+            if (f.leader()) {
+                changeLeader(p, rows, null, progress, 0.6);
+                continue;
+            }
+            if (t != null) {
+                long alive = rows.stream().filter(Row::alive).count();
+                if (alive <= replicaNum(p)) {
+                    // what the real Migrate answers too (320 "is already in des_endpoint")
+                    throw new ConnectorException(Engine.OPENMLDB, "move " + step.partition().value() + " to " + to, to
+                            + " holds a copy of the partition already", ConnectorException.Kind.REFUSED, null);
+                }
+                mutate(p, "DelReplicaNS", request(p).put("endpoint", from), "the copy on " + from + ", one too many now that " + to
+                        + " holds one", progress, 0.9, 1.0);
+                continue;
+            }
+            mutate(p, "Migrate", migrate(step), "the copy on " + from + " to " + to, progress, 0.1, 0.95);
+        }
+        throw unsettled(step);
     }
 
-    private long lastOp(String[] p) throws ConnectorException {
-        long max = 0;
-        for (JsonNode op : rpc.ok("ShowOPStatus", request(p)).path("op_status")) {
-            max = Math.max(max, op.path("op_id").asLong());
-        }
-        return max;
+    private static ConnectorException unsettled(Step step) {
+        return new ConnectorException(Engine.OPENMLDB, step.describe(), "the partition did not reach the step's end after " + MAX_ROUNDS
+                + " rounds of calls (each accepted, none with the effect expected); look at ShowTable and the ops", ConnectorException.Kind.REFUSED, null);
     }
 
     /**
-     * Follows the ops of one partition started after op {@code after} (a RecoverTable starts a child op with
-     * a higher id before it ends: research §4.1) until none is kInited or kDoing; kFailed or kCanceled end
-     * the step with the op's type and the task it stopped at. Returns the highest op id seen.
+     * ChangeLeader: the named follower only when its offset has caught up with the leader's (so no write it
+     * lacks is lost), otherwise {@code "auto"}, which makes the nameserver pick the follower with the highest
+     * offset. An explicit candidate overrides that choice (src/docs/openmldb.md, "Leader changes").
      */
-    private long waitOps(String[] p, long after, StepProgress progress, double from, double to) throws ConnectorException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        long last = after;
-        while (true) {
-            boolean any = false;
-            boolean busy = false;
-            for (JsonNode op : rpc.ok("ShowOPStatus", request(p)).path("op_status")) {
-                long id = op.path("op_id").asLong();
-                if (id <= after) {
-                    continue;
+    private void changeLeader(String[] p, List<Row> rows, String wanted, StepProgress progress, double at)
+            throws ConnectorException, InterruptedException {
+        Row leader = aliveLeader(rows);
+        Row w = wanted == null ? null : on(rows, wanted);
+        boolean caughtUp = w != null && w.alive() && !w.leader() && leader != null && leader.offset() != null && w.offset() != null
+                && w.offset() >= leader.offset();
+        String candidate = caughtUp ? wanted : "auto";
+        String why = caughtUp ? wanted + " has every write the leader has (offset " + w.offset() + ")"
+                : wanted == null ? "the nameserver picks the follower with the highest offset"
+                : wanted + (w == null || !w.alive() ? " is not an alive follower" : " lags the leader (offset " + w.offset() + " of "
+                + (leader == null ? "?" : leader.offset()) + ")") + ": the nameserver picks the follower with the highest offset";
+        mutate(p, "ChangeLeader", request(p).put("candidate_leader", candidate), "leadership off " + (leader == null ? "?" : leader.endpoint())
+                + " to " + candidate + " (" + why + ")", progress, at, at + 0.3);
+    }
+
+    /** RecoverTable of a row that is not alive; a failed recovery is sent again. */
+    private void recover(String[] p, String endpoint, StepProgress progress, double at) throws ConnectorException, InterruptedException {
+        mutate(p, "RecoverTable", request(p).put("endpoint", endpoint), "the copy on " + endpoint + " back to serving (its row is not alive)",
+                progress, at, Math.min(1, at + 0.3));
+    }
+
+    /**
+     * Sends one call that creates ops for partition {@code p}, holding one of the nameserver's task queues
+     * (at most {@link #queues} calls in flight), and waits for its ops to end. An op of ours that failed (the
+     * nameserver moves it to its history, where it stays until {@code deleteop}: src/docs/openmldb.md) is
+     * named in the log, and the step fails naming it, except RecoverTable, which is sent again up to
+     * {@link #RECOVER_TRIES} times. 311 from RecoverTable (alive already) is no error.
+     */
+    private void mutate(String[] p, String method, ObjectNode request, String what, StepProgress progress, double from, double to)
+            throws ConnectorException, InterruptedException {
+        String partition = OpenMldbTopology.tableId(p[0], p[1]) + "/" + p[2];
+        int tries = method.equals("RecoverTable") ? RECOVER_TRIES : 1;
+        acquireQueue(partition, progress);
+        try {
+            for (int attempt = 1; ; attempt++) {
+                OpenMldbOps.Reading before = ops.fresh(progress);
+                if (before == null) {
+                    throw new ConnectorException(Engine.OPENMLDB, method + " of " + partition, "cancelled before it was sent",
+                            ConnectorException.Kind.STOPPED, null);
                 }
-                any = true;
-                last = Math.max(last, id);
-                String st = op.path("status").asText();
-                if (st.equals("kFailed") || st.equals("kCanceled")) {
-                    throw new ConnectorException(Engine.OPENMLDB, op.path("op_type").asText() + " of " + OpenMldbTopology.tableId(p[0], p[1]) + "/" + p[2],
-                            "op " + id + " " + (st.equals("kFailed") ? "failed at task " : "was cancelled at task ") + op.path("task_type").asText()
-                                    + "; the run stops here (look at the tablet's log, fix it, delete the op, then resume)",
-                            ConnectorException.Kind.REFUSED, null);
+                progress.action(method + " " + what, "POST /NameServer/" + method + " " + request);
+                progress.update(from, method + ": " + what);
+                long sentAt = System.nanoTime();
+                JsonNode r = rpc.call(method, request);
+                int code = r.path("code").asInt(-1);
+                if (method.equals("RecoverTable") && code == 311) {
+                    return; // alive already: nothing to recover
                 }
-                if (st.equals("kInited") || st.equals("kDoing")) {
-                    busy = true;
-                    progress.update(from + (to - from) * 0.5, "op " + id + " " + op.path("op_type").asText() + ": " + op.path("task_type").asText());
+                if (code != 0) {
+                    throw OpenMldbRpc.refused(method, r);
                 }
+                OpenMldbOps.Ended ended = ops.await(p, before.maxId(), sentAt, opStall, progress, from, to);
+                List<OpenMldbOps.Op> failed = ended.failed();
+                if (failed.isEmpty()) {
+                    progress.update(to, method + " done");
+                    return;
+                }
+                for (OpenMldbOps.Op op : failed) {
+                    progress.log(op.describe());
+                }
+                if (attempt >= tries) {
+                    OpenMldbOps.Op op = failed.get(0);
+                    throw new ConnectorException(Engine.OPENMLDB, method + " of " + partition, op.describe()
+                            + (tries > 1 ? " (tried " + tries + " times)" : "") + "; the run stops here (look at the tablet's log, fix the cause, "
+                            + "then resume: it starts from the partition's rows as they are)", ConnectorException.Kind.REFUSED, null);
+                }
+                progress.log(method + " of " + partition + " failed (attempt " + attempt + " of " + tries + "); sending it again");
             }
-            if (any && !busy) {
-                progress.update(to, "done");
-                return last;
+        } finally {
+            queues.release();
+        }
+    }
+
+    private void acquireQueue(String partition, StepProgress progress) throws ConnectorException, InterruptedException {
+        boolean told = false;
+        while (!queues.tryAcquire(250, TimeUnit.MILLISECONDS)) {
+            if (!told) {
+                progress.update(-1, "waiting for a nameserver task queue (" + queueCount + " run at once)");
+                told = true;
             }
-            if (!any && System.nanoTime() > deadline) {
-                throw new ConnectorException(Engine.OPENMLDB, "ShowOPStatus", "the nameserver accepted the request but shows no op for "
-                        + OpenMldbTopology.tableId(p[0], p[1]) + "/" + p[2] + " after 30 s", ConnectorException.Kind.OUTCOME_UNKNOWN, null);
+            if (progress.cancelRequested()) {
+                throw new ConnectorException(Engine.OPENMLDB, "ops of " + partition, "cancelled before it was sent",
+                        ConnectorException.Kind.STOPPED, null);
             }
-            TimeUnit.MILLISECONDS.sleep(200);
+        }
+    }
+
+    /**
+     * Waits for ops of {@code p} that run already (a retry's first attempt, a crashed run's, anybody's):
+     * never a second op beside a running one. A failed op found here is not ours to delete: the step fails
+     * naming it.
+     */
+    private void settle(String[] p, StepProgress progress, double at) throws ConnectorException, InterruptedException {
+        OpenMldbOps.Reading now = ops.fresh(progress);
+        if (now == null) {
+            throw new ConnectorException(Engine.OPENMLDB, "ops of " + OpenMldbTopology.tableId(p[0], p[1]) + "/" + p[2], "cancelled",
+                    ConnectorException.Kind.STOPPED, null);
+        }
+        if (now.of(p).stream().anyMatch(OpenMldbOps.Op::running)) {
+            progress.update(at, "an op of the partition runs already: waiting for it instead of sending another");
+            ops.await(p, Long.MAX_VALUE, now.readAtNanos(), opStall, progress, at, at);
         }
     }
 

@@ -25,9 +25,13 @@ import java.util.concurrent.TimeUnit;
  * The nameserver's RPCs as brpc serves them over HTTP+JSON (research/openmldb.md §2): {@code POST
  * /NameServer/METHOD} with the request message as JSON and an {@code Authorization} header ({@code sdefault},
  * or {@code u<user>:1<sha256 hex of the password>}), the reply message as JSON with {@code code} and
- * {@code msg}. "nameserver is not leader" (300) finds the leader again and retries with backoff (a new
- * leader answers 300 until it has loaded its metadata). A connection closed without a reply is brpc
- * refusing the credentials. The password is kept only as the header value, in memory. Thread-safe.
+ * {@code msg}. "nameserver is not leader" (300) and a nameserver that does not take the connection find the
+ * leader again and retry with backoff for {@link #FAILOVER_BUDGET}: a crashed leader's ZooKeeper lock node
+ * lingers for the session timeout (10 s in OpenMLDB's shipped configuration), and a new leader answers 300
+ * until it has loaded its metadata (src/docs/openmldb.md, "Nameserver failover"). A connection closed
+ * without a reply is brpc refusing the credentials on a server that checks them, or a nameserver going
+ * down: it is retried a few times, then said as both. The password is kept only as the header value, in
+ * memory. Thread-safe.
  */
 final class OpenMldbRpc {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -38,6 +42,10 @@ final class OpenMldbRpc {
     private final OkHttpClient client = new OkHttpClient.Builder().connectTimeout(Duration.ofSeconds(3))
             .readTimeout(Duration.ofSeconds(30)).build(); // a pooled connection to a nameserver that went away is retried on a new one
     private volatile String endpoint;
+    /** How long calls keep finding the leader again: longer than the ZooKeeper session timeout a failover waits out. */
+    static final java.time.Duration FAILOVER_BUDGET = java.time.Duration.ofSeconds(25);
+    /** Connections closed without a reply before that is taken as the answer (a refusal, or a server going down). */
+    private static final int CLOSED_TRIES = 3;
 
     /** Where the leader is: ZooKeeper, or the one nameserver given. */
     @FunctionalInterface
@@ -72,20 +80,37 @@ final class OpenMldbRpc {
     /** Calls {@code method}; the reply whatever its code (callers read OpenMLDB's codes), after 300s are retried. */
     JsonNode call(String method, ObjectNode request) throws ConnectorException {
         long backoff = 200;
+        long deadline = System.nanoTime() + FAILOVER_BUDGET.toNanos();
+        int closed = 0;
         for (int attempt = 1; ; attempt++) {
-            String ep = endpoint();
-            JsonNode reply;
+            boolean last = System.nanoTime() > deadline;
+            String ep;
             try {
-                reply = post(ep, method, request);
-            } catch (Unreachable e) {
-                // the leader may have gone and another taken over: ask again, a few times
-                endpoint = null;
-                if (attempt >= 6) {
-                    throw e.failure;
+                ep = endpoint();
+            } catch (ConnectorException e) {
+                if (last || e.kind() != ConnectorException.Kind.TRANSIENT) {
+                    throw e;
                 }
-                reply = null;
+                ep = null; // no leader registered yet: a failover in progress
             }
-            if (reply != null && (reply.path("code").asInt(0) != 300 || attempt >= 6)) {
+            JsonNode reply = null;
+            if (ep != null) {
+                try {
+                    reply = post(ep, method, request);
+                } catch (Unreachable e) {
+                    // the leader may have gone and another taken over: ask again until the budget is spent
+                    endpoint = null;
+                    if (last) {
+                        throw e.failure;
+                    }
+                } catch (Closed e) {
+                    endpoint = null;
+                    if (++closed >= CLOSED_TRIES || last) {
+                        throw e.failure;
+                    }
+                }
+            }
+            if (reply != null && (reply.path("code").asInt(0) != 300 || last)) {
                 return reply;
             }
             endpoint = null; // "nameserver is not leader" or gone: ask ZooKeeper again
@@ -115,10 +140,23 @@ final class OpenMldbRpc {
         String why = switch (code) {
             case 301 -> "auto_failover is on (the run turns it off and back on; was it turned on meanwhile?)";
             case 300 -> "no nameserver answers as leader (a failover in progress?)";
+            case 305 -> "the candidate is not an alive follower on a healthy tablet" + (msg.isEmpty() ? "" : " (" + msg + ")");
             default -> msg;
         };
-        ConnectorException.Kind kind = code == 300 || code == 303 || code == 305 ? ConnectorException.Kind.TRANSIENT : ConnectorException.Kind.REFUSED;
+        // 300 passes with a failover; 305 (the candidate is not an alive follower on a healthy tablet), 303 (a tablet
+        // not healthy) and the rest are the nameserver's rules: the same call is refused again (src/docs/openmldb.md)
+        ConnectorException.Kind kind = code == 300 ? ConnectorException.Kind.TRANSIENT : ConnectorException.Kind.REFUSED;
         return new ConnectorException(Engine.OPENMLDB, method, why + " (code " + code + ")", kind, null);
+    }
+
+    /** The nameserver took the connection and closed it without a reply. */
+    private static final class Closed extends Exception {
+        final ConnectorException failure;
+
+        Closed(ConnectorException failure) {
+            super(failure.getMessage(), null, false, false);
+            this.failure = failure;
+        }
     }
 
     /** The nameserver did not take the connection. */
@@ -140,7 +178,7 @@ final class OpenMldbRpc {
         }
     }
 
-    private JsonNode post(String ep, String method, ObjectNode request) throws ConnectorException, Unreachable {
+    private JsonNode post(String ep, String method, ObjectNode request) throws ConnectorException, Unreachable, Closed {
         Request req = new Request.Builder().url("http://" + ep + "/NameServer/" + method).header("Authorization", authorization)
                 .post(RequestBody.create(request.toString(), TYPE)).build();
         try (Response r = client.newCall(req).execute()) {
@@ -154,10 +192,13 @@ final class OpenMldbRpc {
             throw new Unreachable(new ConnectorException(Engine.OPENMLDB, method, "cannot reach the nameserver at " + ep + " ("
                     + e.getClass().getSimpleName() + ")", true, e));
         } catch (IOException e) {
-            // brpc closes the connection without a reply when the credentials are refused (research §2.1)
-            throw new ConnectorException(Engine.OPENMLDB, method, "the nameserver at " + ep + " closed the connection without a reply: "
-                    + (userGiven ? "wrong user name or password" : "it wants a user and password") + " (authentication failed)",
-                    ConnectorException.Kind.REFUSED, e);
+            // brpc closes the connection without a reply when a server that checks credentials refuses them; so does
+            // a nameserver going down. Whether the server checks at all depends on its version and skip_grant_tables
+            // (src/docs/openmldb.md, "Authentication"): say both, claim neither.
+            throw new Closed(new ConnectorException(Engine.OPENMLDB, method, "the nameserver at " + ep + " closed the connection without "
+                    + "a reply, " + CLOSED_TRIES + " times: either it refuses " + (userGiven ? "this user name or password" : "a connection without "
+                    + "a user and password") + " (servers from 0.9.1 with skip_grant_tables=false check them; 0.9.0 and the default 0.9.1+ "
+                    + "do not), or it is going down", ConnectorException.Kind.REFUSED, e));
         }
     }
 

@@ -26,9 +26,11 @@ import java.util.List;
  *   <li>a tablet is a server, its endpoint both id and address; kHealthy → LIVE, anything else DEAD;</li>
  *   <li>a table is {@code db.name} (just {@code name} in the legacy default database) with replication
  *       factor {@code replica_num}; partition {@code pid} is {@code db.name/pid};</li>
- *   <li>a replica row counts only when alive ({@code is_alive} absent means alive): the leader is the row
- *       that is leader <em>and</em> alive; the stale leader row a ChangeLeader leaves
- *       ({@code is_leader=true, is_alive=false}) and dead followers are left out, and reported by health;</li>
+ *   <li>a row that is not alive ({@code is_alive=false}; absent means alive) is a {@link ReplicaRole#STALE}
+ *       copy: the stale leader row a ChangeLeader leaves until RecoverTable, or a follower taken out of
+ *       service. It stays in the model (the grid shows it, the planner never puts a copy there and moves it
+ *       off a drained tablet), and health warns about it. The leader is the row that is leader <em>and</em>
+ *       alive;</li>
  *   <li>rows and bytes are the partition's {@code record_cnt} and {@code record_byte_size} (absent until
  *       the nameserver's first status refresh: unknown, not 0).</li>
  * </ul>
@@ -75,6 +77,10 @@ final class OpenMldbTopology {
         }
     }
 
+    private static String opPartition(JsonNode op) {
+        return tableId(op.path("db").asText(""), op.path("name").asText()) + "/" + op.path("pid").asInt();
+    }
+
     private static void shapes(JsonNode showTablet, JsonNode showTable) throws ConnectorException {
         shape(showTablet, "tablets", "ShowTablet");
         shape(showTable, "table_info", "ShowTable");
@@ -101,11 +107,9 @@ final class OpenMldbTopology {
             for (JsonNode tp : ti.path("table_partition")) {
                 List<Replica> reps = new ArrayList<>();
                 for (JsonNode m : tp.path("partition_meta")) {
-                    if (!m.path("is_alive").asBoolean(true)) {
-                        continue;
-                    }
-                    reps.add(new Replica(ServerId.of(m.path("endpoint").asText()), m.path("is_leader").asBoolean(false)
-                            ? ReplicaRole.LEADER : ReplicaRole.FOLLOWER));
+                    ReplicaRole role = !m.path("is_alive").asBoolean(true) ? ReplicaRole.STALE
+                            : m.path("is_leader").asBoolean(false) ? ReplicaRole.LEADER : ReplicaRole.FOLLOWER;
+                    reps.add(new Replica(ServerId.of(m.path("endpoint").asText()), role));
                 }
                 Long rows = tp.has("record_cnt") ? tp.path("record_cnt").asLong() : null;
                 Long bytes = tp.has("record_byte_size") ? tp.path("record_byte_size").asLong() : null;
@@ -157,10 +161,19 @@ final class OpenMldbTopology {
             warn.add(notAlive + " replica row(s) not alive (a leader left stale by a ChangeLeader, or a dead follower: RecoverTable)");
         }
         int running = 0;
+        java.util.Map<String, Long> lastDone = new java.util.HashMap<>();
+        for (JsonNode op : ops.path("op_status")) {
+            if (op.path("status").asText().equals("kDone")) {
+                lastDone.merge(opPartition(op), op.path("op_id").asLong(), Math::max);
+            }
+        }
         for (JsonNode op : ops.path("op_status")) {
             String st = op.path("status").asText();
             if (st.equals("kDoing") || st.equals("kInited")) {
                 running++;
+            } else if (st.equals("kFailed") && lastDone.getOrDefault(opPartition(op), -1L) > op.path("op_id").asLong()) {
+                warn.add("op " + op.path("op_id").asLong() + " (" + op.path("op_type").asText() + " of " + opPartition(op) + ") failed at "
+                        + op.path("task_type").asText() + "; a later op of that partition succeeded (deleteop clears it from the history)");
             } else if (st.equals("kFailed")) {
                 block.add("op " + op.path("op_id").asLong() + " (" + op.path("op_type").asText() + " of " + tableId(op.path("db").asText(""),
                         op.path("name").asText()) + "/" + op.path("pid").asInt() + ") failed at " + op.path("task_type").asText()

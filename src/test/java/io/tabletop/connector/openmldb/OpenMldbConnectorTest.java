@@ -223,7 +223,8 @@ class OpenMldbConnectorTest {
                 assertEquals(3, ok.snapshot().servers().size());
             }
             ConnectorException wrong = assertThrows(ConnectorException.class, () -> cl.open("openmldb://admin@" + cl.zkConnect() + "/openmldb", "wrong"));
-            assertTrue(wrong.getMessage().contains("closed the connection without a reply: wrong user name or password"), wrong.getMessage());
+            assertTrue(wrong.getMessage().contains("closed the connection without a reply, 3 times: either it refuses this user name or password"),
+                    wrong.getMessage());
             assertFalse(wrong.getMessage().contains("wrong\n") || wrong.getMessage().contains("right"));
             ConnectorException noRoot = assertThrows(ConnectorException.class, () -> cl.open("openmldb://" + cl.zkConnect() + "/elsewhere", null));
             assertTrue(noRoot.getMessage().contains("no OpenMLDB under /elsewhere"), noRoot.getMessage());
