@@ -466,6 +466,29 @@ public final class NsServerEmulator implements AutoCloseable {
         return departed.stream().map(Node::hostname).toList();
     }
 
+    /**
+     * Another client's rebalance, ejecting the nodes at these indexes, starts now (as its own POST would
+     * start it), or just before the next {@code POST /controller/rebalance} is handled when {@code beforeNextPost}.
+     */
+    public synchronized void otherClientRebalance(boolean beforeNextPost, int... ejectIndexes) {
+        Set<String> eject = new HashSet<>();
+        for (int i : ejectIndexes) {
+            eject.add(nodes.get(i).otp);
+        }
+        if (beforeNextPost) {
+            raceEject = eject;
+        } else {
+            startOthers(eject);
+        }
+    }
+
+    private Set<String> raceEject;
+
+    private void startOthers(Set<String> eject) {
+        List<Node> keep = nodes.stream().filter(n -> n.kv() && !eject.contains(n.otp) && !n.membership.equals("inactiveFailed")).toList();
+        startTask("rebalance", Set.copyOf(eject), Set.of(), bucket -> balancedMap(keep, bucket));
+    }
+
     /** How many {@code POST /controller/rebalance} calls were served. */
     public synchronized long rebalancePosts() {
         return requests.stream().filter(r -> r.equals("POST /controller/rebalance")).count();
@@ -617,7 +640,9 @@ public final class NsServerEmulator implements AutoCloseable {
             o.put("otpNode", n.otp);
             o.put("hostname", n.hostname());
             o.put("version", "8.0.0-emulator");
-            o.putObject("ports").put("direct", KV_PORT).put("httpsMgmt", 18091);
+            // hostname carries the REST port, ports.httpsMgmt the TLS one (menelaus_web_node.erl:639-687); one
+            // listener per emulated node, so with TLS that listener is the httpsMgmt port
+            o.putObject("ports").put("direct", KV_PORT).put("httpsMgmt", tls != null ? n.server.getAddress().getPort() : 18091);
             ArrayNode sv = o.putArray("services");
             n.services.forEach(sv::add);
             if (n.group != null) {
@@ -875,6 +900,10 @@ public final class NsServerEmulator implements AutoCloseable {
     private void rebalance(HttpExchange ex, Map<String, String> query, Map<String, String> body) throws IOException {
         if (!uuidOk(ex, query)) {
             return;
+        }
+        if (raceEject != null && !running) {
+            startOthers(raceEject); // another client's POST was handled a moment before this one
+            raceEject = null;
         }
         List<String> known = list(body.get("knownNodes"));
         List<String> eject = list(body.get("ejectedNodes"));
