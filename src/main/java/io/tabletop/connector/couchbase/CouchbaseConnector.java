@@ -287,6 +287,7 @@ public final class CouchbaseConnector implements ClusterConnector {
                 }
             }
         }
+        out.add(alsoRebalanced(rest.getJson("/pools/default"), removed));
         out.add(tight.isEmpty()
                 ? CheckResult.pass("Bucket memory", "every bucket's data still fits under 85% of its RAM quota per node afterwards")
                 : CheckResult.warn("Bucket memory", String.join("; ", tight) + ": above the 85% high-water mark items leave memory "
@@ -299,6 +300,44 @@ public final class CouchbaseConnector implements ClusterConnector {
      * CouchbaseRest#TASKS_WAIT_MILLIS} (menelaus_web_misc.erl:79-83), less than the read timeout: an observer
      * slower than that gives the stale form ({@link #stale}), not a timeout.
      */
+    /**
+     * What the same rebalance does besides taking the nodes out: ns_server's rebalance takes every node
+     * known (knownNodes must be the full list: ns_orchestrator.erl:603-610), so nodes added and not yet
+     * rebalanced in ({@code inactiveAdded}) and failed-over nodes marked for recovery join in it, and every
+     * service moves, not only the data (ns_orchestrator.erl:897-907 observes all supported services).
+     */
+    static CheckResult alsoRebalanced(JsonNode pools, List<ServerId> removed) {
+        List<String> joining = new ArrayList<>();
+        java.util.Set<String> services = new java.util.TreeSet<>();
+        for (JsonNode n : pools.path("nodes")) {
+            String otp = n.path("otpNode").asText();
+            String membership = n.path("clusterMembership").asText("active");
+            String recovery = n.path("recoveryType").asText("none");
+            if (membership.equals("inactiveAdded")) {
+                joining.add(otp + (recovery.equals("none") ? " (added)" : " (" + recovery + " recovery)"));
+            }
+            for (JsonNode sv : n.path("services")) {
+                if (!sv.asText().equals("kv")) {
+                    services.add(sv.asText());
+                }
+            }
+        }
+        if (joining.isEmpty() && services.isEmpty()) {
+            return CheckResult.pass("Rebalance also", "the rebalance moves only the data: no node waits to be rebalanced in and no "
+                    + "other service runs");
+        }
+        List<String> parts = new ArrayList<>();
+        if (!joining.isEmpty()) {
+            parts.add(String.join(", ", joining) + " will be rebalanced in by the same rebalance and take their share of the "
+                    + "vBuckets (the forecast counts them among the nodes that stay), so more data moves than the removal alone needs");
+        }
+        if (!services.isEmpty()) {
+            parts.add("the " + String.join(", ", services) + " service(s) move too; the estimate covers the vBucket moves only, so the "
+                    + "rebalance takes longer than it says");
+        }
+        return CheckResult.warn("Rebalance also", String.join("; ", parts));
+    }
+
     private Optional<JsonNode> rebalanceTask() throws ConnectorException {
         for (JsonNode t : rest.getJson("/pools/default/tasks?rebalanceStatusTimeout=" + CouchbaseRest.TASKS_WAIT_MILLIS)) {
             if ("rebalance".equals(t.path("type").asText())) {

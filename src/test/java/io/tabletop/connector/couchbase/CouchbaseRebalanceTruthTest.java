@@ -250,6 +250,23 @@ class CouchbaseRebalanceTruthTest {
         }
     }
 
+    @Test
+    void thePreviewSaysThatAddedNodesAndOtherServicesAreRebalancedToo() throws Exception {
+        NsServerEmulator.Builder b = NsServerEmulator.builder().credentials("Administrator", PASSWORD);
+        b.dataNode(1).dataNode(2).dataNode(3).node(4, List.of("kv", "index"), null);
+        try (NsServerEmulator emu = b.bucket("travel-sample", 1, 64, 1_000).start(); ClusterConnector c = open(specOf(emu, 0))) {
+            RemovalService.PreCheck plain = service.preCheck(c, new RemoveServers(List.of(ServerId.of(emu.otpNode(2))), false, 0.85));
+            CheckResult before = plain.checks().stream().filter(x -> x.name().equals("Rebalance also")).findFirst().orElseThrow();
+            assertTrue(before.verdict() == Verdict.WARN && before.message().contains("index service(s) move too")
+                    && !before.message().contains("rebalanced in"), before.message());
+            emu.addNode(5);
+            RemovalService.PreCheck pc = service.preCheck(c, new RemoveServers(List.of(ServerId.of(emu.otpNode(2))), false, 0.85));
+            CheckResult also = pc.checks().stream().filter(x -> x.name().equals("Rebalance also")).findFirst().orElseThrow();
+            assertTrue(also.message().contains("ns_1@127.0.1.5 (added) will be rebalanced in by the same rebalance"), also.message());
+            assertTrue(also.message().contains("the estimate covers the vBucket moves only"), also.message());
+        }
+    }
+
     private static void awaitUninterruptibly(CountDownLatch latch) {
         while (true) {
             try {
