@@ -38,7 +38,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * An emulator of ns_server's REST API (Couchbase Server's cluster manager), written from the documented
- * shapes (research/couchbase.md §1, from ns_server's menelaus_web*.erl, ns_doctor.erl and the REST docs),
+ * shapes and ns_server's source (src/docs/couchbase.md, from menelaus_web*.erl, ns_doctor.erl and the REST docs),
  * never from Tabletop's connector or planner: its rebalance decides the new vBucket maps by its own simple
  * rule (below), so a test that compares Tabletop's forecast with the result is not circular.
  *
@@ -439,7 +439,7 @@ public final class NsServerEmulator implements AutoCloseable {
      * The next {@code calls} tasks calls during a rebalance find the rebalance observer too slow to answer:
      * ns_server then reports {@code status:"notRunning"} with {@code statusIsStale:true} and
      * {@code masterRequestTimedOut:true} although the rebalance runs on (rebalance.erl:109-121,
-     * ns_doctor.erl:854-870); {@code /pools/default} still says {@code rebalanceStatus:"running"}, as it asks
+     * ns_doctor.erl:855-871); {@code /pools/default} still says {@code rebalanceStatus:"running"}, as it asks
      * rebalance:running() and not the observer (menelaus_web_pools.erl:305-312).
      */
     public synchronized void slowObserver(int calls) {
@@ -592,7 +592,7 @@ public final class NsServerEmulator implements AutoCloseable {
         }
     }
 
-    /** The stats API's active items per node of a bucket (§1.2): one series per node, the last value now. */
+    /** The stats API's active items per node of a bucket (src/docs/couchbase.md §1): one series per node, the last value now. */
     private ObjectNode currItems(String bucket) {
         Bucket b = bucket(bucket);
         Map<String, Long> per = new LinkedHashMap<>();
@@ -634,7 +634,7 @@ public final class NsServerEmulator implements AutoCloseable {
             o.put("clusterMembership", n.membership);
             o.put("recoveryType", "none");
             if (n.unfinishedFailover) {
-                o.put("failoverStatus", "unfinished"); // menelaus_web_node.erl:585-597
+                o.put("failoverStatus", "unfinished"); // menelaus_web_node.erl:512-519
             }
             o.put("status", n.status);
             o.put("otpNode", n.otp);
@@ -767,7 +767,7 @@ public final class NsServerEmulator implements AutoCloseable {
         t.put("subtype", subtype);
         if (running && staleTasks > 0) {
             // the observer did not answer within the timeout: the not-running form, marked stale, and the
-            // status's errorMessage (none while running) (ns_doctor.erl:864-870, rebalance.erl:109-121)
+            // status's errorMessage (none while running) (ns_doctor.erl:855-871, rebalance.erl:109-121)
             staleTasks--;
             t.put("status", "notRunning");
             t.put("statusIsStale", true);
@@ -989,7 +989,7 @@ public final class NsServerEmulator implements AutoCloseable {
     }
 
     /**
-     * {@code startGracefulFailover} (research §1.7): the nodes' actives go to their first replicas elsewhere
+     * {@code startGracefulFailover} (src/docs/couchbase.md §5): the nodes' actives go to their first replicas elsewhere
      * (each chain without the nodes, shifted left), through the same task (subtype gracefulFailover); then
      * the nodes are failed over ({@code inactiveFailed}) and stay members until a rebalance ejects them.
      */

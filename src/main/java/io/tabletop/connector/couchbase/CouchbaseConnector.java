@@ -29,7 +29,7 @@ import java.util.logging.Logger;
 import java.util.stream.Collectors;
 
 /**
- * Couchbase Server through ns_server's REST API (research/couchbase.md §1). Data moves only in the
+ * Couchbase Server through ns_server's REST API (src/docs/couchbase.md). Data moves only in the
  * cluster's own rebalance, so the one step it runs is {@link StepType#ENGINE_REBALANCE}: {@code POST
  * /controller/rebalance} with every node known and the removed ones ejected, then the rebalance task
  * followed at its {@code recommendedRefreshPeriod} until it ends. Cancel posts {@code stopRebalance}
@@ -77,7 +77,7 @@ public final class CouchbaseConnector implements ClusterConnector {
         this.caps = capabilities(rest);
     }
 
-    /** Couchbase's rules with the cluster's own {@code rebalanceMovesPerNode} (§1.10); the default 4 when it cannot be read. */
+    /** Couchbase's rules with the cluster's own {@code rebalanceMovesPerNode} (src/docs/couchbase.md §6); the default 4 when it cannot be read. */
     private static EngineCapabilities capabilities(CouchbaseRest rest) {
         EngineCapabilities base = EngineCapabilities.couchbase();
         try {
@@ -151,7 +151,7 @@ public final class CouchbaseConnector implements ClusterConnector {
     }
 
     /**
-     * Active items per node of each bucket from the stats API (§1.2), so the forecast uses each node's own
+     * Active items per node of each bucket from the stats API (src/docs/couchbase.md §1), so the forecast uses each node's own
      * item density; read with the maps, not at every refresh. A cluster that does not answer it (older
      * servers, a role without stats) gets the bucket's average, and is not asked again.
      */
@@ -570,7 +570,7 @@ public final class CouchbaseConnector implements ClusterConnector {
 
     /**
      * The rebalance task once an answer is not stale: {@code statusIsStale} or {@code masterRequestTimedOut}
-     * means the observer did not answer in time while a rebalance may well run (ns_doctor.erl:864-870), so
+     * means the observer did not answer in time while a rebalance may well run (ns_doctor.erl:855-871), so
      * it is asked again; after a minute of stale answers {@code /pools/default}'s {@code rebalanceStatus}
      * decides, and a running rebalance is then described by what is known.
      */
@@ -596,7 +596,7 @@ public final class CouchbaseConnector implements ClusterConnector {
     }
 
     /**
-     * {@code POST /controller/startGracefulFailover} with each node (§1.7): the cluster hands the nodes'
+     * {@code POST /controller/startGracefulFailover} with each node (src/docs/couchbase.md §5): the cluster hands the nodes'
      * active vBuckets to replicas elsewhere, then marks them failed over; the same rebalance task follows
      * it (subtype {@code gracefulFailover}). Nodes already failed over are not asked again.
      */
@@ -641,7 +641,7 @@ public final class CouchbaseConnector implements ClusterConnector {
     }
 
 
-    /** Each documented refusal of {@code POST /controller/rebalance} (§1.3) in one clear line. */
+    /** Each documented refusal of {@code POST /controller/rebalance} (src/docs/couchbase.md §2) in one clear line. */
     private ConnectorException rebalanceRefused(CouchbaseRest.Reply r) {
         String body = r.body().strip();
         String op = "start the rebalance";
@@ -809,7 +809,7 @@ public final class CouchbaseConnector implements ClusterConnector {
     }
 
     /**
-     * The server gives no ETA (§3): from the data stage's move statistics (vBucket moves left × average time
+     * The server gives no ETA (src/docs/couchbase.md §6): from the data stage's move statistics (vBucket moves left × average time
      * per move / moves per node in parallel, summed over the buckets) where it has them, else from the
      * progress so far.
      */
