@@ -256,6 +256,46 @@ public interface ClusterConnector extends AutoCloseable {
         return engine().wireName() + ": remove the copy of " + partition + " on " + dead;
     }
 
+    /**
+     * Work the engine runs by itself right now that changes where data lives (Couchbase: a rebalance), as
+     * the engine describes it: its id, the servers it takes out, its progress.
+     *
+     * @param id       the engine's id of the work (Couchbase 7.6: the rebalance_id; older: the status id)
+     * @param removing the servers the work takes out of the cluster; empty when the engine does not say
+     * @param percent  0..100
+     */
+    record EngineWork(String id, List<ServerId> removing, double percent, String describe) {
+        public EngineWork {
+            removing = List.copyOf(removing);
+        }
+    }
+
+    /** The engine's own work running now, if any (the default: this engine runs none by itself). */
+    default Optional<EngineWork> engineWork() throws ConnectorException {
+        return Optional.empty();
+    }
+
+    /**
+     * Tells the connector that {@code work} belongs to the run it executes now (a resume recognised it from
+     * its journal), so that the run's step follows it instead of refusing someone else's work.
+     */
+    default void adoptEngineWork(EngineWork work) {
+    }
+
+    /**
+     * The addresses of the cluster's members the connector learned (Couchbase: every node's REST address
+     * from the cluster's own node list); empty when it learns none. Addresses only, never a secret: a saved
+     * connection keeps them so that the next start reaches the cluster after the typed node left.
+     */
+    default List<String> learnedMembers() {
+        return List.of();
+    }
+
+    /** The member the connector talks to now, for people ("127.0.1.2:8091"); empty when that is not one address. */
+    default Optional<String> talkingTo() {
+        return Optional.empty();
+    }
+
     /** Whether a step of this kind can be retried without harm after it failed. */
     default boolean isRetryable(Step step, ConnectorException e) {
         return e.isTransient();

@@ -68,6 +68,15 @@ public interface EngineProvider {
     }
 
     /** Real clusters of this engine that Tabletop can start on this machine (Kudu: from kudu-binary). */
+    /**
+     * The spec that also tries {@code members} (addresses a connector learned earlier, {@link
+     * ClusterConnector#learnedMembers()}), so that a cluster stays reachable after the node the spec names
+     * left it. The default: the spec as it is (the engine learns no members).
+     */
+    default ConnectionSpec withMembers(ConnectionSpec spec, java.util.List<String> members) {
+        return spec;
+    }
+
     default Optional<LocalClusters> localClusters() {
         return Optional.empty();
     }

@@ -51,7 +51,28 @@ public final class Connections {
         if (stopLocal && p.localClusters().isEmpty()) {
             throw new IllegalArgumentException("--stop-local: " + p.displayName() + " has no local clusters that Tabletop starts");
         }
-        return p.open(parsed, new EngineProvider.OpenOptions(secrets, stopLocal));
+        List<String> remembered = store.members(parsed.text());
+        ClusterConnector c = p.open(remembered.isEmpty() ? parsed : p.withMembers(parsed, remembered),
+                new EngineProvider.OpenOptions(secrets, stopLocal));
+        rememberMembers(parsed.text(), c);
+        return c;
+    }
+
+    /**
+     * Keeps the members the connector learned for the next start, under the spec as typed: when the node
+     * it names has left the cluster (a removal through it), the next open reaches a member that stays.
+     */
+    public void rememberMembers(String spec, ClusterConnector c) {
+        List<String> learned = c.learnedMembers();
+        if (learned.isEmpty() || learned.equals(store.members(spec))) {
+            return;
+        }
+        try {
+            store.rememberMembers(spec, learned);
+        } catch (IOException e) {
+            java.util.logging.Logger.getLogger(Connections.class.getName()).log(java.util.logging.Level.INFO,
+                    "cannot remember the members of " + spec, e);
+        }
     }
 
     /** Opens with secrets from the environment only. */

@@ -22,6 +22,7 @@ import io.tabletop.store.RunJournal.RunRecord;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * What resuming a run would do: the live cluster once moves cut short have settled (and a tablet left with
@@ -79,6 +80,20 @@ final class ResumePlanner {
                 return new Runs.Resume(run, null, checks, null, 0);
             }
         }
+        // Work the engine runs by itself (a Couchbase rebalance) is either the killed run's own, which the
+        // resume follows to its end, or someone else's, which it refuses.
+        Optional<ClusterConnector.EngineWork> work = connector.engineWork();
+        if (work.isPresent()) {
+            ClusterSnapshot now = connector.snapshot();
+            if (!isTheRunsOwn(work.get(), r, goal, now)) {
+                checks.add(CheckResult.block("Engine work", "someone else's " + work.get().describe() + " is running on the cluster: "
+                        + "wait for it to end, then resume"));
+                return new Runs.Resume(run, now, checks, null, 0);
+            }
+            connector.adoptEngineWork(work.get());
+            checks.add(CheckResult.pass("Engine work", "the run's own " + work.get().describe() + " is still running: the resume "
+                    + "follows it to its end and posts nothing new"));
+        }
         ClusterSnapshot live = runs.repairedOrAsIs(ClusterSettling.settled(connector), connector, r.runId());
         long building = ClusterSettling.unsettled(live) + ClusterSettling.overReplicated(live);
         if (building > 0) {
@@ -86,7 +101,9 @@ final class ResumePlanner {
                     + "(a move cut short by the stop, which the engine finishes by itself); resume again in a minute"));
             return new Runs.Resume(run, live, checks, null, 0);
         }
-        checks.add(RemovalService.healthCheck(connector));
+        if (work.isEmpty()) {
+            checks.add(RemovalService.healthCheck(connector)); // with the run's own work running it would block on that work
+        }
         long done = r.succeeded();
         List<String> inFlight = new ArrayList<>();
         for (RunJournal.StepRecord s : r.unfinished()) {
@@ -124,6 +141,31 @@ final class ResumePlanner {
         }
         boolean blocked = checks.stream().anyMatch(c -> c.verdict() == Verdict.BLOCK);
         return new Runs.Resume(run, live, checks, blocked ? null : plan, done);
+    }
+
+    /**
+     * Whether the engine's running work is the run's: the journal recorded its id (the engine's answer when
+     * the run started it), or it takes out the run's servers that are still members and otherwise only
+     * servers that are dead already (Couchbase ejects every failed-over node in any rebalance).
+     */
+    static boolean isTheRunsOwn(ClusterConnector.EngineWork work, RunRecord r, Goal goal, ClusterSnapshot live) {
+        if (work.id().length() >= 8) {
+            try {
+                if (java.nio.file.Files.readString(r.dir().resolve("journal.jsonl")).contains(work.id())) {
+                    return true;
+                }
+            } catch (java.io.IOException e) {
+                // unreadable here: the servers decide
+            }
+        }
+        if (!(goal instanceof RemoveServers rs) || work.removing().isEmpty()) {
+            return false;
+        }
+        java.util.Set<ServerId> left = new java.util.HashSet<>();
+        rs.servers().stream().filter(id -> live.server(id).isPresent()).forEach(left::add);
+        java.util.Set<ServerId> removing = new java.util.HashSet<>(work.removing());
+        return !left.isEmpty() && removing.containsAll(left) && removing.stream().filter(id -> !left.contains(id))
+                .allMatch(id -> live.server(id).map(s -> !s.state().isUp()).orElse(true));
     }
 
     /**

@@ -38,6 +38,44 @@ public final class ConnectionStore {
         return base.resolve("tabletop").resolve("connections.json");
     }
 
+    /**
+     * The members each spec's cluster was last seen with (addresses learned from the cluster itself), by
+     * spec, from {@code members.json} beside the saved connections; empty when none were remembered or the
+     * file cannot be read (a spec alone still reaches the cluster while the node it names is a member).
+     */
+    public List<String> members(String spec) {
+        Path f = file.resolveSibling("members.json");
+        if (!Files.isRegularFile(f)) {
+            return List.of();
+        }
+        try {
+            JsonNode list = SnapshotJson.MAPPER.readTree(JsonText.read(f, "remembered members")).path(spec);
+            List<String> out = new ArrayList<>();
+            list.forEach(n -> out.add(n.asText()));
+            return out;
+        } catch (IOException | FormatException e) {
+            return List.of();
+        }
+    }
+
+    /** Remembers the members a spec's cluster was seen with: addresses only (the spec itself holds no secret either). */
+    public synchronized void rememberMembers(String spec, List<String> members) throws IOException {
+        Path f = file.resolveSibling("members.json");
+        ObjectNode root;
+        try {
+            JsonNode old = Files.isRegularFile(f) ? SnapshotJson.MAPPER.readTree(JsonText.read(f, "remembered members")) : null;
+            root = old instanceof ObjectNode o ? o : SnapshotJson.MAPPER.createObjectNode();
+        } catch (IOException | FormatException e) {
+            root = SnapshotJson.MAPPER.createObjectNode();
+        }
+        ArrayNode list = root.putArray(spec);
+        members.forEach(list::add);
+        PrivateFiles.createDirectories(f.getParent());
+        Path tmp = f.resolveSibling("members.json.tmp");
+        PrivateFiles.writeString(tmp, SnapshotJson.MAPPER.writeValueAsString(root) + "\n");
+        Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
     public List<Saved> load() throws FormatException, IOException {
         if (!Files.isRegularFile(file)) {
             return List.of();

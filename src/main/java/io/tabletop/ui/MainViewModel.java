@@ -473,7 +473,9 @@ public final class MainViewModel {
         }
 
         health.set(h.verdict());
-        healthText.set(h.summary());
+        // which member answers (Couchbase: it changes when the node typed leaves the cluster); a field read, no I/O
+        ClusterConnector k = connector.get();
+        healthText.set(h.summary() + (k == null ? "" : k.talkingTo().map(a -> " · through " + a).orElse("")));
         lastRefresh.set(LocalTime.now().format(TIME));
     }
 

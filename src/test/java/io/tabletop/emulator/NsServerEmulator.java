@@ -38,7 +38,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * An emulator of ns_server's REST API (Couchbase Server's cluster manager), written from the documented
- * shapes (research/couchbase.md §1, from ns_server's menelaus_web*.erl, ns_doctor.erl and the REST docs),
+ * shapes and ns_server's source (src/docs/couchbase.md, from menelaus_web*.erl, ns_doctor.erl and the REST docs),
  * never from Tabletop's connector or planner: its rebalance decides the new vBucket maps by its own simple
  * rule (below), so a test that compares Tabletop's forecast with the result is not circular.
  *
@@ -47,8 +47,10 @@ import java.util.concurrent.TimeUnit;
  * emulator's user and password (401, empty body, otherwise). Controller calls check {@code uuid}. A rebalance
  * moves a few vBuckets per tick on a background thread (bucket by bucket, as ns_server does), exposing the
  * rebalance task with {@code perNode}, {@code detailedProgress} and {@code stageInfo}, and
- * {@code vBucketMapForward}; when it is done the ejected and failed-over nodes leave. It can be stopped,
- * made to fail half-way, or lose a node.
+ * {@code vBucketMapForward}; when it is done the ejected and failed-over nodes leave the cluster and go on
+ * answering on the same address as uninitialised nodes (401 to every request). It can be stopped, made to
+ * fail half-way, lose a node, answer tasks as a slow observer does, or see no buckets for its user. Each
+ * behaviour cites ns_server's source (branch trinity, 7.6, src/ and include/).
  *
  * <p>The emulator's map rule: a new bucket's vBucket k is active on data node k mod N, its replicas on the
  * next nodes round the ring. A rebalance: the surviving data nodes (known, not ejected, not failed over) sorted by
@@ -77,6 +79,17 @@ public final class NsServerEmulator implements AutoCloseable {
         final String group;
         String membership = "active";
         String status = "healthy";
+        /** Unfinished failover recorded against the node (chronicle_master's prev_failover_nodes). */
+        boolean unfinishedFailover;
+        /**
+         * Ejected by a rebalance: the node left the cluster and restarted its REST service on the same port
+         * as a fresh, uninitialised node (ns_rebalancer.erl:903-911 calls ns_cluster:leave/1 on each ejected
+         * node; ns_cluster.erl:467-483 stops and restarts ns_server; :1686-1703 clears the config keeping only
+         * directories and rest settings, so the port stays and the admin credentials go). From then on every
+         * authenticated request fails local authentication (menelaus_auth.erl:380-390) and gets 401
+         * (menelaus_util.erl:579-587).
+         */
+        boolean left;
         HttpServer server;
 
         Node(String ip, List<String> services, String group) {
@@ -143,6 +156,7 @@ public final class NsServerEmulator implements AutoCloseable {
     private final long tickMillis;
     private final long ramPerNode;
     private final SSLContext tls;
+    private final boolean noBucketsVisible;
 
     // rebalance state, guarded by this
     private boolean running;
@@ -160,6 +174,17 @@ public final class NsServerEmulator implements AutoCloseable {
     private String lastReport;
     private ScheduledFuture<?> tick;
     private int mapRequests;
+    /**
+     * The rebalance status's uuid ({@code statusId} in the task): a new random one at every status change,
+     * start, end, failure or refusal (rebalance.erl:67-72, ns_doctor.erl:828-830).
+     */
+    private String statusId = UUID.randomUUID().toString().replace("-", "");
+    /** Tasks calls still to be answered as if the rebalance observer did not answer in time. */
+    private int staleTasks;
+    /** The {@code rebalanceStatusTimeout} of the last tasks call (ms), or -1 when it had none. */
+    private int lastTasksTimeout = -1;
+    /** Nodes that left the cluster (still listening, uninitialised). */
+    private final List<Node> departed = new ArrayList<>();
     private final List<String> requests = new ArrayList<>();
     private final Map<String, String> reports = new HashMap<>();
 
@@ -170,6 +195,7 @@ public final class NsServerEmulator implements AutoCloseable {
         this.ramPerNode = b.ramPerNode;
         this.tickMillis = b.tickMillis;
         this.tls = b.tls;
+        this.noBucketsVisible = b.noBucketsVisible;
         for (Builder.NodeSpec n : b.nodes) {
             nodes.add(new Node(n.ip, n.services, n.group));
         }
@@ -218,6 +244,16 @@ public final class NsServerEmulator implements AutoCloseable {
         private long ramPerNode = 200L << 20;
         private long tickMillis = 20;
         private SSLContext tls;
+        private boolean noBucketsVisible;
+
+        /**
+         * The user may read the pools but no bucket: bucket listings are filtered by the caller's
+         * permissions and come back empty (menelaus_web_buckets.erl:82-92).
+         */
+        public Builder noBucketsVisible() {
+            this.noBucketsVisible = true;
+            return this;
+        }
 
         public Builder credentials(String user, String password) {
             this.user = user;
@@ -394,8 +430,68 @@ public final class NsServerEmulator implements AutoCloseable {
         Node n = nodes.get(index);
         n.status = "unhealthy";
         if (running) {
-            fail("Rebalance exited with reason {mover_crashed,{unexpected_exit,{'EXIT',<0.1.0>,{{nodedown,'" + n.otp + "'}}}}}");
+            // any failure reason becomes this one message in the status (ns_orchestrator.erl:1733-1738)
+            fail("Rebalance failed. See logs for detailed reason. You can try again.");
         }
+    }
+
+    /**
+     * The next {@code calls} tasks calls during a rebalance find the rebalance observer too slow to answer:
+     * ns_server then reports {@code status:"notRunning"} with {@code statusIsStale:true} and
+     * {@code masterRequestTimedOut:true} although the rebalance runs on (rebalance.erl:109-121,
+     * ns_doctor.erl:855-871); {@code /pools/default} still says {@code rebalanceStatus:"running"}, as it asks
+     * rebalance:running() and not the observer (menelaus_web_pools.erl:305-312).
+     */
+    public synchronized void slowObserver(int calls) {
+        staleTasks = calls;
+    }
+
+    /** The {@code rebalanceStatusTimeout} (ms) the last tasks call asked for, or -1. */
+    public synchronized int lastTasksTimeout() {
+        return lastTasksTimeout;
+    }
+
+    /**
+     * An earlier failover of these nodes did not finish (chronicle_master's prev_failover_nodes): the next
+     * rebalance POST is answered 200, starts nothing, and leaves "Unfinished failover of nodes [...] was
+     * found." as the task's errorMessage (ns_orchestrator.erl:617-621, :1845-1852; menelaus_web_cluster.erl
+     * :1138-1142 answers the bare {@code ok} with 200 and an audit record, no rebalance_id).
+     */
+    public synchronized void unfinishedFailover(int index) {
+        nodes.get(index).unfinishedFailover = true;
+    }
+
+    /** The addresses of the nodes that left the cluster and now answer as uninitialised nodes. */
+    public synchronized List<String> departedHosts() {
+        return departed.stream().map(Node::hostname).toList();
+    }
+
+    /**
+     * Another client's rebalance, ejecting the nodes at these indexes, starts now (as its own POST would
+     * start it), or just before the next {@code POST /controller/rebalance} is handled when {@code beforeNextPost}.
+     */
+    public synchronized void otherClientRebalance(boolean beforeNextPost, int... ejectIndexes) {
+        Set<String> eject = new HashSet<>();
+        for (int i : ejectIndexes) {
+            eject.add(nodes.get(i).otp);
+        }
+        if (beforeNextPost) {
+            raceEject = eject;
+        } else {
+            startOthers(eject);
+        }
+    }
+
+    private Set<String> raceEject;
+
+    private void startOthers(Set<String> eject) {
+        List<Node> keep = nodes.stream().filter(n -> n.kv() && !eject.contains(n.otp) && !n.membership.equals("inactiveFailed")).toList();
+        startTask("rebalance", Set.copyOf(eject), Set.of(), bucket -> balancedMap(keep, bucket));
+    }
+
+    /** How many {@code POST /controller/rebalance} calls were served. */
+    public synchronized long rebalancePosts() {
+        return requests.stream().filter(r -> r.equals("POST /controller/rebalance")).count();
     }
 
     /** A node's listener stops (connection refused there); the cluster goes on. */
@@ -408,6 +504,9 @@ public final class NsServerEmulator implements AutoCloseable {
         ticker.shutdownNow();
         synchronized (this) {
             for (Node n : nodes) {
+                n.server.stop(0);
+            }
+            for (Node n : departed) {
                 n.server.stop(0);
             }
         }
@@ -424,7 +523,11 @@ public final class NsServerEmulator implements AutoCloseable {
             synchronized (this) {
                 requests.add(method + " " + path);
             }
-            if (!authorized(ex)) {
+            boolean left;
+            synchronized (this) {
+                left = via.left;
+            }
+            if (left || !authorized(ex)) {
                 send(ex, 401, "", null);
                 return;
             }
@@ -452,7 +555,17 @@ public final class NsServerEmulator implements AutoCloseable {
                             .add(JSON.createObjectNode().put("name", "default").put("uri", "/pools/default?uuid=" + uuid))));
             case "GET /pools/default" -> json(ex, poolsDefault(via));
             case "GET /pools/default/buckets" -> json(ex, bucketsJson(!"true".equals(query.get("skipMap"))));
-            case "GET /pools/default/tasks" -> json(ex, JSON.createArrayNode().add(task()));
+            case "GET /pools/default/tasks" -> {
+                // rebalanceStatusTimeout: 1000..120000 ms, default 10000 (menelaus_web_misc.erl:79-83, ns_common.hrl:214-215)
+                String t = query.get("rebalanceStatusTimeout");
+                if (t != null && (!t.matches("\\d{1,6}") || Integer.parseInt(t) < 1000 || Integer.parseInt(t) > 120000)) {
+                    send(ex, 400, "{\"errors\":{\"rebalanceStatusTimeout\":\"The value must be between 1000 and 120000.\"}}",
+                            "application/json");
+                    return;
+                }
+                lastTasksTimeout = t == null ? -1 : Integer.parseInt(t);
+                json(ex, JSON.createArrayNode().add(task()));
+            }
             case "GET /settings/rebalance" -> json(ex, JSON.createObjectNode().put("rebalanceMovesPerNode", 4));
             case "GET /logs/rebalanceReport" -> {
                 String r = reports.get(query.getOrDefault("reportID", ""));
@@ -466,9 +579,11 @@ public final class NsServerEmulator implements AutoCloseable {
                     return;
                 }
                 if (running) {
+                    // a stop ends with status none and no message (ns_orchestrator.erl:1731-1732)
                     running = false;
                     tick.cancel(false);
                     lastError = null;
+                    statusId = UUID.randomUUID().toString().replace("-", "");
                     finishBucketsPartially();
                 }
                 send(ex, 200, "", null);
@@ -477,7 +592,7 @@ public final class NsServerEmulator implements AutoCloseable {
         }
     }
 
-    /** The stats API's active items per node of a bucket (§1.2): one series per node, the last value now. */
+    /** The stats API's active items per node of a bucket (src/docs/couchbase.md §1): one series per node, the last value now. */
     private ObjectNode currItems(String bucket) {
         Bucket b = bucket(bucket);
         Map<String, Long> per = new LinkedHashMap<>();
@@ -518,11 +633,16 @@ public final class NsServerEmulator implements AutoCloseable {
             ObjectNode o = ns.addObject();
             o.put("clusterMembership", n.membership);
             o.put("recoveryType", "none");
+            if (n.unfinishedFailover) {
+                o.put("failoverStatus", "unfinished"); // menelaus_web_node.erl:512-519
+            }
             o.put("status", n.status);
             o.put("otpNode", n.otp);
             o.put("hostname", n.hostname());
             o.put("version", "8.0.0-emulator");
-            o.putObject("ports").put("direct", KV_PORT).put("httpsMgmt", 18091);
+            // hostname carries the REST port, ports.httpsMgmt the TLS one (menelaus_web_node.erl:639-687); one
+            // listener per emulated node, so with TLS that listener is the httpsMgmt port
+            o.putObject("ports").put("direct", KV_PORT).put("httpsMgmt", tls != null ? n.server.getAddress().getPort() : 18091);
             ArrayNode sv = o.putArray("services");
             n.services.forEach(sv::add);
             if (n.group != null) {
@@ -548,7 +668,7 @@ public final class NsServerEmulator implements AutoCloseable {
         root.put("balanced", balanced);
         root.putObject("buckets").put("uri", "/pools/default/buckets?uuid=" + uuid);
         ArrayNode names = root.putArray("bucketNames");
-        buckets.forEach(b -> names.addObject().put("bucketName", b.name).put("uuid", b.uuid));
+        (noBucketsVisible ? List.<Bucket>of() : buckets).forEach(b -> names.addObject().put("bucketName", b.name).put("uuid", b.uuid));
         return root;
     }
 
@@ -581,7 +701,7 @@ public final class NsServerEmulator implements AutoCloseable {
         if (withMaps) {
             mapRequests++;
         }
-        for (Bucket b : buckets) {
+        for (Bucket b : noBucketsVisible ? List.<Bucket>of() : buckets) {
             ObjectNode o = out.addObject();
             o.put("name", b.name);
             o.put("uuid", b.uuid);
@@ -642,20 +762,33 @@ public final class NsServerEmulator implements AutoCloseable {
 
     private ObjectNode task() {
         ObjectNode t = JSON.createObjectNode();
-        t.put("statusId", uuid.substring(0, 16));
+        t.put("statusId", statusId);
         t.put("type", "rebalance");
         t.put("subtype", subtype);
-        t.put("recommendedRefreshPeriod", 0.25);
+        if (running && staleTasks > 0) {
+            // the observer did not answer within the timeout: the not-running form, marked stale, and the
+            // status's errorMessage (none while running) (ns_doctor.erl:855-871, rebalance.erl:109-121)
+            staleTasks--;
+            t.put("status", "notRunning");
+            t.put("statusIsStale", true);
+            t.put("masterRequestTimedOut", true);
+            return t;
+        }
         if (!running) {
             t.put("status", "notRunning");
             t.put("statusIsStale", false);
             t.put("masterRequestTimedOut", false);
+            // errorMessage is the last status's message and stays until the status changes again, i.e. the
+            // next rebalance starts (menelaus_web_cluster.erl:1183-1185, rebalance.erl:67-72)
             if (lastError != null) {
                 t.put("errorMessage", lastError);
+            }
+            if (lastReport != null) {
                 t.put("lastReportURI", "/logs/rebalanceReport?reportID=" + lastReport);
             }
             return t;
         }
+        t.put("recommendedRefreshPeriod", 0.25);
         t.put("status", "running");
         double progress = movesTotal == 0 ? 100 : 100.0 * movesDone / movesTotal;
         t.put("progress", progress);
@@ -715,9 +848,28 @@ public final class NsServerEmulator implements AutoCloseable {
             details.putObject(b.name).putObject("vbucketLevelInfo").putObject("move")
                     .put("averageTime", tickMillis * 4.0 / Math.max(1, movesPerTick)).put("totalCount", b.map.length).put("remainingCount", remaining);
         }
+        // the observer's rebalance info: rebalanceId, nodesInfo, masterNode (ns_rebalance_observer.erl:242-252),
+        // nodesInfo as the orchestrator builds it (ns_orchestrator.erl:897-901)
         t.put("rebalanceId", rebalanceId);
-        ArrayNode removed = t.putArray("nodesRemoved");
-        ejecting.forEach(removed::add);
+        ObjectNode info = t.putObject("nodesInfo");
+        ArrayNode active = info.putArray("active_nodes");
+        ArrayNode keepNodes = info.putArray("keep_nodes");
+        ArrayNode ejectNodes = info.putArray("eject_nodes");
+        info.putArray("delta_nodes");
+        ArrayNode failedNodes = info.putArray("failed_nodes");
+        for (Node n : nodes) {
+            boolean failed = n.membership.equals("inactiveFailed");
+            if (failed && ejecting.contains(n.otp)) {
+                failedNodes.add(n.otp);
+            } else if (ejecting.contains(n.otp)) {
+                ejectNodes.add(n.otp);
+                active.add(n.otp);
+            } else if (!failed) {
+                keepNodes.add(n.otp);
+                active.add(n.otp);
+            }
+        }
+        t.put("masterNode", nodes.get(0).otp);
         return t;
     }
 
@@ -749,42 +901,57 @@ public final class NsServerEmulator implements AutoCloseable {
         if (!uuidOk(ex, query)) {
             return;
         }
-        if (running) {
-            send(ex, 200, "", null); // a rebalance already runs: nothing new starts (§1.12)
-            return;
+        if (raceEject != null && !running) {
+            startOthers(raceEject); // another client's POST was handled a moment before this one
+            raceEject = null;
         }
         List<String> known = list(body.get("knownNodes"));
         List<String> eject = list(body.get("ejectedNodes"));
         if (known.isEmpty()) {
-            send(ex, 400, "{\"empty_known_nodes\":1}", "application/json");
+            send(ex, 400, "{\"empty_known_nodes\":1}", "application/json"); // menelaus_web_cluster.erl:1068-1069
+            return;
+        }
+        if (running) {
+            // the orchestrator answers in_progress and the handler 200 with no body: nothing new starts
+            // (ns_orchestrator.erl:1111-1114, menelaus_web_cluster.erl:1123-1124)
+            send(ex, 200, "", null);
             return;
         }
         Set<String> members = new HashSet<>(nodes.stream().map(n -> n.otp).toList());
         if (!new HashSet<>(known).equals(members) || !known.containsAll(eject)) {
-            send(ex, 400, "{\"mismatch\":1}", "application/json");
+            send(ex, 400, "{\"mismatch\":1}", "application/json"); // ns_orchestrator.erl:603-610, menelaus_web_cluster.erl:1125-1126
             return;
         }
         if (eject.size() >= nodes.size()) {
-            send(ex, 400, "No active nodes left", "text/plain");
+            send(ex, 400, "No active nodes left", "text/plain"); // ns_orchestrator.erl:616, menelaus_web_cluster.erl:1129-1130
+            return;
+        }
+        List<String> unfinished = nodes.stream().filter(n -> n.unfinishedFailover).map(n -> "'" + n.otp + "'").toList();
+        if (!unfinished.isEmpty()) {
+            // rebalance_allowed/1 fails: the status gets the message and the call returns ok, answered 200
+            // without a rebalance_id (ns_orchestrator.erl:617-621, :1845-1852; menelaus_web_cluster.erl:1139-1142)
+            lastError = "Unfinished failover of nodes [" + String.join(",", unfinished) + "] was found.";
+            lastReport = null;
+            statusId = UUID.randomUUID().toString().replace("-", "");
+            send(ex, 200, "", null);
             return;
         }
         Set<String> leaving = new HashSet<>(eject);
         nodes.stream().filter(n -> n.membership.equals("inactiveFailed")).forEach(n -> leaving.add(n.otp));
         List<Node> keep = nodes.stream().filter(n -> n.kv() && !leaving.contains(n.otp)).toList();
         if (keep.isEmpty()) {
-            send(ex, 400, "{\"noKVNodesLeft\":1}", "application/json");
+            send(ex, 400, "{\"noKVNodesLeft\":1}", "application/json"); // menelaus_web_cluster.erl:1136-1137
             return;
         }
-        if (nodes.stream().anyMatch(n -> n.status.equals("unhealthy") && !leaving.contains(n.otp))) {
-            send(ex, 503, "{\"error\":\"Cannot rebalance: some nodes are down\"}", "application/json");
-            return;
-        }
+        // No check of node health here: ns_server starts the rebalance with a down node and it fails later
+        // (ns_orchestrator.erl:581-643 has no such check); the tick fails it.
         nodes.forEach(n -> {
             if (n.membership.equals("inactiveAdded")) {
                 n.membership = "active";
             }
         });
         startTask("rebalance", Set.copyOf(leaving), Set.of(), bucket -> balancedMap(keep, bucket));
+        // 7.6 answers {"rebalance_id": Id} (ns_orchestrator.erl:942-945, menelaus_web_cluster.erl:1144-1147)
         send(ex, 200, "{\"rebalance_id\":\"" + rebalanceId + "\"}", "application/json");
     }
 
@@ -817,11 +984,12 @@ public final class NsServerEmulator implements AutoCloseable {
         }
         running = true;
         rebalanceId = UUID.randomUUID().toString().replace("-", "");
+        statusId = UUID.randomUUID().toString().replace("-", "");
         tick = ticker.scheduleAtFixedRate(this::tick, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
     }
 
     /**
-     * {@code startGracefulFailover} (research §1.7): the nodes' actives go to their first replicas elsewhere
+     * {@code startGracefulFailover} (src/docs/couchbase.md §5): the nodes' actives go to their first replicas elsewhere
      * (each chain without the nodes, shifted left), through the same task (subtype gracefulFailover); then
      * the nodes are failed over ({@code inactiveFailed}) and stay members until a rebalance ejects them.
      */
@@ -893,6 +1061,11 @@ public final class NsServerEmulator implements AutoCloseable {
         if (!running) {
             return;
         }
+        if (nodes.stream().anyMatch(n -> n.status.equals("unhealthy") && !ejecting.contains(n.otp))) {
+            // a node that is down makes the rebalance fail once it needs it (ns_orchestrator.erl:1733-1738)
+            fail("Rebalance failed. See logs for detailed reason. You can try again.");
+            return;
+        }
         int budget = movesPerTick;
         for (Bucket b : buckets) {
             if (b.target == null) {
@@ -917,6 +1090,7 @@ public final class NsServerEmulator implements AutoCloseable {
         // every bucket is at its target: failed-over nodes stay members, failed over; ejected nodes leave
         running = false;
         tick.cancel(false);
+        statusId = UUID.randomUUID().toString().replace("-", "");
         if (subtype.equals("gracefulFailover")) {
             nodes.stream().filter(n -> failingOver.contains(n.otp)).forEach(n -> n.membership = "inactiveFailed");
             subtype = "rebalance";
@@ -926,7 +1100,8 @@ public final class NsServerEmulator implements AutoCloseable {
         }
         nodes.removeIf(n -> {
             if (ejecting.contains(n.otp)) {
-                n.server.stop(0);
+                n.left = true; // restarts uninitialised on the same port (see Node.left)
+                departed.add(n);
                 return true;
             }
             return false;
@@ -937,6 +1112,7 @@ public final class NsServerEmulator implements AutoCloseable {
 
     private void fail(String message) {
         running = false;
+        statusId = UUID.randomUUID().toString().replace("-", "");
         if (tick != null) {
             tick.cancel(false);
         }

@@ -63,4 +63,14 @@ public abstract class DelegatingConnector implements ClusterConnector {
     public boolean isRetryable(Step step, ConnectorException e) {
         return inner.isRetryable(step, e);
     }
+
+    @Override
+    public Optional<EngineWork> engineWork() throws ConnectorException {
+        return inner.engineWork();
+    }
+
+    @Override
+    public void adoptEngineWork(EngineWork work) {
+        inner.adoptEngineWork(work);
+    }
 }

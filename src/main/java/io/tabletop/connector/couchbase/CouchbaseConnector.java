@@ -29,7 +29,7 @@ import java.util.logging.Logger;
 import java.util.stream.Collectors;
 
 /**
- * Couchbase Server through ns_server's REST API (research/couchbase.md §1). Data moves only in the
+ * Couchbase Server through ns_server's REST API (src/docs/couchbase.md). Data moves only in the
  * cluster's own rebalance, so the one step it runs is {@link StepType#ENGINE_REBALANCE}: {@code POST
  * /controller/rebalance} with every node known and the removed ones ejected, then the rebalance task
  * followed at its {@code recommendedRefreshPeriod} until it ends. Cancel posts {@code stopRebalance}
@@ -68,10 +68,16 @@ public final class CouchbaseConnector implements ClusterConnector {
             throw new ConnectorException(Engine.COUCHBASE, "connect", "the server answers but is not part of a cluster yet (no uuid in /pools)");
         }
         this.uuid = id;
+        rest.expectUuid(id);
+        try {
+            rest.learn(rest.getJson("/pools/default"));
+        } catch (ConnectorException e) {
+            LOG.fine("cannot learn the members yet: " + e.getMessage());
+        }
         this.caps = capabilities(rest);
     }
 
-    /** Couchbase's rules with the cluster's own {@code rebalanceMovesPerNode} (§1.10); the default 4 when it cannot be read. */
+    /** Couchbase's rules with the cluster's own {@code rebalanceMovesPerNode} (src/docs/couchbase.md §6); the default 4 when it cannot be read. */
     private static EngineCapabilities capabilities(CouchbaseRest rest) {
         EngineCapabilities base = EngineCapabilities.couchbase();
         try {
@@ -103,6 +109,16 @@ public final class CouchbaseConnector implements ClusterConnector {
         return uuid;
     }
 
+    @Override
+    public List<String> learnedMembers() {
+        return rest.members();
+    }
+
+    @Override
+    public Optional<String> talkingTo() {
+        return Optional.ofNullable(rest.current());
+    }
+
     /** How many times the vBucket maps were downloaded (the live view should rarely need them). */
     public int mapReads() {
         synchronized (mapsLock) {
@@ -115,7 +131,17 @@ public final class CouchbaseConnector implements ClusterConnector {
     @Override
     public ClusterSnapshot snapshot() throws ConnectorException {
         JsonNode pools = rest.getJson("/pools/default");
+        rest.learn(pools);
+        if (pools.path("nodes").isArray() && pools.path("nodes").isEmpty()) {
+            throw new ConnectorException(Engine.COUCHBASE, "read the cluster", "/pools/default lists no nodes for '" + rest.user()
+                    + "': nothing to read (a user with the Cluster Admin role sees them)", ConnectorException.Kind.REFUSED, null);
+        }
         JsonNode buckets = buckets(pools, false);
+        if (buckets.isArray() && buckets.isEmpty()) {
+            throw new ConnectorException(Engine.COUCHBASE, "read the cluster", "no bucket is visible to '" + rest.user()
+                    + "' (an empty cluster, or a user without read access to the buckets): nothing to plan; connect as a user "
+                    + "with the Cluster Admin role", ConnectorException.Kind.REFUSED, null);
+        }
         String cluster = pools.path("clusterName").asText("");
         Map<String, Map<String, Long>> perNode;
         synchronized (mapsLock) {
@@ -125,7 +151,7 @@ public final class CouchbaseConnector implements ClusterConnector {
     }
 
     /**
-     * Active items per node of each bucket from the stats API (§1.2), so the forecast uses each node's own
+     * Active items per node of each bucket from the stats API (src/docs/couchbase.md §1), so the forecast uses each node's own
      * item density; read with the maps, not at every refresh. A cluster that does not answer it (older
      * servers, a role without stats) gets the bucket's average, and is not asked again.
      */
@@ -261,6 +287,7 @@ public final class CouchbaseConnector implements ClusterConnector {
                 }
             }
         }
+        out.add(alsoRebalanced(rest.getJson("/pools/default"), removed));
         out.add(tight.isEmpty()
                 ? CheckResult.pass("Bucket memory", "every bucket's data still fits under 85% of its RAM quota per node afterwards")
                 : CheckResult.warn("Bucket memory", String.join("; ", tight) + ": above the 85% high-water mark items leave memory "
@@ -268,8 +295,51 @@ public final class CouchbaseConnector implements ClusterConnector {
         return out;
     }
 
+    /**
+     * The rebalance task, asking the server to wait for its rebalance observer at most {@link
+     * CouchbaseRest#TASKS_WAIT_MILLIS} (menelaus_web_misc.erl:79-83), less than the read timeout: an observer
+     * slower than that gives the stale form ({@link #stale}), not a timeout.
+     */
+    /**
+     * What the same rebalance does besides taking the nodes out: ns_server's rebalance takes every node
+     * known (knownNodes must be the full list: ns_orchestrator.erl:603-610), so nodes added and not yet
+     * rebalanced in ({@code inactiveAdded}) and failed-over nodes marked for recovery join in it, and every
+     * service moves, not only the data (ns_orchestrator.erl:897-907 observes all supported services).
+     */
+    static CheckResult alsoRebalanced(JsonNode pools, List<ServerId> removed) {
+        List<String> joining = new ArrayList<>();
+        java.util.Set<String> services = new java.util.TreeSet<>();
+        for (JsonNode n : pools.path("nodes")) {
+            String otp = n.path("otpNode").asText();
+            String membership = n.path("clusterMembership").asText("active");
+            String recovery = n.path("recoveryType").asText("none");
+            if (membership.equals("inactiveAdded")) {
+                joining.add(otp + (recovery.equals("none") ? " (added)" : " (" + recovery + " recovery)"));
+            }
+            for (JsonNode sv : n.path("services")) {
+                if (!sv.asText().equals("kv")) {
+                    services.add(sv.asText());
+                }
+            }
+        }
+        if (joining.isEmpty() && services.isEmpty()) {
+            return CheckResult.pass("Rebalance also", "the rebalance moves only the data: no node waits to be rebalanced in and no "
+                    + "other service runs");
+        }
+        List<String> parts = new ArrayList<>();
+        if (!joining.isEmpty()) {
+            parts.add(String.join(", ", joining) + " will be rebalanced in by the same rebalance and take their share of the "
+                    + "vBuckets (the forecast counts them among the nodes that stay), so more data moves than the removal alone needs");
+        }
+        if (!services.isEmpty()) {
+            parts.add("the " + String.join(", ", services) + " service(s) move too; the estimate covers the vBucket moves only, so the "
+                    + "rebalance takes longer than it says");
+        }
+        return CheckResult.warn("Rebalance also", String.join("; ", parts));
+    }
+
     private Optional<JsonNode> rebalanceTask() throws ConnectorException {
-        for (JsonNode t : rest.getJson("/pools/default/tasks")) {
+        for (JsonNode t : rest.getJson("/pools/default/tasks?rebalanceStatusTimeout=" + CouchbaseRest.TASKS_WAIT_MILLIS)) {
             if ("rebalance".equals(t.path("type").asText())) {
                 return Optional.of(t);
             }
@@ -317,40 +387,216 @@ public final class CouchbaseConnector implements ClusterConnector {
         rebalance(step, progress);
     }
 
+    /**
+     * The rebalance that ejects the step's nodes. A rebalance already running is followed only when it is
+     * this run's own: its id was adopted ({@link #adoptEngineWork}, a resume) or it ejects exactly the
+     * step's nodes; anyone else's is refused. Before posting, the connector moves off the nodes it ejects
+     * (they leave and answer 401 afterwards). The POST's 200 is tied to what it started: 7.6's
+     * {@code rebalance_id}, else the task's {@code statusId} before and after.
+     */
     private void rebalance(Step step, StepProgress progress) throws ConnectorException, InterruptedException {
         String what = "rebalance out " + step.servers().stream().map(ServerId::value).collect(Collectors.joining(", "));
-        Optional<JsonNode> running = rebalanceTask().filter(t -> "running".equals(t.path("status").asText()));
-        if (running.isPresent()) {
-            // A resume after the console was closed mid-rebalance: the cluster's own rebalance still runs; follow it.
-            progress.log("a rebalance is already running on the cluster (" + Math.round(running.get().path("progress").asDouble())
+        JsonNode before = settledTask(what);
+        JsonNode pools = rest.getJson("/pools/default");
+        rest.learn(pools);
+        List<String> known = new ArrayList<>();
+        pools.path("nodes").forEach(n -> known.add(n.path("otpNode").asText()));
+        List<String> eject = step.servers().stream().map(ServerId::value).filter(known::contains).toList();
+        if (before != null && "running".equals(before.path("status").asText())) {
+            String id = runId(before);
+            Set<String> ejecting = ejecting(before);
+            // the same nodes ejected, plus at most nodes failed over already (every rebalance ejects those:
+            // ns_orchestrator.erl:611-613)
+            Set<String> failed = new java.util.HashSet<>();
+            pools.path("nodes").forEach(n -> {
+                if ("inactiveFailed".equals(n.path("clusterMembership").asText())) {
+                    failed.add(n.path("otpNode").asText());
+                }
+            });
+            boolean ours = adopted.contains(id) || (!eject.isEmpty() && ejecting.containsAll(eject)
+                    && ejecting.stream().allMatch(x -> eject.contains(x) || failed.contains(x)));
+            if (!ours) {
+                throw new ConnectorException(Engine.COUCHBASE, what, "someone else's rebalance is running (" + Math.round(before.path("progress")
+                        .asDouble()) + "%" + (ejecting.isEmpty() ? "" : ", ejecting " + String.join(", ", ejecting)) + "): wait for it to end, "
+                        + "then read the cluster and preview again", ConnectorException.Kind.REFUSED, null);
+            }
+            progress.log("the run's own rebalance " + id + " is running (" + Math.round(before.path("progress").asDouble())
                     + "%); following it instead of starting another");
-        } else {
-            JsonNode pools = rest.getJson("/pools/default");
-            List<String> known = new ArrayList<>();
-            pools.path("nodes").forEach(n -> known.add(n.path("otpNode").asText()));
-            List<String> eject = step.servers().stream().map(ServerId::value).filter(known::contains).toList();
-            if (eject.isEmpty() && pools.path("balanced").asBoolean(true)) {
-                progress.update(1, "the nodes are no longer members and the cluster is balanced: nothing to do");
-                return;
-            }
-            Map<String, String> form = new LinkedHashMap<>();
-            form.put("knownNodes", String.join(",", known));
-            form.put("ejectedNodes", String.join(",", eject));
-            String uri = pools.path("controllers").path("rebalance").path("uri").asText("/controller/rebalance?uuid=" + uuid);
-            if (!uri.contains("uuid=")) {
-                uri += (uri.contains("?") ? "&" : "?") + "uuid=" + uuid;
-            }
-            progress.update(0, "starting the rebalance: " + known.size() + " nodes known, ejecting " + String.join(", ", eject));
-            CouchbaseRest.Reply r = rest.post(uri, form);
-            if (!r.ok()) {
-                throw rebalanceRefused(r);
-            }
+            avoidEjected(pools, Set.copyOf(eject));
+            awaitTask(what, progress, STOPPED_WHY, before.path("statusId").asText(""), id);
+            follow(what, step, progress);
+            return;
         }
+        if (eject.isEmpty() && pools.path("balanced").asBoolean(true)) {
+            progress.update(1, "the nodes are no longer members and the cluster is balanced: nothing to do");
+            return;
+        }
+        Map<String, String> form = new LinkedHashMap<>();
+        form.put("knownNodes", String.join(",", known));
+        form.put("ejectedNodes", String.join(",", eject));
+        String uri = pools.path("controllers").path("rebalance").path("uri").asText("/controller/rebalance?uuid=" + uuid);
+        if (!uri.contains("uuid=")) {
+            uri += (uri.contains("?") ? "&" : "?") + "uuid=" + uuid;
+        }
+        avoidEjected(pools, Set.copyOf(eject));
+        String statusBefore = before == null ? "" : before.path("statusId").asText("");
+        progress.update(0, "starting the rebalance: " + known.size() + " nodes known, ejecting " + String.join(", ", eject)
+                + " (through " + rest.current() + ")");
+        CouchbaseRest.Reply r = rest.post(uri, form);
+        if (!r.ok()) {
+            throw rebalanceRefused(r);
+        }
+        String id = rebalanceIdOf(r.body());
+        JsonNode after = settledTask(what);
+        String statusAfter = after == null ? "" : after.path("statusId").asText("");
+        boolean runningNow = after != null && "running".equals(after.path("status").asText());
+        if (id.isEmpty()) {
+            // 200 without a rebalance_id: a server before 7.6 that started it, or one that started nothing
+            // (in_progress, already_balanced, or a refusal left in the status: menelaus_web_cluster.erl:1121-1142)
+            // 7.6 answers every start with its rebalance_id (menelaus_web_cluster.erl:1143-1147): without one it
+            // started nothing; older servers are judged by the status id and the running task's ejected nodes
+            Set<String> ejectingNow = runningNow ? ejecting(after) : Set.of();
+            boolean othersRunning = runningNow && (answersWithId(pools) || !ejectingNow.isEmpty() && !ejectingNow.containsAll(eject));
+            if (othersRunning || statusAfter.equals(statusBefore) || statusAfter.isEmpty() && !runningNow) {
+                throw new ConnectorException(Engine.COUCHBASE, what, "the cluster answered 200 but started no rebalance ("
+                        + (runningNow ? "one was already running" : "its status did not change") + "): read the cluster and preview again",
+                        ConnectorException.Kind.REFUSED, null);
+            }
+            if (!runningNow && after.has("errorMessage")) {
+                throw startRefusedLater(what, after.path("errorMessage").asText());
+            }
+            id = runningNow ? runId(after) : "";
+        } else {
+            progress.action("the cluster started rebalance " + id, "POST " + uri + " → {\"rebalance_id\":\"" + id + "\"}");
+        }
+        if (!id.isEmpty()) {
+            adopted.add(id);
+        }
+        awaitTask(what, progress, STOPPED_WHY, statusBefore, id);
         follow(what, step, progress);
     }
 
+    private static final String STOPPED_WHY = "stopped on the operator's request; the vBuckets moved so far stay moved and the nodes "
+            + "stay members (run it again, or resume, to continue)";
+
+    /** Rebalance ids this run started or adopted: a running rebalance with one of them is the run's own. */
+    private final Set<String> adopted = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    @Override
+    public void adoptEngineWork(EngineWork work) {
+        if (!work.id().isEmpty()) {
+            adopted.add(work.id());
+        }
+    }
+
+    /** The rebalance running now, as the task describes it; a stale answer is asked again (never taken as "none"). */
+    @Override
+    public Optional<EngineWork> engineWork() throws ConnectorException {
+        JsonNode task;
+        try {
+            task = settledTask("read the rebalance task");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConnectorException(Engine.COUCHBASE, "read the rebalance task", "interrupted", ConnectorException.Kind.TRANSIENT, e);
+        }
+        if (task == null || !"running".equals(task.path("status").asText())) {
+            return Optional.empty();
+        }
+        List<ServerId> removing = ejecting(task).stream().sorted().map(ServerId::of).toList();
+        double pct = task.path("progress").asDouble();
+        String kind = "gracefulFailover".equals(task.path("subtype").asText()) ? "graceful failover" : "rebalance";
+        return Optional.of(new EngineWork(runId(task), removing, pct, kind + " (" + Math.round(pct) + "%"
+                + (removing.isEmpty() ? "" : ", ejecting " + removing.stream().map(ServerId::value).collect(Collectors.joining(", "))) + ")"));
+    }
+
+    /** The id that names a running rebalance: 7.6's rebalanceId, else the status id. */
+    private static String runId(JsonNode task) {
+        String id = task.path("rebalanceId").asText("");
+        return id.isEmpty() ? task.path("statusId").asText("") : id;
+    }
+
+    /** The nodes a running rebalance takes out: nodesInfo's eject_nodes and failed_nodes (ns_orchestrator.erl:897-901). */
+    private static Set<String> ejecting(JsonNode task) {
+        Set<String> out = new java.util.TreeSet<>();
+        JsonNode info = task.path("nodesInfo");
+        info.path("eject_nodes").forEach(n -> out.add(n.asText()));
+        info.path("failed_nodes").forEach(n -> out.add(n.asText()));
+        return out;
+    }
+
+    private static String rebalanceIdOf(String body) {
+        if (body.isBlank()) {
+            return "";
+        }
+        try {
+            return CouchbaseRest.parse(body, "/controller/rebalance").path("rebalance_id").asText("");
+        } catch (ConnectorException e) {
+            return "";
+        }
+    }
+
+    /** Whether every node runs 7.6 or later, whose rebalance POST answers a start with its rebalance_id. */
+    private static boolean answersWithId(JsonNode pools) {
+        boolean any = false;
+        for (JsonNode n : pools.path("nodes")) {
+            String[] v = n.path("version").asText("0").split("[.-]");
+            int major = v[0].matches("\\d+") ? Integer.parseInt(v[0]) : 0;
+            int minor = v.length > 1 && v[1].matches("\\d+") ? Integer.parseInt(v[1]) : 0;
+            if (major < 7 || (major == 7 && minor < 6)) {
+                return false;
+            }
+            any = true;
+        }
+        return any;
+    }
+
+    /** A start the server accepted with 200 and then refused in its status (an unfinished failover). */
+    private static ConnectorException startRefusedLater(String what, String message) {
+        String hint = message.startsWith("Unfinished failover") ? " Finish the failover first (fail the nodes over again, or recover them)." : "";
+        return new ConnectorException(Engine.COUCHBASE, what, "the cluster accepted the request but started no rebalance: " + message + hint,
+                ConnectorException.Kind.REFUSED, null);
+    }
+
+    /** Talk to the cluster through a member that stays: the ejected nodes answer 401 once they left. */
+    private void avoidEjected(JsonNode pools, Set<String> eject) {
+        Set<String> addresses = new java.util.HashSet<>();
+        for (JsonNode n : pools.path("nodes")) {
+            if (eject.contains(n.path("otpNode").asText()) || "inactiveFailed".equals(n.path("clusterMembership").asText())) {
+                addresses.add(rest.address(n));
+            }
+        }
+        rest.avoid(addresses);
+    }
+
     /**
-     * {@code POST /controller/startGracefulFailover} with each node (§1.7): the cluster hands the nodes'
+     * The rebalance task once an answer is not stale: {@code statusIsStale} or {@code masterRequestTimedOut}
+     * means the observer did not answer in time while a rebalance may well run (ns_doctor.erl:855-871), so
+     * it is asked again; after a minute of stale answers {@code /pools/default}'s {@code rebalanceStatus}
+     * decides, and a running rebalance is then described by what is known.
+     */
+    private JsonNode settledTask(String what) throws ConnectorException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            JsonNode task = rebalanceTask().orElse(null);
+            if (task == null || !stale(task)) {
+                return task;
+            }
+            if (System.nanoTime() > deadline) {
+                boolean running = "running".equals(rest.getJson("/pools/default").path("rebalanceStatus").asText());
+                com.fasterxml.jackson.databind.node.ObjectNode t = task.deepCopy();
+                t.put("status", running ? "running" : "notRunning");
+                return t;
+            }
+            TimeUnit.MILLISECONDS.sleep(250);
+        }
+    }
+
+    static boolean stale(JsonNode task) {
+        return task.path("statusIsStale").asBoolean(false) || task.path("masterRequestTimedOut").asBoolean(false);
+    }
+
+    /**
+     * {@code POST /controller/startGracefulFailover} with each node (src/docs/couchbase.md §5): the cluster hands the nodes'
      * active vBuckets to replicas elsewhere, then marks them failed over; the same rebalance task follows
      * it (subtype {@code gracefulFailover}). Nodes already failed over are not asked again.
      */
@@ -369,13 +615,15 @@ public final class CouchbaseConnector implements ClusterConnector {
             return;
         }
         progress.update(0, "graceful failover of " + String.join(", ", todo));
+        JsonNode before = settledTask(what);
+        String statusBefore = before == null ? "" : before.path("statusId").asText("");
         CouchbaseRest.Reply r = rest.postRepeated("/controller/startGracefulFailover?uuid=" + uuid, "otpNode", todo);
         if (!r.ok()) {
             String body = CouchbaseRest.abbreviate(r.body());
             throw new ConnectorException(Engine.COUCHBASE, what, r.code() == 503 ? "the cluster is busy: " + body : body.isEmpty()
                     ? "HTTP " + r.code() : body, r.code() == 503 ? ConnectorException.Kind.TRANSIENT : ConnectorException.Kind.REFUSED, null);
         }
-        awaitTask(what, progress, "stopped on the operator's request; the nodes not yet failed over stay active");
+        awaitTask(what, progress, "stopped on the operator's request; the nodes not yet failed over stay active", statusBefore, "");
         List<String> notFailed = new ArrayList<>();
         for (JsonNode n : rest.getJson("/pools/default").path("nodes")) {
             if (todo.contains(n.path("otpNode").asText()) && !"inactiveFailed".equals(n.path("clusterMembership").asText())) {
@@ -392,7 +640,8 @@ public final class CouchbaseConnector implements ClusterConnector {
         progress.update(1, String.join(", ", todo) + " failed over; their active vBuckets are served by the other nodes");
     }
 
-    /** Each documented refusal of {@code POST /controller/rebalance} (§1.3) in one clear line. */
+
+    /** Each documented refusal of {@code POST /controller/rebalance} (src/docs/couchbase.md §2) in one clear line. */
     private ConnectorException rebalanceRefused(CouchbaseRest.Reply r) {
         String body = r.body().strip();
         String op = "start the rebalance";
@@ -414,8 +663,11 @@ public final class CouchbaseConnector implements ClusterConnector {
             return new ConnectorException(Engine.COUCHBASE, op, "delta recovery is not possible: set full recovery on the re-added nodes",
                     ConnectorException.Kind.REFUSED, null);
         }
-        if (r.code() == 503 && body.startsWith("Unfinished failover")) {
-            return new ConnectorException(Engine.COUCHBASE, op, body + " Finish or cancel the failover first.", ConnectorException.Kind.REFUSED, null);
+        if (r.code() == 503 && (body.contains("recovery mode") || body.contains("pausing/resuming"))) {
+            // refusals that waiting a few seconds does not lift (menelaus_web_cluster.erl:1131-1135)
+            return new ConnectorException(Engine.COUCHBASE, op, "the cluster refuses a rebalance now: " + CouchbaseRest.abbreviate(body)
+                    + (body.contains("recovery mode") ? " Finish or cancel the recovery first." : " Wait until the bucket is paused or resumed."),
+                    ConnectorException.Kind.REFUSED, null);
         }
         if (r.code() == 503) {
             return new ConnectorException(Engine.COUCHBASE, op, "the cluster is busy: " + CouchbaseRest.abbreviate(body), ConnectorException.Kind.TRANSIENT, null);
@@ -423,16 +675,21 @@ public final class CouchbaseConnector implements ClusterConnector {
         return rest.httpError(op, r);
     }
 
-    /** Follows the rebalance task until it ends; cancel stops it. */
     /**
      * Follows the cluster's rebalance task (a rebalance, or a graceful failover, which runs through the same
      * task) until it no longer runs: progress at its {@code recommendedRefreshPeriod}, a cancel posts
-     * {@code stopRebalance} and throws {@code STOPPED} with {@code stoppedWhy}, an {@code errorMessage}
-     * throws it with the report's address. A few unreadable polls in a row are waited out.
+     * {@code stopRebalance} and throws {@code STOPPED} with {@code stoppedWhy}. A stale answer
+     * ({@link #stale}) is "unknown: poll again", cross-checked with {@code /pools/default}'s
+     * {@code rebalanceStatus}, never the end. An {@code errorMessage} is this run's only when the status
+     * changed since {@code statusBefore} (the status id before the run's POST: an older failure's message
+     * stays on the task until the next rebalance starts); a running task with another id than {@code ownId}
+     * is not this run's. A few unreadable polls in a row are waited out.
      */
-    private void awaitTask(String what, StepProgress progress, String stoppedWhy) throws ConnectorException, InterruptedException {
+    private void awaitTask(String what, StepProgress progress, String stoppedWhy, String statusBefore, String ownId)
+            throws ConnectorException, InterruptedException {
         long started = System.nanoTime();
         boolean sawRunning = false;
+        boolean saidStale = false;
         int quiet = 0;
         while (true) {
             if (progress.cancelRequested()) {
@@ -451,15 +708,31 @@ public final class CouchbaseConnector implements ClusterConnector {
                 continue;
             }
             quiet = 0;
+            if (task != null && stale(task)) {
+                boolean running = "running".equals(rest.getJson("/pools/default").path("rebalanceStatus").asText());
+                if (!saidStale) {
+                    progress.log("the cluster's rebalance observer did not answer in time (statusIsStale); /pools/default says "
+                            + (running ? "a rebalance is running" : "none is running") + ": asking again");
+                    saidStale = true;
+                }
+                TimeUnit.MILLISECONDS.sleep(250);
+                continue;
+            }
             String status = task == null ? "notRunning" : task.path("status").asText();
             if (status.equals("running")) {
+                String id = runId(task);
+                if (!ownId.isEmpty() && !task.path("rebalanceId").asText("").isEmpty() && !ownId.equals(id)) {
+                    throw new ConnectorException(Engine.COUCHBASE, what, "the run's rebalance " + ownId + " ended and another one (" + id
+                            + ") runs now: read the cluster and preview again", ConnectorException.Kind.REFUSED, null);
+                }
                 sawRunning = true;
                 report(task, started, progress);
                 double period = task.path("recommendedRefreshPeriod").asDouble(0.25);
                 TimeUnit.MILLISECONDS.sleep(Math.round(1000 * Math.min(2.0, Math.max(0.1, period))));
                 continue;
             }
-            if (task != null && task.has("errorMessage")) {
+            boolean changed = task != null && !task.path("statusId").asText("").equals(statusBefore);
+            if (task != null && task.has("errorMessage") && (changed || statusBefore.isEmpty())) {
                 String report = task.path("lastReportURI").asText("");
                 if (!report.isEmpty()) {
                     progress.log("the rebalance report: " + report);
@@ -467,8 +740,8 @@ public final class CouchbaseConnector implements ClusterConnector {
                 throw new ConnectorException(Engine.COUCHBASE, what, task.path("errorMessage").asText()
                         + (report.isEmpty() ? "" : " (report: " + report + ")"), ConnectorException.Kind.REFUSED, null);
             }
-            if (!sawRunning && System.nanoTime() - started < TimeUnit.SECONDS.toNanos(10)) {
-                // the task may not show the new rebalance at once
+            if (!sawRunning && !changed && System.nanoTime() - started < TimeUnit.SECONDS.toNanos(10)) {
+                // the task may not show the new rebalance at once; an older errorMessage is not this run's
                 TimeUnit.MILLISECONDS.sleep(200);
                 continue;
             }
@@ -477,8 +750,6 @@ public final class CouchbaseConnector implements ClusterConnector {
     }
 
     private void follow(String what, Step step, StepProgress progress) throws ConnectorException, InterruptedException {
-        awaitTask(what, progress, "stopped on the operator's request; the vBuckets moved so far stay moved and the nodes stay "
-                + "members (run it again, or resume, to continue)");
         // Ended without an error: the ejected nodes must be gone.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         Set<String> ejected = step.servers().stream().map(ServerId::value).collect(Collectors.toSet());
@@ -538,7 +809,7 @@ public final class CouchbaseConnector implements ClusterConnector {
     }
 
     /**
-     * The server gives no ETA (§3): from the data stage's move statistics (vBucket moves left × average time
+     * The server gives no ETA (src/docs/couchbase.md §6): from the data stage's move statistics (vBucket moves left × average time
      * per move / moves per node in parallel, summed over the buckets) where it has them, else from the
      * progress so far.
      */
@@ -569,7 +840,8 @@ public final class CouchbaseConnector implements ClusterConnector {
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
-            if (rebalanceTask().map(t -> !"running".equals(t.path("status").asText())).orElse(true)) {
+            // a stale answer says notRunning while the rebalance may run on: not the end of the wait
+            if (rebalanceTask().map(t -> !stale(t) && !"running".equals(t.path("status").asText())).orElse(true)) {
                 return;
             }
             TimeUnit.MILLISECONDS.sleep(200);

@@ -126,6 +126,19 @@ public final class CouchbaseProvider implements EngineProvider {
         return new Spec(tls, user, hosts, ca);
     }
 
+    /** The spec's hosts, then the members remembered from an earlier connection that are not among them. */
+    @Override
+    public ConnectionSpec withMembers(ConnectionSpec spec, List<String> members) {
+        Spec s = (Spec) spec;
+        List<String> hosts = new ArrayList<>(s.hosts());
+        for (String m : members) {
+            if (m.matches("[A-Za-z0-9.\\-]+:\\d{1,5}|\\[[0-9A-Fa-f:.]+\\]:\\d{1,5}") && !hosts.contains(m)) {
+                hosts.add(m);
+            }
+        }
+        return new Spec(s.tls(), s.userName(), hosts, s.ca());
+    }
+
     @Override
     public Optional<SecretSource.Request> secret(ConnectionSpec spec) {
         Spec s = (Spec) spec;

@@ -24,7 +24,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * ns_server's JSON as Tabletop's model (research/couchbase.md §1.1, §1.2), pure: no I/O.
+ * ns_server's JSON as Tabletop's model (src/docs/couchbase.md §1), pure: no I/O.
  * <ul>
  *   <li>a node is a server: id = its otpNode ({@code ns_1@10.0.0.5}), address = its {@code hostname}, location
  *       = its server group; healthy and active → LIVE, added but not yet rebalanced in → LIVE (the next
@@ -35,7 +35,7 @@ import java.util.Map;
  *       {@code -1} is a missing copy (left out, and reported by {@link #health}); memcached buckets hold no
  *       vBuckets;</li>
  *   <li>items and bytes per vBucket are the bucket's totals ({@code basicStats.itemCount},
- *       {@code dataUsed}) spread evenly over its vBuckets: estimates, as keys hash uniformly (§1.2).</li>
+ *       {@code dataUsed}) spread evenly over its vBuckets: estimates, as keys hash uniformly (src/docs/couchbase.md §1).</li>
  * </ul>
  */
 final class CouchbaseTopology {
