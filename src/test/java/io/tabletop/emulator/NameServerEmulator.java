@@ -257,6 +257,7 @@ public final class NameServerEmulator implements AutoCloseable {
     private Ns recovering;
     private long lost;
     private int inFlightMax;
+    private int queuedMax;
 
     /**
      * @param zkConnect     ZooKeeper, {@code 127.0.0.1:PORT}
@@ -475,6 +476,11 @@ public final class NameServerEmulator implements AutoCloseable {
         return n;
     }
 
+    /** The highest number of ops asked for and not ended (kInited or kDoing) at the same time so far: what clients keep in flight. */
+    public synchronized int opsQueuedMax() {
+        return queuedMax;
+    }
+
     /** The highest number of ops kDoing at the same time so far. */
     public synchronized int opsInFlightMax() {
         return inFlightMax;
@@ -560,6 +566,19 @@ public final class NameServerEmulator implements AutoCloseable {
 
     public List<String> requests() {
         return List.copyOf(requests);
+    }
+
+    /** Waits until {@code condition} (read under the emulator's lock, after each tick) holds; false after {@code millis}. */
+    public synchronized boolean await(java.util.function.BooleanSupplier condition, long millis) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + millis;
+        while (!condition.getAsBoolean()) {
+            long left = deadline - System.currentTimeMillis();
+            if (left <= 0) {
+                return false;
+            }
+            wait(left); // tick() notifies
+        }
+        return true;
     }
 
     /** Waits until no op is kInited or kDoing; false after {@code millis}. */
@@ -1227,7 +1246,17 @@ public final class NameServerEmulator implements AutoCloseable {
         } else {
             q.addLast(op);
         }
+        countQueued();
         return op;
+    }
+
+    /** Ops a client asked for that have not ended (kInited or kDoing), child ops of a RecoverTable left out. */
+    private void countQueued() {
+        int n = 0;
+        for (ArrayDeque<Op> q : queues) {
+            n += (int) q.stream().filter(o -> o.parentId == INVALID_PARENT_ID && (o.status.equals("kInited") || o.status.equals("kDoing"))).count();
+        }
+        queuedMax = Math.max(queuedMax, n);
     }
 
     private String opNode(Op op) {
@@ -1286,6 +1315,7 @@ public final class NameServerEmulator implements AutoCloseable {
                 doing += (int) q.stream().filter(o -> o.status.equals("kDoing")).count();
             }
             inFlightMax = Math.max(inFlightMax, doing);
+            countQueued();
         } catch (RuntimeException e) {
             e.printStackTrace(); // keep ticking: a ZooKeeper hiccup in a test must not stop the nameserver's thread
         }
