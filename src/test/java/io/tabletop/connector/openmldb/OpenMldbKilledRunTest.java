@@ -85,4 +85,69 @@ class OpenMldbKilledRunTest {
             assertEquals(0, cl.ns.loads().get(gone)[0]);
         }
     }
+
+    /**
+     * Killed while an op it started is stuck kDoing, then resumed at once: the resume recognises the op from the
+     * journal's step in flight, waits for it (it refused with "op(s) running" before), and finishes without
+     * sending that partition's Migrate again; every partition ends at its replica count with one alive leader
+     * and no stale row, and auto_failover is back on.
+     */
+    @Test
+    void aKillWhileAnOpRunsThenAnImmediateResumeFollowsItAndFinishes() throws Exception {
+        try (OpenMldbCluster cl = new OpenMldbCluster("sdefault", 1, 20)) {
+            for (int n = 1; n <= 3; n++) {
+                cl.ns.addTablet(n);
+            }
+            cl.ns.addTable("demo", "t1", 9, 2, 1000);
+            String gone = "127.0.2.3:10921";
+            int copies = cl.ns.loads().get(gone)[0];
+            cl.ns.holdAtTask("kSendSnapshot"); // the first Migrate stays kDoing until released
+            Path out = dir.resolve("apply.out");
+            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), "-Dtabletop.home=" + AppPaths.home().toAbsolutePath(),
+                    "io.tabletop.Main", "apply", "--connect", cl.spec(), "--remove", gone, "--yes"));
+            child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            String runId = ChildRun.waitForRunId(out, child);
+            assertTrue(cl.ns.await(cl.ns::held, 120_000), "a Migrate is stuck kDoing: " + Files.readString(out));
+            child.destroyForcibly();
+            assertTrue(child.waitFor(10, TimeUnit.SECONDS));
+            assertFalse(cl.ns.autoFailover(), "the killed run could not put it back");
+
+            Runs runs = new Runs();
+            try (ClusterConnector c = cl.open(cl.spec(), null)) {
+                Runs.RunInfo info = runs.find(runId);
+                assertEquals("INTERRUPTED", info.state());
+                java.util.concurrent.CountDownLatch following = new java.util.concurrent.CountDownLatch(1);
+                java.util.concurrent.CompletableFuture<Runs.Resume> preparing = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return runs.prepareResume(info, c, (f, m) -> {
+                            if (m.contains("left running by the stopped run")) {
+                                following.countDown();
+                            }
+                        });
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                assertTrue(following.await(60, TimeUnit.SECONDS), "the resume follows the op the killed run left running");
+                assertFalse(preparing.isDone(), "and plans nothing while it runs");
+                cl.ns.release();
+                Runs.Resume resume = preparing.get(2, TimeUnit.MINUTES);
+                assertNotNull(resume.plan(), resume.checks().toString());
+                assertTrue(resume.checks().stream().anyMatch(k -> k.name().equals("Left running") && k.message().contains("kMigrateOP")),
+                        resume.checks().toString());
+                Runs.Run run = runs.resume(resume, c, ExecutorOptions.defaults(1), cl.operator(), null);
+                RunResult r = run.done().get(3, TimeUnit.MINUTES);
+                assertEquals(RunState.SUCCEEDED, r.state(), r.failures().toString());
+                for (var p : c.snapshot().partitions()) {
+                    assertEquals(2, p.voterCount(), p.toString());
+                    assertTrue(p.leader().isPresent(), p.toString());
+                }
+            }
+            assertEquals(copies, cl.ns.mutatingRequests().get("Migrate"), "one Migrate per copy: the held one was not sent again");
+            assertEquals(0, cl.ns.staleRows());
+            assertEquals(0, cl.ns.loads().get(gone)[0]);
+            assertTrue(cl.ns.autoFailover(), "the resume put auto_failover back");
+        }
+    }
 }
