@@ -72,10 +72,12 @@ final class ApplyCmd implements Callable<Integer> {
             Runs runs = service.runs();
             Runs.Run run = runs.start(plan, c, connect, stopLocal, how.withPrelude(pre.prelude(root.launchedAt)),
                     CliOutput.printer(out, plan.steps().size()), null);
-            out.println("Run " + run.runId() + " (journal " + run.journal().dir() + "); if this process stops, "
-                    + "continue with: tabletop resume " + run.runId());
-            out.flush();
-            CliOutput.finish(out, service, plan, c, run, pre.rowsBefore());
+            try (InterruptGuard guard = InterruptGuard.install(run, out)) {
+                out.println("Run " + run.runId() + " (journal " + run.journal().dir() + "); if this process stops, "
+                        + "continue with: tabletop resume " + run.runId());
+                out.flush();
+                CliOutput.finish(out, service, plan, c, run, pre.rowsBefore());
+            }
         }
         return 0;
     }

@@ -66,7 +66,9 @@ final class ResumeCmd implements Callable<Integer> {
             ExecutorOptions how = Options.Plan.Concurrency.parse(maxMovesPerServer, ceiling).options(c.capabilities()).withClock(c.clock())
                     .withReplaceDeadCopies(replaceDeadCopies);
             Runs.Run run = runs.resume(r, c, how, CliOutput.printer(out, r.plan().steps().size()), null);
-            CliOutput.finish(out, service, r.plan(), c, run, null);
+            try (InterruptGuard guard = InterruptGuard.install(run, out)) {
+                CliOutput.finish(out, service, r.plan(), c, run, null);
+            }
         }
         return 0;
     }

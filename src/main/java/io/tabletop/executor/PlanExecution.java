@@ -59,7 +59,13 @@ public final class PlanExecution {
     private final Plan plan;
     private final ClusterConnector connector;
     private final ExecutorOptions options;
+    /** The run's listener for its own bookkeeping: a callback that throws is logged and goes no further. */
     private final ExecutionListener listener;
+    /**
+     * The same listener unguarded, for the events of a step (its state changes, its progress, its log lines
+     * and actions): a callback that throws there ends that step FAILED.
+     */
+    private final ExecutionListener stepListener;
     private final StepDispatcher dispatcher;
     private final ExecutorService ownPool;
     private final ExecutorService coordinator;
@@ -93,6 +99,11 @@ public final class PlanExecution {
     private int terminalCount;
     private long terminalBytes;
     private final Set<Integer> runningSteps = new LinkedHashSet<>();
+    /**
+     * Steps handed to the dispatcher whose worker has not yet given them back (ended, or parked): each leaves
+     * exactly once, and gives back its slots and its place in {@link #inFlight} as it does. Guarded by the lock.
+     */
+    private final Set<Integer> working = new LinkedHashSet<>();
     /** Null for a fixed bound on moves per server. Guarded by the lock. */
     private final AdaptiveConcurrency adaptive;
     /** The bound on moves per server now, for readers that must not wait for the lock. */
@@ -125,6 +136,8 @@ public final class PlanExecution {
     record Wait(String reason, long until) {
     }
 
+    /** Non-null: the run's books are beyond repair (a step could not even be ended), and why; the coordinator ends the run. */
+    private String broken;
     private boolean pauseRequested;
     private boolean cancelRequested;
     private boolean failed;
@@ -148,7 +161,8 @@ public final class PlanExecution {
         this.plan = plan;
         this.connector = connector;
         this.options = options;
-        this.listener = listener == null ? ExecutionListener.NONE : listener;
+        this.stepListener = listener == null ? ExecutionListener.NONE : listener;
+        this.listener = new GuardedListener(this.stepListener);
         int run = RUNS.incrementAndGet();
         if (dispatcher == null) {
             this.ownPool = Executors.newCachedThreadPool(named("tabletop-run-" + run + "-step"));
@@ -360,113 +374,194 @@ public final class PlanExecution {
         changed.signalAll();
     }
 
+    /**
+     * The coordinator: schedules until the run is over, then ends it. Whatever it throws ends the run FAILED
+     * with the reason (see {@link #stopAfterFault}); {@link #result()} completes however it ends.
+     */
     private void coordinate() {
-        lock.lock();
+        RunResult result = null;
+        Throwable lost = null;
         try {
-            while (true) {
-                if (cancelRequested) {
-                    endHeld(StepState.CANCELLED, "cancelled before it started");
-                    for (int i : scheduler.notStarted()) {
-                        transition(i, StepState.CANCELLED, "cancelled before it started");
-                        scheduler.skip(i);
-                    }
-                    endParked(StepState.CANCELLED, "cancelled while it waited");
-                } else if (replanWhy != null && !pauseRequested) {
-                    // what has not run goes to the next plan; the steps in flight finish first
-                    String why = "not run: " + replanWhy;
-                    endHeld(StepState.REPLANNED, why);
-                    for (int i : scheduler.notStarted()) {
-                        transition(i, StepState.REPLANNED, why);
-                        scheduler.skip(i);
-                    }
-                    endParked(StepState.REPLANNED, why);
-                } else if (!pauseRequested && inFlight == 0 && phaseToCheck() >= 0 && !driftAllows(phaseToCheck())) {
-                    continue; // paused by the drift check; the loop waits below
-                } else if (!pauseRequested) {
-                    boolean restarted = false;
-                    for (Iterator<Step> it = unparked.iterator(); it.hasNext(); ) {
-                        Step u = it.next();
-                        if (scheduler.retakeSlots(u)) {
-                            it.remove();
-                            dispatch(u);
-                            restarted = true;
-                        }
-                    }
-                    List<Step> next = scheduler.next();
-                    for (Step s : next) {
-                        if (answeredByPreCheck(s)) {
-                            continue;
-                        }
-                        inFlight++;
-                        String answer = firstGateAnswer(s, lastLook);
-                        if (answer != null) {
-                            answerGate(s, answer);
-                            continue;
-                        }
-                        Wait w = waitFor(s, lastLook);
-                        if (w != null) {
-                            park(s, w);
-                            continue;
-                        }
-                        if (StepScheduler.takesSlots(s) && !movesMayStart()) {
-                            held.add(s); // its slots are taken; it starts once what moves wait for is in
-                            continue;
-                        }
-                        dispatch(s);
-                    }
-                    if (!next.isEmpty() || restarted) {
-                        continue; // a dispatcher may run work inline: look again before waiting
-                    }
-                    if (!held.isEmpty() && movesMayStart()) {
-                        List<Step> go = new ArrayList<>(held);
-                        held.clear();
-                        go.forEach(this::dispatch);
-                        continue;
+            lock.lock();
+            try {
+                try {
+                    schedule();
+                } catch (Throwable t) {
+                    LOG.log(Level.SEVERE, "run coordinator failed", t);
+                    stopAfterFault("the run's coordinator failed: " + Failures.oneLine(t));
+                }
+                for (int i : scheduler.notStarted()) {
+                    if (states[i] == StepState.PENDING) {
+                        transition(i, StepState.SKIPPED, "not run: an earlier step failed");
                     }
                 }
-                if (inFlight == 0) {
-                    if (scheduler.allStarted() || failed || cancelRequested || replanWhy != null) {
-                        break;
-                    }
-                    if (!pauseRequested) {
-                        throw new IllegalStateException("scheduler stalled with steps " + scheduler.notStarted() + " not started");
-                    }
-                }
-                waiting = true;
-                changed.awaitUninterruptibly();
-                waiting = false;
+                RunState end = cancelRequested ? RunState.CANCELLED : failed ? RunState.FAILED
+                        : replanWhy != null ? RunState.REPLANNING : RunState.SUCCEEDED;
+                setRunState(end);
+            } catch (Throwable t) {
+                LOG.log(Level.SEVERE, "run coordinator failed while ending the run", t);
+                failed = true;
+                setRunState(RunState.FAILED);
+            } finally {
+                lock.unlock();
             }
-            for (int i : scheduler.notStarted()) {
-                transition(i, StepState.SKIPPED, "not run: an earlier step failed");
-            }
-            RunState end = cancelRequested ? RunState.CANCELLED : failed ? RunState.FAILED
-                    : replanWhy != null ? RunState.REPLANNING : RunState.SUCCEEDED;
-            setRunState(end);
-        } catch (RuntimeException e) {
-            LOG.log(Level.SEVERE, "run coordinator failed", e);
-            failed = true;
-            setRunState(RunState.FAILED);
+            result = snapshotResult();
+            listener.log(result.state() == RunState.SUCCEEDED ? ExecutionListener.Level.INFO : ExecutionListener.Level.WARN,
+                    "Run " + result.state().name().toLowerCase() + ": " + result.count(StepState.SUCCEEDED) + " of "
+                            + plan.steps().size() + " steps succeeded"
+                            + (result.count(StepState.FAILED) > 0 ? ", " + result.count(StepState.FAILED) + " failed" : "")
+                            + (result.count(StepState.CANCELLED) > 0 ? ", " + result.count(StepState.CANCELLED) + " cancelled" : "")
+                            + (result.count(StepState.SKIPPED) > 0 ? ", " + result.count(StepState.SKIPPED) + " not run" : "")
+                            + "; " + result.timeline().describe());
+        } catch (Throwable t) {
+            LOG.log(Level.SEVERE, "run coordinator failed while ending the run", t);
+            lost = t;
         } finally {
-            lock.unlock();
+            coordinator.shutdown();
+            monitor.shutdownNow();
+            if (ownPool != null) {
+                ownPool.shutdown();
+            }
+            if (result != null) {
+                done.complete(result);
+            } else {
+                done.completeExceptionally(lost != null ? lost : new IllegalStateException("the run ended without a result"));
+            }
         }
-        RunResult result = snapshotResult();
-        listener.log(result.state() == RunState.SUCCEEDED ? ExecutionListener.Level.INFO : ExecutionListener.Level.WARN,
-                "Run " + result.state().name().toLowerCase() + ": " + result.count(StepState.SUCCEEDED) + " of "
-                        + plan.steps().size() + " steps succeeded"
-                        + (result.count(StepState.FAILED) > 0 ? ", " + result.count(StepState.FAILED) + " failed" : "")
-                        + (result.count(StepState.CANCELLED) > 0 ? ", " + result.count(StepState.CANCELLED) + " cancelled" : "")
-                        + (result.count(StepState.SKIPPED) > 0 ? ", " + result.count(StepState.SKIPPED) + " not run" : "")
-                        + "; " + result.timeline().describe());
-        coordinator.shutdown();
-        monitor.shutdownNow();
-        if (ownPool != null) {
-            ownPool.shutdown();
-        }
-        done.complete(result);
     }
 
+    /** Schedules steps until the run is over. Caller holds the lock. */
+    private void schedule() {
+        while (true) {
+            if (broken != null) {
+                throw new IllegalStateException(broken);
+            }
+            if (cancelRequested) {
+                endHeld(StepState.CANCELLED, "cancelled before it started");
+                for (int i : scheduler.notStarted()) {
+                    transition(i, StepState.CANCELLED, "cancelled before it started");
+                    scheduler.skip(i);
+                }
+                endParked(StepState.CANCELLED, "cancelled while it waited");
+            } else if (replanWhy != null && !pauseRequested) {
+                // what has not run goes to the next plan; the steps in flight finish first
+                String why = "not run: " + replanWhy;
+                endHeld(StepState.REPLANNED, why);
+                for (int i : scheduler.notStarted()) {
+                    transition(i, StepState.REPLANNED, why);
+                    scheduler.skip(i);
+                }
+                endParked(StepState.REPLANNED, why);
+            } else if (!pauseRequested && inFlight == 0 && phaseToCheck() >= 0 && !driftAllows(phaseToCheck())) {
+                continue; // paused by the drift check; the loop waits below
+            } else if (!pauseRequested) {
+                boolean restarted = false;
+                for (Iterator<Step> it = unparked.iterator(); it.hasNext(); ) {
+                    Step u = it.next();
+                    if (scheduler.retakeSlots(u)) {
+                        it.remove();
+                        dispatch(u);
+                        restarted = true;
+                    }
+                }
+                List<Step> next = scheduler.next();
+                for (Step s : next) {
+                    if (answeredByPreCheck(s)) {
+                        continue;
+                    }
+                    inFlight++;
+                    String answer = firstGateAnswer(s, lastLook);
+                    if (answer != null) {
+                        answerGate(s, answer);
+                        continue;
+                    }
+                    Wait w = waitFor(s, lastLook);
+                    if (w != null) {
+                        park(s, w);
+                        continue;
+                    }
+                    if (StepScheduler.takesSlots(s) && !movesMayStart()) {
+                        held.add(s); // its slots are taken; it starts once what moves wait for is in
+                        continue;
+                    }
+                    dispatch(s);
+                }
+                if (!next.isEmpty() || restarted) {
+                    continue; // a dispatcher may run work inline: look again before waiting
+                }
+                if (!held.isEmpty() && movesMayStart()) {
+                    List<Step> go = new ArrayList<>(held);
+                    held.clear();
+                    go.forEach(this::dispatch);
+                    continue;
+                }
+            }
+            if (inFlight == 0) {
+                if (scheduler.allStarted() || failed || cancelRequested || replanWhy != null) {
+                    break;
+                }
+                if (!pauseRequested) {
+                    throw new IllegalStateException("scheduler stalled with steps " + scheduler.notStarted() + " not started");
+                }
+            }
+            waiting = true;
+            changed.awaitUninterruptibly();
+            waiting = false;
+        }
+    }
+
+    /**
+     * The coordinator failed ({@code why}): nothing new starts, the steps in flight end by their own rules, and
+     * what did not start ends SKIPPED with the reason; the run ends FAILED. When the run's books are beyond
+     * repair ({@link #broken}), the steps still counted as running end FAILED at once instead. Caller holds the lock.
+     */
+    private void stopAfterFault(String why) {
+        failed = true;
+        try {
+            scheduler.holdBarriers();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "holding barriers after a fault", e);
+        }
+        listener.log(ExecutionListener.Level.ERROR, "The run stops: " + why + ". Steps in flight finish; nothing new starts. "
+                + "Resume the run once the cause is fixed (it plans what is left from the live cluster)");
+        held.clear();
+        while (!working.isEmpty() && broken == null) {
+            waiting = true;
+            changed.awaitUninterruptibly();
+            waiting = false;
+        }
+        waits.clear();
+        unparked.clear();
+        for (int i = 0; i < states.length; i++) {
+            StepState st = states[i];
+            try {
+                if (st == StepState.PENDING || st == StepState.WAITING) {
+                    transition(i, StepState.SKIPPED, "not run: " + why);
+                } else if (st == StepState.RUNNING || st == StepState.RETRY_WAIT) {
+                    transition(i, StepState.FAILED, "abandoned: " + why);
+                }
+            } catch (RuntimeException e) {
+                LOG.log(Level.SEVERE, "cannot end step " + (i + 1) + " after a fault", e);
+            }
+        }
+        working.clear();
+    }
+
+    /**
+     * A step's worker: its attempts, then its end in the run's books. Never throws: whatever is thrown on
+     * the way ends the step FAILED with one line naming the cause (see {@link #abandon}).
+     */
     private void work(Step step) {
-        StepAttempts.Outcome o = new StepAttempts(step, connector, options, listener, new StepAttempts.Host() {
+        try {
+            finish(step, attempts(step));
+        } catch (Throwable t) {
+            LOG.log(Level.SEVERE, "step " + (step.index() + 1) + " ended unexpectedly", t);
+            abandon(step, t, "");
+        }
+    }
+
+    private StepAttempts.Outcome attempts(Step step) {
+        return new StepAttempts(step, connector, options, stepListener, new StepAttempts.Host() {
             @Override
             public void progress(double fraction, String message) {
                 PlanExecution.this.progress(step, fraction, message);
@@ -492,13 +587,20 @@ public final class PlanExecution {
                 return cancelSignal.await(wait.toMillis(), TimeUnit.MILLISECONDS);
             }
         }).run();
+    }
+
+    /** Ends a step as its attempts came out, or parks it. Reads the cluster first, without the lock. */
+    private void finish(Step step, StepAttempts.Outcome o) {
         StepState end = o.end();
         String message = o.message();
         ConnectorException.Kind kind = o.failure();
         String replan = null;
         ServerId lost = null;
         long lostAge = options.deadAfter().toMillis();
-        if (end == StepState.FAILED && kind == ConnectorException.Kind.SERVER_LOST && step.to() != null) {
+        // a failure in the connector's words is read against the cluster; any other throwable stays FAILED,
+        // since nothing is known of what the engine did
+        boolean failedInWords = end == StepState.FAILED && !o.unexpected();
+        if (failedInWords && kind == ConnectorException.Kind.SERVER_LOST && step.to() != null) {
             // the destination died: not the operator's to fix; the rest is planned again without it
             lost = step.to();
             try {
@@ -510,12 +612,12 @@ public final class PlanExecution {
             replan = step.to() + " stopped answering during step " + (step.index() + 1);
             end = StepState.REPLANNED;
             message = "abandoned: " + message + "; what is left is planned again without " + step.to();
-        } else if (end == StepState.FAILED && step.to() != null && isDeadForRun(step.to())) {
+        } else if (failedInWords && step.to() != null && isDeadForRun(step.to())) {
             // it went to a server found dead meanwhile: planned again around it, as every step that would go there
             end = StepState.REPLANNED;
             replan = step.to() + " stopped answering";
             message = "not done: " + step.to() + " stopped answering (" + message + "); what is left is planned again without it";
-        } else if (end == StepState.FAILED && (step.type() == StepType.MOVE_REPLICA || kind == ConnectorException.Kind.DRIFT)) {
+        } else if (failedInWords && (step.type() == StepType.MOVE_REPLICA || kind == ConnectorException.Kind.DRIFT)) {
             Drifted d = drifted(step, kind, message);
             if (d != null) {
                 end = d.end();
@@ -528,6 +630,7 @@ public final class PlanExecution {
             if (end == StepState.WAITING) {
                 // the engine refused it for now: it waits without its slots, and is looked at again soon
                 Wait w = waitFor(step, lastLook);
+                working.remove(step.index());
                 park(step, w != null ? w : new Wait(connector.engine().wireName() + " refused it for now: " + message, -1));
                 nextWaitLookAt = options.clock().millis() + WAIT_LOOK_MILLIS;
                 publish();
@@ -540,28 +643,84 @@ public final class PlanExecution {
             if (replan != null) {
                 requestReplan(replan);
             }
-            transition(step.index(), end, message);
-            if (end == StepState.FAILED) {
-                failures[step.index()] = kind;
-                failed = true;
-                scheduler.holdBarriers();
-                // Logged before the coordinator can wake: the run's result never precedes the reason it failed.
-                listener.log(ExecutionListener.Level.ERROR, "Step " + (step.index() + 1) + " failed: " + message
-                        + (step.type() == StepType.MOVE_REPLICA ? "; the replica stays on " + step.from() : "")
-                        + ". Fix the cause, then resume the run (it plans what is left from the live cluster), or restore it");
-            }
-            fractions[step.index()] = 1;
-            if (step.type() == StepType.MOVE_REPLICA && end == StepState.SUCCEEDED) {
-                lastMoveEndAt = sinceLaunch();
-                double took = (options.clock().millis() - startedAtMillis[step.index()]) / 1000.0;
-                listener.moveTimed(step, took, startedAtLevel[step.index()]);
-                if (adaptive != null) {
-                    adaptive.moveEnded(startedInEpoch[step.index()], took, weights[step.index()]).ifPresent(this::applyConcurrency);
+            // an illegal end throws here and changes nothing: the worker's catch ends the step FAILED
+            Throwable unrecorded = transition(step.index(), end, message);
+            try {
+                if (end == StepState.FAILED) {
+                    failures[step.index()] = kind;
+                    failStep(step, message);
                 }
+                if (unrecorded != null) {
+                    listener.log(ExecutionListener.Level.ERROR, "Step " + (step.index() + 1) + " ended " + end
+                            + ", but the run's listener failed to record it: " + Failures.oneLine(unrecorded));
+                }
+                fractions[step.index()] = 1;
+                if (step.type() == StepType.MOVE_REPLICA && end == StepState.SUCCEEDED) {
+                    lastMoveEndAt = sinceLaunch();
+                    double took = (options.clock().millis() - startedAtMillis[step.index()]) / 1000.0;
+                    listener.moveTimed(step, took, startedAtLevel[step.index()]);
+                    if (adaptive != null) {
+                        adaptive.moveEnded(startedInEpoch[step.index()], took, weights[step.index()]).ifPresent(this::applyConcurrency);
+                    }
+                }
+            } finally {
+                giveBack(step);
+                publish();
+                wake();
             }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A step has failed for good: no barrier runs after it, and the run will end FAILED. Caller holds the lock. */
+    private void failStep(Step step, String message) {
+        failed = true;
+        scheduler.holdBarriers();
+        // Logged before the coordinator can wake: the run's result never precedes the reason it failed.
+        listener.log(ExecutionListener.Level.ERROR, "Step " + (step.index() + 1) + " failed: " + message
+                + (step.type() == StepType.MOVE_REPLICA ? "; the replica stays on " + step.from() : "")
+                + ". Fix the cause, then resume the run (it plans what is left from the live cluster), or restore it");
+    }
+
+    /** A worker's step leaves the run's hands: its slots and its place in flight are given back, once. Caller holds the lock. */
+    private void giveBack(Step step) {
+        if (working.remove(step.index())) {
             scheduler.finished(step);
             inFlight--;
-            publish();
+        }
+    }
+
+    /**
+     * Ends a step that something unexpected stopped (a throwable from the connector, a callback, the run's own
+     * bookkeeping, an illegal transition): FAILED with one line naming the cause when it was running, SKIPPED
+     * when it never started; its slots go back, and the run goes on or ends by its rules as after any failed
+     * step. A step already ended or parked keeps its state. If even this fails, the coordinator ends the run.
+     */
+    private void abandon(Step step, Throwable cause, String prefix) {
+        int i = step.index();
+        String why = prefix + Failures.unexpected(cause);
+        lock.lock();
+        try {
+            StepState st = states[i];
+            try {
+                if (st == StepState.RUNNING || st == StepState.RETRY_WAIT) {
+                    transition(i, StepState.FAILED, why);
+                    failStep(step, why);
+                } else if ((st == StepState.PENDING || st == StepState.WAITING) && working.contains(i)) {
+                    transition(i, StepState.SKIPPED, why);
+                    failStep(step, why);
+                }
+                fractions[i] = 1;
+            } finally {
+                giveBack(step);
+                publish();
+                wake();
+            }
+        } catch (Throwable t) {
+            LOG.log(Level.SEVERE, "cannot end step " + (i + 1) + " after " + why, t);
+            broken = "step " + (i + 1) + " could not be ended after " + why + " (" + Failures.oneLine(t) + ")";
+            failed = true;
             wake();
         } finally {
             lock.unlock();
@@ -573,10 +732,12 @@ public final class PlanExecution {
     }
 
     /**
-     * A failed move, against the live cluster: the engine already took the replica off its source (nothing
-     * left to do: SKIPPED), or the destination already holds a copy the engine put there, or the engine said
-     * the cluster changed (the rest is planned again: REPLANNED); null when it failed for a reason the
-     * operator must see. Reads the cluster: called without the lock.
+     * A failed move, against the live cluster: the engine already took the replica off its source and the
+     * partition kept its copies elsewhere, or the destination already holds a copy the engine put there, or
+     * the engine said the cluster changed (the rest is planned again: REPLANNED); a source without the replica
+     * and a partition with fewer copies than before stays FAILED, saying so; null when it failed for a reason
+     * the operator must see. The step ran, so SKIPPED ("nothing left to do", for a step that never started)
+     * is not an end it can have: the table forbids RUNNING → SKIPPED. Reads the cluster: called without the lock.
      */
     private Drifted drifted(Step step, ConnectorException.Kind kind, String message) {
         // the engine's own word that the cluster changed, when the cluster shows nothing more precise
@@ -593,8 +754,15 @@ public final class PlanExecution {
         if (step.type() == StepType.MOVE_REPLICA) {
             Partition p = live.partition(step.partition()).orElse(null);
             if (p != null && !p.isOn(step.from())) {
-                return new Drifted(StepState.SKIPPED, "nothing left to do: " + step.from() + " no longer holds " + step.partition()
-                        + " (the engine moved it; it is on " + p.replicas().stream().map(r -> r.server().value()).collect(java.util.stream.Collectors.joining(", ")) + ")", null);
+                String on = p.replicas().stream().map(r -> r.server().value()).collect(java.util.stream.Collectors.joining(", "));
+                int had = plan.before().partition(step.partition()).map(Partition::voterCount).orElse(0);
+                if (p.voterCount() < had) {
+                    return new Drifted(StepState.FAILED, message + "; " + step.from() + " no longer holds " + step.partition()
+                            + ", which has " + p.voterCount() + " of its " + had + " voters (on " + on + ")", null);
+                }
+                return new Drifted(StepState.REPLANNED, "not done: " + step.from() + " no longer holds " + step.partition()
+                        + " (the engine moved it; it is on " + on + ") after: " + message + "; what is left is planned again",
+                        step.partition() + " left " + step.from() + " while step " + (step.index() + 1) + " ran (it is on " + on + ")");
             }
             if (p != null && p.isOn(step.to())) {
                 return new Drifted(StepState.REPLANNED, step.to() + " already holds a copy of " + step.partition()
@@ -884,9 +1052,25 @@ public final class PlanExecution {
         startedAtMillis[s.index()] = options.clock().millis();
         startedInEpoch[s.index()] = adaptive == null ? 0 : adaptive.epoch();
         startedAtLevel[s.index()] = concurrency;
-        transition(s.index(), StepState.RUNNING, "");
+        working.add(s.index());
+        Throwable fault;
+        try {
+            fault = transition(s.index(), StepState.RUNNING, "");
+        } catch (RuntimeException e) {
+            fault = e;
+        }
+        if (fault != null) {
+            // its start is not on record (the journal's listener failed on it): nothing acts without its record
+            abandon(s, fault, "not started: ");
+            return;
+        }
         publish();
-        dispatcher.dispatch(s, () -> work(s));
+        try {
+            dispatcher.dispatch(s, () -> work(s));
+        } catch (Throwable t) {
+            LOG.log(Level.SEVERE, "cannot dispatch step " + (s.index() + 1), t);
+            abandon(s, t, "not started: ");
+        }
     }
 
     /** Puts a change of the adaptive bound into effect, and tells the journal and the run page. Caller holds the lock. */
@@ -1000,6 +1184,10 @@ public final class PlanExecution {
     private void watch() {
         try {
             watchOnce();
+        } catch (Throwable t) {
+            // a throwable out of a scheduled look would cancel every later one, and a run paused for
+            // availability would never resume by itself
+            LOG.log(Level.SEVERE, "run monitor", t);
         } finally {
             looks.incrementAndGet();
         }
@@ -1253,20 +1441,35 @@ public final class PlanExecution {
         } finally {
             lock.unlock();
         }
-        listener.stepProgress(step, fraction, message);
+        stepListener.stepProgress(step, fraction, message); // what it throws ends the step
     }
 
+    /** A step's own state change, from its worker: a listener that throws on it ends the step (it is rethrown). */
     private void setState(int i, StepState to, String message) {
+        Throwable fault;
         lock.lock();
         try {
-            transition(i, to, message);
+            fault = transition(i, to, message);
         } finally {
             lock.unlock();
         }
+        if (fault instanceof RuntimeException r) {
+            throw r;
+        }
+        if (fault instanceof Error e) {
+            throw e;
+        }
+        if (fault != null) {
+            throw new IllegalStateException(fault);
+        }
     }
 
-    /** Caller holds the lock. */
-    private void transition(int i, StepState to, String message) {
+    /**
+     * Moves step {@code i} to {@code to}; an illegal transition throws {@link IllegalStateException} naming
+     * both states, and changes nothing. Once the state has changed the listener is told; what it throws is
+     * logged and returned (null: nothing), for the callers to whom it matters. Caller holds the lock.
+     */
+    private Throwable transition(int i, StepState to, String message) {
         StepState from = states[i];
         if (to == StepState.RUNNING) {
             lastProgressAt[i] = options.clock().millis();
@@ -1287,7 +1490,13 @@ public final class PlanExecution {
             }
         }
         publish();
-        listener.stepStateChanged(plan.steps().get(i), from, to, message);
+        try {
+            stepListener.stepStateChanged(plan.steps().get(i), from, to, message);
+            return null;
+        } catch (Throwable t) {
+            LOG.log(Level.SEVERE, "the run's listener failed on step " + (i + 1) + " " + from + " → " + to, t);
+            return t;
+        }
     }
 
     private void setRunState(RunState to) {

@@ -12,7 +12,8 @@ import java.util.logging.Logger;
 /**
  * One step's attempts: run it through the connector, and after a failure ask the cluster whether it is
  * done anyway (then it SUCCEEDED), retry a transient failure with doubling backoff while attempts last and
- * no cancel came, or end it. The run's bookkeeping (states, the lock, the scheduler) stays with the run;
+ * no cancel came, or end it. Any other throwable on the way (a {@link RuntimeException} or an {@link Error} from the
+ * connector, a callback or the look at the cluster) ends it FAILED with one line naming the cause. The run's bookkeeping (states, the lock, the scheduler) stays with the run;
  * it is reached through {@link Host}. One instance per step; runs on the step's worker thread.
  */
 final class StepAttempts {
@@ -20,9 +21,11 @@ final class StepAttempts {
 
     /**
      * How the attempts ended: SUCCEEDED, FAILED or CANCELLED, or WAITING (the engine refused it for now:
-     * {@link ConnectorException.Kind#NOT_YET}); why, and the kind of the last failure.
+     * {@link ConnectorException.Kind#NOT_YET}); why, and the kind of the last failure. {@code unexpected}: it
+     * ended on a throwable that is not the connector's word (nothing is known of what the engine did), so the
+     * run reads nothing more into it: it stays FAILED.
      */
-    record Outcome(StepState end, String message, ConnectorException.Kind failure) {
+    record Outcome(StepState end, String message, ConnectorException.Kind failure, boolean unexpected) {
     }
 
     /** What the attempts need of the run. */
@@ -59,6 +62,7 @@ final class StepAttempts {
         StepState end = StepState.FAILED;
         String message = "";
         ConnectorException.Kind kind = null;
+        boolean unexpected = false;
         try {
             Duration backoff = options.retryBackoff();
             for (int attempt = 1; ; attempt++) {
@@ -132,10 +136,15 @@ final class StepAttempts {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             message = "interrupted";
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+            // anything else on the step's path (the connector, a callback, the check of the cluster): the step
+            // ends FAILED with one line naming the cause; the log keeps the stack trace
             LOG.log(Level.SEVERE, "step " + step.index() + " failed unexpectedly", e);
-            message = "unexpected error: " + e;
+            end = StepState.FAILED;
+            message = Failures.unexpected(e);
+            kind = null;
+            unexpected = true;
         }
-        return new Outcome(end, message, kind);
+        return new Outcome(end, message, kind, unexpected);
     }
 }

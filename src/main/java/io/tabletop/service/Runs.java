@@ -29,6 +29,7 @@ import io.tabletop.store.RunJournal;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -173,6 +174,81 @@ public final class Runs {
             return runs.replaceDeadCopies(this, connector, deadServers().keySet(), listener, "the operator chose to replace them now");
         }
 
+        /** Takes the settings to put back, so that they are put back once: by the run's end or by {@link #interrupted}. */
+        private synchronized Map<String, String> takeRestore() {
+            Map<String, String> r = restore;
+            restore = Map.of();
+            return r;
+        }
+
+        /** Gives back settings that could not be put back, for whoever tries next. */
+        private synchronized void giveBackRestore(Map<String, String> r) {
+            if (restore.isEmpty()) {
+                restore = r;
+            }
+        }
+
+        /**
+         * The process is going away (Ctrl-C): no new step starts (the attempt pauses; steps in flight go on
+         * while the process lasts, and the engine finishes what it was given), and the engine settings the run
+         * changed are put back now, waiting at most {@code bound} for the engine; the restore is journaled and
+         * audited, so a resume does not do it again, and so is the interruption. The journal gets no end: the
+         * run stays resumable (INTERRUPTED once the process has gone). Returns one line for the operator, or
+         * null when the run changed no setting or has ended. Never throws.
+         */
+        public String interrupted(Duration bound) {
+            if (done.isDone()) {
+                return null; // it ended, and its end put the settings back (or said how)
+            }
+            PlanExecution c = current;
+            if (c != null) {
+                try {
+                    c.pause();
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "pausing run " + runId + " on interrupt", e);
+                }
+            }
+            try {
+                journal.event("interrupted", "the process was interrupted: no new step starts; the run can be resumed");
+            } catch (IOException | RuntimeException e) {
+                LOG.log(Level.WARNING, "cannot journal the interruption of run " + runId, e);
+            }
+            Map<String, String> settings = takeRestore();
+            if (settings.isEmpty() || runs == null || connector == null) {
+                return null;
+            }
+            String what = settings.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(", "));
+            String resume = "tabletop resume " + runId + " --yes";
+            String cluster = c == null ? "" : c.plan().before().cluster();
+            CompletableFuture<Void> putBack = new CompletableFuture<>();
+            Thread t = new Thread(() -> { // the process is stopping: no pool is left to ask
+                try {
+                    runs.putBack(connector, journal, cluster, runId, settings);
+                    putBack.complete(null);
+                } catch (Throwable e) {
+                    putBack.completeExceptionally(e);
+                }
+            }, "tabletop-restore-on-interrupt");
+            t.setDaemon(true);
+            t.start();
+            try {
+                putBack.get(bound.toMillis(), TimeUnit.MILLISECONDS);
+                return "Interrupted: the engine's settings are put back (" + what + "); the run stops here, continue it with: " + resume;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                giveBackRestore(settings);
+                return "Interrupted: " + what + " may not be put back (interrupted while putting it back); put it back with: " + resume;
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                giveBackRestore(settings);
+                Throwable why = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
+                LOG.log(Level.SEVERE, "cannot put back " + settings + " after run " + runId + " was interrupted", why);
+                String reason = why instanceof java.util.concurrent.TimeoutException ? "no answer within " + bound.toSeconds() + " s"
+                        : why.getMessage() == null ? why.getClass().getSimpleName() : why.getMessage().replaceAll("\\s*\\R\\s*", " ");
+                return "Interrupted: could not put back " + what + " (" + reason + "); put it back with: " + resume
+                        + " (it puts them back when it ends)";
+            }
+        }
+
         /** Cancels the attempt running now; a cancel that arrives while the run re-plans ends it before the next attempt. */
         public void cancel() {
             PlanExecution c;
@@ -232,15 +308,15 @@ public final class Runs {
 
     /** Puts back what {@link #prepareSettings} changed; a failure says what to set by hand. */
     private void restoreSettings(Run run, ClusterConnector connector, String cluster, ExecutionListener listener) {
-        Map<String, String> restore = run.restore;
+        Map<String, String> restore = run.takeRestore();
         if (restore.isEmpty()) {
             return;
         }
         try {
             putBack(connector, run.journal(), cluster, run.runId(), restore);
             listener.log(ExecutionListener.Level.INFO, "Engine settings put back: " + restore);
-            run.restore = Map.of();
         } catch (ConnectorException e) {
+            run.giveBackRestore(restore);
             LOG.log(Level.SEVERE, "cannot put back " + restore + " after run " + run.runId(), e);
             listener.log(ExecutionListener.Level.ERROR, "Could not put back " + restore + " (" + e.getMessage() + "): set it by hand, "
                     + "or resume the run, which puts it back when it ends");
