@@ -15,8 +15,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Finds the leading nameserver the way OpenMLDB's own clients do (research/openmldb.md §3): the smallest
- * child of {@code ROOT/leader} (ephemeral sequential {@code lock_request…} nodes, fixed-width, so a string
+ * Finds the leading nameserver the way OpenMLDB's own clients do (src/docs/openmldb.md, "Finding the leader"):
+ * the smallest child of {@code ROOT/leader} (ephemeral sequential {@code lock_request…} nodes, fixed-width, so a string
  * sort is a numeric one) holds its endpoint, mapped through {@code ROOT/map/names/NAME} when servers run
  * with names. Uses the ZooKeeper client (getChildren, getData, exists only: these work against the 3.4
  * ensembles OpenMLDB recommends). Asked again whenever a call says "nameserver is not leader". Thread-safe.

@@ -22,7 +22,7 @@ import java.util.HexFormat;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The nameserver's RPCs as brpc serves them over HTTP+JSON (research/openmldb.md §2): {@code POST
+ * The nameserver's RPCs as brpc serves them over HTTP+JSON (src/docs/openmldb.md, "Calls"): {@code POST
  * /NameServer/METHOD} with the request message as JSON and an {@code Authorization} header ({@code sdefault},
  * or {@code u<user>:1<sha256 hex of the password>}), the reply message as JSON with {@code code} and
  * {@code msg}. "nameserver is not leader" (300) and a nameserver that does not take the connection find the

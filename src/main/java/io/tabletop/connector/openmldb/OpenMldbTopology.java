@@ -21,7 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The nameserver's JSON as Tabletop's model (research/openmldb.md §1.1), pure: no I/O.
+ * The nameserver's JSON as Tabletop's model (src/docs/openmldb.md, "Reading the cluster"), pure: no I/O.
  * <ul>
  *   <li>a tablet is a server, its endpoint both id and address; kHealthy → LIVE, anything else DEAD;</li>
  *   <li>a table is {@code db.name} (just {@code name} in the legacy default database) with replication
