@@ -33,13 +33,15 @@ import java.util.Random;
 
 /**
  * Tabletop's plans against {@code tools/openmldb_ops.py}'s {@code scalein} and {@code scaleout}, reimplemented
- * as research/openmldb.md §4.2-4.4 describes them (with their flaws: load counts never updated in scale-in,
+ * as src/docs/openmldb.md ("openmldb_ops.py") reads them (with their flaws: load counts never updated in scale-in,
  * empty tablets never a scale-in destination, per-database balancing by replica count only, leaders left to
  * ChangeLeader "auto", which picks at random), on a seed-002-like cluster: four tablets, database {@code demo}
  * with tables at replica_num 3, 2 and 1 and a system table at 2. Scale-in removes tablet 4; scale-out starts
  * from three tablets and adds a fourth, empty. The script's random choices are run with 50 seeds. Counts
- * operations (Migrate, ChangeLeader, and the 4-call dance for a single replica) and the skews left over the
- * tablets that remain. A benchmark of plans, not of time: the nameserver does the same work per operation.
+ * operations (Migrate, ChangeLeader, and the 4-call dance for a single replica), every leader change each plan
+ * makes (a hand-over, a leader's move, the ChangeLeader inside each single-replica move), and the skews left over
+ * the tablets that remain. Tabletop plans each with leader balance off (OpenMLDB's default) and on.
+ * A benchmark of plans, not of time: the nameserver does the same work per operation.
  */
 public final class OpenMldbOpsBenchmark implements Benchmark {
     private static final String[][] TABLES = {{"demo", "t3", "8", "3"}, {"demo", "t2", "12", "2"}, {"demo", "t1", "6", "1"},
@@ -65,13 +67,17 @@ public final class OpenMldbOpsBenchmark implements Benchmark {
         int seeds = Benchmark.intOption(options, "seeds");
         EngineCapabilities caps = EngineCapabilities.openmldb();
         Planner planner = new Planner();
-        out.println("| goal | tool | migrates | leader changes | single-replica moves | replica skew after | leader skew after | looped forever |");
-        out.println("|---|---|---|---|---|---|---|---|");
+        out.println("| goal | tool | migrates | leader changes | single-replica moves | replica skew after | leader skew after | looped forever "
+                + "| all leader changes |");
+        out.println("|---|---|---|---|---|---|---|---|---|");
 
+        boolean byDefault = caps.leaderBalanceDefault();
         ClusterSnapshot four = cluster(4, 4);
         ServerId gone = ServerId.of(ep(4));
-        Plan in = planner.plan(four, new RemoveServers(List.of(gone), true, RemoveServers.DEFAULT_FILL_LIMIT), caps);
-        row(out, "scale-in of 1 of 4", "Tabletop", in.steps(), in.after(), List.of(gone), 0);
+        for (boolean balance : new boolean[]{byDefault, !byDefault}) {
+            Plan in = planner.plan(four, new RemoveServers(List.of(gone), balance, RemoveServers.DEFAULT_FILL_LIMIT), caps);
+            row(out, "scale-in of 1 of 4", tabletop(balance, byDefault), four, in.steps(), in.after(), List.of(gone), 0);
+        }
         Stats script = new Stats();
         for (int seed = 0; seed < seeds; seed++) {
             Script s = new Script(four, new Random(seed));
@@ -82,8 +88,10 @@ public final class OpenMldbOpsBenchmark implements Benchmark {
 
         ClusterSnapshot three = cluster(3, 4);
         ServerId fresh = ServerId.of(ep(4));
-        Plan outPlan = planner.plan(three, new ScaleOut(List.of(fresh), true), caps);
-        row(out, "scale-out onto a 4th", "Tabletop", outPlan.steps(), outPlan.after(), List.of(), 0);
+        for (boolean balance : new boolean[]{byDefault, !byDefault}) {
+            Plan outPlan = planner.plan(three, new ScaleOut(List.of(fresh), balance), caps);
+            row(out, "scale-out onto a 4th", tabletop(balance, byDefault), three, outPlan.steps(), outPlan.after(), List.of(), 0);
+        }
         Stats scriptOut = new Stats();
         for (int seed = 0; seed < seeds; seed++) {
             Script s = new Script(three, new Random(seed));
@@ -91,6 +99,15 @@ public final class OpenMldbOpsBenchmark implements Benchmark {
             scriptOut.add(s, List.of());
         }
         scriptOut.print(out, "scale-out onto a 4th", seeds);
+        out.println();
+        out.println("leader changes: hand-overs planned as such (Tabletop) or before a leader's Migrate (the script). all leader changes: every "
+                + "ChangeLeader the plan sends, also the one inside each single-replica move (AddReplicaNS, ChangeLeader, RecoverTable, "
+                + "DelReplicaNS) and before any move of a leader; each is a moment in which writes the new leader lacks can be lost.");
+    }
+
+    /** Tabletop's row label: leader balance as planned, and whether that is OpenMLDB's default. */
+    private static String tabletop(boolean balance, boolean byDefault) {
+        return "Tabletop, leader balance " + (balance ? "on" : "off") + (balance == byDefault ? " (default)" : "");
     }
 
     private static String ep(int n) {
@@ -123,15 +140,59 @@ public final class OpenMldbOpsBenchmark implements Benchmark {
         return new ClusterSnapshot(Engine.OPENMLDB, "seed-002-like", null, servers, tables, parts);
     }
 
-    private static void row(PrintWriter out, String goal, String tool, List<Step> steps, ClusterSnapshot after, List<ServerId> removed, int looped) {
+    private static void row(PrintWriter out, String goal, String tool, ClusterSnapshot before, List<Step> steps, ClusterSnapshot after,
+                            List<ServerId> removed, int looped) {
         long migrates = steps.stream().filter(s -> s.type() == StepType.MOVE_REPLICA).count();
         long transfers = steps.stream().filter(s -> s.type() == StepType.TRANSFER_LEADER).count();
         Map<String, Integer> rn = new HashMap<>();
         after.tables().forEach(t -> rn.put(t.id().value(), t.replicationFactor()));
         long singles = steps.stream().filter(s -> s.type() == StepType.MOVE_REPLICA && rn.getOrDefault(s.table().value(), 2) == 1).count();
         int[] sk = skews(after, removed);
-        out.println(String.format(Locale.ROOT, "| %s | %s | %d | %d | %d | %d | %d | %s |", goal, tool, migrates - singles, transfers, singles,
-                sk[0], sk[1], looped == 0 ? "no" : "yes"));
+        out.println(String.format(Locale.ROOT, "| %s | %s | %d | %d | %d | %d | %d | %s | %d |", goal, tool, migrates - singles, transfers, singles,
+                sk[0], sk[1], looped == 0 ? "no" : "yes", leaderChanges(before, steps)));
+    }
+
+    /**
+     * Every leader change the steps make on OpenMLDB, followed in plan order: a hand-over is one; a move whose
+     * source leads at that point is one (ChangeLeader before Migrate, or inside the single-replica sequence).
+     * Where the nameserver picks the new leader ("auto"), the next replica in the chain stands for it.
+     */
+    static int leaderChanges(ClusterSnapshot before, List<Step> steps) {
+        Map<PartitionId, List<ServerId>> chains = new HashMap<>();
+        for (Partition p : before.partitions()) {
+            List<ServerId> ch = new ArrayList<>();
+            p.leader().ifPresent(ch::add);
+            p.replicas().forEach(r -> {
+                if (!ch.contains(r.server())) {
+                    ch.add(r.server());
+                }
+            });
+            chains.put(p.id(), ch);
+        }
+        int n = 0;
+        for (Step s : steps) {
+            List<ServerId> ch = chains.get(s.partition());
+            if (ch == null || ch.isEmpty()) {
+                continue;
+            }
+            if (s.type() == StepType.TRANSFER_LEADER) {
+                n++;
+                ch.remove(s.to());
+                ch.add(0, s.to());
+            } else if (s.type() == StepType.MOVE_REPLICA) {
+                int at = ch.indexOf(s.from());
+                if (at == 0) {
+                    n++;
+                    ch.set(0, s.to());
+                    if (ch.size() > 1) {
+                        Collections.swap(ch, 0, 1); // "auto" chose a follower; the new copy follows
+                    }
+                } else if (at > 0) {
+                    ch.set(at, s.to());
+                }
+            }
+        }
+        return n;
     }
 
     /** {replica skew, leader skew} over the tablets that remain. */
@@ -150,7 +211,7 @@ public final class OpenMldbOpsBenchmark implements Benchmark {
 
         void add(Script s, List<ServerId> removed) {
             int[] sk = skews(s.snapshot(), removed);
-            runs.add(new int[]{s.migrates, s.changeLeaders, s.singles, sk[0], sk[1], s.loopedForever ? 1 : 0});
+            runs.add(new int[]{s.migrates, s.changeLeaders, s.singles, sk[0], sk[1], s.loopedForever ? 1 : 0, s.changeLeaders + s.singles});
         }
 
         void print(PrintWriter out, String goal, int seeds) {
@@ -163,11 +224,14 @@ public final class OpenMldbOpsBenchmark implements Benchmark {
             }
             long looped = runs.stream().filter(r -> r[5] == 1).count();
             b.append(' ').append(looped == 0 ? "no" : looped + " of " + seeds).append(" |");
+            int lo = runs.stream().mapToInt(r -> r[6]).min().orElse(0);
+            int hi = runs.stream().mapToInt(r -> r[6]).max().orElse(0);
+            b.append(' ').append(lo == hi ? String.valueOf(lo) : lo + "–" + hi).append(" |");
             out.println(b);
         }
     }
 
-    /** openmldb_ops.py's scalein / scaleout over an in-memory cluster (research §4.2-4.4). */
+    /** openmldb_ops.py's scalein / scaleout over an in-memory cluster (tools/openmldb_ops.py at v0.9.3: src/docs/openmldb.md, "openmldb_ops.py"). */
     static final class Script {
         final Map<String, List<String>> chains = new LinkedHashMap<>(); // partition -> endpoints, leader first
         final Map<String, String> db = new HashMap<>();
@@ -204,7 +268,7 @@ public final class OpenMldbOpsBenchmark implements Benchmark {
             return n;
         }
 
-        /** §4.2 MigratePartition: a leader first hands over to a random other replica ("auto"), then migrates; one replica: the dance. */
+        /** MigratePartition (ops.py:247-261): a leader first hands over to a random other replica ("auto"), then migrates; one replica: the dance. */
         void migrate(String p, String src, String dst) {
             List<String> ch = chains.get(p);
             if (ch.size() == 1) {
@@ -221,7 +285,7 @@ public final class OpenMldbOpsBenchmark implements Benchmark {
             ch.set(ch.indexOf(src), dst);
         }
 
-        /** §4.3: destinations by the load counted once, before any move; tablets that hold nothing are never chosen. */
+        /** ScaleInEndpoint (ops.py:342-407): destinations by the load counted once, before any move; tablets that hold nothing are never chosen. */
         void scaleIn(ServerId gone) {
             String g = gone.value();
             Map<String, Integer> counts = counts(null, false);
@@ -243,7 +307,7 @@ public final class OpenMldbOpsBenchmark implements Benchmark {
             }
         }
 
-        /** §4.4: per user database, most-loaded to least-loaded by replica count until within 1; no guard against a loop. */
+        /** BalanceInDatabase (ops.py:263-323): per user database, most-loaded to least-loaded by replica count until within 1; no guard against a loop. */
         void scaleOut() {
             List<String> dbs = db.values().stream().filter(d -> !d.startsWith("__") && !d.equals("INFORMATION_SCHEMA")).distinct().toList();
             for (String d : dbs) {
