@@ -119,6 +119,14 @@ public interface ClusterConnector extends AutoCloseable {
 
     /** Puts back the settings {@link #prepareRun} changed. */
     /**
+     * What a step of this kind risks on this engine, in the engine's own words where it has them, for the
+     * preview; "" where nothing is to be said.
+     */
+    default String stepRisk(io.tabletop.domain.StepType type) {
+        return "";
+    }
+
+    /**
      * How an operator puts {@code settings} back by hand with the engine's own tools, for the one line that says
      * a run left them changed; "" where there is no such command.
      */
@@ -129,12 +137,13 @@ public interface ClusterConnector extends AutoCloseable {
     /**
      * Waits for engine-side work that an earlier process of a run started and that still runs after that
      * process stopped (OpenMLDB: the nameserver's ops for the run's partitions go on when {@code apply} is
-     * killed), so that a resume follows it instead of sending anything beside it. Returns one line per piece
-     * of work it waited for, saying how it ended; the default waits for nothing. Cancellable through
-     * {@code progress}.
+     * killed), so that a resume follows it instead of sending anything beside it. {@code steps} are the run's
+     * steps that were in flight when it stopped: work the engine runs that one of them could have started is
+     * followed; other work on the same partitions is someone else's and refused (a {@link ConnectorException}).
+     * Returns one line per piece of work it waited for, saying how it ended; the default waits for nothing.
+     * Cancellable through {@code progress}.
      */
-    default List<String> awaitLeftRunning(java.util.Collection<io.tabletop.domain.PartitionId> partitions, StepProgress progress)
-            throws ConnectorException, InterruptedException {
+    default List<String> awaitLeftRunning(List<Step> steps, StepProgress progress) throws ConnectorException, InterruptedException {
         return List.of();
     }
 

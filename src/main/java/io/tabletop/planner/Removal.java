@@ -158,10 +158,10 @@ final class Removal {
             if (!stuck.isEmpty()) {
                 // OpenMLDB: Migrate answers 318, RecoverTable and DelReplicaNS 303 for an offline tablet (src/docs/openmldb.md)
                 checks.add(CheckResult.block("Dead servers", "offline and still listed with copies: " + String.join(", ", stuck)
-                        + ". The engine refuses to move, recover or delete a copy on an offline server, so no plan can empty it. "
-                        + "Start it again and re-check; or, to give up its copies, have the engine take them out of service "
-                        + "(OpenMLDB: ns_client offlineendpoint ENDPOINT, then addreplica on a healthy tablet per partition) "
-                        + "and re-check"));
+                        + ". The engine refuses to move, recover or delete a copy on an offline server, and keeps listing its "
+                        + "copies until it is back, so no plan can empty it. Start it again (OpenMLDB: then recoverendpoint if its "
+                        + "copies were taken out of service) and re-check. Until then, OpenMLDB's offlineendpoint (with "
+                        + "auto_failover off) only makes other copies lead; its rows stay listed"));
                 return false;
             }
         }

@@ -156,6 +156,7 @@ public final class RemovalService {
             } catch (ConnectorException e) {
                 checks.add(CheckResult.warn("Engine checks", "cannot make the engine's own checks: " + e.getMessage()));
             }
+            checks.addAll(stepRisks(connector, plan));
         }
         Map<String, Long> rows = null;
         if (awaitRows) {
@@ -165,6 +166,20 @@ public final class RemovalService {
         }
         boolean blocked = checks.stream().anyMatch(c -> c.verdict() == Verdict.BLOCK);
         return new PreCheck(snapshot, checks, blocked ? null : plan, rows, health[0], readAt, counting);
+    }
+
+    /** One WARN per kind of step in the plan whose risk the engine states ({@link ClusterConnector#stepRisk}), with the count. */
+    static List<CheckResult> stepRisks(ClusterConnector connector, Plan plan) {
+        Map<io.tabletop.domain.StepType, Long> kinds = new java.util.EnumMap<>(io.tabletop.domain.StepType.class);
+        plan.steps().forEach(s -> kinds.merge(s.type(), 1L, Long::sum));
+        List<CheckResult> out = new ArrayList<>();
+        kinds.forEach((type, n) -> {
+            String risk = connector.stepRisk(type);
+            if (!risk.isEmpty()) {
+                out.add(CheckResult.warn(type.label() + " risk", n + " step(s): " + risk));
+            }
+        });
+        return out;
     }
 
     /** The row-count check once the count is in (it waits for it); empty where the engine cannot count. */

@@ -58,10 +58,15 @@ final class ResumePlanner {
         }
         // What the stopped process left running in the engine (its ops go on without it) is followed to its end
         // first: planning beside it would send a second call for the same partition.
-        List<io.tabletop.domain.PartitionId> touched = new ArrayList<>();
+        List<Step> touched = new ArrayList<>();
         for (RunJournal.StepRecord s : r.unfinished()) {
-            if (s.partition() != null && !s.partition().isEmpty()) {
-                touched.add(io.tabletop.domain.PartitionId.of(s.partition()));
+            try {
+                Step step = toStep(s);
+                if (step != null && step.partition() != null) {
+                    touched.add(step);
+                }
+            } catch (FormatException e) {
+                // a damaged line is refused below, where every unfinished step is read
             }
         }
         if (!touched.isEmpty()) {

@@ -143,34 +143,77 @@ public final class OpenMldbConnector implements ClusterConnector {
         }
     }
 
+    /** What OpenMLDB's own CLI says of a leader change (src/cmd/openmldb.cc:955, v0.9.3), and what Tabletop does about it. */
+    static final String LEADER_CHANGE_WARNING = "OpenMLDB: \"If there are writing operations while changing a leader, it may cause "
+            + "data loss.\"";
+
+    @Override
+    public String stepRisk(StepType type) {
+        return switch (type) {
+            case TRANSFER_LEADER -> LEADER_CHANGE_WARNING + " Tabletop names the planned follower only when its offset has caught up "
+                    + "with the leader's, else lets the nameserver pick the follower with the highest offset; the old leader's copy is "
+                    + "recovered as a follower (RecoverTable), during which the partition has one serving copy fewer.";
+            case MOVE_REPLICA -> "a move copies a snapshot and the binlog to the new tablet (Migrate), then drops the old copy; where the "
+                    + "source leads, a leader change comes first (" + LEADER_CHANGE_WARNING + "); the only replica of a partition moves "
+                    + "through a second copy, and the partition cannot be read or written while leadership changes.";
+            case STOP_SERVER -> "the tablet is stopped by the operator: with auto_failover off for the run, the nameserver changes nothing "
+                    + "when it goes.";
+            default -> "";
+        };
+    }
+
     @Override
     public String restoreCommand(Map<String, String> settings) {
         String v = settings.get("auto_failover");
         return v == null ? "" : "in ns_client (openmldb --role=ns_client --zk_cluster=... --zk_root_path=...): confset auto_failover " + v;
     }
 
+    /** The ops a step of each kind sends, with the child ops of RecoverTable (tablet.proto's OPType, v0.9.3). */
+    private static final java.util.Set<String> HAND_OVER_OPS = java.util.Set.of("kChangeLeaderOP", "kRecoverTableOP", "kReAddReplicaOP",
+            "kReAddReplicaNoSendOP", "kReAddReplicaWithDropOP", "kReAddReplicaSimplifyOP");
+    private static final java.util.Set<String> MOVE_OPS;
+
+    static {
+        java.util.Set<String> m = new java.util.HashSet<>(HAND_OVER_OPS);
+        m.addAll(List.of("kMigrateOP", "kAddReplicaOP", "kDelReplicaOP"));
+        MOVE_OPS = java.util.Set.copyOf(m);
+    }
+
     /**
-     * Follows the ops that the nameserver still runs for {@code partitions} (a killed run's: they go on without
-     * the process that started them), through the shared reading, until each has ended.
+     * Follows the ops that the nameserver still runs for the stopped run's steps in flight (they go on
+     * without the process that started them), through the shared reading, until each has ended. An op of
+     * such a partition of a type none of those steps sends (an OfflineEndpoint's, a DBA's own) is refused as
+     * someone else's.
      */
     @Override
-    public List<String> awaitLeftRunning(java.util.Collection<io.tabletop.domain.PartitionId> partitions, StepProgress progress)
-            throws ConnectorException, InterruptedException {
+    public List<String> awaitLeftRunning(List<Step> steps, StepProgress progress) throws ConnectorException, InterruptedException {
         OpenMldbOps.Reading now = ops.fresh(progress);
         if (now == null) {
             return List.of();
         }
+        Map<io.tabletop.domain.PartitionId, java.util.Set<String>> mine = new java.util.LinkedHashMap<>();
+        for (Step s : steps) {
+            if (s.partition() != null && (s.type() == StepType.MOVE_REPLICA || s.type() == StepType.TRANSFER_LEADER)) {
+                mine.computeIfAbsent(s.partition(), k -> new java.util.HashSet<>())
+                        .addAll(s.type() == StepType.MOVE_REPLICA ? MOVE_OPS : HAND_OVER_OPS);
+            }
+        }
         List<String> out = new ArrayList<>();
-        List<io.tabletop.domain.PartitionId> ids = List.copyOf(new java.util.LinkedHashSet<>(partitions));
         int done = 0;
-        for (io.tabletop.domain.PartitionId id : ids) {
-            String[] p = OpenMldbTopology.parts(id);
+        for (var e : mine.entrySet()) {
+            String[] p = OpenMldbTopology.parts(e.getKey());
             List<OpenMldbOps.Op> running = now.of(p).stream().filter(OpenMldbOps.Op::running).toList();
+            for (OpenMldbOps.Op op : running) {
+                if (!e.getValue().contains(op.type())) {
+                    throw new ConnectorException(Engine.OPENMLDB, "resume", op.describe() + " runs, and no step the run had in flight "
+                            + "sends a " + op.type() + ": someone else's op; wait until it ends, then resume", ConnectorException.Kind.REFUSED, null);
+                }
+            }
             if (!running.isEmpty()) {
                 long first = running.stream().mapToLong(OpenMldbOps.Op::id).min().orElse(0);
-                progress.update((double) done / ids.size(), "waiting for " + running.get(0).describe() + ", left running by the stopped run");
-                OpenMldbOps.Ended ended = ops.await(p, first - 1, now.readAtNanos(), opStall, progress, (double) done / ids.size(),
-                        (double) (done + 1) / ids.size());
+                double at = (double) done / mine.size();
+                progress.update(at, "waiting for " + running.get(0).describe() + ", left running by the stopped run");
+                OpenMldbOps.Ended ended = ops.await(p, first - 1, now.readAtNanos(), opStall, progress, at, (double) (done + 1) / mine.size());
                 for (OpenMldbOps.Op op : ended.ops()) {
                     out.add(op.describe());
                 }
@@ -382,12 +425,15 @@ public final class OpenMldbConnector implements ClusterConnector {
             throws ConnectorException, InterruptedException {
         Row leader = aliveLeader(rows);
         Row w = wanted == null ? null : on(rows, wanted);
+        // The named follower only when it holds at least every write the leader and each other alive follower showed
+        // at the nameserver's last status refresh: then "auto" could pick no better one (src/docs/openmldb.md).
         boolean caughtUp = w != null && w.alive() && !w.leader() && leader != null && leader.offset() != null && w.offset() != null
-                && w.offset() >= leader.offset();
+                && w.offset() >= leader.offset() && rows.stream().filter(r -> r.alive() && !r.leader() && r != w)
+                .allMatch(r -> r.offset() != null && w.offset() >= r.offset());
         String candidate = caughtUp ? wanted : "auto";
-        String why = caughtUp ? wanted + " has every write the leader has (offset " + w.offset() + ")"
+        String why = caughtUp ? wanted + " showed every write the leader and the other followers showed (offset " + w.offset() + ")"
                 : wanted == null ? "the nameserver picks the follower with the highest offset"
-                : wanted + (w == null || !w.alive() ? " is not an alive follower" : " lags the leader (offset " + w.offset() + " of "
+                : wanted + (w == null || !w.alive() ? " is not an alive follower" : " may lag (offset " + w.offset() + "; leader "
                 + (leader == null ? "?" : leader.offset()) + ")") + ": the nameserver picks the follower with the highest offset";
         mutate(p, "ChangeLeader", request(p).put("candidate_leader", candidate), "leadership off " + (leader == null ? "?" : leader.endpoint())
                 + " to " + candidate + " (" + why + ")", progress, at, at + 0.3);

@@ -140,7 +140,8 @@ final class OpenMldbRpc {
         String why = switch (code) {
             case 301 -> "auto_failover is on (the run turns it off and back on; was it turned on meanwhile?)";
             case 300 -> "no nameserver answers as leader (a failover in progress?)";
-            case 305 -> "the candidate is not an alive follower on a healthy tablet" + (msg.isEmpty() ? "" : " (" + msg + ")");
+            case 305 -> "the nameserver could not create the op (for ChangeLeader: the candidate is not an alive follower on a healthy "
+                    + "tablet)" + (msg.isEmpty() ? "" : ": " + msg);
             default -> msg;
         };
         // 300 passes with a failover; 305 (the candidate is not an alive follower on a healthy tablet), 303 (a tablet

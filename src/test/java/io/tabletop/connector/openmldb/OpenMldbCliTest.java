@@ -75,4 +75,30 @@ class OpenMldbCliTest {
             assertTrue(cl.ns.loads().get(fresh)[0] > 0, out2.toString());
         }
     }
+
+    /** On OpenMLDB a scale-out evens leaders only when asked: each leader change may lose writes (OpenMLDB's own words). */
+    @Test
+    void aScaleOutPlanChangesNoLeaderUnlessAsked() throws Exception {
+        try (OpenMldbCluster cl = new OpenMldbCluster("sdefault", 1, 10)) {
+            for (int n = 1; n <= 3; n++) {
+                cl.ns.addTablet(n);
+            }
+            cl.ns.addTable("demo", "t3", 8, 3, 1000);
+            cl.ns.addTable("demo", "t2", 12, 2, 1000);
+            String fresh = cl.ns.addTablet(4);
+            java.nio.file.Path snap = java.nio.file.Files.createTempFile("openmldb-snap", ".json");
+            StringWriter err = new StringWriter();
+            assertEquals(0, TabletopCli.run(Main.cliContext(), new String[]{"snapshot", "--connect", cl.spec(), "--out", snap.toString()},
+                    new PrintWriter(new StringWriter()), new PrintWriter(err)), err.toString());
+            StringWriter out = new StringWriter();
+            assertEquals(0, TabletopCli.run(Main.cliContext(), new String[]{"plan", "--snapshot", snap.toString(), "--scale-out", fresh},
+                    new PrintWriter(out), new PrintWriter(err)), err.toString());
+            assertTrue(out.toString().contains(" 0 leader transfers"), "no leader change by default: " + out);
+            StringWriter asked = new StringWriter();
+            assertEquals(0, TabletopCli.run(Main.cliContext(), new String[]{"plan", "--snapshot", snap.toString(), "--scale-out", fresh,
+                    "--balance-leaders"}, new PrintWriter(asked), new PrintWriter(err)), err.toString());
+            assertTrue(!asked.toString().contains(" 0 leader transfers"), "leader balance when asked: " + asked);
+            java.nio.file.Files.delete(snap);
+        }
+    }
 }

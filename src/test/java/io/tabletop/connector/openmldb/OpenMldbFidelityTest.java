@@ -326,4 +326,58 @@ class OpenMldbFidelityTest {
             assertFalse(wrong.getMessage().contains("authentication failed"), "no claim beyond what was seen: " + wrong.getMessage());
         }
     }
+
+    @Test
+    void thePreviewSaysWhatEachKindOfStepRisksInTheEnginesWords() throws Exception {
+        try (OpenMldbCluster cl = fourTablets(1); ClusterConnector c = cl.open(cl.spec(), null)) {
+            RemovalService.PreCheck pc = service.preCheck(c, new RemoveServers(List.of(ServerId.of(T4)), false, 0.85));
+            assertNotNull(pc.plan(), pc.checks().toString());
+            CheckResult leaders = pc.checks().stream().filter(x -> x.name().equals("Transfer leader risk")).findFirst()
+                    .orElseThrow(() -> new AssertionError(pc.checks().toString()));
+            assertEquals(Verdict.WARN, leaders.verdict());
+            assertTrue(leaders.message().contains("it may cause data loss") && leaders.message().contains("highest offset"), leaders.message());
+            long transfers = pc.plan().steps().stream().filter(x -> x.type() == io.tabletop.domain.StepType.TRANSFER_LEADER).count();
+            assertTrue(leaders.message().startsWith(transfers + " step(s)"), leaders.message());
+            assertTrue(pc.checks().stream().anyMatch(x -> x.name().equals("Move replica risk")), pc.checks().toString());
+        }
+    }
+
+    @Test
+    void aResumeFollowsOnlyOpsItsStepsCouldHaveSent() throws Exception {
+        try (OpenMldbCluster cl = fourTablets(1); ClusterConnector c = cl.open(cl.spec(), null)) {
+            cl.ns.holdAtTask("kSendSnapshot");
+            Step migrate = move("demo.t3/3", T1, T3);
+            CompletableFuture<Void> first = CompletableFuture.runAsync(() -> {
+                try {
+                    c.execute(migrate, ClusterConnector.StepProgress.NONE);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertTrue(cl.ns.await(cl.ns::held, 20_000));
+            // A run whose step in flight was a hand-over never sends a Migrate: that op is someone else's.
+            ConnectorException e = assertThrows(ConnectorException.class,
+                    () -> c.awaitLeftRunning(List.of(transfer("demo.t3/3", T4, T2)), ClusterConnector.StepProgress.NONE));
+            assertTrue(e.getMessage().contains("kMigrateOP") && e.getMessage().contains("someone else's"), e.getMessage());
+            // A run whose step in flight was that move follows it to its end.
+            CountDownLatch waiting = new CountDownLatch(1);
+            CompletableFuture<List<String>> following = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return c.awaitLeftRunning(List.of(migrate), (f, m) -> {
+                        if (m.startsWith("waiting for") && m.contains("kMigrateOP")) {
+                            waiting.countDown();
+                        }
+                    });
+                } catch (Exception x) {
+                    throw new IllegalStateException(x);
+                }
+            });
+            assertTrue(waiting.await(30, TimeUnit.SECONDS), "the resume waits for the move's op");
+            assertFalse(following.isDone());
+            cl.ns.release();
+            List<String> ended = following.get(60, TimeUnit.SECONDS);
+            assertTrue(ended.stream().anyMatch(l -> l.contains("kMigrateOP") && l.contains("done")), ended.toString());
+            first.get(60, TimeUnit.SECONDS);
+        }
+    }
 }
