@@ -194,8 +194,13 @@ public final class Operation {
 
     /** Reads the cluster, checks and plans; never throws for a refusal (the checks say why). */
     public Prepared prepare(RemovalService service, ClusterConnector c, Options o) throws ConnectorException {
+        return prepare(service, c, o, ClusterConnector.StepProgress.NONE);
+    }
+
+    /** As above; a resume's wait for what the stopped run left running in the engine reports to {@code progress}. */
+    public Prepared prepare(RemovalService service, ClusterConnector c, Options o, ClusterConnector.StepProgress progress) throws ConnectorException {
         if (kind == Kind.RESUME) {
-            Runs.Resume r = service.runs().prepareResume(run, c);
+            Runs.Resume r = service.runs().prepareResume(run, c, progress);
             return new Prepared(r.checks(), r.blocked() ? null : r.plan(), null, r);
         }
         RemovalService.PreCheck pre = service.preCheck(c, goal(o));

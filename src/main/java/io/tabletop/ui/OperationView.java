@@ -126,6 +126,18 @@ final class OperationView extends BorderPane {
         ProgressIndicator spinner = new ProgressIndicator();
         spinner.setMaxSize(22, 22);
         spinner.visibleProperty().bind(model.stageProperty().isEqualTo(OperationViewModel.Stage.CHECKING));
+        // A pre-check that waits on the engine (a resume following the ops a stopped run left running) says what it waits for.
+        ProgressBar waitBar = new ProgressBar();
+        waitBar.setId("checking-progress");
+        waitBar.setPrefWidth(160);
+        waitBar.progressProperty().bind(model.checkingProgressProperty());
+        Label waitText = new Label();
+        waitText.setId("checking-text");
+        waitText.textProperty().bind(model.checkingTextProperty());
+        HBox waiting = new HBox(8, waitBar, waitText);
+        waiting.setAlignment(Pos.CENTER_LEFT);
+        waiting.visibleProperty().bind(model.checkingTextProperty().isNotEmpty());
+        waiting.managedProperty().bind(waiting.visibleProperty());
         ListView<CheckResult> list = new ListView<>(model.checks());
         list.setId("checks");
         list.setCellFactory(l -> Cells.check());
@@ -231,7 +243,7 @@ final class OperationView extends BorderPane {
         concurrency.visibleProperty().bind(Bindings.createBooleanBinding(() -> model.planProperty().get() != null && !model.offline()
                 && model.planProperty().get().steps().stream().anyMatch(st -> st.type() == StepType.MOVE_REPLICA), model.planProperty()));
         concurrency.managedProperty().bind(concurrency.visibleProperty());
-        VBox box = new VBox(10, new HBox(10, title, spinner), offline, list, strategy, bounds, balance, concurrency, buttons);
+        VBox box = new VBox(10, new HBox(10, title, spinner), waiting, offline, list, strategy, bounds, balance, concurrency, buttons);
         box.setPadding(new Insets(12));
         return box;
     }

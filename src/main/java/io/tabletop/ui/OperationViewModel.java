@@ -89,6 +89,11 @@ public final class OperationViewModel {
     private final ObservableList<StepRow> steps = FXCollections.observableArrayList();
     private final StringProperty confirmText = new SimpleStringProperty("");
     private final BooleanProperty balanceLeaders = new SimpleBooleanProperty(true);
+    /** What a long pre-check waits for (a resume following what the stopped run left running), and how far; -1 unknown. */
+    private final StringProperty checkingText = new SimpleStringProperty("");
+    private final DoubleProperty checkingProgress = new SimpleDoubleProperty(-1);
+    private volatile String checkingMessage = "";
+    private volatile double checkingFraction = -1;
     private final ObjectProperty<RemoveServers.Strategy> strategy = new SimpleObjectProperty<>(RemoveServers.Strategy.TABLETOP);
     private final ObjectProperty<RunState> runState = new SimpleObjectProperty<>(RunState.READY);
     private final DoubleProperty progress = new SimpleDoubleProperty(0);
@@ -160,7 +165,12 @@ public final class OperationViewModel {
         error.set("");
         Operation op = operation.get();
         Operation.Options options = new Operation.Options(balanceLeaders.get(), strategy.get(), maxMoves.get() < 0 ? null : maxMoves.get());
-        runner.background("pre-check", () -> op.prepare(service, connector, options), r -> {
+        checkingMessage = "";
+        checkingFraction = -1;
+        runner.background("pre-check", () -> op.prepare(service, connector, options, (f, m) -> {
+            checkingFraction = f;
+            checkingMessage = m;
+        }), r -> {
             prepared = r;
             rowsBefore = r.rows();
             checks.setAll(r.checks());
@@ -349,6 +359,12 @@ public final class OperationViewModel {
     }
 
     private void drain() {
+        if (stage.get() == Stage.CHECKING) {
+            checkingText.set(checkingMessage);
+            checkingProgress.set(checkingFraction);
+        } else if (!checkingText.get().isEmpty()) {
+            checkingText.set("");
+        }
         if (feed != null) {
             feed.drain();
             refreshWaiting();
@@ -572,6 +588,14 @@ public final class OperationViewModel {
         return connector.capabilities().leaderBalanceDefault() ? ""
                 : "off unless you tick it: on this engine each leader change is a moment in which writes "
                 + "not yet on the new leader can be lost";
+    }
+
+    public javafx.beans.property.ReadOnlyStringProperty checkingTextProperty() {
+        return checkingText;
+    }
+
+    public javafx.beans.property.ReadOnlyDoubleProperty checkingProgressProperty() {
+        return checkingProgress;
     }
 
     public BooleanProperty balanceLeadersProperty() {
