@@ -48,6 +48,12 @@ class OpenMldbInterruptedRunTest {
             List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-cp", System.getProperty("java.class.path"), "-Dtabletop.home=" + AppPaths.home().toAbsolutePath(),
                     "io.tabletop.Main", "apply", "--connect", cl.spec(), "--remove", "127.0.2.3:10921", "--yes"));
+            // A process started in the background by a non-interactive shell (as a CI runner may start Maven) inherits
+            // SIGINT ignored, and the JVM then never sees a Ctrl-C: perl (Debian's essential perl-base) puts SIGINT back
+            // to its default before it becomes the JVM, as a terminal's Ctrl-C would find it.
+            if (Files.isExecutable(Path.of("/usr/bin/perl"))) {
+                cmd.addAll(0, List.of("/usr/bin/perl", "-e", "$SIG{INT} = 'DEFAULT'; exec @ARGV or die \"exec: $!\""));
+            }
             child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
             String runId = ChildRun.waitForRunId(out, child);
             Path runDir = AppPaths.home().resolve("runs").resolve(runId);
@@ -60,6 +66,9 @@ class OpenMldbInterruptedRunTest {
             assertFalse(cl.ns.autoFailover(), "off while the run migrates");
             assertEquals(Map.of("auto_failover", "true"), RunJournal.unrestoredSettings(runDir), "journaled before the run changed it");
 
+            String ignored = Files.readAllLines(Path.of("/proc", Long.toString(child.pid()), "status")).stream()
+                    .filter(l -> l.startsWith("SigIgn:")).findFirst().orElse("SigIgn: 0").substring(7).strip();
+            assertEquals(0, Long.parseLong(ignored, 16) & 2, "the child must not ignore SIGINT (SigIgn " + ignored + ")");
             Process kill = new ProcessBuilder("kill", "-INT", Long.toString(child.pid())).redirectErrorStream(true).start();
             assertTrue(kill.waitFor(10, TimeUnit.SECONDS), "kill ran");
             assertEquals(0, kill.exitValue(), new String(kill.getInputStream().readAllBytes()));
