@@ -339,15 +339,14 @@ public final class OpenMldbConnector implements ClusterConnector {
                 progress.update(1, leader.endpoint() + " leads; " + (f == null ? from + " holds no copy" : from + " follows"));
                 return;
             }
+            if (leader == null) {
+                throw noLeader(step); // RecoverTable needs an alive leader to copy from, and ChangeLeader a leader to hand over
+            }
             if (f != null && !f.alive()) {
-                recover(p, from, progress, 0.5);
+                recover(p, from, false, progress, 0.5);
                 continue;
             }
-            if (leader == null) {
-                throw new ConnectorException(Engine.OPENMLDB, "hand over " + step.partition().value(), "no row of the partition is an alive "
-                        + "leader; the nameserver must elect one first (auto_failover, or changeleader)", ConnectorException.Kind.REFUSED, null);
-            }
-            changeLeader(p, rows, step.to().value(), progress, 0.05);
+            changeLeader(p, rows, step.to().value(), false, progress, 0.05);
         }
         throw unsettled(step);
     }
@@ -368,47 +367,107 @@ public final class OpenMldbConnector implements ClusterConnector {
             List<Row> rows = rows(p);
             Row f = on(rows, from);
             Row t = on(rows, to);
+            Row leader = aliveLeader(rows);
             if (f == null && t != null && t.alive()) {
                 progress.update(1, to + " holds an alive copy; " + from + " none");
                 return;
             }
-            if (t != null && !t.alive()) {
-                // the real Migrate is accepted and fails at kAddTableInfo (src/docs/openmldb.md)
-                throw new ConnectorException(Engine.OPENMLDB, "move " + step.partition().value() + " to " + to, to + " still lists a "
-                        + "copy of the partition that is not alive; the nameserver cannot add another there", ConnectorException.Kind.DRIFT, null);
+            if (t != null && !t.alive() && t.leader()) {
+                // a stale leader row: the real Migrate is accepted and fails at kAddTableInfo (src/docs/openmldb.md)
+                throw new ConnectorException(Engine.OPENMLDB, "move " + step.partition().value() + " to " + to, to + " still lists the "
+                        + "partition's old leader row (not alive); the nameserver cannot add another copy there", ConnectorException.Kind.DRIFT, null);
             }
             if (f == null) {
                 throw new ConnectorException(Engine.OPENMLDB, "move " + step.partition().value(), from + " no longer holds a copy and "
                         + to + " none: the cluster changed under the run", ConnectorException.Kind.DRIFT, null);
             }
+            if (round == 0 && t != null && t.alive() && rows.stream().filter(Row::alive).count() <= replicaNum(p)) {
+                // before anything is sent: what the real Migrate answers too (320 "is already in des_endpoint")
+                throw new ConnectorException(Engine.OPENMLDB, "move " + step.partition().value() + " to " + to, to
+                        + " holds a copy of the partition already", ConnectorException.Kind.REFUSED, null);
+            }
+            if (t != null && !t.alive()) {
+                // a half-made copy: a Migrate or AddReplicaNS that failed after kAddTableInfo leaves its row not alive
+                mutate(p, "DelReplicaNS", request(p).put("endpoint", to), "the half-made copy on " + to + " (its row is not alive), "
+                        + "before the copy is made again", true, progress, 0.05, 0.1);
+                continue;
+            }
             if (!f.alive()) {
-                recover(p, from, progress, 0.1);
+                if (leader == null) {
+                    throw noLeader(step); // RecoverTable needs an alive leader to copy from (src/docs/openmldb.md)
+                }
+                recover(p, from, true, progress, 0.1);
                 continue;
             }
             boolean othersAlive = rows.stream().anyMatch(r -> r.alive() && !r.endpoint().equals(from));
             if (f.leader() && !othersAlive) {
                 mutate(p, "AddReplicaNS", request(p).put("endpoint", to), "to move the only replica of " + step.partition().value()
-                        + " through a second copy on " + to + " (the partition is briefly unavailable when leadership moves to it)", progress, 0.05, 0.6);
+                        + " through a second copy on " + to + " (the partition is briefly unavailable when leadership moves to it)", true,
+                        progress, 0.05, 0.6);
                 continue;
             }
             if (f.leader()) {
-                changeLeader(p, rows, null, progress, 0.6);
+                boolean onlyTheNewCopy = t != null && t.alive() && rows.stream().filter(r -> r.alive() && !r.endpoint().equals(from)).count() == 1;
+                if (onlyTheNewCopy) {
+                    awaitCaughtUp(p, from, to, progress); // its writes would be lost with the old leader's copy otherwise
+                }
+                changeLeader(p, rows, null, true, progress, 0.6);
                 continue;
             }
             if (t != null) {
-                long alive = rows.stream().filter(Row::alive).count();
-                if (alive <= replicaNum(p)) {
-                    // what the real Migrate answers too (320 "is already in des_endpoint")
-                    throw new ConnectorException(Engine.OPENMLDB, "move " + step.partition().value() + " to " + to, to
-                            + " holds a copy of the partition already", ConnectorException.Kind.REFUSED, null);
-                }
                 mutate(p, "DelReplicaNS", request(p).put("endpoint", from), "the copy on " + from + ", one too many now that " + to
-                        + " holds one", progress, 0.9, 1.0);
+                        + " holds one", true, progress, 0.9, 1.0);
                 continue;
             }
-            mutate(p, "Migrate", migrate(step), "the copy on " + from + " to " + to, progress, 0.1, 0.95);
+            mutate(p, "Migrate", migrate(step), "the copy on " + from + " to " + to, false, progress, 0.1, 0.95);
         }
         throw unsettled(step);
+    }
+
+    /** How long a new only-other copy may take to catch up with the leader before leadership moves to it. */
+    static final Duration CATCH_UP_LIMIT = Duration.ofMinutes(2);
+
+    /**
+     * Waits until the copy on {@code to} shows every write the leader on {@code from} showed, in two readings of
+     * ShowTable a status refresh apart (the nameserver refreshes offsets every few seconds; src/docs/openmldb.md):
+     * AddReplicaNS ends once the new copy is within {@code check_binlog_sync_progress_delta} of the leader,
+     * not at it, and the writes it lacks would be lost when leadership moves and the old copy is resent.
+     */
+    private void awaitCaughtUp(String[] p, String from, String to, StepProgress progress) throws ConnectorException, InterruptedException {
+        long deadline = System.nanoTime() + CATCH_UP_LIMIT.toNanos();
+        int inARow = 0;
+        Row f = null;
+        Row t = null;
+        while (true) {
+            List<Row> rows = rows(p);
+            f = on(rows, from);
+            t = on(rows, to);
+            boolean caught = f != null && t != null && f.offset() != null && t.offset() != null && t.offset() >= f.offset();
+            inARow = caught ? inARow + 1 : 0;
+            if (inARow >= 2) {
+                return;
+            }
+            if (progress.cancelRequested()) {
+                throw new ConnectorException(Engine.OPENMLDB, "move " + OpenMldbTopology.tableId(p[0], p[1]) + "/" + p[2], "cancelled while "
+                        + "the new copy on " + to + " caught up", ConnectorException.Kind.STOPPED, null);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new ConnectorException(Engine.OPENMLDB, "move " + OpenMldbTopology.tableId(p[0], p[1]) + "/" + p[2], "the new copy on "
+                        + to + " has not caught up with the only leader (offset " + (t == null ? "?" : t.offset()) + " of "
+                        + (f == null ? "?" : f.offset()) + ") within " + CATCH_UP_LIMIT.toMinutes() + " min; leadership stays on " + from
+                        + " (writes keep coming? resume when they are quieter)", ConnectorException.Kind.REFUSED, null);
+            }
+            progress.update(0.55, "waiting for the new copy on " + to + " to catch up with the leader before leadership moves to it");
+            TimeUnit.MILLISECONDS.sleep(CATCH_UP_PACE.toMillis()); // paces a remote read, not a test wait
+        }
+    }
+
+    /** Between two readings of the offsets: longer than the nameserver's status refresh. */
+    static final Duration CATCH_UP_PACE = Duration.ofMillis(2500);
+
+    private static ConnectorException noLeader(Step step) {
+        return new ConnectorException(Engine.OPENMLDB, step.describe(), "no row of the partition is an alive leader; the nameserver must "
+                + "elect one first (auto_failover, or changeleader)", ConnectorException.Kind.REFUSED, null);
     }
 
     private static ConnectorException unsettled(Step step) {
@@ -421,7 +480,7 @@ public final class OpenMldbConnector implements ClusterConnector {
      * lacks is lost), otherwise {@code "auto"}, which makes the nameserver pick the follower with the highest
      * offset. An explicit candidate overrides that choice (src/docs/openmldb.md, "Leader changes").
      */
-    private void changeLeader(String[] p, List<Row> rows, String wanted, StepProgress progress, double at)
+    private void changeLeader(String[] p, List<Row> rows, String wanted, boolean extra, StepProgress progress, double at)
             throws ConnectorException, InterruptedException {
         Row leader = aliveLeader(rows);
         Row w = wanted == null ? null : on(rows, wanted);
@@ -436,13 +495,13 @@ public final class OpenMldbConnector implements ClusterConnector {
                 : wanted + (w == null || !w.alive() ? " is not an alive follower" : " may lag (offset " + w.offset() + "; leader "
                 + (leader == null ? "?" : leader.offset()) + ")") + ": the nameserver picks the follower with the highest offset";
         mutate(p, "ChangeLeader", request(p).put("candidate_leader", candidate), "leadership off " + (leader == null ? "?" : leader.endpoint())
-                + " to " + candidate + " (" + why + ")", progress, at, at + 0.3);
+                + " to " + candidate + " (" + why + ")", extra, progress, at, at + 0.3);
     }
 
     /** RecoverTable of a row that is not alive; a failed recovery is sent again. */
-    private void recover(String[] p, String endpoint, StepProgress progress, double at) throws ConnectorException, InterruptedException {
+    private void recover(String[] p, String endpoint, boolean extra, StepProgress progress, double at) throws ConnectorException, InterruptedException {
         mutate(p, "RecoverTable", request(p).put("endpoint", endpoint), "the copy on " + endpoint + " back to serving (its row is not alive)",
-                progress, at, Math.min(1, at + 0.3));
+                extra, progress, at, Math.min(1, at + 0.3));
     }
 
     /**
@@ -452,8 +511,8 @@ public final class OpenMldbConnector implements ClusterConnector {
      * named in the log, and the step fails naming it, except RecoverTable, which is sent again up to
      * {@link #RECOVER_TRIES} times. 311 from RecoverTable (alive already) is no error.
      */
-    private void mutate(String[] p, String method, ObjectNode request, String what, StepProgress progress, double from, double to)
-            throws ConnectorException, InterruptedException {
+    private void mutate(String[] p, String method, ObjectNode request, String what, boolean extra, StepProgress progress, double from,
+                        double to) throws ConnectorException, InterruptedException {
         String partition = OpenMldbTopology.tableId(p[0], p[1]) + "/" + p[2];
         int tries = method.equals("RecoverTable") ? RECOVER_TRIES : 1;
         acquireQueue(partition, progress);
@@ -464,10 +523,25 @@ public final class OpenMldbConnector implements ClusterConnector {
                     throw new ConnectorException(Engine.OPENMLDB, method + " of " + partition, "cancelled before it was sent",
                             ConnectorException.Kind.STOPPED, null);
                 }
-                progress.action(method + " " + what, "POST /NameServer/" + method + " " + request);
+                if (extra) {
+                    // a call beyond the step's own command (command() names those): audited before it is made
+                    progress.action(method + " " + what, "POST /NameServer/" + method + " " + request);
+                } else {
+                    progress.log(method + " " + what);
+                }
                 progress.update(from, method + ": " + what);
-                long sentAt = System.nanoTime();
-                JsonNode r = rpc.call(method, request);
+                JsonNode r;
+                try {
+                    r = rpc.callOnce(method, request);
+                } catch (ConnectorException e) {
+                    if (e.kind() != ConnectorException.Kind.OUTCOME_UNKNOWN) {
+                        throw e;
+                    }
+                    // it may have been made: never send it twice; the next round reads the partition and waits for its op
+                    progress.log(e.getMessage() + "; reading the partition again instead of sending it twice");
+                    return;
+                }
+                long sentAt = System.nanoTime(); // the op exists once the nameserver has answered (src/docs/openmldb.md, "Ops")
                 int code = r.path("code").asInt(-1);
                 if (method.equals("RecoverTable") && code == 311) {
                     return; // alive already: nothing to recover
@@ -476,6 +550,13 @@ public final class OpenMldbConnector implements ClusterConnector {
                     throw OpenMldbRpc.refused(method, r);
                 }
                 OpenMldbOps.Ended ended = ops.await(p, before.maxId(), sentAt, opStall, progress, from, to);
+                if (ended.ops().isEmpty()) {
+                    // answered OK without creating an op (ChangeLeader with no healthy follower, RecoverTable with no leader)
+                    throw new ConnectorException(Engine.OPENMLDB, method + " of " + partition, "the nameserver answered OK but created no op "
+                            + "(no healthy follower, or no alive leader to copy from? or a nameserver failover lost its history: a resume reads the rows); "
+                            + "look at ShowTable and the nameserver's log",
+                            ConnectorException.Kind.REFUSED, null);
+                }
                 List<OpenMldbOps.Op> failed = ended.failed();
                 if (failed.isEmpty()) {
                     progress.update(to, method + " done");
@@ -513,8 +594,8 @@ public final class OpenMldbConnector implements ClusterConnector {
 
     /**
      * Waits for ops of {@code p} that run already (a retry's first attempt, a crashed run's, anybody's):
-     * never a second op beside a running one. A failed op found here is not ours to delete: the step fails
-     * naming it.
+     * never a second op beside a running one. What they did is read from the partition's rows next, not
+     * from their status (the history is lost when the nameserver fails over).
      */
     private void settle(String[] p, StepProgress progress, double at) throws ConnectorException, InterruptedException {
         OpenMldbOps.Reading now = ops.fresh(progress);

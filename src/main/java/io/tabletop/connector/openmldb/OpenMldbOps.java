@@ -188,7 +188,8 @@ final class OpenMldbOps {
                 return new Ended(mine.stream().filter(o -> o.id() > baseline && !o.running()).toList());
             }
             String key = running.id() + "/" + running.status() + "/" + running.task();
-            if (!key.equals(stuckOn)) {
+            if (!key.equals(stuckOn) || running.status().equals("kInited")) {
+                // waiting in its task queue behind another op is not being stuck: the clock starts when it runs
                 stuckOn = key;
                 sameSince = System.nanoTime();
             }

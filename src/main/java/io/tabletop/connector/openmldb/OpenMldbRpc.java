@@ -79,6 +79,20 @@ final class OpenMldbRpc {
 
     /** Calls {@code method}; the reply whatever its code (callers read OpenMLDB's codes), after 300s are retried. */
     JsonNode call(String method, ObjectNode request) throws ConnectorException {
+        return call(method, request, true);
+    }
+
+    /**
+     * A call that creates an op: sent again only where it surely was not made (no connection, or "not leader").
+     * A request that may have reached the nameserver and got no answer (a read timeout, a connection closed
+     * without a reply) is {@link ConnectorException.Kind#OUTCOME_UNKNOWN}: the nameserver adds the op before
+     * it answers, so the caller reads the partition instead of sending a second op beside the first.
+     */
+    JsonNode callOnce(String method, ObjectNode request) throws ConnectorException {
+        return call(method, request, false);
+    }
+
+    private JsonNode call(String method, ObjectNode request, boolean again) throws ConnectorException {
         long backoff = 200;
         long deadline = System.nanoTime() + FAILOVER_BUDGET.toNanos();
         int closed = 0;
@@ -105,6 +119,11 @@ final class OpenMldbRpc {
                     }
                 } catch (Closed e) {
                     endpoint = null;
+                    if (!again) {
+                        throw new ConnectorException(Engine.OPENMLDB, method, "no answer from the nameserver at " + ep + " ("
+                                + e.failure.getCause().getClass().getSimpleName() + "): the call may or may not have been made",
+                                ConnectorException.Kind.OUTCOME_UNKNOWN, e.failure.getCause());
+                    }
                     if (++closed >= CLOSED_TRIES || last) {
                         throw e.failure;
                     }
@@ -150,7 +169,12 @@ final class OpenMldbRpc {
         return new ConnectorException(Engine.OPENMLDB, method, why + " (code " + code + ")", kind, null);
     }
 
-    /** The nameserver took the connection and closed it without a reply. */
+    private static ConnectorException unreachable(String method, String ep, IOException e) {
+        return new ConnectorException(Engine.OPENMLDB, method, "cannot reach the nameserver at " + ep + " (" + e.getClass().getSimpleName() + ")",
+                true, e);
+    }
+
+    /** The nameserver took the request and gave no answer: closed the connection, or let the read time out. */
     private static final class Closed extends Exception {
         final ConnectorException failure;
 
@@ -189,9 +213,15 @@ final class OpenMldbRpc {
                         + body.strip().replace('\n', ' '), r.code() >= 500 ? ConnectorException.Kind.TRANSIENT : ConnectorException.Kind.REFUSED, null);
             }
             return parse(body, method, ep);
-        } catch (ConnectException | SocketTimeoutException e) {
-            throw new Unreachable(new ConnectorException(Engine.OPENMLDB, method, "cannot reach the nameserver at " + ep + " ("
-                    + e.getClass().getSimpleName() + ")", true, e));
+        } catch (ConnectException e) {
+            throw new Unreachable(unreachable(method, ep, e));
+        } catch (SocketTimeoutException e) {
+            if (String.valueOf(e.getMessage()).contains("connect")) {
+                throw new Unreachable(unreachable(method, ep, e)); // never connected: nothing was sent
+            }
+            // sent, and no answer in time: the call may have been made
+            throw new Closed(new ConnectorException(Engine.OPENMLDB, method, "the nameserver at " + ep + " did not answer within the read "
+                    + "timeout", ConnectorException.Kind.TRANSIENT, e));
         } catch (IOException e) {
             // brpc closes the connection without a reply when a server that checks credentials refuses them; so does
             // a nameserver going down. Whether the server checks at all depends on its version and skip_grant_tables

@@ -151,7 +151,9 @@ final class OpenMldbTopology {
             }
         }
         for (String ep : offline) {
-            (holding.contains(ep) ? block : warn).add("tablet " + ep + " is offline" + (holding.contains(ep) ? " and holds replicas"
+            (holding.contains(ep) ? block : warn).add("tablet " + ep + " is offline" + (holding.contains(ep) ? " and holds replicas (the "
+                    + "nameserver fails a tablet over only at the moment it goes, with auto_failover on; later, ns_client's offlineendpoint "
+                    + ep + " makes other copies lead)"
                     : " and holds nothing (it stays listed until the nameserver restarts)"));
         }
         if (noLeader > 0) {
