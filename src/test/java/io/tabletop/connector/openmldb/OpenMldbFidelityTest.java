@@ -380,4 +380,56 @@ class OpenMldbFidelityTest {
             first.get(60, TimeUnit.SECONDS);
         }
     }
+
+    @Test
+    void anOnlyReplicasNewCopyLeadsOnlyOnceItHasCaughtUp() throws Exception {
+        try (OpenMldbCluster cl = fourTablets(1); ClusterConnector c = cl.open(cl.spec(), null)) {
+            NameServerEmulator ns = cl.ns;
+            ns.addTable("demo", "one", 4, 1, 1000); // replica_num 1: partition 0 on T1 alone
+            CountDownLatch waiting = new CountDownLatch(1);
+            CompletableFuture<Void> moving = CompletableFuture.runAsync(() -> {
+                try {
+                    c.execute(move("demo.one/0", T1, T3), new ClusterConnector.StepProgress() {
+                        @Override
+                        public void update(double f, String m) {
+                            if (m.equals("AddReplicaNS done")) {
+                                // writes arrive while the new copy exists and it falls behind
+                                ns.lag(T3, true);
+                                ns.write("demo", "one", 0, 700);
+                            }
+                            if (m.startsWith("waiting for the new copy on " + T3)) {
+                                waiting.countDown();
+                            }
+                        }
+                    });
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertTrue(waiting.await(60, TimeUnit.SECONDS), "leadership waits for the new copy");
+            assertFalse(ns.mutatingRequests().containsKey("ChangeLeader"), "no leader change while the new copy lags");
+            ns.lag(T3, false);
+            moving.get(2, TimeUnit.MINUTES);
+            Partition p = partition(c, "demo.one/0");
+            assertEquals(List.of(ServerId.of(T3)), p.servers(), ns.partition("demo", "one", 0).toString());
+            assertEquals(0, ns.lostRecords(), "no write lost with the old leader's copy");
+        }
+    }
+
+    @Test
+    void aHalfMadeCopyOnTheDestinationIsDroppedAndMadeAgain() throws Exception {
+        try (OpenMldbCluster cl = fourTablets(1); ClusterConnector c = cl.open(cl.spec(), null)) {
+            cl.ns.failAtTask("kCheckBinlogSyncProgress"); // after kAddTableInfo: the new row is listed, not alive
+            Step s = move("demo.t3/3", T1, T3);
+            ConnectorException e = assertThrows(ConnectorException.class, () -> c.execute(s, ClusterConnector.StepProgress.NONE));
+            assertTrue(e.getMessage().contains("kMigrateOP") && e.getMessage().contains("kCheckBinlogSyncProgress"), e.getMessage());
+            assertEquals(ReplicaRole.STALE, partition(c, "demo.t3/3").roleOn(ServerId.of(T3)).orElseThrow(), "the half-made copy");
+            c.execute(s, ClusterConnector.StepProgress.NONE); // the retry, or a resume
+            Partition p = partition(c, "demo.t3/3");
+            assertFalse(p.isOn(ServerId.of(T1)));
+            assertEquals(ReplicaRole.FOLLOWER, p.roleOn(ServerId.of(T3)).orElseThrow());
+            assertEquals(0, cl.ns.staleRows(), cl.ns.partition("demo", "t3", 3).toString());
+            assertEquals(1, cl.ns.mutatingRequests().get("DelReplicaNS"), "the half-made copy dropped once");
+        }
+    }
 }
