@@ -78,8 +78,10 @@ final class Removal {
                 planServer(phase++, w.no(r));
             }
             if (caps.leaderTransfer()) {
+                // Not asked to balance: keep the skew the cluster had, except where each leader change risks writes
+                // (OpenMLDB: EngineCapabilities.leaderBalanceDefault false), where no voluntary one is made.
                 List<Step> transfers = goal.balanceLeaders() ? LeaderBalance.run(w, isDest, phase)
-                        : LeaderBalance.restore(w, isDest, phase, leaderSkewBefore);
+                        : caps.leaderBalanceDefault() ? LeaderBalance.restore(w, isDest, phase, leaderSkewBefore) : List.of();
                 if (!transfers.isEmpty()) {
                     phases.add(new Phase(phase, goal.balanceLeaders() ? "Balance leaders" : "Keep leader balance", ids(dests)));
                     steps.addAll(transfers);
