@@ -390,7 +390,7 @@ public final class CouchbaseConnector implements ClusterConnector {
      * The rebalance that ejects the step's nodes. A rebalance already running is followed only when it is
      * this run's own: its id was adopted ({@link #adoptEngineWork}, a resume) or it ejects exactly the
      * step's nodes; anyone else's is refused. Before posting, the connector moves off the nodes it ejects
-     * (they leave and answer 401 afterwards). The POST's 200 is tied to what it started: 7.6's
+     * (they leave and answer as nodes of no cluster afterwards). The POST's 200 is tied to what it started: 7.6's
      * {@code rebalance_id}, else the task's {@code statusId} before and after.
      */
     private void rebalance(Step step, StepProgress progress) throws ConnectorException, InterruptedException {
