@@ -84,10 +84,12 @@ public final class NsServerEmulator implements AutoCloseable {
         /**
          * Ejected by a rebalance: the node left the cluster and restarted its REST service on the same port
          * as a fresh, uninitialised node (ns_rebalancer.erl:903-911 calls ns_cluster:leave/1 on each ejected
-         * node; ns_cluster.erl:467-483 stops and restarts ns_server; :1686-1703 clears the config keeping only
-         * directories and rest settings, so the port stays and the admin credentials go). From then on every
-         * authenticated request fails local authentication (menelaus_auth.erl:380-390) and gets 401
-         * (menelaus_util.erl:579-587).
+         * node; ns_cluster.erl:467-483 stops and restarts ns_server; :1686-1707 clears the config keeping only
+         * directories and rest settings, so the port stays and rest_creds go). Its config then has the
+         * default {@code {rest_creds, null}}, "no login/password auth check" (ns_config_default.erl:188-190),
+         * and ns_config_auth.erl:158-161 makes any user and password admin: it answers, as a node that is
+         * part of no cluster ({@link #routeFresh}). Its certificates are deleted (ns_cluster.erl:1662-1666,
+         * ns_ssl_services_setup.erl:1371-1378) and a new self-signed one is generated on restart.
          */
         boolean left;
         HttpServer server;
@@ -178,7 +180,7 @@ public final class NsServerEmulator implements AutoCloseable {
      * The rebalance status's uuid ({@code statusId} in the task): a new random one at every status change,
      * start, end, failure or refusal (rebalance.erl:67-72, ns_doctor.erl:828-830).
      */
-    private String statusId = UUID.randomUUID().toString().replace("-", "");
+    private String statusId; // none until the first status (ns_doctor.erl:828-830: only when rebalance:status_uuid() is set)
     /** Tasks calls still to be answered as if the rebalance observer did not answer in time. */
     private int staleTasks;
     /** The {@code rebalanceStatusTimeout} of the last tasks call (ms), or -1 when it had none. */
@@ -330,11 +332,15 @@ public final class NsServerEmulator implements AutoCloseable {
     }
 
     private void listen(Node n) throws IOException {
-        InetSocketAddress at = new InetSocketAddress(n.ip, 0);
+        listen(n, 0, tls);
+    }
+
+    private void listen(Node n, int port, SSLContext context) throws IOException {
+        InetSocketAddress at = new InetSocketAddress(n.ip, port);
         HttpServer s;
-        if (tls != null) {
+        if (context != null) {
             HttpsServer hs = HttpsServer.create(at, 0);
-            hs.setHttpsConfigurator(new HttpsConfigurator(tls));
+            hs.setHttpsConfigurator(new HttpsConfigurator(context));
             s = hs;
         } else {
             s = HttpServer.create(at, 0);
@@ -446,6 +452,33 @@ public final class NsServerEmulator implements AutoCloseable {
         staleTasks = calls;
     }
 
+    /**
+     * The next {@code calls} tasks answers during a rebalance lack the observer's rebalance info: no
+     * rebalanceId, nodesInfo, stageInfo or masterNode (ns_doctor.erl:833-837, get_rebalance_info failing).
+     */
+    public synchronized void observerInfoMissing(int calls) {
+        infoMissing = calls;
+    }
+
+    /**
+     * The next {@code calls} tasks answers during a rebalance say notRunning, not stale: the observer call
+     * failed otherwise than by a timeout (ns_rebalance_observer.erl:102-115, ns_doctor.erl:866-867), while
+     * {@code /pools/default} still says running.
+     */
+    public synchronized void observerNotRunning(int calls) {
+        observerNotRunning = calls;
+    }
+
+    /** The next {@code POST /controller/rebalance} is handled, and its answer is lost (the connection closes). */
+    public synchronized void loseNextRebalanceAnswer() {
+        dropNextRebalanceAnswer = true;
+    }
+
+    /** The cluster is in recovery mode: rebalance and failover answer 503 "Cluster is in recovery mode.". */
+    public synchronized void recoveryMode() {
+        recoveryMode = true;
+    }
+
     /** The {@code rebalanceStatusTimeout} (ms) the last tasks call asked for, or -1. */
     public synchronized int lastTasksTimeout() {
         return lastTasksTimeout;
@@ -489,6 +522,18 @@ public final class NsServerEmulator implements AutoCloseable {
         startTask("rebalance", Set.copyOf(eject), Set.of(), bucket -> balancedMap(keep, bucket));
     }
 
+    private String rebalancePostedVia;
+
+    /** The otpNode of the node that served the last {@code POST /controller/rebalance}. */
+    public synchronized String rebalancePostedVia() {
+        return rebalancePostedVia;
+    }
+
+    /** The id of the running (or last) rebalance. */
+    public synchronized String rebalanceId() {
+        return rebalanceId;
+    }
+
     /** How many {@code POST /controller/rebalance} calls were served. */
     public synchronized long rebalancePosts() {
         return requests.stream().filter(r -> r.equals("POST /controller/rebalance")).count();
@@ -527,16 +572,147 @@ public final class NsServerEmulator implements AutoCloseable {
             synchronized (this) {
                 left = via.left;
             }
-            if (left || !authorized(ex)) {
+            // every request that carries ?uuid= is checked before authentication, against the node's own uuid,
+            // which is empty on a node that is part of no cluster (menelaus_web.erl:1307, :1331-1346)
+            String asked = query.get("uuid");
+            if (asked != null && !asked.equals(left ? "" : uuid)) {
+                send(ex, 404, "Cluster uuid does not match the requested.\r\n", "text/plain");
+                return;
+            }
+            if (left) {
+                routeFresh(ex, method, path); // no auth check: rest_creds null (see Node.left)
+                return;
+            }
+            if (!authorized(ex)) {
                 send(ex, 401, "", null);
                 return;
             }
             String raw = method.equals("POST") ? new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8) : "";
             synchronized (this) {
+                if (dropNextRebalanceAnswer && method.equals("POST") && path.equals("/controller/rebalance")) {
+                    // the POST is handled and its answer lost on the way (the connection closes without one)
+                    dropNextRebalanceAnswer = false;
+                    route(via, new AnswerLost(ex), method, path, query, form(raw), raw);
+                    return;
+                }
                 route(via, ex, method, path, query, form(raw), raw);
             }
         }
     }
+
+    /**
+     * A node that is part of no cluster (Node.left): {@code /pools} 200 with {@code "uuid":[]} and
+     * {@code "pools":[]} (menelaus_web_pools.erl:73-88), {@code /pools/default} 404 "unknown pool"
+     * (:89-95, as JSON), no buckets, and a rebalance task that never had a status: no statusId
+     * (ns_doctor.erl:828-830) and not running (rebalance.erl:109-111).
+     */
+    private void routeFresh(HttpExchange ex, String method, String path) throws IOException {
+        switch (method + " " + path) {
+            case "GET /pools" -> {
+                ObjectNode o = JSON.createObjectNode().put("isAdminCreds", true);
+                o.putArray("pools");
+                o.putArray("settings");
+                o.putArray("uuid");
+                json(ex, o.put("implementationVersion", "7.6.0-emulator"));
+            }
+            case "GET /pools/default" -> send(ex, 404, "\"unknown pool\"", "application/json");
+            case "GET /pools/default/buckets" -> json(ex, JSON.createArrayNode());
+            case "GET /pools/default/tasks" -> json(ex, JSON.createArrayNode().add(JSON.createObjectNode().put("type", "rebalance")
+                    .put("subtype", "rebalance").put("status", "notRunning").put("statusIsStale", false).put("masterRequestTimedOut", false)));
+            // its nodes_wanted is itself alone: any other knownNodes is a mismatch (ns_orchestrator.erl:603-610)
+            case "POST /controller/rebalance" -> send(ex, 400, "{\"mismatch\":1}", "application/json");
+            default -> send(ex, 404, "Requested resource not found.\r\n", "text/plain");
+        }
+    }
+
+    /** The node leaves the cluster and restarts as a fresh node on the same port (see Node.left): its connections close. */
+    private void leave(Node n) {
+        n.left = true;
+        departed.add(n);
+        int port = n.server.getAddress().getPort();
+        n.server.stop(0);
+        try {
+            listen(n, port, tls == null ? null : freshCertificate());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot restart " + n.otp + " on port " + port, e);
+        }
+    }
+
+    /** A new self-signed certificate, as a node generates one when it has none (ns_cluster.erl:675, :1662-1666). */
+    private SSLContext freshCertificate() throws IOException {
+        if (freshTls == null) {
+            try {
+                Path d = Files.createTempDirectory("ns-fresh-node");
+                Path ks = d.resolve("node.p12");
+                Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(), "-genkeypair",
+                        "-alias", "node", "-keyalg", "RSA", "-keysize", "2048", "-validity", "30", "-dname", "CN=fresh-node",
+                        "-ext", "SAN=ip:127.0.0.1", "-keystore", ks.toString(), "-storetype", "PKCS12", "-storepass", "changeit",
+                        "-keypass", "changeit").redirectErrorStream(true).start();
+                p.getInputStream().readAllBytes();
+                if (p.waitFor() != 0) {
+                    throw new IOException("keytool failed");
+                }
+                KeyStore k = KeyStore.getInstance("PKCS12");
+                try (InputStream in = Files.newInputStream(ks)) {
+                    k.load(in, "changeit".toCharArray());
+                }
+                KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+                kmf.init(k, "changeit".toCharArray());
+                SSLContext ctx = SSLContext.getInstance("TLS");
+                ctx.init(kmf.getKeyManagers(), null, null);
+                freshTls = ctx;
+                Files.delete(ks);
+                Files.delete(d);
+            } catch (IOException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IOException(e);
+            }
+        }
+        return freshTls;
+    }
+
+    private SSLContext freshTls;
+
+    /** An exchange whose answer is never sent: the connection closes after the request was handled. */
+    private static final class AnswerLost extends HttpExchange {
+        private final HttpExchange ex;
+
+        AnswerLost(HttpExchange ex) {
+            this.ex = ex;
+        }
+
+        @Override public com.sun.net.httpserver.Headers getRequestHeaders() { return ex.getRequestHeaders(); }
+        @Override public com.sun.net.httpserver.Headers getResponseHeaders() { return new com.sun.net.httpserver.Headers(); }
+        @Override public java.net.URI getRequestURI() { return ex.getRequestURI(); }
+        @Override public String getRequestMethod() { return ex.getRequestMethod(); }
+        @Override public com.sun.net.httpserver.HttpContext getHttpContext() { return ex.getHttpContext(); }
+        @Override public void close() { }
+        @Override public InputStream getRequestBody() { return InputStream.nullInputStream(); }
+        @Override public OutputStream getResponseBody() { return OutputStream.nullOutputStream(); }
+        @Override public void sendResponseHeaders(int rCode, long responseLength) { }
+        @Override public InetSocketAddress getRemoteAddress() { return ex.getRemoteAddress(); }
+        @Override public int getResponseCode() { return -1; }
+        @Override public InetSocketAddress getLocalAddress() { return ex.getLocalAddress(); }
+        @Override public String getProtocol() { return ex.getProtocol(); }
+        @Override public Object getAttribute(String name) { return ex.getAttribute(name); }
+        @Override public void setAttribute(String name, Object value) { ex.setAttribute(name, value); }
+        @Override public void setStreams(InputStream i, OutputStream o) { }
+        @Override public com.sun.net.httpserver.HttpPrincipal getPrincipal() { return ex.getPrincipal(); }
+    }
+
+    private boolean dropNextRebalanceAnswer;
+    /** Non-master ejected nodes have left (the rebalance's last stage before its status changes). */
+    private boolean ejectedOthers;
+    /** The orchestrator's node of the running task. */
+    private String master;
+    private ObjectNode nodesInfo = JSON.createObjectNode();
+    /** Running tasks answers still to come without the observer's rebalance info. */
+    private int infoMissing;
+    /** Running tasks answers still to come as not_running from the observer. */
+    private int observerNotRunning;
+    /** ns_server is in recovery mode (after a bucket's hard failover with recovery started). */
+    private boolean recoveryMode;
 
     private boolean authorized(HttpExchange ex) {
         String h = ex.getRequestHeaders().getFirst("Authorization");
@@ -551,7 +727,7 @@ public final class NsServerEmulator implements AutoCloseable {
                        String raw) throws IOException {
         switch (method + " " + path) {
             case "GET /pools" -> json(ex, JSON.createObjectNode().put("isAdminCreds", true).put("uuid", uuid)
-                    .put("implementationVersion", "8.0.0-emulator").set("pools", JSON.createArrayNode()
+                    .put("implementationVersion", "7.6.0-emulator").set("pools", JSON.createArrayNode()
                             .add(JSON.createObjectNode().put("name", "default").put("uri", "/pools/default?uuid=" + uuid))));
             case "GET /pools/default" -> json(ex, poolsDefault(via));
             case "GET /pools/default/buckets" -> json(ex, bucketsJson(!"true".equals(query.get("skipMap"))));
@@ -572,7 +748,10 @@ public final class NsServerEmulator implements AutoCloseable {
                 json(ex, r == null ? JSON.createObjectNode().put("error", "enoent") : JSON.readTree(r));
             }
             case "GET /pools/default/stats/range/kv_curr_items" -> json(ex, currItems(query.get("bucket")));
-            case "POST /controller/rebalance" -> rebalance(ex, query, body);
+            case "POST /controller/rebalance" -> {
+                rebalancePostedVia = via.otp;
+                rebalance(ex, query, body);
+            }
             case "POST /controller/startGracefulFailover" -> gracefulFailover(ex, query, all(raw, "otpNode"));
             case "POST /controller/stopRebalance" -> {
                 if (!uuidOk(ex, query)) {
@@ -639,7 +818,9 @@ public final class NsServerEmulator implements AutoCloseable {
             o.put("status", n.status);
             o.put("otpNode", n.otp);
             o.put("hostname", n.hostname());
-            o.put("version", "8.0.0-emulator");
+            o.put("version", "7.6.0-emulator");
+            // 7.6: 7 * 0x10000 + 6 (menelaus_web_node.erl:681-682, cluster_compat_mode.erl:320-322)
+            o.put("clusterCompatibility", 7 * 0x10000 + 6);
             // hostname carries the REST port, ports.httpsMgmt the TLS one (menelaus_web_node.erl:639-687); one
             // listener per emulated node, so with TLS that listener is the httpsMgmt port
             o.putObject("ports").put("direct", KV_PORT).put("httpsMgmt", tls != null ? n.server.getAddress().getPort() : 18091);
@@ -762,16 +943,28 @@ public final class NsServerEmulator implements AutoCloseable {
 
     private ObjectNode task() {
         ObjectNode t = JSON.createObjectNode();
-        t.put("statusId", statusId);
+        if (statusId != null) {
+            t.put("statusId", statusId);
+        }
         t.put("type", "rebalance");
         t.put("subtype", subtype);
-        if (running && staleTasks > 0) {
-            // the observer did not answer within the timeout: the not-running form, marked stale, and the
-            // status's errorMessage (none while running) (ns_doctor.erl:855-871, rebalance.erl:109-121)
-            staleTasks--;
+        if (running && (staleTasks > 0 || observerNotRunning > 0)) {
+            // the observer did not answer within the timeout: the not-running form, marked stale, the
+            // status's errorMessage (none while running) and the last report (ns_doctor.erl:855-871,
+            // rebalance.erl:109-121). Any other failure of the call is not_running: the same form, not stale
+            // (ns_rebalance_observer.erl:102-115, ns_doctor.erl:866-867).
+            boolean stale = staleTasks > 0;
+            if (stale) {
+                staleTasks--;
+            } else {
+                observerNotRunning--;
+            }
             t.put("status", "notRunning");
-            t.put("statusIsStale", true);
-            t.put("masterRequestTimedOut", true);
+            t.put("statusIsStale", stale);
+            t.put("masterRequestTimedOut", stale);
+            if (lastReport != null) {
+                t.put("lastReportURI", "/logs/rebalanceReport?reportID=" + lastReport);
+            }
             return t;
         }
         if (!running) {
@@ -850,26 +1043,16 @@ public final class NsServerEmulator implements AutoCloseable {
         }
         // the observer's rebalance info: rebalanceId, nodesInfo, masterNode (ns_rebalance_observer.erl:242-252),
         // nodesInfo as the orchestrator builds it (ns_orchestrator.erl:897-901)
-        t.put("rebalanceId", rebalanceId);
-        ObjectNode info = t.putObject("nodesInfo");
-        ArrayNode active = info.putArray("active_nodes");
-        ArrayNode keepNodes = info.putArray("keep_nodes");
-        ArrayNode ejectNodes = info.putArray("eject_nodes");
-        info.putArray("delta_nodes");
-        ArrayNode failedNodes = info.putArray("failed_nodes");
-        for (Node n : nodes) {
-            boolean failed = n.membership.equals("inactiveFailed");
-            if (failed && ejecting.contains(n.otp)) {
-                failedNodes.add(n.otp);
-            } else if (ejecting.contains(n.otp)) {
-                ejectNodes.add(n.otp);
-                active.add(n.otp);
-            } else if (!failed) {
-                keepNodes.add(n.otp);
-                active.add(n.otp);
-            }
+        if (infoMissing > 0) {
+            // ns_rebalance_observer:get_rebalance_info/0 failed: ns_doctor adds nothing of it, so no stageInfo,
+            // rebalanceId, nodesInfo or masterNode (ns_doctor.erl:833-837)
+            infoMissing--;
+            t.remove("stageInfo");
+            return t;
         }
-        t.put("masterNode", nodes.get(0).otp);
+        t.put("rebalanceId", rebalanceId);
+        t.set("nodesInfo", nodesInfo.deepCopy());
+        t.put("masterNode", master);
         return t;
     }
 
@@ -911,10 +1094,8 @@ public final class NsServerEmulator implements AutoCloseable {
             send(ex, 400, "{\"empty_known_nodes\":1}", "application/json"); // menelaus_web_cluster.erl:1068-1069
             return;
         }
-        if (running) {
-            // the orchestrator answers in_progress and the handler 200 with no body: nothing new starts
-            // (ns_orchestrator.erl:1111-1114, menelaus_web_cluster.erl:1123-1124)
-            send(ex, 200, "", null);
+        if (recoveryMode) {
+            send(ex, 503, "Cluster is in recovery mode.", "text/plain"); // menelaus_web_cluster.erl:1131-1132
             return;
         }
         Set<String> members = new HashSet<>(nodes.stream().map(n -> n.otp).toList());
@@ -927,12 +1108,19 @@ public final class NsServerEmulator implements AutoCloseable {
             return;
         }
         List<String> unfinished = nodes.stream().filter(n -> n.unfinishedFailover).map(n -> "'" + n.otp + "'").toList();
-        if (!unfinished.isEmpty()) {
+        if (!unfinished.isEmpty() && !running) {
             // rebalance_allowed/1 fails: the status gets the message and the call returns ok, answered 200
             // without a rebalance_id (ns_orchestrator.erl:617-621, :1845-1852; menelaus_web_cluster.erl:1139-1142)
             lastError = "Unfinished failover of nodes [" + String.join(",", unfinished) + "] was found.";
             lastReport = null;
             statusId = UUID.randomUUID().toString().replace("-", "");
+            send(ex, 200, "", null);
+            return;
+        }
+        if (running) {
+            // the checks above run in any state (ns_orchestrator.erl:581-625); then the rebalancing state
+            // answers in_progress and the handler 200 with no body: nothing new starts (ns_orchestrator.erl
+            // :1111-1114, menelaus_web_cluster.erl:1123-1124)
             send(ex, 200, "", null);
             return;
         }
@@ -951,6 +1139,11 @@ public final class NsServerEmulator implements AutoCloseable {
             }
         });
         startTask("rebalance", Set.copyOf(leaving), Set.of(), bucket -> balancedMap(keep, bucket));
+        // failed-over nodes are ejected first, when the rebalance starts (ns_rebalancer.erl:505-508); the
+        // orchestrator's own node never (FailedNodesAll -- [node()])
+        List<Node> failedGo = nodes.stream().filter(n -> n.membership.equals("inactiveFailed") && !n.otp.equals(master)).toList();
+        nodes.removeAll(failedGo);
+        failedGo.forEach(this::leave);
         // 7.6 answers {"rebalance_id": Id} (ns_orchestrator.erl:942-945, menelaus_web_cluster.erl:1144-1147)
         send(ex, 200, "{\"rebalance_id\":\"" + rebalanceId + "\"}", "application/json");
     }
@@ -983,8 +1176,29 @@ public final class NsServerEmulator implements AutoCloseable {
             }
         }
         running = true;
+        ejectedOthers = false;
+        master = nodes.get(0).otp;
         rebalanceId = UUID.randomUUID().toString().replace("-", "");
         statusId = UUID.randomUUID().toString().replace("-", "");
+        // the observer's nodesInfo is fixed when the rebalance starts (ns_orchestrator.erl:897-901)
+        nodesInfo = JSON.createObjectNode();
+        ArrayNode active = nodesInfo.putArray("active_nodes");
+        ArrayNode keepNodes = nodesInfo.putArray("keep_nodes");
+        ArrayNode ejectNodes = nodesInfo.putArray("eject_nodes");
+        nodesInfo.putArray("delta_nodes");
+        ArrayNode failedNodes = nodesInfo.putArray("failed_nodes");
+        for (Node n : nodes) {
+            boolean failed = n.membership.equals("inactiveFailed");
+            if (failed && ejecting.contains(n.otp)) {
+                failedNodes.add(n.otp);
+            } else if (ejecting.contains(n.otp)) {
+                ejectNodes.add(n.otp);
+                active.add(n.otp);
+            } else if (!failed) {
+                keepNodes.add(n.otp);
+                active.add(n.otp);
+            }
+        }
         tick = ticker.scheduleAtFixedRate(this::tick, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
     }
 
@@ -998,7 +1212,11 @@ public final class NsServerEmulator implements AutoCloseable {
             return;
         }
         if (running) {
-            send(ex, 503, "Cannot failover during rebalance", "text/plain");
+            send(ex, 503, "Rebalance running.", "text/plain"); // in_progress (menelaus_web_cluster.erl:960-963)
+            return;
+        }
+        if (recoveryMode) {
+            send(ex, 503, "Cluster is in recovery mode.", "text/plain"); // in_recovery (menelaus_web_cluster.erl:964-965)
             return;
         }
         if (otps.isEmpty()) {
@@ -1087,7 +1305,17 @@ public final class NsServerEmulator implements AutoCloseable {
                 return;
             }
         }
-        // every bucket is at its target: failed-over nodes stay members, failed over; ejected nodes leave
+        if (subtype.equals("rebalance") && !ejectedOthers) {
+            // the rebalancer ejects the nodes other than the orchestrator's own before it returns, so they
+            // leave while the task still says running (ns_rebalancer.erl:527-530); the orchestrator's node
+            // leaves after the status changes (ns_orchestrator.erl)
+            ejectedOthers = true;
+            List<Node> go = nodes.stream().filter(n -> ejecting.contains(n.otp) && !n.otp.equals(master)).toList();
+            nodes.removeAll(go);
+            go.forEach(this::leave);
+            return;
+        }
+        // every bucket is at its target
         running = false;
         tick.cancel(false);
         statusId = UUID.randomUUID().toString().replace("-", "");
@@ -1098,14 +1326,9 @@ public final class NsServerEmulator implements AutoCloseable {
             buckets.forEach(b -> b.target = null);
             return;
         }
-        nodes.removeIf(n -> {
-            if (ejecting.contains(n.otp)) {
-                n.left = true; // restarts uninitialised on the same port (see Node.left)
-                departed.add(n);
-                return true;
-            }
-            return false;
-        });
+        List<Node> go = nodes.stream().filter(n -> ejecting.contains(n.otp)).toList();
+        nodes.removeAll(go);
+        go.forEach(this::leave); // restarts uninitialised on the same port (see Node.left)
         buckets.forEach(b -> b.target = null);
         ejecting = Set.of();
     }

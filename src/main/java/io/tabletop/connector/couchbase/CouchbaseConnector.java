@@ -62,13 +62,7 @@ public final class CouchbaseConnector implements ClusterConnector {
     CouchbaseConnector(String name, CouchbaseRest rest) throws ConnectorException {
         this.name = name;
         this.rest = rest;
-        JsonNode pools = rest.getJson("/pools");
-        String id = pools.path("uuid").asText("");
-        if (id.isEmpty() || id.equals("[]")) {
-            throw new ConnectorException(Engine.COUCHBASE, "connect", "the server answers but is not part of a cluster yet (no uuid in /pools)");
-        }
-        this.uuid = id;
-        rest.expectUuid(id);
+        this.uuid = rest.clusterUuid();
         try {
             rest.learn(rest.getJson("/pools/default"));
         } catch (ConnectorException e) {
@@ -130,12 +124,17 @@ public final class CouchbaseConnector implements ClusterConnector {
 
     @Override
     public ClusterSnapshot snapshot() throws ConnectorException {
-        JsonNode pools = rest.getJson("/pools/default");
-        rest.learn(pools);
-        if (pools.path("nodes").isArray() && pools.path("nodes").isEmpty()) {
-            throw new ConnectorException(Engine.COUCHBASE, "read the cluster", "/pools/default lists no nodes for '" + rest.user()
-                    + "': nothing to read (a user with the Cluster Admin role sees them)", ConnectorException.Kind.REFUSED, null);
+        CouchbaseRest.Reply read = rest.get("/pools/default");
+        if (read.code() == 403) {
+            // a user without {[pools], read} gets 403 here, never an empty node list (menelaus_web.erl:236-237)
+            throw new ConnectorException(Engine.COUCHBASE, "read the cluster", "'" + rest.user() + "' may not read the cluster's nodes "
+                    + "(HTTP 403): nothing to read; connect as a user with the Cluster Admin role", ConnectorException.Kind.REFUSED, null);
         }
+        if (!read.ok()) {
+            throw rest.httpError("GET /pools/default", read);
+        }
+        JsonNode pools = CouchbaseRest.parse(read.body(), "/pools/default");
+        rest.learn(pools);
         JsonNode buckets = buckets(pools, false);
         if (buckets.isArray() && buckets.isEmpty()) {
             throw new ConnectorException(Engine.COUCHBASE, "read the cluster", "no bucket is visible to '" + rest.user()
@@ -391,30 +390,51 @@ public final class CouchbaseConnector implements ClusterConnector {
      * The rebalance that ejects the step's nodes. A rebalance already running is followed only when it is
      * this run's own: its id was adopted ({@link #adoptEngineWork}, a resume) or it ejects exactly the
      * step's nodes; anyone else's is refused. Before posting, the connector moves off the nodes it ejects
-     * (they leave and answer 401 afterwards). The POST's 200 is tied to what it started: 7.6's
+     * (they leave and answer as nodes of no cluster afterwards). The POST's 200 is tied to what it started: 7.6's
      * {@code rebalance_id}, else the task's {@code statusId} before and after.
      */
     private void rebalance(Step step, StepProgress progress) throws ConnectorException, InterruptedException {
+        rebalance(step, progress, true);
+    }
+
+    private void rebalance(Step step, StepProgress progress, boolean mayWaitOut) throws ConnectorException, InterruptedException {
         String what = "rebalance out " + step.servers().stream().map(ServerId::value).collect(Collectors.joining(", "));
         JsonNode before = settledTask(what);
         JsonNode pools = rest.getJson("/pools/default");
         rest.learn(pools);
         List<String> known = new ArrayList<>();
         pools.path("nodes").forEach(n -> known.add(n.path("otpNode").asText()));
+        Set<String> mine = step.servers().stream().map(ServerId::value).collect(Collectors.toSet());
         List<String> eject = step.servers().stream().map(ServerId::value).filter(known::contains).toList();
+        Set<String> failed = new java.util.HashSet<>();
+        pools.path("nodes").forEach(n -> {
+            if ("inactiveFailed".equals(n.path("clusterMembership").asText())) {
+                failed.add(n.path("otpNode").asText());
+            }
+        });
         if (before != null && "running".equals(before.path("status").asText())) {
-            String id = runId(before);
-            Set<String> ejecting = ejecting(before);
-            // the same nodes ejected, plus at most nodes failed over already (every rebalance ejects those:
-            // ns_orchestrator.erl:611-613)
-            Set<String> failed = new java.util.HashSet<>();
-            pools.path("nodes").forEach(n -> {
-                if ("inactiveFailed".equals(n.path("clusterMembership").asText())) {
-                    failed.add(n.path("otpNode").asText());
+            before = withRebalanceInfo(before);
+            String id = before.path("rebalanceId").asText("");
+            if (!hasRebalanceInfo(before)) {
+                // without the observer's info (ns_doctor.erl:833-837) whose it is is unknown: not refused as
+                // someone else's; followed to its end, and then the cluster is looked at again
+                if (!mayWaitOut) {
+                    throw new ConnectorException(Engine.COUCHBASE, what, "a rebalance is running and the cluster does not say whose (its task "
+                            + "has no rebalanceId or nodesInfo): run again when it ended", ConnectorException.Kind.TRANSIENT, null);
                 }
-            });
-            boolean ours = adopted.contains(id) || (!eject.isEmpty() && ejecting.containsAll(eject)
-                    && ejecting.stream().allMatch(x -> eject.contains(x) || failed.contains(x)));
+                progress.log("a rebalance is running (" + Math.round(before.path("progress").asDouble()) + "%) and its task does not say whose "
+                        + "(no rebalanceId or nodesInfo: the rebalance observer did not answer); following it to its end, then looking again");
+                rest.avoid(Set.copyOf(union(eject, failed)));
+                awaitTask(what, progress, STOPPED_WHY, before.path("statusId").asText(""), "");
+                rebalance(step, progress, false);
+                return;
+            }
+            Set<String> ejecting = ejecting(before);
+            // the step's nodes ejected, plus at most nodes failed over (every rebalance ejects those:
+            // ns_orchestrator.erl:611-613), which leave when it starts (ns_rebalancer.erl:505-508) and may
+            // no longer be members
+            boolean ours = adopted.contains(id) || (ejecting.stream().anyMatch(mine::contains) && ejecting.containsAll(eject)
+                    && ejecting.stream().allMatch(x -> mine.contains(x) || failed.contains(x) || !known.contains(x)));
             if (!ours) {
                 throw new ConnectorException(Engine.COUCHBASE, what, "someone else's rebalance is running (" + Math.round(before.path("progress")
                         .asDouble()) + "%" + (ejecting.isEmpty() ? "" : ", ejecting " + String.join(", ", ejecting)) + "): wait for it to end, "
@@ -422,7 +442,7 @@ public final class CouchbaseConnector implements ClusterConnector {
             }
             progress.log("the run's own rebalance " + id + " is running (" + Math.round(before.path("progress").asDouble())
                     + "%); following it instead of starting another");
-            avoidEjected(pools, Set.copyOf(eject));
+            rest.avoid(Set.copyOf(union(ejecting, union(eject, failed))));
             awaitTask(what, progress, STOPPED_WHY, before.path("statusId").asText(""), id);
             follow(what, step, progress);
             return;
@@ -438,23 +458,34 @@ public final class CouchbaseConnector implements ClusterConnector {
         if (!uri.contains("uuid=")) {
             uri += (uri.contains("?") ? "&" : "?") + "uuid=" + uuid;
         }
-        avoidEjected(pools, Set.copyOf(eject));
+        rest.avoid(Set.copyOf(union(eject, failed))); // they leave (failed ones at the start): talk through a node that stays
         String statusBefore = before == null ? "" : before.path("statusId").asText("");
         progress.update(0, "starting the rebalance: " + known.size() + " nodes known, ejecting " + String.join(", ", eject)
                 + " (through " + rest.current() + ")");
-        CouchbaseRest.Reply r = rest.post(uri, form);
+        CouchbaseRest.Reply r;
+        try {
+            r = rest.post(uri, form);
+        } catch (CouchbaseRest.AnswerLost lost) {
+            afterLostAnswer(what, step, progress, uri, lost, statusBefore, eject);
+            return;
+        }
         if (!r.ok()) {
             throw rebalanceRefused(r);
         }
         String id = rebalanceIdOf(r.body());
+        if (!id.isEmpty()) {
+            // recorded before anything else can fail: a resume recognises the rebalance by it
+            adopted.add(id);
+            progress.action("the cluster started rebalance " + id, "POST " + uri + " → {\"rebalance_id\":\"" + id + "\"}");
+        }
         JsonNode after = settledTask(what);
         String statusAfter = after == null ? "" : after.path("statusId").asText("");
         boolean runningNow = after != null && "running".equals(after.path("status").asText());
         if (id.isEmpty()) {
-            // 200 without a rebalance_id: a server before 7.6 that started it, or one that started nothing
-            // (in_progress, already_balanced, or a refusal left in the status: menelaus_web_cluster.erl:1121-1142)
-            // 7.6 answers every start with its rebalance_id (menelaus_web_cluster.erl:1143-1147): without one it
-            // started nothing; older servers are judged by the status id and the running task's ejected nodes
+            // 200 without a rebalance_id: a cluster below 7.6 that started it, or one that started nothing
+            // (in_progress, or a refusal left in the status: menelaus_web_cluster.erl:1121-1142). A 7.6
+            // cluster answers every start with its rebalance_id (ns_orchestrator.erl:941-945); older ones are
+            // judged by the status id and the running task's ejected nodes
             Set<String> ejectingNow = runningNow ? ejecting(after) : Set.of();
             boolean othersRunning = runningNow && (answersWithId(pools) || !ejectingNow.isEmpty() && !ejectingNow.containsAll(eject));
             if (othersRunning || statusAfter.equals(statusBefore) || statusAfter.isEmpty() && !runningNow) {
@@ -465,15 +496,95 @@ public final class CouchbaseConnector implements ClusterConnector {
             if (!runningNow && after.has("errorMessage")) {
                 throw startRefusedLater(what, after.path("errorMessage").asText());
             }
-            id = runningNow ? runId(after) : "";
-        } else {
-            progress.action("the cluster started rebalance " + id, "POST " + uri + " → {\"rebalance_id\":\"" + id + "\"}");
-        }
-        if (!id.isEmpty()) {
-            adopted.add(id);
+            id = runningNow ? after.path("rebalanceId").asText("") : "";
+            if (!id.isEmpty()) {
+                adopted.add(id);
+            }
         }
         awaitTask(what, progress, STOPPED_WHY, statusBefore, id);
         follow(what, step, progress);
+    }
+
+    /**
+     * The POST's answer was lost after its request may have reached the node: it is not sent again (the
+     * second one would answer 200 and start nothing, or start a second rebalance). The task says what
+     * happened: a rebalance that started since (its status changed) and ejects the step's nodes is the
+     * run's; none started: the step may run again.
+     */
+    private void afterLostAnswer(String what, Step step, StepProgress progress, String uri, CouchbaseRest.AnswerLost lost,
+                                 String statusBefore, List<String> eject) throws ConnectorException, InterruptedException {
+        progress.log(lost.getMessage() + ": not sent again; looking at the cluster's rebalance task to see whether it started");
+        JsonNode t = null;
+        for (int attempt = 0; t == null; attempt++) {
+            try {
+                t = settledTask(what);
+                if (t == null) {
+                    break;
+                }
+            } catch (ConnectorException e) {
+                if (attempt >= 10) {
+                    throw new ConnectorException(Engine.COUCHBASE, what, "the rebalance POST's answer was lost and the cluster cannot be "
+                            + "read now (" + e.getMessage() + "): look at the cluster before running again", ConnectorException.Kind.REFUSED, e);
+                }
+                TimeUnit.SECONDS.sleep(1);
+            }
+        }
+        String statusNow = t == null ? "" : t.path("statusId").asText("");
+        boolean changed = !statusNow.isEmpty() && !statusNow.equals(statusBefore);
+        boolean runningNow = t != null && "running".equals(t.path("status").asText());
+        if (runningNow) {
+            t = withRebalanceInfo(t);
+            Set<String> ejecting = ejecting(t);
+            if (changed && (!hasRebalanceInfo(t) || ejecting.containsAll(eject))) {
+                String id = t.path("rebalanceId").asText("");
+                if (!id.isEmpty()) {
+                    adopted.add(id);
+                }
+                progress.action("the cluster started rebalance " + (id.isEmpty() ? "(id not known)" : id) + "; the POST's answer was lost",
+                        "POST " + uri + " → answer lost; task: running" + (id.isEmpty() ? "" : ", rebalanceId " + id));
+                awaitTask(what, progress, STOPPED_WHY, statusBefore, id);
+                follow(what, step, progress);
+                return;
+            }
+            throw new ConnectorException(Engine.COUCHBASE, what, "the rebalance POST's answer was lost and another rebalance runs ("
+                    + (ejecting.isEmpty() ? "its nodes not known" : "ejecting " + String.join(", ", ejecting)) + "): wait for it to end, "
+                    + "then read the cluster and preview again", ConnectorException.Kind.REFUSED, null);
+        }
+        if (changed && t.has("errorMessage")) {
+            throw startRefusedLater(what, t.path("errorMessage").asText());
+        }
+        if (changed) {
+            follow(what, step, progress); // it started and already ended: the nodes must be gone
+            return;
+        }
+        throw new ConnectorException(Engine.COUCHBASE, what, "the rebalance POST's answer was lost and the cluster started no rebalance "
+                + "(its status did not change): running the step again is safe", ConnectorException.Kind.TRANSIENT, null);
+    }
+
+    private static Set<String> union(java.util.Collection<String> a, java.util.Collection<String> b) {
+        Set<String> out = new java.util.TreeSet<>(a);
+        out.addAll(b);
+        return out;
+    }
+
+    /** Whether a running task carries the observer's info (rebalanceId, nodesInfo): ns_doctor.erl:833-837 leaves it out when it fails. */
+    private static boolean hasRebalanceInfo(JsonNode task) {
+        return !task.path("rebalanceId").asText("").isEmpty() || task.has("nodesInfo");
+    }
+
+    /** The running task again, for up to 10 s, until it carries the observer's info; else as it is. */
+    private JsonNode withRebalanceInfo(JsonNode task) throws ConnectorException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        JsonNode t = task;
+        while (t != null && "running".equals(t.path("status").asText()) && !hasRebalanceInfo(t) && System.nanoTime() < deadline) {
+            TimeUnit.MILLISECONDS.sleep(250);
+            JsonNode next = settledTask("read the rebalance task");
+            if (next == null || !"running".equals(next.path("status").asText())) {
+                return t;
+            }
+            t = next;
+        }
+        return t;
     }
 
     private static final String STOPPED_WHY = "stopped on the operator's request; the vBuckets moved so far stay moved and the nodes "
@@ -502,17 +613,23 @@ public final class CouchbaseConnector implements ClusterConnector {
         if (task == null || !"running".equals(task.path("status").asText())) {
             return Optional.empty();
         }
+        try {
+            task = withRebalanceInfo(task);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConnectorException(Engine.COUCHBASE, "read the rebalance task", "interrupted", ConnectorException.Kind.TRANSIENT, e);
+        }
+        if (!hasRebalanceInfo(task)) {
+            // unknown, not someone else's (ns_doctor.erl:833-837: the observer's info is left out when it fails)
+            throw new ConnectorException(Engine.COUCHBASE, "read the rebalance task", "a rebalance is running ("
+                    + Math.round(task.path("progress").asDouble()) + "%) and its task does not say whose (no rebalanceId or nodesInfo: "
+                    + "the rebalance observer did not answer): try again in a moment", ConnectorException.Kind.TRANSIENT, null);
+        }
         List<ServerId> removing = ejecting(task).stream().sorted().map(ServerId::of).toList();
         double pct = task.path("progress").asDouble();
         String kind = "gracefulFailover".equals(task.path("subtype").asText()) ? "graceful failover" : "rebalance";
-        return Optional.of(new EngineWork(runId(task), removing, pct, kind + " (" + Math.round(pct) + "%"
+        return Optional.of(new EngineWork(task.path("rebalanceId").asText(""), removing, pct, kind + " (" + Math.round(pct) + "%"
                 + (removing.isEmpty() ? "" : ", ejecting " + removing.stream().map(ServerId::value).collect(Collectors.joining(", "))) + ")"));
-    }
-
-    /** The id that names a running rebalance: 7.6's rebalanceId, else the status id. */
-    private static String runId(JsonNode task) {
-        String id = task.path("rebalanceId").asText("");
-        return id.isEmpty() ? task.path("statusId").asText("") : id;
     }
 
     /** The nodes a running rebalance takes out: nodesInfo's eject_nodes and failed_nodes (ns_orchestrator.erl:897-901). */
@@ -535,19 +652,19 @@ public final class CouchbaseConnector implements ClusterConnector {
         }
     }
 
-    /** Whether every node runs 7.6 or later, whose rebalance POST answers a start with its rebalance_id. */
-    private static boolean answersWithId(JsonNode pools) {
-        boolean any = false;
+    /**
+     * Whether the cluster runs at 7.6 compatibility, whose rebalance POST answers a start with its
+     * rebalance_id (ns_orchestrator.erl:941-945: is_cluster_76, the cluster's compat version, not the
+     * nodes' versions): {@code clusterCompatibility} = major * 0x10000 + minor (menelaus_web_node.erl:681-682,
+     * cluster_compat_mode.erl:320-322).
+     */
+    static boolean answersWithId(JsonNode pools) {
         for (JsonNode n : pools.path("nodes")) {
-            String[] v = n.path("version").asText("0").split("[.-]");
-            int major = v[0].matches("\\d+") ? Integer.parseInt(v[0]) : 0;
-            int minor = v.length > 1 && v[1].matches("\\d+") ? Integer.parseInt(v[1]) : 0;
-            if (major < 7 || (major == 7 && minor < 6)) {
-                return false;
+            if (n.has("clusterCompatibility")) {
+                return n.path("clusterCompatibility").asInt(0) >= 7 * 0x10000 + 6;
             }
-            any = true;
         }
-        return any;
+        return false;
     }
 
     /** A start the server accepted with 200 and then refused in its status (an unfinished failover). */
@@ -555,17 +672,6 @@ public final class CouchbaseConnector implements ClusterConnector {
         String hint = message.startsWith("Unfinished failover") ? " Finish the failover first (fail the nodes over again, or recover them)." : "";
         return new ConnectorException(Engine.COUCHBASE, what, "the cluster accepted the request but started no rebalance: " + message + hint,
                 ConnectorException.Kind.REFUSED, null);
-    }
-
-    /** Talk to the cluster through a member that stays: the ejected nodes answer 401 once they left. */
-    private void avoidEjected(JsonNode pools, Set<String> eject) {
-        Set<String> addresses = new java.util.HashSet<>();
-        for (JsonNode n : pools.path("nodes")) {
-            if (eject.contains(n.path("otpNode").asText()) || "inactiveFailed".equals(n.path("clusterMembership").asText())) {
-                addresses.add(rest.address(n));
-            }
-        }
-        rest.avoid(addresses);
     }
 
     /**
@@ -578,7 +684,7 @@ public final class CouchbaseConnector implements ClusterConnector {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (true) {
             JsonNode task = rebalanceTask().orElse(null);
-            if (task == null || !stale(task)) {
+            if (task == null || !stale(task) && !notRunningButRunning(task)) {
                 return task;
             }
             if (System.nanoTime() > deadline) {
@@ -589,6 +695,16 @@ public final class CouchbaseConnector implements ClusterConnector {
             }
             TimeUnit.MILLISECONDS.sleep(250);
         }
+    }
+
+    /**
+     * A task that says notRunning, not stale, while {@code /pools/default}'s {@code rebalanceStatus} (from
+     * rebalance:running(), menelaus_web_pools.erl:305-312) says running: the observer call failed otherwise
+     * than by a timeout and ns_doctor shows not_running (ns_rebalance_observer.erl:102-115,
+     * ns_doctor.erl:866-867). Not the end.
+     */
+    private boolean notRunningButRunning(JsonNode task) throws ConnectorException {
+        return !"running".equals(task.path("status").asText()) && "running".equals(rest.getJson("/pools/default").path("rebalanceStatus").asText());
     }
 
     static boolean stale(JsonNode task) {
@@ -620,8 +736,11 @@ public final class CouchbaseConnector implements ClusterConnector {
         CouchbaseRest.Reply r = rest.postRepeated("/controller/startGracefulFailover?uuid=" + uuid, "otpNode", todo);
         if (!r.ok()) {
             String body = CouchbaseRest.abbreviate(r.body());
-            throw new ConnectorException(Engine.COUCHBASE, what, r.code() == 503 ? "the cluster is busy: " + body : body.isEmpty()
-                    ? "HTTP " + r.code() : body, r.code() == 503 ? ConnectorException.Kind.TRANSIENT : ConnectorException.Kind.REFUSED, null);
+            // 503 "Rebalance running." waits; 503 "Cluster is in recovery mode." is a refusal (menelaus_web_cluster.erl:960-965)
+            boolean busy = r.code() == 503 && !body.contains("recovery mode");
+            throw new ConnectorException(Engine.COUCHBASE, what, busy ? "the cluster is busy: " + body : r.code() == 503
+                    ? "the cluster refuses a failover now: " + body + " Finish or cancel the recovery first." : body.isEmpty()
+                    ? "HTTP " + r.code() : body, busy ? ConnectorException.Kind.TRANSIENT : ConnectorException.Kind.REFUSED, null);
         }
         awaitTask(what, progress, "stopped on the operator's request; the nodes not yet failed over stay active", statusBefore, "");
         List<String> notFailed = new ArrayList<>();
@@ -690,6 +809,7 @@ public final class CouchbaseConnector implements ClusterConnector {
         long started = System.nanoTime();
         boolean sawRunning = false;
         boolean saidStale = false;
+        boolean saidContradiction = false;
         int quiet = 0;
         while (true) {
             if (progress.cancelRequested()) {
@@ -719,8 +839,17 @@ public final class CouchbaseConnector implements ClusterConnector {
                 continue;
             }
             String status = task == null ? "notRunning" : task.path("status").asText();
+            if (!status.equals("running") && task != null && notRunningButRunning(task)) {
+                if (!saidContradiction) {
+                    progress.log("the rebalance task says notRunning while /pools/default says a rebalance is running (the observer "
+                            + "did not answer): asking again");
+                    saidContradiction = true;
+                }
+                TimeUnit.MILLISECONDS.sleep(250);
+                continue;
+            }
             if (status.equals("running")) {
-                String id = runId(task);
+                String id = task.path("rebalanceId").asText("");
                 if (!ownId.isEmpty() && !task.path("rebalanceId").asText("").isEmpty() && !ownId.equals(id)) {
                     throw new ConnectorException(Engine.COUCHBASE, what, "the run's rebalance " + ownId + " ended and another one (" + id
                             + ") runs now: read the cluster and preview again", ConnectorException.Kind.REFUSED, null);
@@ -841,7 +970,8 @@ public final class CouchbaseConnector implements ClusterConnector {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
             // a stale answer says notRunning while the rebalance may run on: not the end of the wait
-            if (rebalanceTask().map(t -> !stale(t) && !"running".equals(t.path("status").asText())).orElse(true)) {
+            Optional<JsonNode> t = rebalanceTask();
+            if (t.isEmpty() || !stale(t.get()) && !"running".equals(t.get().path("status").asText()) && !notRunningButRunning(t.get())) {
                 return;
             }
             TimeUnit.MILLISECONDS.sleep(200);

@@ -392,6 +392,31 @@ class CouchbaseConnectorTest {
     }
 
     @Test
+    void withTlsANodeThatLeftHasANewSelfSignedCertificateAndIsSkipped(@TempDir Path dir) throws Exception {
+        Path ks = dir.resolve("emulator.p12");
+        Path ca = dir.resolve("ca.pem");
+        keytool("-genkeypair", "-alias", "cb", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=emulator",
+                "-ext", "SAN=ip:127.0.1.1,ip:127.0.1.2,ip:127.0.1.3", "-validity", "2", "-keystore", ks.toString(), "-storetype", "PKCS12",
+                "-storepass", "changeit", "-keypass", "changeit");
+        keytool("-exportcert", "-rfc", "-alias", "cb", "-keystore", ks.toString(), "-storepass", "changeit", "-file", ca.toString());
+        try (NsServerEmulator emu = NsServerEmulator.builder().credentials("Administrator", PASSWORD).dataNode(1).dataNode(2).dataNode(3)
+                .bucket("b", 1, 64, 640).tls(ks, "changeit".toCharArray()).start()) {
+            String spec = "couchbases://Administrator@" + emu.hosts().get(2) + "," + emu.hosts().get(0) + "?ca=" + ca;
+            try (ClusterConnector c = open(spec, PASSWORD)) {
+                RemovalService.PreCheck pc = service.preCheck(c, new RemoveServers(List.of(ServerId.of(emu.otpNode(2))), false, 0.85));
+                assertNotNull(pc.plan(), pc.checks().toString());
+                assertEquals(RunState.SUCCEEDED, run(pc.plan(), c, ExecutionListener.NONE).state());
+            }
+            try (ClusterConnector again = open(spec, PASSWORD)) { // the spec names the node that left first
+                assertEquals(2, again.snapshot().servers().size());
+            }
+            ConnectorException e = assertThrows(ConnectorException.class, () -> open("couchbases://Administrator@" + emu.departedHosts().get(0)
+                    + "?ca=" + ca, PASSWORD));
+            assertTrue(e.getMessage().contains("TLS handshake failed"), e.getMessage());
+        }
+    }
+
+    @Test
     void specsReadAsTheDocsWriteThem() {
         CouchbaseProvider.Spec s = provider.parse("couchbase://Administrator@127.0.1.5,127.0.1.6:9000");
         assertEquals(List.of("127.0.1.5:8091", "127.0.1.6:9000"), s.hosts());

@@ -83,20 +83,169 @@ class CouchbaseRebalanceTruthTest {
         }
     }
 
+    /** A GET on one host with the emulator's credentials: status and body. */
+    private static String[] get(String host, String path) throws Exception {
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://" + host + path)).header("Authorization", "Basic " + java.util.Base64.getEncoder()
+                .encodeToString(("Administrator:" + PASSWORD).getBytes())).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        return new String[] {String.valueOf(r.statusCode()), r.body()};
+    }
+
     @Test
-    void theNodeTalkedToLeavesAndAnswers401ThenTheConnectorGoesOnThroughAMemberThatStays() throws Exception {
+    void theNodeTalkedToLeavesAnswersAsANodeOfNoClusterAndTheConnectorGoesOnThroughAMemberThatStays() throws Exception {
         try (NsServerEmulator emu = CouchbaseConnectorTest.seed001(128); ClusterConnector c = open(specOf(emu, 3))) {
             assertEquals(emu.hosts(), c.learnedMembers(), "every member's REST address, learned from /pools/default");
             ServerId node4 = ServerId.of(emu.otpNode(3));
+            String host4 = emu.hosts().get(3);
             Plan plan = preview(c, node4);
             RunResult r = run(plan, c);
             assertEquals(RunState.SUCCEEDED, r.state(), r.failures().toString());
-            assertEquals(1, emu.departedHosts().size(), "node 4 left the cluster");
+            assertEquals(List.of(host4), emu.departedHosts(), "node 4 left the cluster");
+            // a node of no cluster (ns_config_default.erl:188-190, menelaus_web_pools.erl:73-95, menelaus_web.erl:1331-1346)
+            String[] pools = get(host4, "/pools");
+            assertEquals("200", pools[0]);
+            assertTrue(pools[1].contains("\"uuid\":[]") && pools[1].contains("\"pools\":[]"), pools[1]);
+            assertEquals("404", get(host4, "/pools/default")[0]);
+            assertTrue(get(host4, "/pools/default")[1].contains("unknown pool"));
+            assertEquals("[]", get(host4, "/pools/default/buckets")[1]);
+            assertFalse(get(host4, "/pools/default/tasks")[1].contains("statusId"));
+            assertEquals("404", get(host4, "/pools/default/buckets?uuid=" + emu.uuid())[0]);
             assertTrue(c.talkingTo().isPresent() && !emu.departedHosts().contains(c.talkingTo().get()),
                     "the connector talks through a member that stays: " + c.talkingTo());
             List<CheckResult> post = service.postChecks(plan, c, null);
             assertTrue(post.stream().noneMatch(x -> x.verdict() == Verdict.BLOCK), post.toString());
             assertEquals(3, c.snapshot().servers().size());
+            // a new connection through the departed node first, then a member remembered
+            try (ClusterConnector again = open(specOf(emu, 0).replace(emu.hosts().get(0), host4 + "," + emu.hosts().get(0)))) {
+                assertEquals(3, again.snapshot().servers().size(), "the departed node is skipped: its /pools has no uuid");
+            }
+            // alone, it says so in one line
+            ConnectorException e = org.junit.jupiter.api.Assertions.assertThrows(ConnectorException.class,
+                    () -> open("couchbase://Administrator@" + host4));
+            assertTrue(e.getMessage().contains("not part of a cluster"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aHostThatLeftIsNeverReadAgainEvenThoughItWasUsedBefore() throws Exception {
+        try (NsServerEmulator emu = CouchbaseConnectorTest.seed001(128); ClusterConnector c = open(specOf(emu, 3, 0))) {
+            ClusterConnector other = open(specOf(emu, 0));
+            RunResult r = run(preview(other, ServerId.of(emu.otpNode(3))), other); // someone else removes the node c talks through
+            other.close();
+            assertEquals(RunState.SUCCEEDED, r.state(), r.failures().toString());
+            assertEquals(3, c.snapshot().servers().size(), "not the departed node's empty answers");
+            assertFalse(emu.departedHosts().contains(c.talkingTo().orElseThrow()));
+        }
+    }
+
+    @Test
+    void theTypedNodeSpelledOtherwiseThanItsHostnameIsMovedOffBeforeThePost() throws Exception {
+        try (NsServerEmulator emu = CouchbaseConnectorTest.seed001(128)) {
+            String host4 = emu.hosts().get(3); // 127.0.1.4:PORT as ns_server names it; typed 127.0.1.004:PORT, the same loopback address
+            String typed = host4.replace("127.0.1.4:", "127.0.1.004:");
+            try (ClusterConnector c = open("couchbase://Administrator@" + typed)) {
+                ServerId node4 = ServerId.of(emu.otpNode(3));
+                RunResult r = run(preview(c, node4), c);
+                assertEquals(RunState.SUCCEEDED, r.state(), r.failures().toString());
+                assertTrue(!emu.rebalancePostedVia().equals(node4.value()), "posted through a node that stays, not " + emu.rebalancePostedVia());
+                assertEquals(3, c.snapshot().servers().size());
+            }
+        }
+    }
+
+    @Test
+    void aRebalancePostWhoseAnswerIsLostIsNotSentAgainAndTheRunFollowsWhatItStarted() throws Exception {
+        assertTrue(CouchbaseRest.TASKS_READ_TIMEOUT_MILLIS > CouchbaseRest.TASKS_WAIT_MILLIS + 2 * 10_000,
+                "the tasks call may take its wait plus two observer calls of 10 s (ns_doctor.erl:832-837)");
+        try (NsServerEmulator emu = CouchbaseConnectorTest.seed001(16); ClusterConnector c = open(specOf(emu, 0, 1))) {
+            ServerId node4 = ServerId.of(emu.otpNode(3));
+            Plan plan = preview(c, node4);
+            emu.loseNextRebalanceAnswer();
+            RunResult r = run(plan, c);
+            assertEquals(RunState.SUCCEEDED, r.state(), r.failures().toString());
+            assertEquals(1, emu.rebalancePosts(), "the POST was not sent again to another node");
+            assertFalse(emu.members().contains(node4.value()));
+        }
+    }
+
+    @Test
+    void aRunningTaskWithoutTheObserversInfoIsUnknownNotSomeoneElses() throws Exception {
+        try (NsServerEmulator emu = CouchbaseConnectorTest.seed001(4); ClusterConnector c = open(specOf(emu, 0))) {
+            ServerId node4 = ServerId.of(emu.otpNode(3));
+            var done = service.execution(preview(c, node4), c, ExecutorOptions.defaults(4), ExecutionListener.NONE, null).start();
+            waitFor(emu::rebalanceRunning, "the rebalance to run");
+            try (ClusterConnector second = open(specOf(emu, 1))) {
+                emu.observerInfoMissing(6); // no rebalanceId, nodesInfo, stageInfo for six answers (ns_doctor.erl:833-837)
+                ClusterConnector.EngineWork w = second.engineWork().orElseThrow();
+                assertEquals(emu.rebalanceId(), w.id(), "the rebalance's own id once the observer answers, not the status id");
+                assertEquals(List.of(node4), w.removing());
+                // the same step run by a second process follows it (its nodes), posts nothing
+                emu.observerInfoMissing(6);
+                second.execute(Step.engineRebalance(0, List.of(node4), 0, ""), (f, m) -> { });
+                assertEquals(1, emu.rebalancePosts());
+            }
+            assertEquals(RunState.SUCCEEDED, done.get(2, TimeUnit.MINUTES).state());
+        }
+    }
+
+    @Test
+    void failedOverNodesLeaveWhenTheRebalanceStartsAndTheRunsOwnRebalanceIsStillRecognised() throws Exception {
+        try (NsServerEmulator emu = CouchbaseConnectorTest.seed001(4); ClusterConnector c = open(specOf(emu, 0))) {
+            ServerId node4 = ServerId.of(emu.otpNode(3));
+            c.execute(Step.failover(0, List.of(node4), ""), (f, m) -> { });
+            var done = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    c.execute(Step.engineRebalance(1, List.of(node4), 0, ""), (f, m) -> { });
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            waitFor(emu::rebalanceRunning, "the rebalance to run");
+            assertFalse(emu.members().contains(node4.value()), "the failed-over node left at the start (ns_rebalancer.erl:505-508)");
+            try (ClusterConnector second = open(specOf(emu, 1))) {
+                second.execute(Step.engineRebalance(1, List.of(node4), 0, ""), (f, m) -> { }); // a process without the id: follows, not refused
+            }
+            done.get(2, TimeUnit.MINUTES);
+            assertEquals(1, emu.rebalancePosts());
+        }
+    }
+
+    @Test
+    void aNotRunningTaskIsNotTheEndWhilePoolsDefaultSaysRunning() throws Exception {
+        try (NsServerEmulator emu = CouchbaseConnectorTest.seed001(4); ClusterConnector c = open(specOf(emu, 0))) {
+            ServerId node4 = ServerId.of(emu.otpNode(3));
+            List<String> log = new java.util.concurrent.CopyOnWriteArrayList<>();
+            var done = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    c.execute(Step.engineRebalance(0, List.of(node4), 0, ""), new ClusterConnector.StepProgress() {
+                        @Override
+                        public void update(double fraction, String message) {
+                        }
+
+                        @Override
+                        public void log(String line) {
+                            log.add(line);
+                        }
+                    });
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            waitFor(() -> emu.movesDone() > 8, "the rebalance to be under way");
+            emu.observerNotRunning(6); // ns_rebalance_observer.erl:102-115: not_running, not stale
+            done.get(2, TimeUnit.MINUTES);
+            assertTrue(log.stream().anyMatch(l -> l.contains("says notRunning while /pools/default says a rebalance is running")), log.toString());
+            assertFalse(emu.members().contains(node4.value()));
+        }
+    }
+
+    @Test
+    void recoveryModeRefusesTheFailoverInOneLineWithoutRetrying() throws Exception {
+        try (NsServerEmulator emu = CouchbaseConnectorTest.seed001(64); ClusterConnector c = open(specOf(emu, 0))) {
+            emu.recoveryMode();
+            ConnectorException e = org.junit.jupiter.api.Assertions.assertThrows(ConnectorException.class,
+                    () -> c.execute(Step.failover(0, List.of(ServerId.of(emu.otpNode(3))), ""), (f, m) -> { }));
+            assertTrue(e.getMessage().contains("Cluster is in recovery mode.") && !e.isTransient(), e.getMessage());
         }
     }
 
