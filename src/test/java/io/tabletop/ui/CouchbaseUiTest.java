@@ -78,7 +78,7 @@ class CouchbaseUiTest {
         WaitForAsyncUtils.asyncFx(() -> engine.setValue(engine.getItems().stream()
                 .filter(p -> ((EngineProvider) p).engine() == Engine.COUCHBASE).findFirst().orElseThrow())).get();
         WaitForAsyncUtils.asyncFx(() -> {
-            // the DBA types the very node they remove: it leaves, restarts uninitialised and answers 401
+            // the DBA types the very node they remove: it leaves and answers as a node of no cluster (no uuid; 404 to ?uuid=)
             robot.lookup("#connection-field-hosts").queryAs(TextField.class).setText(emu.hosts().get(3));
             robot.lookup("#connection-field-user").queryAs(TextField.class).setText("Administrator");
             robot.lookup("#connection-field-password").queryAs(PasswordField.class).setText(PASSWORD);
