@@ -22,115 +22,76 @@ final class GuardedListener implements ExecutionListener {
         this.inner = inner;
     }
 
+    /** Runs one call of the listener; what it throws is logged with {@code event}'s words and goes no further. */
+    private static void guard(Runnable call, java.util.function.Supplier<String> event) {
+        try {
+            call.run();
+        } catch (Throwable t) {
+            failed(event.get(), t);
+        }
+    }
+
     private static void failed(String event, Throwable t) {
         LOG.log(java.util.logging.Level.SEVERE, "the run's listener failed on " + event, t);
     }
 
     @Override
     public void runStateChanged(RunState from, RunState to) {
-        try {
-            inner.runStateChanged(from, to);
-        } catch (Throwable t) {
-            failed("run " + from + " → " + to, t);
-        }
+        guard(() -> inner.runStateChanged(from, to), () -> "run " + from + " → " + to);
     }
 
     @Override
     public void stepStateChanged(Step step, StepState from, StepState to, String message) {
-        try {
-            inner.stepStateChanged(step, from, to, message);
-        } catch (Throwable t) {
-            failed("step " + (step.index() + 1) + " " + from + " → " + to, t);
-        }
+        guard(() -> inner.stepStateChanged(step, from, to, message), () -> "step " + (step.index() + 1) + " " + from + " → " + to);
     }
 
     @Override
     public void stepProgress(Step step, double fraction, String message) {
-        try {
-            inner.stepProgress(step, fraction, message);
-        } catch (Throwable t) {
-            failed("step " + (step.index() + 1) + " progress", t);
-        }
+        guard(() -> inner.stepProgress(step, fraction, message), () -> "step " + (step.index() + 1) + " progress");
     }
 
     @Override
     public void stepParts(Step step, Map<String, Double> fractions) {
-        try {
-            inner.stepParts(step, fractions);
-        } catch (Throwable t) {
-            failed("step " + (step.index() + 1) + " parts", t);
-        }
+        guard(() -> inner.stepParts(step, fractions), () -> "step " + (step.index() + 1) + " parts");
     }
 
     @Override
     public void log(Level level, String message) {
-        try {
-            inner.log(level, message);
-        } catch (Throwable t) {
-            failed("log line '" + message + "'", t);
-        }
+        guard(() -> inner.log(level, message), () -> "log line '" + message + "'");
     }
 
     @Override
     public void action(Step step, String what, String command) {
-        try {
-            inner.action(step, what, command);
-        } catch (Throwable t) {
-            failed("step " + (step.index() + 1) + " action", t);
-        }
+        guard(() -> inner.action(step, what, command), () -> "step " + (step.index() + 1) + " action");
     }
 
     @Override
     public void planReplaced(Plan plan, String why) {
-        try {
-            inner.planReplaced(plan, why);
-        } catch (Throwable t) {
-            failed("plan replaced", t);
-        }
+        guard(() -> inner.planReplaced(plan, why), () -> "plan replaced");
     }
 
     @Override
     public void moveTimed(Step step, double seconds, int concurrency) {
-        try {
-            inner.moveTimed(step, seconds, concurrency);
-        } catch (Throwable t) {
-            failed("step " + (step.index() + 1) + " timed", t);
-        }
+        guard(() -> inner.moveTimed(step, seconds, concurrency), () -> "step " + (step.index() + 1) + " timed");
     }
 
     @Override
     public void concurrencyChanged(int from, int to, String reason) {
-        try {
-            inner.concurrencyChanged(from, to, reason);
-        } catch (Throwable t) {
-            failed("concurrency " + from + " → " + to, t);
-        }
+        guard(() -> inner.concurrencyChanged(from, to, reason), () -> "concurrency " + from + " → " + to);
     }
 
     @Override
     public void serverLost(ServerId server, String why) {
-        try {
-            inner.serverLost(server, why);
-        } catch (Throwable t) {
-            failed("server lost " + server, t);
-        }
+        guard(() -> inner.serverLost(server, why), () -> "server lost " + server);
     }
 
     @Override
     public void stepWaiting(Step step, String reason, Instant until) {
-        try {
-            inner.stepWaiting(step, reason, until);
-        } catch (Throwable t) {
-            failed("step " + (step.index() + 1) + " waiting", t);
-        }
+        guard(() -> inner.stepWaiting(step, reason, until), () -> "step " + (step.index() + 1) + " waiting");
     }
 
     @Override
     public void deadCopiesLeft(int copies) {
-        try {
-            inner.deadCopiesLeft(copies);
-        } catch (Throwable t) {
-            failed("dead copies left", t);
-        }
+        guard(() -> inner.deadCopiesLeft(copies), () -> "dead copies left");
     }
 }

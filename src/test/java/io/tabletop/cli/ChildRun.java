@@ -15,6 +15,23 @@ public final class ChildRun {
     private ChildRun() {
     }
 
+    /**
+     * Starts {@code io.tabletop.Main ARGS} in a child JVM with this test's class path and Tabletop home, its
+     * output (both streams) to {@code out}. SIGINT is put back to its default first where perl (Debian's
+     * essential perl-base) is there: a Maven started in the background by a non-interactive shell passes
+     * SIGINT on ignored, and the JVM would then never see a Ctrl-C.
+     */
+    public static Process start(Path out, String... args) throws java.io.IOException {
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "-Dtabletop.home=" + io.tabletop.service.AppPaths.home().toAbsolutePath(),
+                "io.tabletop.Main"));
+        cmd.addAll(java.util.List.of(args));
+        if (Files.isExecutable(Path.of("/usr/bin/perl"))) {
+            cmd.addAll(0, java.util.List.of("/usr/bin/perl", "-e", "$SIG{INT} = 'DEFAULT'; exec @ARGV or die \"exec: $!\""));
+        }
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+    }
+
     /** The run id {@code apply} prints ("Run ID (journal …"), looking at its output ten times a second. */
     public static String waitForRunId(Path out, Process child) throws Exception {
         Pattern p = Pattern.compile("Run (\\S+) \\(journal");

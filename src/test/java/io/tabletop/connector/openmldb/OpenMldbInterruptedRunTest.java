@@ -10,8 +10,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -45,16 +43,7 @@ class OpenMldbInterruptedRunTest {
             }
             cl.ns.addTable("demo", "t1", 9, 2, 1000);
             Path out = dir.resolve("apply.out");
-            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", System.getProperty("java.class.path"), "-Dtabletop.home=" + AppPaths.home().toAbsolutePath(),
-                    "io.tabletop.Main", "apply", "--connect", cl.spec(), "--remove", "127.0.2.3:10921", "--yes"));
-            // A process started in the background by a non-interactive shell (as a CI runner may start Maven) inherits
-            // SIGINT ignored, and the JVM then never sees a Ctrl-C: perl (Debian's essential perl-base) puts SIGINT back
-            // to its default before it becomes the JVM, as a terminal's Ctrl-C would find it.
-            if (Files.isExecutable(Path.of("/usr/bin/perl"))) {
-                cmd.addAll(0, List.of("/usr/bin/perl", "-e", "$SIG{INT} = 'DEFAULT'; exec @ARGV or die \"exec: $!\""));
-            }
-            child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            child = ChildRun.start(out, "apply", "--connect", cl.spec(), "--remove", "127.0.2.3:10921", "--yes");
             String runId = ChildRun.waitForRunId(out, child);
             Path runDir = AppPaths.home().resolve("runs").resolve(runId);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);

@@ -14,8 +14,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -50,10 +48,7 @@ class OpenMldbKilledRunTest {
             cl.ns.addTable("demo", "t1", 9, 2, 1000);
             String gone = "127.0.2.3:10921";
             Path out = dir.resolve("apply.out");
-            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", System.getProperty("java.class.path"), "-Dtabletop.home=" + AppPaths.home().toAbsolutePath(),
-                    "io.tabletop.Main", "apply", "--connect", cl.spec(), "--remove", gone, "--yes"));
-            child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            child = ChildRun.start(out, "apply", "--connect", cl.spec(), "--remove", gone, "--yes");
             String runId = ChildRun.waitForRunId(out, child);
             Path runDir = AppPaths.home().resolve("runs").resolve(runId);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
@@ -103,10 +98,7 @@ class OpenMldbKilledRunTest {
             int copies = cl.ns.loads().get(gone)[0];
             cl.ns.holdAtTask("kSendSnapshot"); // the first Migrate stays kDoing until released
             Path out = dir.resolve("apply.out");
-            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", System.getProperty("java.class.path"), "-Dtabletop.home=" + AppPaths.home().toAbsolutePath(),
-                    "io.tabletop.Main", "apply", "--connect", cl.spec(), "--remove", gone, "--yes"));
-            child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            child = ChildRun.start(out, "apply", "--connect", cl.spec(), "--remove", gone, "--yes");
             String runId = ChildRun.waitForRunId(out, child);
             assertTrue(cl.ns.await(cl.ns::held, 120_000), "a Migrate is stuck kDoing: " + Files.readString(out));
             child.destroyForcibly();
