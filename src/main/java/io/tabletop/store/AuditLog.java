@@ -37,10 +37,18 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class AuditLog {
     private static final ObjectMapper JSON = new ObjectMapper();
     static final String GENESIS = "0".repeat(64);
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(AuditLog.class.getName());
     private final Path file;
+    private final Storage storage;
 
     public AuditLog(Path file) {
+        this(file, Storage.DISK);
+    }
+
+    /** A log whose file is opened through {@code storage} (tests: a store that refuses writes or fills up). */
+    public AuditLog(Path file, Storage storage) {
         this.file = file;
+        this.storage = storage;
     }
 
     public Path file() {
@@ -81,7 +89,12 @@ public final class AuditLog {
     /** One monitor per file in this JVM: file locks only keep other processes out. */
     private static final ConcurrentHashMap<Path, Object> MONITORS = new ConcurrentHashMap<>();
 
-    /** Appends a record; returns the log's new head. */
+    /**
+     * Appends a record, synced to disk; returns the log's new head. A torn last line (a crash or a full disk
+     * while it was written, a truncation) is first moved aside to {@code audit.jsonl.torn-TIME}, and a record
+     * saying where the log was cut goes into the chain before this one ({@link TornTail}). A write that fails
+     * is cut back off where it can be, and throws, naming the file and the cause.
+     */
     public Head append(Entry e) throws IOException {
         synchronized (MONITORS.computeIfAbsent(file.toAbsolutePath().normalize(), k -> new Object())) {
             return appendLocked(e);
@@ -89,11 +102,28 @@ public final class AuditLog {
     }
 
     private Head appendLocked(Entry e) throws IOException {
-        PrivateFiles.createDirectories(file.toAbsolutePath().getParent());
-        try (FileChannel ch = PrivateFiles.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try {
+            PrivateFiles.createDirectories(file.toAbsolutePath().getParent());
+        } catch (IOException x) {
+            throw new IOException("cannot write the audit log " + file + ": " + TornTail.why(x), x);
+        }
+        try (FileChannel ch = storage.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
              var lock = ch.lock()) {
+            Optional<TornTail.Cut> cut = TornTail.repair(ch, file);
             String prev = lastHash(ch);
             long count = countBefore(ch, prev);
+            if (cut.isPresent()) {
+                TornTail.Cut c = cut.get();
+                LOG.warning("the audit log " + file + " ended in a torn record: " + c.describe() + "; the chain goes on from line "
+                        + (c.line() - 1) + " (tabletop audit names the cut)");
+                ObjectNode n = JSON.createObjectNode().put("at", e.at().toString()).put("user", e.user()).put("cluster", e.cluster());
+                n.putNull("run");
+                n.put("action", "audit log cut at line " + c.line() + ": a torn record (" + c.bytes() + " bytes) was moved aside to "
+                        + c.tornFile().getFileName() + "; the chain goes on from line " + (c.line() - 1));
+                n.put("cut", c.line()).put("torn", c.tornFile().getFileName().toString());
+                prev = write(ch, n, prev);
+                count++;
+            }
             ObjectNode n = JSON.createObjectNode().put("at", e.at().toString()).put("user", e.user()).put("cluster", e.cluster())
                     .put("run", e.run());
             if (e.step() != null) {
@@ -103,19 +133,45 @@ public final class AuditLog {
             if (e.command() != null) {
                 n.put("command", e.command());
             }
-            n.put("tabletop", BuildInfo.version());
-            n.put("prev", prev);
-            n.put("hash", hash(prev, n));
-            ch.position(ch.size());
-            ByteBuffer b = ByteBuffer.wrap((JSON.writeValueAsString(n) + "\n").getBytes(StandardCharsets.UTF_8));
+            String hash = write(ch, n, prev);
+            Head head = new Head(count + 1, hash);
+            writeHead(head);
+            return head;
+        } catch (IOException x) {
+            if (x.getMessage() != null && x.getMessage().startsWith("cannot write the audit log ")) {
+                throw x;
+            }
+            throw new IOException("cannot write the audit log " + file + ": " + TornTail.why(x), x);
+        }
+    }
+
+    /**
+     * Chains {@code n} after {@code prev}, appends it and syncs it; its hash. A write that fails is cut back
+     * off (a full disk leaves no half record where that can be done; where it cannot, the next append moves
+     * it aside).
+     */
+    private static String write(FileChannel ch, ObjectNode n, String prev) throws IOException {
+        n.put("tabletop", BuildInfo.version());
+        n.put("prev", prev);
+        n.put("hash", hash(prev, n));
+        long before = ch.size();
+        ch.position(before);
+        ByteBuffer b = ByteBuffer.wrap((JSON.writeValueAsString(n) + "\n").getBytes(StandardCharsets.UTF_8));
+        try {
             while (b.hasRemaining()) {
                 ch.write(b);
             }
             ch.force(false);
-            Head head = new Head(count + 1, n.get("hash").asText());
-            writeHead(head);
-            return head;
+        } catch (IOException x) {
+            try {
+                ch.truncate(before);
+                ch.force(false);
+            } catch (IOException | RuntimeException y) {
+                x.addSuppressed(y);
+            }
+            throw x;
         }
+        return n.get("hash").asText();
     }
 
     /** The records before this append: the head file's count when it agrees with the log's last hash, else counted. */
@@ -166,10 +222,17 @@ public final class AuditLog {
         List<String> lines = Files.exists(file) ? Files.readAllLines(file, StandardCharsets.UTF_8) : List.of();
         verify(lines).ifPresent(b -> problems.add("the hash chain breaks at " + b));
         List<String> hashes = new java.util.ArrayList<>();
+        java.util.Map<Long, String> cuts = new java.util.HashMap<>(); // record number of a cut record → its torn file
         for (String line : lines) {
             if (!line.isBlank()) {
                 try {
-                    hashes.add(JSON.readTree(line).path("hash").asText(""));
+                    JsonNode r = JSON.readTree(line);
+                    hashes.add(r.path("hash").asText(""));
+                    if (r.hasNonNull("cut")) {
+                        cuts.put((long) hashes.size(), r.path("torn").asText("?"));
+                        notes.add("cut at line " + r.path("cut").asLong() + ", torn bytes in " + file.resolveSibling(r.path("torn").asText("?"))
+                                + "; the chain goes on from the record before it");
+                    }
                 } catch (IOException e) {
                     hashes.add("");
                 }
@@ -197,6 +260,9 @@ public final class AuditLog {
             if (h.count() > n) {
                 problems.add("the last " + (h.count() - n) + " record(s) up to the " + a.when() + " of run " + a.runId() + " are gone: its journal saw "
                         + h.count() + " record(s), the log has " + n);
+            } else if (h.count() > 0 && !hashes.get((int) h.count() - 1).equals(h.hash()) && cuts.containsKey(h.count())) {
+                notes.add("record " + h.count() + ", which run " + a.runId() + "'s journal saw at its " + a.when() + ", was torn: its bytes are in "
+                        + file.resolveSibling(cuts.get(h.count())));
             } else if (h.count() > 0 && !hashes.get((int) h.count() - 1).equals(h.hash())) {
                 problems.add("record " + h.count() + ", which run " + a.runId() + "'s journal saw at its " + a.when() + ", was edited or replaced");
             }
@@ -261,7 +327,7 @@ public final class AuditLog {
         try {
             return JSON.readTree(last).path("hash").asText(GENESIS);
         } catch (IOException e) {
-            throw new IOException("the audit log's last line is damaged; check it with `tabletop audit --verify`", e);
+            throw new IOException("the audit log's last line is damaged; `tabletop audit` says where", e);
         }
     }
 

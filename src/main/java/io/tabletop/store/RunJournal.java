@@ -40,6 +40,8 @@ public final class RunJournal implements Closeable {
     private final Path dir;
     private final FileChannel channel;
     private int attempt;
+    /** The torn last line {@link #reopen} moved aside, if any. */
+    private TornTail.Cut cut;
 
     private RunJournal(Path dir, FileChannel channel, int attempt) {
         this.dir = dir;
@@ -54,10 +56,15 @@ public final class RunJournal implements Closeable {
 
     /** Creates the run's directory and journal, and records the first attempt. */
     public static RunJournal create(Path runsDir, Header h, Plan plan) throws IOException {
+        return create(runsDir, h, plan, Storage.DISK);
+    }
+
+    /** As above, the journal opened through {@code storage}. */
+    public static RunJournal create(Path runsDir, Header h, Plan plan, Storage storage) throws IOException {
         Path dir = runsDir.resolve(h.runId());
         PrivateFiles.createDirectories(dir);
         SnapshotJson.write(plan.before(), dir.resolve("snapshot-before.json"));
-        FileChannel ch = PrivateFiles.open(dir.resolve("journal.jsonl"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+        FileChannel ch = storage.open(dir.resolve("journal.jsonl"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
                 StandardOpenOption.APPEND);
         RunJournal j = new RunJournal(dir, ch, -1);
         ObjectNode n = LINE.createObjectNode().put("type", "run").put("runId", h.runId()).put("at", h.startedAt().toString())
@@ -71,9 +78,34 @@ public final class RunJournal implements Closeable {
 
     /** Opens an existing run's journal to continue it (a resume). */
     public static RunJournal reopen(Path dir) throws IOException, FormatException {
+        return reopen(dir, Storage.DISK);
+    }
+
+    /**
+     * As above, through {@code storage}. A torn last line (the process died, or the disk filled, while it was
+     * written) is moved aside to {@code journal.jsonl.torn-TIME} and the journal goes on on a fresh line,
+     * with an event naming the file ({@link #tornTail}); it is never glued onto.
+     */
+    public static RunJournal reopen(Path dir, Storage storage) throws IOException, FormatException {
         RunRecord r = read(dir);
-        FileChannel ch = FileChannel.open(dir.resolve("journal.jsonl"), StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-        return new RunJournal(dir, ch, r.attempts() - 1);
+        Path file = dir.resolve("journal.jsonl");
+        FileChannel ch = storage.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        RunJournal j = new RunJournal(dir, ch, r.attempts() - 1);
+        try {
+            j.cut = TornTail.repair(ch, file).orElse(null);
+            if (j.cut != null) {
+                j.event("torn-tail", "the journal's last line was torn: " + j.cut.describe() + "; the journal goes on on a fresh line");
+            }
+        } catch (IOException e) {
+            ch.close();
+            throw new IOException("cannot repair the torn end of the journal " + file + ": " + TornTail.why(e), e);
+        }
+        return j;
+    }
+
+    /** The torn last line {@link #reopen} moved aside; empty when the journal ended whole. */
+    public synchronized java.util.Optional<TornTail.Cut> tornTail() {
+        return java.util.Optional.ofNullable(cut);
     }
 
     public Path dir() {
@@ -154,6 +186,44 @@ public final class RunJournal implements Closeable {
         return out;
     }
 
+    /**
+     * What the runs' journals under {@code runsDir} hold that the audit log never got (their {@code audit-gap}
+     * events: the log could not be written), one line per run: "run R: 3 record(s) never reached the audit log
+     * (first: …)". Unreadable lines count as nothing here.
+     */
+    public static List<String> auditGaps(Path runsDir) throws IOException {
+        List<String> out = new ArrayList<>();
+        if (!Files.isDirectory(runsDir)) {
+            return out;
+        }
+        try (var dirs = Files.list(runsDir)) {
+            for (Path d : dirs.sorted().toList()) {
+                Path f = d.resolve("journal.jsonl");
+                if (!Files.isRegularFile(f)) {
+                    continue;
+                }
+                List<String> gaps = new ArrayList<>();
+                for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+                    if (line.contains("\"audit-gap\"")) {
+                        try {
+                            JsonNode n = LINE.readTree(line);
+                            if ("audit-gap".equals(n.path("event").asText())) {
+                                gaps.add(n.path("message").asText());
+                            }
+                        } catch (IOException e) {
+                            // a torn line: not a record of anything
+                        }
+                    }
+                }
+                if (!gaps.isEmpty()) {
+                    out.add("run " + d.getFileName() + ": " + gaps.size() + " record(s) never reached the audit log, its journal holds them (first: "
+                            + gaps.get(0) + ")");
+                }
+            }
+        }
+        return out;
+    }
+
     /** Records engine settings a run changed, with the values to put back when it ends. */
     public synchronized void settingsChanged(Map<String, String> restore) throws IOException {
         ObjectNode n = LINE.createObjectNode().put("type", "event").put("attempt", attempt).put("event", "settings-changed")
@@ -197,12 +267,31 @@ public final class RunJournal implements Closeable {
                 .put("at", Instant.now().toString()).put("summary", summary));
     }
 
+    /**
+     * Appends one line and syncs it. A write that fails is cut back off where that can be done (a full disk
+     * leaves no half line to glue the next one onto), and throws naming the file and the cause.
+     */
     private void write(ObjectNode n) throws IOException {
         ByteBuffer b = ByteBuffer.wrap((LINE.writeValueAsString(n) + "\n").getBytes(StandardCharsets.UTF_8));
-        while (b.hasRemaining()) {
-            channel.write(b);
+        long before = -1;
+        try {
+            before = channel.size();
+            channel.position(before);
+            while (b.hasRemaining()) {
+                channel.write(b);
+            }
+            channel.force(false);
+        } catch (IOException e) {
+            if (before >= 0) {
+                try {
+                    channel.truncate(before);
+                    channel.force(false);
+                } catch (IOException | RuntimeException x) {
+                    e.addSuppressed(x);
+                }
+            }
+            throw new IOException("cannot write the journal " + dir.resolve("journal.jsonl") + ": " + TornTail.why(e), e);
         }
-        channel.force(false);
     }
 
     @Override
