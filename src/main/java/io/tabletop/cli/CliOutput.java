@@ -145,6 +145,11 @@ final class CliOutput {
             out.println("To go on: tabletop resume " + run.runId() + " --yes");
             out.println("To put everything back: tabletop restore " + run.runId() + " (previews; add --yes to run it)");
             out.flush();
+            if (run.recordFault() != null) {
+                // one line: which record could not be written, and why; nothing started after it
+                throw new TabletopCli.UserError("run " + run.runId() + " " + result.state().name().toLowerCase(Locale.ROOT) + ": " + run.recordFault()
+                        + "; no step started after it; once the cause is fixed, continue it with: tabletop resume " + run.runId());
+            }
             RunResult.StepOutcome first = result.failures().stream().findFirst().orElse(null);
             throw new TabletopCli.UserError("run " + run.runId() + " " + result.state().name().toLowerCase(Locale.ROOT)
                     + (first == null ? "" : ": step " + (first.step().index() + 1) + " " + first.step().describe() + ": " + first.message())

@@ -47,6 +47,11 @@ final class RunsCmd implements Callable<Integer> {
                 out.println("(no runs yet in " + runs.runsDir() + ")");
             }
         }
+        for (Runs.RunInfo r : all) {
+            // a torn journal end a resume moved aside: named, never silently dropped
+            r.record().events().stream().filter(e -> e.startsWith("torn-tail: "))
+                    .forEach(e -> spec.commandLine().getErr().println("tabletop: note: run " + r.record().runId() + ": " + e.substring(11)));
+        }
         for (String p : problems) {
             spec.commandLine().getErr().println("tabletop: skipped unreadable run " + p);
         }

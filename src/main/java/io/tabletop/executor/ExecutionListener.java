@@ -15,6 +15,18 @@ public interface ExecutionListener {
     default void runStateChanged(RunState from, RunState to) {
     }
 
+    /**
+     * A step is about to start: the place to write its record ahead of it (write-ahead: nothing acts without
+     * its record). Called by the run's coordinator, under the run's lock, before the step's RUNNING transition
+     * and before any work of it is dispatched. Returns null to let it start, or why no step may start any more
+     * (a record that could not be written: which file, and why); the run then starts nothing more: this step
+     * and every step not started end SKIPPED with that reason, the steps in flight finish, and the run ends
+     * FAILED.
+     */
+    default String beforeStart(Step step) {
+        return null;
+    }
+
     default void stepStateChanged(Step step, StepState from, StepState to, String message) {
     }
 

@@ -40,6 +40,17 @@ final class GuardedListener implements ExecutionListener {
         guard(() -> inner.runStateChanged(from, to), () -> "run " + from + " → " + to);
     }
 
+    /** Not guarded: a listener that throws here refuses the start, since the step's record is not known to be written. */
+    @Override
+    public String beforeStart(Step step) {
+        try {
+            return inner.beforeStart(step);
+        } catch (Throwable t) {
+            failed("step " + (step.index() + 1) + " before its start", t);
+            return "the run's listener failed before step " + (step.index() + 1) + " started: " + Failures.oneLine(t);
+        }
+    }
+
     @Override
     public void stepStateChanged(Step step, StepState from, StepState to, String message) {
         guard(() -> inner.stepStateChanged(step, from, to, message), () -> "step " + (step.index() + 1) + " " + from + " → " + to);

@@ -138,6 +138,8 @@ public final class PlanExecution {
 
     /** Non-null: the run's books are beyond repair (a step could not even be ended), and why; the coordinator ends the run. */
     private String broken;
+    /** Non-null: no step may start any more, and why (a record could not be written: {@link ExecutionListener#beforeStart}). */
+    private String halted;
     private boolean pauseRequested;
     private boolean cancelRequested;
     private boolean failed;
@@ -443,6 +445,15 @@ public final class PlanExecution {
                     scheduler.skip(i);
                 }
                 endParked(StepState.CANCELLED, "cancelled while it waited");
+            } else if (halted != null) {
+                // nothing starts without its record: what has not started is not run; the steps in flight finish
+                String why = "not run: " + halted;
+                endHeld(StepState.SKIPPED, why);
+                for (int i : scheduler.notStarted()) {
+                    transition(i, StepState.SKIPPED, why);
+                    scheduler.skip(i);
+                }
+                endParked(StepState.SKIPPED, why);
             } else if (replanWhy != null && !pauseRequested) {
                 // what has not run goes to the next plan; the steps in flight finish first
                 String why = "not run: " + replanWhy;
@@ -497,7 +508,7 @@ public final class PlanExecution {
                 }
             }
             if (inFlight == 0) {
-                if (scheduler.allStarted() || failed || cancelRequested || replanWhy != null) {
+                if (scheduler.allStarted() || failed || cancelRequested || replanWhy != null || halted != null) {
                     break;
                 }
                 if (!pauseRequested) {
@@ -1045,8 +1056,44 @@ public final class PlanExecution {
         wake();
     }
 
+    /**
+     * Stops the run from starting any step ({@code why}: a record that could not be written); logged once.
+     * The schedule loop ends what has not started; the steps in flight finish. Caller holds the lock.
+     */
+    private void halt(String why) {
+        if (halted != null) {
+            return;
+        }
+        halted = why;
+        failed = true;
+        scheduler.holdBarriers();
+        listener.log(ExecutionListener.Level.ERROR, "The run stops: " + why + ". No step starts without its record; steps in flight finish. "
+                + "Fix the cause, then resume the run (it plans what is left from the live cluster)");
+        wake();
+    }
+
     /** Starts a step the scheduler handed out; inFlight already counts it. Caller holds the lock. */
     private void dispatch(Step s) {
+        String veto = halted;
+        if (veto == null) {
+            try {
+                veto = stepListener.beforeStart(s);
+            } catch (Throwable t) {
+                LOG.log(Level.SEVERE, "the run's listener failed before step " + (s.index() + 1) + " started", t);
+                veto = "the run's listener failed before step " + (s.index() + 1) + " started: " + Failures.oneLine(t);
+            }
+        }
+        if (veto != null) {
+            // its start could not be recorded: it does not start, and neither does anything after it
+            halt(veto);
+            waits.remove(s.index());
+            transition(s.index(), StepState.SKIPPED, "not run: " + halted);
+            fractions[s.index()] = 1;
+            scheduler.finished(s);
+            inFlight--;
+            publish();
+            return;
+        }
         waits.remove(s.index());
         noteStart(s);
         startedAtMillis[s.index()] = options.clock().millis();

@@ -63,14 +63,21 @@ public final class Runs {
     private final Planner planner = new Planner();
     private final Set<String> active = ConcurrentHashMap.newKeySet();
     private final RunCatalog catalog;
+    private final io.tabletop.store.Storage journals;
 
     public Runs() {
         this(AppPaths.home().resolve("runs"), new AuditLog(AppPaths.home().resolve("audit.jsonl")));
     }
 
     public Runs(Path runsDir, AuditLog audit) {
+        this(runsDir, audit, io.tabletop.store.Storage.DISK);
+    }
+
+    /** Runs whose journals are opened through {@code journals} (tests: a store that refuses writes or fills up). */
+    public Runs(Path runsDir, AuditLog audit, io.tabletop.store.Storage journals) {
         this.runsDir = runsDir;
         this.audit = audit;
+        this.journals = journals;
         this.catalog = new RunCatalog(runsDir, active);
     }
 
@@ -108,6 +115,8 @@ public final class Runs {
         private final java.util.concurrent.atomic.AtomicBoolean sweeping = new java.util.concurrent.atomic.AtomicBoolean();
         /** Dead servers known to the run's earlier attempts, with the run clock's millis since when. */
         private final Map<ServerId, Long> dead = new ConcurrentHashMap<>();
+        /** The first record (journal line or audit record) that could not be written: which file, and why. */
+        private final java.util.concurrent.atomic.AtomicReference<String> fault = new java.util.concurrent.atomic.AtomicReference<>();
 
         Run(String runId, RunJournal journal) {
             this.runId = runId;
@@ -120,6 +129,19 @@ public final class Runs {
 
         public RunJournal journal() {
             return journal;
+        }
+
+        /**
+         * Null while every record of the run has been written; else the first that could not be ("cannot write the
+         * audit log /…/audit.jsonl: No space left on device"). Once set, no step of the run starts any more.
+         */
+        public String recordFault() {
+            return fault.get();
+        }
+
+        /** Sets the fault; true when it is the first. */
+        boolean fault(String why) {
+            return fault.compareAndSet(null, why);
         }
 
         public PlanExecution execution() {
@@ -268,14 +290,14 @@ public final class Runs {
         String runId = ID.format(Instant.now()) + "-" + String.format(Locale.ROOT, "%04x", ThreadLocalRandom.current().nextInt(0x10000));
         RunJournal journal = RunJournal.create(runsDir, new RunJournal.Header(runId, Instant.now(), user(),
                 ProcessHandle.current().pid(), connect, plan.before().cluster(), plan.before().engine().wireName(),
-                PlanJson.goalToTree(plan.goal()), stopLocal), plan);
-        anchor(journal, "start", audit(plan.before().cluster(), runId, null, "run started: " + plan.steps().size() + " steps", null));
+                PlanJson.goalToTree(plan.goal()), stopLocal), plan, journals);
+        anchor(journal, "start", auditBeforeRun(journal, plan.before().cluster(), runId, "run started: " + plan.steps().size() + " steps"));
         Run run = new Run(runId, journal);
         ExecutionListener l = listener == null ? ExecutionListener.NONE : listener;
         run.connector = connector;
         run.listener = l;
         run.runs = this;
-        run.restore = prepareSettings(connector, journal, plan.before().cluster(), runId, Map.of(), l);
+        run.restore = prepareSettings(connector, run, plan.before().cluster(), Map.of(), l);
         launch(run, plan, connector, options, l, dispatcher, 0);
         return run;
     }
@@ -285,8 +307,10 @@ public final class Runs {
      * journals and audits the values to put back (with {@code pending}, left by an attempt that was killed),
      * and returns them. A failure is logged: the run goes on, and the engine refuses what it must.
      */
-    private Map<String, String> prepareSettings(ClusterConnector connector, RunJournal journal, String cluster, String runId,
+    private Map<String, String> prepareSettings(ClusterConnector connector, Run run, String cluster,
                                                 Map<String, String> pending, ExecutionListener listener) {
+        RunJournal journal = run.journal();
+        String runId = run.runId();
         Map<String, String> restore = new LinkedHashMap<>(pending);
         try {
             connector.prepareRun().forEach(restore::putIfAbsent);
@@ -299,8 +323,9 @@ public final class Runs {
                 journal.settingsChanged(restore);
             } catch (IOException e) {
                 LOG.log(Level.SEVERE, "journal write failed", e);
+                journalFailed(run, cluster, e); // no step starts; the run's end puts the settings back
             }
-            audit(cluster, runId, null, "engine settings changed for the run, put back when it ends: " + restore, null);
+            audit(run, cluster, null, "engine settings changed for the run, put back when it ends: " + restore, null);
             listener.log(ExecutionListener.Level.INFO, "Engine settings changed for the run (put back when it ends): " + restore);
         }
         return restore;
@@ -356,7 +381,7 @@ public final class Runs {
         String cluster = plan.before().cluster();
         String runId = run.runId();
         RunJournal journal = run.journal();
-        RunJournaling journaling = new RunJournaling(this, journal, connector, runId, cluster, listener);
+        RunJournaling journaling = new RunJournaling(this, run, journal, connector, runId, cluster, listener);
         if (options.replaceDeadCopies() && connector.canEvictDeadCopies()) {
             // the operator chose it before the run: a server found dead has its copies replaced at once, and so
             // has a copy the engine put on it before it knew it dead (seen at a later look)
@@ -389,7 +414,7 @@ public final class Runs {
                 if (r.replan() != null) {
                     run.dead.putAll(r.replan().dead());
                 }
-                Plan next = run.cancelled ? null : replans >= MAX_REPLANS ? tooMany(listener) : replanAfter(run, plan, r, connector, options, listener);
+                Plan next = run.cancelled || run.recordFault() != null ? null : replans >= MAX_REPLANS ? tooMany(listener) : replanAfter(run, plan, r, connector, options, listener);
                 if (next != null) {
                     ExecutorOptions again = options.withPrelude(replanPrelude(options, next));
                     if (launch(run, next, connector, again, listener, dispatcher, replans + 1)) {
@@ -399,7 +424,7 @@ public final class Runs {
                 }
                 r = new RunResult(run.cancelled ? RunState.CANCELLED : RunState.FAILED, r.steps(), r.seconds(), r.timeline());
             }
-            if (e == null && r.state() == RunState.FAILED && !run.cancelled && replans < MAX_REPLANS) {
+            if (e == null && r.state() == RunState.FAILED && !run.cancelled && run.recordFault() == null && replans < MAX_REPLANS) {
                 Plan next = replanAroundLostServers(run, plan, r, connector, listener);
                 if (next != null) {
                     // the pre-check's reads are about a cluster that has changed since: the new attempt reads its own
@@ -413,14 +438,20 @@ public final class Runs {
             if (e == null && run.cancelled && r.state() == RunState.FAILED) {
                 r = new RunResult(RunState.CANCELLED, r.steps(), r.seconds(), r.timeline());
             }
+            if (e == null && run.recordFault() != null && r.state() == RunState.SUCCEEDED) {
+                // every step ran, but not every record of it was written: the run is not one to trust as done
+                r = new RunResult(RunState.FAILED, r.steps(), r.seconds(), r.timeline());
+            }
             active.remove(runId);
             restoreSettings(run, connector, cluster, listener);
             try {
                 String state = e != null ? "FAILED" : r.state().name();
                 String summary = e != null ? String.valueOf(e) : r.count(StepState.SUCCEEDED) + " of " + plan.steps().size() + " steps succeeded"
-                        + (r.timeline().describe().isEmpty() ? "" : "; " + r.timeline().describe());
+                        + (r.timeline().describe().isEmpty() ? "" : "; " + r.timeline().describe())
+                        + (run.recordFault() == null ? "" : "; stopped: " + run.recordFault());
+                AuditLog.Head end = audit(run, cluster, null, "run ended " + state + ": " + summary, null);
                 journal.end(state, summary);
-                anchor(journal, "end", audit(cluster, runId, null, "run ended " + state + ": " + summary, null));
+                anchor(journal, "end", end);
                 journal.close();
             } catch (IOException io) {
                 LOG.log(Level.SEVERE, "cannot finish the journal of run " + runId, io);
@@ -539,7 +570,9 @@ public final class Runs {
     private Plan announced(Run run, Plan next, String cluster, String why, ExecutionListener listener) throws IOException {
         listener.log(ExecutionListener.Level.WARN, "Re-planned: " + why);
         run.journal().attempt(next, "re-planned: " + why);
-        audit(cluster, run.runId(), null, "run re-planned: " + why, null);
+        if (audit(run, cluster, null, "run re-planned: " + why, null) == null) {
+            throw new IOException(run.recordFault());
+        }
         listener.planReplaced(next, why);
         return next;
     }
@@ -703,15 +736,17 @@ public final class Runs {
                 skipped++;
                 continue;
             }
-            audit(c.cluster(), run.runId(), "replace dead copies", "drop the copy of " + copy.partition() + " on dead " + copy.server()
-                    + " so that the engine builds a new one now (" + why + ")", connector.evictCommand(copy.partition(), copy.server()));
+            if (audit(run, c.cluster(), "replace dead copies", "drop the copy of " + copy.partition() + " on dead " + copy.server()
+                    + " so that the engine builds a new one now (" + why + ")", connector.evictCommand(copy.partition(), copy.server())) == null) {
+                break; // nothing is changed without its record
+            }
             try {
                 connector.evictCopy(copy.partition(), copy.server());
                 done++;
             } catch (ConnectorException e) {
                 // one tablet's refusal (a config change of its own under way) does not stop the others; the next look tries again
                 LOG.log(Level.INFO, "dropping the copy of " + copy.partition() + " on " + copy.server(), e);
-                audit(c.cluster(), run.runId(), "replace dead copies", "not dropped: " + e.getMessage(), null);
+                audit(run, c.cluster(), "replace dead copies", "not dropped: " + e.getMessage(), null);
                 failed++;
             }
         }
@@ -727,6 +762,7 @@ public final class Runs {
             run.journal().event("replace-dead-copies", line);
         } catch (IOException e) {
             LOG.log(Level.SEVERE, "journal write failed", e);
+            journalFailed(run, c.cluster(), e);
         }
         return done;
     }
@@ -737,7 +773,12 @@ public final class Runs {
      */
     public void executeAudited(ClusterConnector connector, String cluster, String runId, Step step, String why)
             throws ConnectorException, InterruptedException {
-        audit(cluster, runId, step.describe(), why, connector.command(step));
+        try {
+            audit.append(new AuditLog.Entry(Instant.now(), user(), cluster, runId, step.describe(), why, connector.command(step)));
+        } catch (IOException e) {
+            throw new ConnectorException(connector.engine(), step.describe(), "not done: " + e.getMessage() + " (nothing is changed without its record)",
+                    false, e);
+        }
         connector.execute(step, new ClusterConnector.StepProgress() {
             @Override
             public void update(double fraction, String message) {
@@ -745,7 +786,11 @@ public final class Runs {
 
             @Override
             public void action(String what, String command) {
-                audit(cluster, runId, step.describe(), what, command);
+                try {
+                    audit.append(new AuditLog.Entry(Instant.now(), user(), cluster, runId, step.describe(), what, command));
+                } catch (IOException e) {
+                    throw new IllegalStateException("not done: " + what + ": " + e.getMessage(), e);
+                }
             }
         });
     }
@@ -757,6 +802,60 @@ public final class Runs {
         } catch (IOException e) {
             LOG.log(Level.SEVERE, "cannot write the audit log " + audit.file(), e);
             return null;
+        }
+    }
+
+    /**
+     * Appends a record of {@code run} to the audit log; the log's new head, or null when it could not be
+     * written: then the run's fault is set (no step of it starts any more), and its journal keeps what the
+     * log is missing ({@code audit-gap}, which {@code tabletop audit} reports).
+     */
+    AuditLog.Head audit(Run run, String cluster, String step, String action, String command) {
+        try {
+            return audit.append(new AuditLog.Entry(Instant.now(), user(), cluster, run.runId(), step, action, command));
+        } catch (IOException e) {
+            LOG.log(Level.SEVERE, "cannot write the audit log " + audit.file() + " for run " + run.runId(), e);
+            String why = e.getMessage();
+            if (run.fault(why)) {
+                run.listener.log(ExecutionListener.Level.ERROR, "The audit log cannot be written: " + why + "; no step starts any more");
+            }
+            try {
+                run.journal().event("audit-gap", "not in the audit log (" + why + "): " + (step == null ? "" : "step " + step + ": ")
+                        + action + (command == null ? "" : " — " + command));
+            } catch (IOException j) {
+                LOG.log(Level.SEVERE, "cannot journal the audit gap of run " + run.runId(), j);
+                run.fault(j.getMessage());
+            }
+            return null;
+        }
+    }
+
+    /** A journal write of {@code run} failed: no step of it starts any more, and the audit log says so (where it can). */
+    void journalFailed(Run run, String cluster, IOException e) {
+        if (run.fault(e.getMessage())) {
+            run.listener.log(ExecutionListener.Level.ERROR, "The run's journal cannot be written: " + e.getMessage() + "; no step starts any more");
+            audit(cluster, run.runId(), null, "the run's journal could not be written (" + e.getMessage() + "): no step starts any more", null);
+        }
+    }
+
+    /**
+     * The record a run (or a resume) starts with; when it cannot be written the journal ends FAILED (where it
+     * can) and this throws, naming the file and the cause: nothing of the run starts.
+     */
+    private AuditLog.Head auditBeforeRun(RunJournal journal, String cluster, String runId, String action) throws IOException {
+        try {
+            return audit.append(new AuditLog.Entry(Instant.now(), user(), cluster, runId, null, action, null));
+        } catch (IOException e) {
+            LOG.log(Level.SEVERE, "cannot write the audit log " + audit.file() + " for run " + runId, e);
+            try {
+                journal.event("audit-gap", "not in the audit log (" + e.getMessage() + "): " + action);
+                journal.end("FAILED", "not started: " + e.getMessage());
+            } catch (IOException j) {
+                e.addSuppressed(j);
+            } finally {
+                closeQuietly(journal);
+            }
+            throw new IOException(e.getMessage() + "; run " + runId + " did not start (nothing runs without its record)", e);
         }
     }
 
@@ -774,7 +873,14 @@ public final class Runs {
 
     /** The audit log against its head file and every run's anchors ({@link AuditLog#check}). */
     public AuditLog.Report checkAudit() throws IOException {
-        return AuditLog.check(audit.file(), RunJournal.auditAnchors(runsDir));
+        AuditLog.Report r = AuditLog.check(audit.file(), RunJournal.auditAnchors(runsDir));
+        List<String> gaps = RunJournal.auditGaps(runsDir); // records a run had that never reached the log
+        if (gaps.isEmpty()) {
+            return r;
+        }
+        List<String> problems = new ArrayList<>(r.problems());
+        problems.addAll(gaps);
+        return new AuditLog.Report(r.records(), List.copyOf(problems), r.notes());
     }
 
     /** The number of anchors the runs' journals hold. */
@@ -849,7 +955,7 @@ public final class Runs {
                 List<CheckResult> checks = new ArrayList<>(r.checks());
                 RunJournal journal = null;
                 try {
-                    journal = RunJournal.reopen(run.record().dir());
+                    journal = RunJournal.reopen(run.record().dir(), journals);
                 } catch (FormatException | IOException e) {
                     LOG.log(Level.WARNING, "cannot reopen the journal of run " + run.record().runId(), e);
                 }
@@ -890,8 +996,12 @@ public final class Runs {
             return c;
         }
         Step gate = Step.gate(0, null, "repair what a move cut short left").withIndex(0);
-        audit(c.cluster(), runId, "repair", "health gate before planning, to repair " + repairable
-                + " partition(s) with more voters than their replication factor", connector.command(gate));
+        if (audit(c.cluster(), runId, "repair", "health gate before planning, to repair " + repairable
+                + " partition(s) with more voters than their replication factor", connector.command(gate)) == null) {
+            listener.log(ExecutionListener.Level.ERROR, "the health gate before re-planning is not run: the audit log " + audit.file()
+                    + " cannot be written");
+            return c; // nothing is changed without its record
+        }
         try {
             connector.execute(gate, new ClusterConnector.StepProgress() {
                 @Override
@@ -925,17 +1035,23 @@ public final class Runs {
             throw new IllegalStateException("nothing to resume");
         }
         RunRecord r = resume.run().record();
-        RunJournal journal = RunJournal.reopen(r.dir());
+        RunJournal journal = RunJournal.reopen(r.dir(), journals);
+        journal.tornTail().ifPresent(cut -> {
+            LOG.warning("run " + r.runId() + ": the journal's last line was torn: " + cut.describe());
+            if (listener != null) {
+                listener.log(ExecutionListener.Level.WARN, "The journal's last line was torn: " + cut.describe() + "; the journal goes on on a fresh line");
+            }
+        });
         journal.attempt(resume.plan(), "resumed by " + user() + " (process " + ProcessHandle.current().pid() + ") after "
                 + resume.alreadyDone() + " step(s) done; " + resume.plan().steps().size() + " step(s) planned again from the live cluster");
-        anchor(journal, "start", audit(resume.plan().before().cluster(), r.runId(), null, "run resumed: " + resume.plan().steps().size() + " steps", null));
+        anchor(journal, "start", auditBeforeRun(journal, resume.plan().before().cluster(), r.runId(), "run resumed: " + resume.plan().steps().size() + " steps"));
         Run run = new Run(r.runId(), journal);
         ExecutionListener l = listener == null ? ExecutionListener.NONE : listener;
         run.connector = connector;
         run.listener = l;
         run.runs = this;
         // what a killed attempt changed and never put back is put back when this one ends
-        run.restore = prepareSettings(connector, journal, resume.plan().before().cluster(), r.runId(), RunJournal.unrestoredSettings(r.dir()), l);
+        run.restore = prepareSettings(connector, run, resume.plan().before().cluster(), RunJournal.unrestoredSettings(r.dir()), l);
         launch(run, resume.plan(), connector, options, l, dispatcher, 0);
         return run;
     }
@@ -952,7 +1068,7 @@ public final class Runs {
 
     /** Ends an interrupted run whose work the cluster shows done. */
     public void markDone(RunInfo run, String summary) throws IOException, FormatException {
-        try (RunJournal j = RunJournal.reopen(run.record().dir())) {
+        try (RunJournal j = RunJournal.reopen(run.record().dir(), journals)) {
             j.end("SUCCEEDED", summary);
             anchor(j, "end", audit(run.record().cluster(), run.record().runId(), null, "run ended SUCCEEDED: " + summary, null));
         }
