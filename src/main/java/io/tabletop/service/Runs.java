@@ -772,9 +772,19 @@ public final class Runs {
         }
     }
 
-    /** The audit log against its head file and every run's anchors ({@link AuditLog#check}). */
+    /**
+     * The audit log against its head file and every run's anchors ({@link AuditLog#check}), and against the
+     * runs directory: a run the log has records of whose journal is gone is a problem, named.
+     */
     public AuditLog.Report checkAudit() throws IOException {
-        return AuditLog.check(audit.file(), RunJournal.auditAnchors(runsDir));
+        AuditLog.Report r = AuditLog.check(audit.file(), RunJournal.auditAnchors(runsDir));
+        List<String> missing = catalog.missingJournals(AuditLog.runRecords(audit.file()));
+        if (missing.isEmpty()) {
+            return r;
+        }
+        List<String> problems = new ArrayList<>(r.problems());
+        problems.addAll(missing);
+        return new AuditLog.Report(r.records(), List.copyOf(problems), r.notes());
     }
 
     /** The number of anchors the runs' journals hold. */
