@@ -65,9 +65,12 @@ final class ResumeCmd implements Callable<Integer> {
             }
             ExecutorOptions how = Options.Plan.Concurrency.parse(maxMovesPerServer, ceiling).options(c.capabilities()).withClock(c.clock())
                     .withReplaceDeadCopies(replaceDeadCopies);
+            // as apply does: the rows counted before the run are compared after it
+            RemovalService.RowsBefore rows = RemovalService.countRowsBefore(c);
+            rows.check().ifPresent(check -> out.println(PlanText.check(check)));
             Runs.Run run = runs.resume(r, c, how, CliOutput.printer(out, r.plan().steps().size()), null);
             try (InterruptGuard guard = InterruptGuard.install(run, out)) {
-                CliOutput.finish(out, service, r.plan(), c, run, null);
+                CliOutput.finish(out, service, r.plan(), c, run, rows.rows());
             }
         }
         return 0;

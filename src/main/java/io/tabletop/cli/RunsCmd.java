@@ -42,6 +42,9 @@ final class RunsCmd implements Callable<Integer> {
                 out.printf(Locale.ROOT, "%-25s %-20s %-12s %-9s %-8d %s: %s%n", rec.runId(),
                         rec.startedAt().toString().replace('T', ' ').substring(0, 19), r.state(), rec.succeeded(),
                         rec.attempts(), rec.cluster(), rec.goalSummary());
+                if (rec.damaged()) {
+                    out.println("  DAMAGED: " + rec.dir().resolve("journal.jsonl") + " " + rec.damage().describe());
+                }
             }
             if (all.isEmpty()) {
                 out.println("(no runs yet in " + runs.runsDir() + ")");
@@ -53,7 +56,7 @@ final class RunsCmd implements Callable<Integer> {
                     .forEach(e -> spec.commandLine().getErr().println("tabletop: note: run " + r.record().runId() + ": " + e.substring(11)));
         }
         for (String p : problems) {
-            spec.commandLine().getErr().println("tabletop: skipped unreadable run " + p);
+            spec.commandLine().getErr().println("tabletop: DAMAGED run " + p);
         }
         return 0;
     }

@@ -182,18 +182,24 @@ public final class ClusterSnapshot {
             for (Replica r : p.replicas()) {
                 long[] a = acc.get(r.server());
                 a[0]++;
-                a[2] += p.sizeOrZero();
+                a[2] = saturated(a[2], p.sizeOrZero());
                 if (r.role() == ReplicaRole.LEADER) {
                     a[1]++;
-                    a[3] += p.rowsOrZero();
+                    a[3] = saturated(a[3], p.rowsOrZero());
                 } else {
-                    a[4] += p.rowsOrZero();
+                    a[4] = saturated(a[4], p.rowsOrZero());
                 }
             }
         }
         Map<ServerId, ServerLoad> out = new LinkedHashMap<>();
         acc.forEach((id, a) -> out.put(id, new ServerLoad(id, (int) a[0], (int) a[1], a[2], a[3], a[4])));
         return Collections.unmodifiableMap(out);
+    }
+
+    /** {@code a + b} of two non-negative counts, or {@link Long#MAX_VALUE} where it would overflow (never negative). */
+    static long saturated(long a, long b) {
+        long sum = a + b;
+        return sum < 0 ? Long.MAX_VALUE : sum;
     }
 
     /** A copy with the given partitions replacing those with the same id. */

@@ -11,10 +11,17 @@ import java.util.Set;
  * A partition and the copies it has. Replicas are kept in the order given; at most one per server and
  * at most one leader.
  *
- * @param sizeBytes bytes of one copy; {@code null} when unknown (shown as unknown, never as zero)
- * @param rows      rows of one copy; {@code null} when unknown
+ * @param sizeBytes bytes of one copy, 0 to {@link #MAX_COUNT}; {@code null} when unknown (shown as unknown, never as zero)
+ * @param rows      rows of one copy, 0 to {@link #MAX_COUNT}; {@code null} when unknown
  */
 public record Partition(PartitionId id, TableId table, Long sizeBytes, Long rows, List<Replica> replicas) {
+    /**
+     * The largest size or row count one copy may state: 2^53 (8 PiB; the largest whole number a JSON reader
+     * in any language keeps exact). A larger value is a reading gone wrong, and sums of such values over a
+     * cluster would overflow a long; it is refused where it is read.
+     */
+    public static final long MAX_COUNT = 1L << 53;
+
     public Partition {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(table, "table of partition " + id);
@@ -32,11 +39,11 @@ public record Partition(PartitionId id, TableId table, Long sizeBytes, Long rows
         if (leaders > 1) {
             throw new IllegalArgumentException("partition " + id + " has " + leaders + " leaders");
         }
-        if (sizeBytes != null && sizeBytes < 0) {
-            throw new IllegalArgumentException("partition " + id + ": sizeBytes must be >= 0");
+        if (sizeBytes != null && (sizeBytes < 0 || sizeBytes > MAX_COUNT)) {
+            throw new IllegalArgumentException("partition " + id + ": sizeBytes must be 0 to 2^53, was " + sizeBytes);
         }
-        if (rows != null && rows < 0) {
-            throw new IllegalArgumentException("partition " + id + ": rows must be >= 0");
+        if (rows != null && (rows < 0 || rows > MAX_COUNT)) {
+            throw new IllegalArgumentException("partition " + id + ": rows must be 0 to 2^53, was " + rows);
         }
     }
 

@@ -23,11 +23,11 @@ public record Server(ServerId id, String address, String location, ServerState s
         Objects.requireNonNull(state, "state of server " + id);
         address = address == null || address.isBlank() ? id.value() : address;
         location = location == null || location.isBlank() ? null : location;
-        if (capacityBytes != null && capacityBytes < 0) {
-            throw new IllegalArgumentException("server " + id + ": capacityBytes must be >= 0");
+        if (capacityBytes != null && (capacityBytes < 0 || capacityBytes > Partition.MAX_COUNT)) {
+            throw new IllegalArgumentException("server " + id + ": capacityBytes must be 0 to 2^53, was " + capacityBytes);
         }
-        if (usedBytes != null && usedBytes < 0) {
-            throw new IllegalArgumentException("server " + id + ": usedBytes must be >= 0");
+        if (usedBytes != null && (usedBytes < 0 || usedBytes > Partition.MAX_COUNT)) {
+            throw new IllegalArgumentException("server " + id + ": usedBytes must be 0 to 2^53, was " + usedBytes);
         }
     }
 

@@ -112,7 +112,7 @@ final class EngineRebalance {
         }
         List<Server> remaining = snap.servers().stream().filter(s -> !ejected.contains(s.id())).toList();
         ClusterSnapshot after = snap.withReplaced(changed, remaining);
-        long bytes = copies.stream().mapToLong(Step::bytes).sum();
+        long bytes = copies.stream().mapToLong(Step::bytes).reduce(0, Math::addExact);
         String who = goal.servers().stream().map(ServerId::value).collect(Collectors.joining(", "));
         boolean failoverFirst = goal.strategy() == RemoveServers.Strategy.FAILOVER_FIRST;
         if (failoverFirst) {

@@ -3,6 +3,7 @@ package io.tabletop.planner;
 import io.tabletop.domain.CheckResult;
 import io.tabletop.domain.ClusterSnapshot;
 import io.tabletop.domain.EngineCapabilities;
+import io.tabletop.domain.Partition;
 import io.tabletop.domain.ServerId;
 import io.tabletop.domain.Step;
 import io.tabletop.domain.StepType;
@@ -67,8 +68,53 @@ import java.util.Map;
  */
 public final class Planner {
 
+    /**
+     * The largest number of bytes all copies of all partitions may add up to: every byte total a plan makes
+     * (per server, to move, per phase) is a part of it, twice over at most, so none overflows a long.
+     */
+    static final long MAX_TOTAL_BYTES = Long.MAX_VALUE / 4;
+
     /** Plans the goal, or refuses with the checks that block it. */
     public Plan plan(ClusterSnapshot snapshot, Goal goal, EngineCapabilities caps) throws PlanRefusedException {
+        refuseUnplannable(snapshot);
+        try {
+            return planChecked(snapshot, goal, caps);
+        } catch (ArithmeticException e) {
+            throw new PlanRefusedException(List.of(CheckResult.block("Sizes", "a byte total of the plan overflows ("
+                    + e.getMessage() + "): the sizes the cluster reports cannot be right")));
+        }
+    }
+
+    /**
+     * What no plan can be made for: a partition with no replica left (lost: nothing to copy from), and sizes
+     * whose total over all copies is beyond {@link #MAX_TOTAL_BYTES} (a reading gone wrong).
+     */
+    static void refuseUnplannable(ClusterSnapshot snapshot) throws PlanRefusedException {
+        List<CheckResult> blocks = new ArrayList<>();
+        List<String> lost = snapshot.partitions().stream().filter(p -> p.replicas().isEmpty()).map(p -> p.id().value()).toList();
+        if (!lost.isEmpty()) {
+            blocks.add(CheckResult.block("Lost partition", String.join(", ", lost.subList(0, Math.min(5, lost.size())))
+                    + (lost.size() > 5 ? " and " + (lost.size() - 5) + " more" : "") + (lost.size() == 1 ? " has" : " have")
+                    + " no replica: its data is gone from the cluster; restore it (or drop it) before moving anything"));
+        }
+        long total = 0;
+        try {
+            for (Partition p : snapshot.partitions()) {
+                total = Math.addExact(total, Math.multiplyExact(p.sizeOrZero(), (long) p.replicas().size()));
+            }
+        } catch (ArithmeticException e) {
+            total = Long.MAX_VALUE;
+        }
+        if (total > MAX_TOTAL_BYTES) {
+            blocks.add(CheckResult.block("Sizes", "the partitions' copies add up to more than 2^61 bytes ("
+                    + (total == Long.MAX_VALUE ? "beyond a long" : total + " B") + "): the sizes the cluster reports cannot be right"));
+        }
+        if (!blocks.isEmpty()) {
+            throw new PlanRefusedException(blocks);
+        }
+    }
+
+    private Plan planChecked(ClusterSnapshot snapshot, Goal goal, EngineCapabilities caps) throws PlanRefusedException {
         if (goal instanceof RemoveServers r && r.strategy() == RemoveServers.Strategy.ENGINE) {
             return engineDrain(snapshot, r, caps);
         }
@@ -120,7 +166,7 @@ public final class Planner {
                     }
                     case MOVE_REPLICA -> {
                         if (steps.stream().noneMatch(x -> x.type() == StepType.ENGINE_REBALANCE && x.phase() == ph.index())) {
-                            long bytes = base.stepsOfPhase(ph.index()).stream().mapToLong(Step::bytes).sum();
+                            long bytes = base.stepsOfPhase(ph.index()).stream().mapToLong(Step::bytes).reduce(0, Math::addExact);
                             long moves = base.stepsOfPhase(ph.index()).stream().filter(x -> x.type() == StepType.MOVE_REPLICA).count();
                             ServerId r = ph.servers().get(0);
                             steps.add(Step.engineRebalance(ph.index(), List.of(r), bytes,
@@ -180,7 +226,7 @@ public final class Planner {
         for (Step s : indexed) {
             moves += s.type() == StepType.MOVE_REPLICA ? 1 : 0;
             transfers += s.type() == StepType.TRANSFER_LEADER ? 1 : 0;
-            data += s.bytes();
+            data = Math.addExact(data, s.bytes());
         }
         double secs = Estimator.seconds(indexed, caps, caps.maxMovesPerServer());
         Plan.Summary summary = new Plan.Summary(moves, transfers, data, secs, caps.maxMovesPerServer());

@@ -201,7 +201,14 @@ public final class Operation {
     public Prepared prepare(RemovalService service, ClusterConnector c, Options o, ClusterConnector.StepProgress progress) throws ConnectorException {
         if (kind == Kind.RESUME) {
             Runs.Resume r = service.runs().prepareResume(run, c, progress);
-            return new Prepared(r.checks(), r.blocked() ? null : r.plan(), null, r);
+            if (r.blocked() || r.plan() == null) {
+                return new Prepared(r.checks(), null, null, r);
+            }
+            // as before a new run: rows counted now are compared after the resumed run
+            RemovalService.RowsBefore rows = RemovalService.countRowsBefore(c);
+            List<CheckResult> checks = new java.util.ArrayList<>(r.checks());
+            rows.check().ifPresent(checks::add);
+            return new Prepared(List.copyOf(checks), r.plan(), rows.rows(), r);
         }
         RemovalService.PreCheck pre = service.preCheck(c, goal(o));
         return new Prepared(pre.checks(), pre.plan(), pre.rows(), null, pre);

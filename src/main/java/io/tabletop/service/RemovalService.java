@@ -182,6 +182,20 @@ public final class RemovalService {
         return out;
     }
 
+    /**
+     * Rows counted before a run that was not pre-checked as a new one (a resume): the check that says so, and
+     * the counts its post-checks compare against ({@code rows} null where the engine cannot count, or failed to).
+     */
+    public record RowsBefore(Optional<CheckResult> check, Map<String, Long> rows) {
+    }
+
+    /** Counts the rows now, as {@link #preCheck} does before a run, and waits for the count. */
+    public static RowsBefore countRowsBefore(ClusterConnector connector) {
+        CompletableFuture<Map<String, Long>> counting = countRows(connector, null);
+        Optional<CheckResult> check = rowCheck(counting);
+        return new RowsBefore(check, counting.isCompletedExceptionally() ? null : counting.join());
+    }
+
     /** The row-count check once the count is in (it waits for it); empty where the engine cannot count. */
     public static Optional<CheckResult> rowCheck(CompletableFuture<Map<String, Long>> counting) {
         try {
@@ -227,7 +241,7 @@ public final class RemovalService {
         return rows.values().stream().mapToLong(Long::longValue).sum();
     }
 
-    /** After a run whose rows were not counted before it (a resume): as below, without the row comparison. */
+    /** After a run whose rows were not counted before it: as below, without the row comparison. */
     public List<CheckResult> postChecks(Plan plan, ClusterConnector connector) {
         return postChecks(plan, connector, null);
     }

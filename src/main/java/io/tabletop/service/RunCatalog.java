@@ -14,6 +14,8 @@ import java.util.Set;
  * process, or interrupted), found by id or prefix. Thread-safe.
  */
 final class RunCatalog {
+    /** The state of a run whose journal cannot be read ({@link RunRecord#damage} says where and why). */
+    static final String DAMAGED = "DAMAGED";
     private final Path runsDir;
     /** The runs this process is running now. */
     private final Set<String> active;
@@ -26,7 +28,7 @@ final class RunCatalog {
     List<Runs.RunInfo> list(List<String> problems) throws IOException {
         List<Runs.RunInfo> out = new ArrayList<>();
         for (RunRecord r : RunJournal.list(runsDir, problems)) {
-            out.add(new Runs.RunInfo(r, state(r)));
+            out.add(new Runs.RunInfo(r, r.damaged() ? DAMAGED : state(r)));
         }
         return out;
     }
@@ -47,18 +49,47 @@ final class RunCatalog {
         return "INTERRUPTED";
     }
 
-    /** A run by id (or a unique prefix of it), or the newest with {@code "latest"}. */
+    /**
+     * A run by id (or a unique prefix of it), or the newest with {@code "latest"}. A damaged run is never
+     * passed over for an older one, nor returned: it is refused with its journal's line and the reason.
+     */
     Runs.RunInfo find(String idOrLatest) throws IOException, Runs.NoSuchRunException {
         List<String> problems = new ArrayList<>();
         List<Runs.RunInfo> all = list(problems);
         if (idOrLatest.equals("latest")) {
-            return all.stream().findFirst().orElseThrow(() -> new Runs.NoSuchRunException("no runs recorded in " + runsDir));
+            Runs.RunInfo newest = all.stream().findFirst().orElseThrow(() -> new Runs.NoSuchRunException("no runs recorded in " + runsDir));
+            if (newest.record().damaged()) {
+                throw new Runs.NoSuchRunException("the newest run, " + newest.record().runId() + ", is DAMAGED: "
+                        + damage(newest.record()) + "; name the run to use by its id (tabletop runs lists them)");
+            }
+            return newest;
         }
-        List<Runs.RunInfo> hits = all.stream().filter(r -> r.record().runId().startsWith(idOrLatest)).toList();
+        List<Runs.RunInfo> hits = all.stream().filter(r -> r.record().runId().startsWith(idOrLatest)
+                || r.record().dir().getFileName().toString().startsWith(idOrLatest)).toList();
         if (hits.size() != 1) {
             throw new Runs.NoSuchRunException(hits.isEmpty() ? "no run " + idOrLatest + " in " + runsDir
                     : idOrLatest + " matches " + hits.size() + " runs; give more of the id");
         }
+        if (hits.get(0).record().damaged()) {
+            throw new Runs.NoSuchRunException("run " + hits.get(0).record().runId() + " is DAMAGED: " + damage(hits.get(0).record()));
+        }
         return hits.get(0);
+    }
+
+    /** One problem per run the audit log has records of ({@code recordsPerRun}) whose journal is not in the runs directory. */
+    List<String> missingJournals(java.util.Map<String, Integer> recordsPerRun) {
+        List<String> out = new ArrayList<>();
+        recordsPerRun.forEach((run, n) -> {
+            java.nio.file.Path journal = runsDir.resolve(run).resolve("journal.jsonl");
+            if (!java.nio.file.Files.isRegularFile(journal)) {
+                out.add("run " + run + " has " + n + " audit record(s) but no journal (" + journal + " is missing)");
+            }
+        });
+        return out;
+    }
+
+    /** "journal line 3: not JSON: ... (runs/ID/journal.jsonl)". */
+    static String damage(RunRecord r) {
+        return "journal " + r.damage().describe() + " (" + r.dir().resolve("journal.jsonl") + ")";
     }
 }

@@ -871,15 +871,19 @@ public final class Runs {
         }
     }
 
-    /** The audit log against its head file and every run's anchors ({@link AuditLog#check}). */
+    /**
+     * The audit log against its head file and every run's anchors ({@link AuditLog#check}), and against the
+     * runs directory: a run the log has records of whose journal is gone is a problem, named.
+     */
     public AuditLog.Report checkAudit() throws IOException {
         AuditLog.Report r = AuditLog.check(audit.file(), RunJournal.auditAnchors(runsDir));
-        List<String> gaps = RunJournal.auditGaps(runsDir); // records a run had that never reached the log
-        if (gaps.isEmpty()) {
+        List<String> extra = new ArrayList<>(RunJournal.auditGaps(runsDir)); // records a run had that never reached the log
+        extra.addAll(catalog.missingJournals(AuditLog.runRecords(audit.file()))); // runs the log knows whose journal is gone
+        if (extra.isEmpty()) {
             return r;
         }
         List<String> problems = new ArrayList<>(r.problems());
-        problems.addAll(gaps);
+        problems.addAll(extra);
         return new AuditLog.Report(r.records(), List.copyOf(problems), r.notes());
     }
 

@@ -308,6 +308,28 @@ public final class AuditLog {
         return run.isEmpty() || run.equals("null") ? "" : ", in run " + run;
     }
 
+    /**
+     * The runs the log's records name, each with how many records it has, in the order of their first
+     * record. Lines that cannot be read count for no run ({@link #check} names them).
+     */
+    public static java.util.Map<String, Integer> runRecords(Path file) throws IOException {
+        java.util.Map<String, Integer> out = new java.util.LinkedHashMap<>();
+        if (!Files.exists(file)) {
+            return out;
+        }
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            try {
+                String run = JSON.readTree(line).path("run").asText("");
+                if (!run.isEmpty() && !run.equals("null")) {
+                    out.merge(run, 1, Integer::sum);
+                }
+            } catch (IOException e) {
+                // not a record: the chain check names the line
+            }
+        }
+        return out;
+    }
+
     /** Number of records. */
     public static int count(Path file) throws IOException {
         return Files.exists(file) ? (int) Files.readAllLines(file, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank()).count() : 0;

@@ -67,13 +67,41 @@ public final class RunJournal implements Closeable {
         FileChannel ch = storage.open(dir.resolve("journal.jsonl"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
                 StandardOpenOption.APPEND);
         RunJournal j = new RunJournal(dir, ch, -1);
-        ObjectNode n = LINE.createObjectNode().put("type", "run").put("runId", h.runId()).put("at", h.startedAt().toString())
+        ObjectNode n = LINE.createObjectNode().put("type", "run").put("runId", h.runId()).put("seq", nextSequence(runsDir, dir))
+                .put("at", h.startedAt().toString())
                 .put("user", h.user()).put("pid", h.pid()).put("connect", h.connect()).put("cluster", h.cluster())
                 .put("engine", h.engine()).put("stopLocal", h.stopLocal());
         n.set("goal", h.goal());
         j.write(n);
         j.attempt(plan, "first plan");
         return j;
+    }
+
+    /**
+     * The run sequence a new run in {@code runsDir} takes: one more than the highest any journal's header holds
+     * ({@code own}, the new run's directory, excepted). "Latest" is the highest sequence, not the newest clock
+     * reading: a clock set back does not make a new run older. Two processes starting in the same instant
+     * may take the same number; the start time, then the id, orders those.
+     */
+    static long nextSequence(Path runsDir, Path own) throws IOException {
+        long max = 0;
+        try (Stream<Path> dirs = Files.list(runsDir)) {
+            for (Path d : dirs.filter(Files::isDirectory).filter(d -> !d.equals(own)).toList()) {
+                Path f = d.resolve("journal.jsonl");
+                if (!Files.isRegularFile(f)) {
+                    continue;
+                }
+                try (var in = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
+                    String first = in.readLine();
+                    if (first != null) {
+                        max = Math.max(max, LINE.readTree(first).path("seq").asLong(0));
+                    }
+                } catch (IOException e) {
+                    // a header that cannot be read holds no sequence; the listing names it DAMAGED
+                }
+            }
+        }
+        return max + 1;
     }
 
     /** Opens an existing run's journal to continue it (a resume). */
@@ -317,7 +345,13 @@ public final class RunJournal implements Closeable {
     /** What a journal says about its run. */
     public record RunRecord(Path dir, String runId, Instant startedAt, String user, long pid, String connect, String cluster,
                             String engine, JsonNode goal, boolean stopLocal, int attempts, List<Integer> stepsPerAttempt,
-                            List<StepRecord> steps, String endState, String endSummary, Instant lastAt, List<String> events) {
+                            List<StepRecord> steps, String endState, String endSummary, Instant lastAt, List<String> events,
+                            long seq, Damage damage) {
+        /** Whether the journal could not be read to its end: what it holds is only what came before {@link #damage}. */
+        public boolean damaged() {
+            return damage != null;
+        }
+
         public long succeeded() {
             return steps.stream().filter(StepRecord::succeeded).count();
         }
@@ -336,6 +370,9 @@ public final class RunJournal implements Closeable {
 
         /** "remove ts-3, ts-4", "rebalance (at most 10 moves)", "scale out onto ts-7". */
         public String goalSummary() {
+            if (goal == null || goal.isMissingNode() || goal.isNull()) {
+                return "?";
+            }
             List<String> ids = new ArrayList<>();
             goal.path("servers").forEach(x -> ids.add(x.asText()));
             return switch (goal.path("type").asText()) {
@@ -345,6 +382,16 @@ public final class RunJournal implements Closeable {
                 case "RESTORE" -> "restore " + goal.path("label").asText("a saved placement");
                 default -> goal.path("type").asText("?");
             };
+        }
+    }
+
+    /**
+     * Where a journal cannot be read: the line (1-based; 0 for the file as a whole) and why, in words.
+     * A torn last line (a crash while writing it) is not damage: what came before it stands.
+     */
+    public record Damage(int line, String reason) {
+        public String describe() {
+            return (line > 0 ? "line " + line + ": " : "") + reason;
         }
     }
 
@@ -362,6 +409,12 @@ public final class RunJournal implements Closeable {
             if (r.endSummary() != null) {
                 n.put("summary", r.endSummary());
             }
+            if (r.seq() > 0) {
+                n.put("seq", r.seq());
+            }
+            if (r.damaged()) {
+                n.put("damagedLine", r.damage().line()).put("damage", r.damage().reason());
+            }
         }
         try {
             return SnapshotJson.MAPPER.writeValueAsString(a);
@@ -371,8 +424,52 @@ public final class RunJournal implements Closeable {
     }
 
     public static RunRecord read(Path dir) throws IOException, FormatException {
+        return read(dir, false);
+    }
+
+    /**
+     * As {@link #read(Path)}, but a journal that cannot be read is not an error: the record holds what came
+     * before the first bad line (the header's id, time and goal when it could be read; else the directory's
+     * name and the file's time) and names the line and the reason in {@link RunRecord#damage}.
+     */
+    public static RunRecord readOrDamaged(Path dir) {
+        try {
+            return read(dir, true);
+        } catch (IOException | FormatException e) {
+            return damagedRecord(dir, new Damage(0, e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), null, 0, List.of());
+        }
+    }
+
+    private static RunRecord damagedRecord(Path dir, Damage damage, JsonNode header, long pid, List<String> events) {
+        Instant at = null;
+        if (header != null) {
+            try {
+                at = Instant.parse(header.path("at").asText());
+            } catch (DateTimeParseException e) {
+                // the directory's time below
+            }
+        }
+        if (at == null) {
+            try {
+                at = Files.getLastModifiedTime(Files.exists(dir.resolve("journal.jsonl")) ? dir.resolve("journal.jsonl") : dir).toInstant();
+            } catch (IOException e) {
+                at = Instant.EPOCH;
+            }
+        }
+        JsonNode h = header == null ? LINE.createObjectNode() : header;
+        String id = h.path("runId").asText("");
+        return new RunRecord(dir, id.isEmpty() ? dir.getFileName().toString() : id, at, h.path("user").asText("?"), pid,
+                h.path("connect").asText(""), h.path("cluster").asText("?"), h.path("engine").asText("?"), h.path("goal"),
+                h.path("stopLocal").asBoolean(false), 0, List.of(), List.of(), null, null, at, events, h.path("seq").asLong(0), damage);
+    }
+
+    private static RunRecord read(Path dir, boolean lenient) throws IOException, FormatException {
         Path file = dir.resolve("journal.jsonl");
+        if (lenient && !Files.exists(file)) {
+            return damagedRecord(dir, new Damage(0, "journal.jsonl is missing"), null, -1, List.of());
+        }
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        Damage damage = null;
         JsonNode header = null;
         int attempts = 0;
         List<Integer> perAttempt = new ArrayList<>();
@@ -394,13 +491,21 @@ public final class RunJournal implements Closeable {
                 if (i == lines.size() - 1) {
                     break; // cut short by a crash while writing: everything before it stands
                 }
-                throw new FormatException(file + " line " + (i + 1) + " is not JSON: " + e.getMessage());
+                damage = new Damage(i + 1, "not JSON: " + oneLine(e));
+                if (lenient) {
+                    break;
+                }
+                throw new FormatException(file + " line " + damage.line() + " is " + damage.reason());
             }
             if (n.hasNonNull("at")) {
                 try {
                     last = Instant.parse(n.get("at").asText());
                 } catch (DateTimeParseException e) {
-                    throw new FormatException(file + " line " + (i + 1) + ": 'at' is not a time: " + n.get("at").asText());
+                    damage = new Damage(i + 1, "'at' is not a time: " + n.get("at").asText());
+                    if (lenient) {
+                        break;
+                    }
+                    throw new FormatException(file + " line " + damage.line() + ": " + damage.reason());
                 }
             }
             switch (n.path("type").asText()) {
@@ -429,21 +534,35 @@ public final class RunJournal implements Closeable {
                 }
             }
         }
-        if (header == null) {
-            throw new FormatException(file + " has no run header");
+        if (header == null || !header.hasNonNull("at") || !header.hasNonNull("goal")) {
+            Damage none = damage != null ? damage : new Damage(1, header == null ? "no run header" : "the run header has no time or goal");
+            if (lenient) {
+                return damagedRecord(dir, none, header, pid, events);
+            }
+            throw new FormatException(file + " has no run header" + (damage == null ? "" : " before " + damage.describe()));
         }
         return new RunRecord(dir, header.path("runId").asText(), Instant.parse(header.path("at").asText()),
                 header.path("user").asText(), pid, header.path("connect").asText(),
                 header.path("cluster").asText(), header.path("engine").asText(), header.get("goal"),
                 header.path("stopLocal").asBoolean(false), attempts, perAttempt, List.copyOf(steps.values()), endState,
-                endSummary, last, events);
+                endSummary, last, events, header.path("seq").asLong(0), damage);
+    }
+
+    /** A Jackson message in one line, without its "at [Source: ...]" tail. */
+    private static String oneLine(IOException e) {
+        String m = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+        return m == null ? e.getClass().getSimpleName() : m.replaceAll("\\s*\\R\\s*", " ");
     }
 
     private static String text(JsonNode n, String field) {
         return n.hasNonNull(field) ? n.get(field).asText() : null;
     }
 
-    /** Every run under {@code runsDir}, newest first; unreadable ones are skipped (and named in the log by the caller). */
+    /**
+     * Every run under {@code runsDir}, newest first: by run sequence, runs from before sequences (0) after all
+     * others by start time. A journal that cannot be read, or a run directory without one, is listed
+     * {@link RunRecord#damaged damaged} (and named in {@code problems}), never skipped.
+     */
     public static List<RunRecord> list(Path runsDir, List<String> problems) throws IOException {
         List<RunRecord> out = new ArrayList<>();
         if (!Files.isDirectory(runsDir)) {
@@ -451,19 +570,20 @@ public final class RunJournal implements Closeable {
         }
         try (Stream<Path> dirs = Files.list(runsDir)) {
             for (Path d : dirs.filter(Files::isDirectory).toList()) {
-                if (!Files.exists(d.resolve("journal.jsonl"))) {
-                    continue;
+                RunRecord r = readOrDamaged(d);
+                if (r.damaged()) {
+                    problems.add(d.getFileName() + ": journal " + r.damage().describe());
                 }
-                try {
-                    out.add(read(d));
-                } catch (FormatException | IOException e) {
-                    problems.add(d.getFileName() + ": " + e.getMessage());
-                }
+                out.add(r);
             }
         }
-        out.sort(Comparator.comparing(RunRecord::startedAt).thenComparing(RunRecord::runId).reversed());
+        out.sort(NEWEST_FIRST);
         return out;
     }
+
+    /** Highest run sequence first; then (runs from before sequences, and ties) the latest start, then the id. */
+    public static final Comparator<RunRecord> NEWEST_FIRST = Comparator.comparingLong(RunRecord::seq)
+            .thenComparing(RunRecord::startedAt).thenComparing(RunRecord::runId).reversed();
 
     /** The snapshot the first plan was made from. */
     public static ClusterSnapshot snapshotBefore(Path dir) throws IOException, FormatException {

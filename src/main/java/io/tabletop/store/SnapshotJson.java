@@ -29,7 +29,8 @@ import java.util.Locale;
 
 /**
  * The snapshot interchange format (README, "Snapshot JSON"). Unknown fields are ignored; optional fields
- * may be absent. Every problem is a {@link FormatException} naming what is wrong and where.
+ * may be absent. Every problem is a {@link FormatException} naming what is wrong and where: a file with no
+ * servers is not a snapshot; sizes and rows are whole numbers from 0 to 2^53 ({@link Partition#MAX_COUNT}).
  */
 public final class SnapshotJson {
     static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -129,6 +130,11 @@ public final class SnapshotJson {
         }
         if (root == null || !root.isObject()) {
             throw new FormatException(source + ": expected a JSON object with servers, tables and partitions");
+        }
+        JsonNode listed = root.get("servers");
+        if (listed == null || (listed.isArray() && listed.isEmpty()) || listed.isNull()) {
+            // {} or a file of some other kind: a cluster has at least one server
+            throw new FormatException(source + ": not a snapshot: no servers");
         }
         try {
             Engine engine = Engine.fromWire(text(root, "engine", "sandbox"));

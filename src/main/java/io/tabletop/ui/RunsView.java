@@ -100,6 +100,9 @@ final class RunsView extends VBox {
 
     /** The command that continues the run, when there is one. */
     static String next(Runs.RunInfo r) {
+        if (r.record().damaged()) {
+            return "journal " + r.record().damage().describe();
+        }
         if (!r.resumable()) {
             return r.state().equals("RUNNING") ? "running (process " + r.record().pid() + ")" : "";
         }
@@ -120,7 +123,7 @@ final class RunsView extends VBox {
         runner.background("list runs", () -> {
             List<String> problems = new ArrayList<>();
             List<Runs.RunInfo> all = runs.list(problems);
-            problems.forEach(p -> LOG.warning("skipped unreadable run " + p));
+            problems.forEach(p -> LOG.warning("DAMAGED run " + p));
             String auditState;
             try {
                 var report = runs.checkAudit();
@@ -136,7 +139,7 @@ final class RunsView extends VBox {
             @SuppressWarnings("unchecked")
             List<String> problems = (List<String>) result[1];
             rows.setAll(all);
-            note.setText(all.size() + " run(s)" + (problems.isEmpty() ? "" : "; " + problems.size() + " unreadable journal(s) skipped (details in " + io.tabletop.service.AppPaths.logFile() + ")"));
+            note.setText(all.size() + " run(s)" + (problems.isEmpty() ? "" : "; " + problems.size() + " DAMAGED (its journal cannot be read: the line and why are in Next)"));
             audit.setText((String) result[2]);
             audit.pseudoClassStateChanged(javafx.css.PseudoClass.getPseudoClass("problem"), ((String) result[2]).contains("PROBLEM"));
         }, t -> {

@@ -130,7 +130,7 @@ class AuditAnchorTest {
         long records = lines().size();
         Files.delete(AuditLog.headFile(log));
         assertTrue(runs.checkAudit().problems().stream().anyMatch(p -> p.startsWith("the head file audit.jsonl.head is missing")));
-        AuditLog.Head h = new AuditLog(log).append(new AuditLog.Entry(java.time.Instant.now(), "u", "c", "r", null, "a test record", null));
+        AuditLog.Head h = new AuditLog(log).append(new AuditLog.Entry(java.time.Instant.now(), "u", "c", null, null, "a test record", null));
         assertEquals(records + 1, h.count(), "counted from the log when the head file is gone");
         assertTrue(runs.checkAudit().intact(), runs.checkAudit().problems().toString());
     }

@@ -85,7 +85,10 @@ class RunJournalTest {
         Files.createDirectories(dir.resolve("junk"));
         Files.writeString(dir.resolve("junk/journal.jsonl"), "not json\n{}\n");
         List<RunJournal.RunRecord> all = RunJournal.list(dir, problems);
-        assertEquals(1, all.size());
+        assertEquals(2, all.size(), "the unreadable run is listed, not skipped");
+        RunJournal.RunRecord junk = all.stream().filter(x -> x.runId().equals("junk")).findFirst().orElseThrow();
+        assertEquals(1, junk.damage().line());
+        assertTrue(junk.damage().reason().startsWith("not JSON"), junk.damage().reason());
         assertEquals(1, problems.size(), "the unreadable run is named, not fatal: " + problems);
     }
 

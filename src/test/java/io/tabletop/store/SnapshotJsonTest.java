@@ -58,7 +58,10 @@ class SnapshotJsonTest {
     @Test
     void badValuesAreNamed() {
         assertTrue(assertThrows(FormatException.class, () -> SnapshotJson.read(
-                "{\"tables\": [{\"id\": \"t\"}]}", "a")).getMessage().contains("table t: replicationFactor missing"));
+                "{\"servers\": [{\"id\": \"s\"}], \"tables\": [{\"id\": \"t\"}]}", "a")).getMessage().contains("table t: replicationFactor missing"));
+        assertEquals("e: not a snapshot: no servers", assertThrows(FormatException.class, () -> SnapshotJson.read("{}", "e")).getMessage());
+        assertTrue(assertThrows(FormatException.class, () -> SnapshotJson.read("{\"servers\": [{\"id\": \"s\", \"capacityBytes\": -1}]}", "f"))
+                .getMessage().contains("capacityBytes must be 0 to 2^53, was -1"));
         assertTrue(assertThrows(FormatException.class, () -> SnapshotJson.read(
                 "{\"servers\": [{\"id\": \"s\", \"state\": \"ASLEEP\"}]}", "b")).getMessage().contains("unknown server state 'ASLEEP'"));
         assertTrue(assertThrows(FormatException.class, () -> SnapshotJson.read(
