@@ -927,6 +927,14 @@ public final class Runs {
         }
     }
 
+    private static Set<String> unrestored(RunInfo run) {
+        try {
+            return RunJournal.unrestoredSettings(run.record().dir()).keySet();
+        } catch (IOException e) {
+            return Set.of();
+        }
+    }
+
     /** The servers a run itself puts in maintenance: those its removal takes out. */
     private static List<ServerId> ownServers(RunInfo run) {
         try {
@@ -1010,7 +1018,9 @@ public final class Runs {
             }
             Resume r = prepareClaimed(run, connector, progress);
             if (r.plan() != null && !r.blocked() && r.live() != null) {
-                List<CheckResult> others = engineOperations(connector, r.live(), ownServers(run));
+                Set<String> leftChanged = unrestored(run); // a setting the run changed and never put back is its own, not another's
+                List<CheckResult> others = engineOperations(connector, r.live(), ownServers(run)).stream()
+                        .filter(c -> leftChanged.stream().noneMatch(k -> c.message().contains(k))).toList();
                 if (!others.isEmpty()) {
                     List<CheckResult> checks = new ArrayList<>(r.checks());
                     checks.addAll(others);
