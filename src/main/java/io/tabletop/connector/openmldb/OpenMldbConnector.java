@@ -108,17 +108,6 @@ public final class OpenMldbConnector implements ClusterConnector {
                 rpc.ok("ShowTable", JSON.createObjectNode().put("show_all", true)), rpc.ok("ShowOPStatus", JSON.createObjectNode()), autoFailover());
     }
 
-    /**
-     * {@code auto_failover} off: a run turns it off while it moves partitions and puts it back when it ends,
-     * so off means another run is under way (or one was killed and never put it back). Ops running are
-     * refused by the health check already ({@link OpenMldbTopology#readHealth}).
-     */
-    @Override
-    public List<String> otherOperations(ClusterSnapshot snapshot, java.util.Collection<io.tabletop.domain.ServerId> own) throws ConnectorException {
-        return autoFailover() ? List.of() : List.of("auto_failover is off on the nameserver: another run is under way, or one stopped "
-                + "without putting it back (set it with: confset auto_failover true, once no run is)");
-    }
-
     private boolean autoFailover() throws ConnectorException {
         for (JsonNode p : rpc.ok("ConfGet", JSON.createObjectNode()).path("conf")) {
             if (p.path("key").asText().equals("auto_failover")) {
