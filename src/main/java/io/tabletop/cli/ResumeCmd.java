@@ -43,6 +43,11 @@ final class ResumeCmd implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         Runs runs = new Runs();
         Runs.RunInfo info = choice.find(runs, "to resume");
+        try {
+            info = runs.claim(info); // before anything is read: a second resume of the run stops here, at once
+        } catch (Runs.LockedException e) {
+            throw new TabletopCli.UserError("cannot resume: " + e.getMessage());
+        }
         var rec = info.record();
         String connect = rec.connect();
         out.println("Run " + rec.runId() + " on " + rec.cluster() + " (" + connect + "), " + info.state() + ", started "

@@ -285,6 +285,25 @@ public interface ClusterConnector extends AutoCloseable {
     }
 
     /**
+     * The cluster's identity for the lock that lets one operation at a time run on it from this machine:
+     * the engine and the cluster's name or id as its snapshot gives it ({@code cluster}). A connector whose
+     * cluster lives inside this process (the sandbox) adds what tells its cluster from another of that name.
+     */
+    default String lockKey(String cluster) {
+        return engine().wireName() + ":" + cluster;
+    }
+
+    /**
+     * Another operation in progress on the cluster, as the engine shows it to anyone (another machine's run,
+     * an operator's own command): one line each, naming it, for the pre-check to refuse on. {@code own} are
+     * the servers the run itself may have put in that state (a resumed removal's servers in maintenance),
+     * which are not another operation. The default: the engine shows none. Reads the cluster.
+     */
+    default List<String> otherOperations(ClusterSnapshot snapshot, java.util.Collection<ServerId> own) throws ConnectorException {
+        return List.of();
+    }
+
+    /**
      * Tells the connector that {@code work} belongs to the run it executes now (a resume recognised it from
      * its journal), so that the run's step follows it instead of refusing someone else's work.
      */

@@ -50,9 +50,12 @@ final class DriftGuard {
         }
         Drift.Report r = Drift.compare(plan, live, done);
         if (r.significant()) {
+            // This process still runs the run (it holds the run's lock): `tabletop resume` from another shell refuses
+            // until it ends, so the words offer what works from here.
             listener.log(ExecutionListener.Level.WARN, "Paused before phase " + (phase + 1) + ": the cluster changed since the plan was made, "
-                    + "in ways that matter for the steps left: " + r.summary() + ". Cancel and preview again, or resume the run "
-                    + "(tabletop resume re-plans from the live cluster).");
+                    + "in ways that matter for the steps left: " + r.summary() + ". Someone else may be moving replicas (another run "
+                    + "or an operator): wait for that operation to end, then stop this run (Cancel in the console, Ctrl-C on the "
+                    + "command line) and resume it, which plans what is left from the live cluster; or cancel it.");
             return false;
         }
         if (!r.noted().isEmpty()) {

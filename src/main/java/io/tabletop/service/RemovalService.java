@@ -143,6 +143,9 @@ public final class RemovalService {
         List<CheckResult> checks = new ArrayList<>();
         HealthReport[] health = new HealthReport[1];
         checks.add(healthCheck(connector, SAME_READ, health));
+        if (!connector.readOnly()) {
+            checks.addAll(runs.otherOperations(connector, snapshot)); // a run from this machine, or the engine's own work
+        }
         Plan plan = null;
         try {
             plan = planner.plan(snapshot, goal, connector.capabilities());
@@ -225,7 +228,16 @@ public final class RemovalService {
         }
     }
 
-    private final Runs runs = new Runs();
+    private final Runs runs;
+
+    public RemovalService() {
+        this(new Runs());
+    }
+
+    /** With the runs (their journals and locks) in {@code runs}' directories (tests). */
+    public RemovalService(Runs runs) {
+        this.runs = runs;
+    }
 
     /** The journaled runs of this process. */
     public Runs runs() {

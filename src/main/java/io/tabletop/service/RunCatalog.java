@@ -1,5 +1,6 @@
 package io.tabletop.service;
 
+import io.tabletop.store.ProcessLock;
 import io.tabletop.store.RunJournal;
 import io.tabletop.store.RunJournal.RunRecord;
 
@@ -8,6 +9,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The recorded runs: read from their journals, with each one's state (ended, running in this or another
@@ -16,6 +19,7 @@ import java.util.Set;
 final class RunCatalog {
     /** The state of a run whose journal cannot be read ({@link RunRecord#damage} says where and why). */
     static final String DAMAGED = "DAMAGED";
+    private static final Logger LOG = Logger.getLogger(RunCatalog.class.getName());
     private final Path runsDir;
     /** The runs this process is running now. */
     private final Set<String> active;
@@ -33,7 +37,11 @@ final class RunCatalog {
         return out;
     }
 
-    /** SUCCEEDED/FAILED/CANCELLED from the journal's end; RUNNING while a process runs it; else INTERRUPTED. */
+    /**
+     * SUCCEEDED/FAILED/CANCELLED from the journal's end; RUNNING while a live process holds the run's lock
+     * ({@link io.tabletop.store.ProcessLock}: whatever its executable is called; the operating system lets go
+     * of it when the process ends); else INTERRUPTED.
+     */
     String state(RunRecord r) {
         if (r.ended()) {
             return r.endState();
@@ -41,12 +49,12 @@ final class RunCatalog {
         if (active.contains(r.runId())) {
             return "RUNNING";
         }
-        long me = ProcessHandle.current().pid();
-        if (r.pid() != me && ProcessHandle.of(r.pid()).filter(ProcessHandle::isAlive)
-                .map(h -> h.info().command().map(c -> c.contains("java")).orElse(true)).orElse(false)) {
-            return "RUNNING";
+        try {
+            return ProcessLock.holder(r.dir().resolve(Runs.RUN_LOCK)).isPresent() ? "RUNNING" : "INTERRUPTED";
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "cannot look at the lock of run " + r.runId(), e);
+            return "INTERRUPTED";
         }
-        return "INTERRUPTED";
     }
 
     /**

@@ -24,6 +24,7 @@ import io.tabletop.planner.RemoveServers;
 import io.tabletop.store.AuditLog;
 import io.tabletop.store.FormatException;
 import io.tabletop.store.PlanJson;
+import io.tabletop.store.ProcessLock;
 import io.tabletop.store.RunJournal.RunRecord;
 import io.tabletop.store.RunJournal;
 
@@ -39,6 +40,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -64,6 +66,8 @@ public final class Runs {
     private final Set<String> active = ConcurrentHashMap.newKeySet();
     private final RunCatalog catalog;
     private final io.tabletop.store.Storage journals;
+    /** The locks this instance holds for resumes being prepared, by run id: the run's, then the cluster's. */
+    private final Map<String, List<ProcessLock>> claims = new ConcurrentHashMap<>();
 
     public Runs() {
         this(AppPaths.home().resolve("runs"), new AuditLog(AppPaths.home().resolve("audit.jsonl")));
@@ -117,6 +121,8 @@ public final class Runs {
         private final Map<ServerId, Long> dead = new ConcurrentHashMap<>();
         /** The first record (journal line or audit record) that could not be written: which file, and why. */
         private final java.util.concurrent.atomic.AtomicReference<String> fault = new java.util.concurrent.atomic.AtomicReference<>();
+        /** The run's lock and its cluster's, held until the run ends. */
+        private final List<ProcessLock> locks = new java.util.concurrent.CopyOnWriteArrayList<>();
 
         Run(String runId, RunJournal journal) {
             this.runId = runId;
@@ -271,6 +277,14 @@ public final class Runs {
             }
         }
 
+        /**
+         * For a test that stands for a process that dies while the run goes on inside the JVM: lets go of the
+         * run's lock and its cluster's, as the operating system does when a process ends. The run goes on.
+         */
+        public void abandonLocks() {
+            releaseAll(locks);
+        }
+
         /** Cancels the attempt running now; a cancel that arrives while the run re-plans ends it before the next attempt. */
         public void cancel() {
             PlanExecution c;
@@ -288,11 +302,22 @@ public final class Runs {
     public Run start(Plan plan, ClusterConnector connector, String connect, boolean stopLocal, ExecutorOptions options,
                      ExecutionListener listener, StepDispatcher dispatcher) throws IOException {
         String runId = ID.format(Instant.now()) + "-" + String.format(Locale.ROOT, "%04x", ThreadLocalRandom.current().nextInt(0x10000));
-        RunJournal journal = RunJournal.create(runsDir, new RunJournal.Header(runId, Instant.now(), user(),
-                ProcessHandle.current().pid(), connect, plan.before().cluster(), plan.before().engine().wireName(),
-                PlanJson.goalToTree(plan.goal()), stopLocal), plan, journals);
-        anchor(journal, "start", auditBeforeRun(journal, plan.before().cluster(), runId, "run started: " + plan.steps().size() + " steps"));
+        List<ProcessLock> locks = new ArrayList<>();
+        RunJournal journal;
+        try {
+            locks.add(lockCluster(connector, plan.before().cluster(), runId, "runs"));
+            locks.add(ProcessLock.tryAcquire(runsDir.resolve(runId).resolve(RUN_LOCK), holderLine(runId, "runs"))
+                    .orElseThrow(() -> new LockedException("run " + runId + " is locked by another process")));
+            journal = RunJournal.create(runsDir, new RunJournal.Header(runId, Instant.now(), user(),
+                    ProcessHandle.current().pid(), connect, plan.before().cluster(), plan.before().engine().wireName(),
+                    PlanJson.goalToTree(plan.goal()), stopLocal), plan, journals);
+            anchor(journal, "start", auditBeforeRun(journal, plan.before().cluster(), runId, "run started: " + plan.steps().size() + " steps"));
+        } catch (IOException | RuntimeException e) {
+            releaseAll(locks);
+            throw e;
+        }
         Run run = new Run(runId, journal);
+        run.locks.addAll(locks);
         ExecutionListener l = listener == null ? ExecutionListener.NONE : listener;
         run.connector = connector;
         run.listener = l;
@@ -456,6 +481,7 @@ public final class Runs {
             } catch (IOException io) {
                 LOG.log(Level.SEVERE, "cannot finish the journal of run " + runId, io);
             }
+            releaseAll(run.locks); // after the journal's end: a look in between sees the run RUNNING, never INTERRUPTED
             if (e != null) {
                 run.done.completeExceptionally(e);
             } else {
@@ -896,6 +922,138 @@ public final class Runs {
         return System.getProperty("user.name", "unknown");
     }
 
+    // ---- locks ---------------------------------------------------------------------------------
+
+    /** The run's lock file, in its directory: held by the process that runs the run ({@link ProcessLock}). */
+    static final String RUN_LOCK = "run.lock";
+
+    /** A lock another process (or another part of this one) holds; the message is one line naming it. */
+    public static final class LockedException extends IOException {
+        public LockedException(String message) {
+            super(message);
+        }
+    }
+
+    /** What a holder writes into a lock: "process 4242 (user ana) resumes run 20250101-101010-ab12 since 10:10:11Z". */
+    private static String holderLine(String runId, String verb) {
+        return "process " + ProcessHandle.current().pid() + " (user " + user() + ") " + verb + " run " + runId
+                + " since " + Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    }
+
+    /** The file of the lock on one cluster, under the data directory: its identity made a file name. */
+    private Path clusterLockFile(ClusterConnector connector, String cluster) {
+        String key = connector.lockKey(cluster);
+        String name = key.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]+", "_");
+        if (name.length() > 80) {
+            name = name.substring(0, 60) + "-" + Integer.toHexString(key.hashCode());
+        }
+        return runsDir.toAbsolutePath().resolveSibling("locks").resolve("cluster-" + name + ".lock");
+    }
+
+    /** Takes the cluster's lock for run {@code runId}; refused in one line naming the run that holds it. */
+    private ProcessLock lockCluster(ClusterConnector connector, String cluster, String runId, String verb) throws IOException {
+        Path file = clusterLockFile(connector, cluster);
+        Optional<ProcessLock> l = ProcessLock.tryAcquire(file, holderLine(runId, verb));
+        if (l.isPresent()) {
+            return l.get();
+        }
+        throw new LockedException(busy(cluster, ProcessLock.holder(file).orElse("another process")));
+    }
+
+    private static String busy(String cluster, String holder) {
+        return "another operation runs on cluster " + cluster + " from this machine: " + holder
+                + "; wait for it to end (or cancel it), then try again";
+    }
+
+    /**
+     * Takes the run's lock for this process before a resume is prepared, and returns the run as its journal
+     * says now (another process may have ended it since it was listed). Refused, in one line naming the
+     * holder, when another process (or another {@code Runs}) holds it. Held until the resumed run ends, or
+     * {@link #release}. Taking it again in this instance changes nothing.
+     */
+    public RunInfo claim(RunInfo run) throws IOException, NoSuchRunException {
+        String id = run.record().runId();
+        Path dir = run.record().dir();
+        if (!claims.containsKey(id)) {
+            Path file = dir.resolve(RUN_LOCK);
+            Optional<ProcessLock> l = ProcessLock.tryAcquire(file, holderLine(id, "resumes"));
+            if (l.isEmpty()) {
+                throw new LockedException("run " + id + " is taken: " + ProcessLock.holder(file).orElse("another process")
+                        + "; one process at a time runs a run");
+            }
+            claims.put(id, new java.util.concurrent.CopyOnWriteArrayList<>(List.of(l.get())));
+        }
+        try {
+            RunRecord now = RunJournal.read(dir);
+            return new RunInfo(now, now.ended() ? now.endState() : "INTERRUPTED"); // no one else runs it: this process holds its lock
+        } catch (FormatException e) {
+            return new RunInfo(run.record(), run.state().equals("RUNNING") ? "INTERRUPTED" : run.state());
+        }
+    }
+
+    /** Lets go of the locks taken for a resume that will not run (a preview the operator left). */
+    public void release(String runId) {
+        List<ProcessLock> l = claims.remove(runId);
+        if (l != null) {
+            releaseAll(l);
+        }
+    }
+
+    private static void releaseAll(List<ProcessLock> locks) {
+        for (ProcessLock l : locks) {
+            try {
+                l.close();
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "releasing " + l.file(), e);
+            }
+        }
+        locks.clear();
+    }
+
+    /**
+     * The pre-check's look for another operation on the cluster: a run on it from this machine (its lock),
+     * then what the engine shows in progress ({@link ClusterConnector#otherOperations}); BLOCKs naming each,
+     * nothing when there is none.
+     */
+    public List<CheckResult> otherOperations(ClusterConnector connector, ClusterSnapshot snapshot) {
+        List<CheckResult> out = new ArrayList<>();
+        try {
+            ProcessLock.holder(clusterLockFile(connector, snapshot.cluster()))
+                    .ifPresent(h -> out.add(CheckResult.block("Other operations", busy(snapshot.cluster(), h))));
+        } catch (IOException e) {
+            out.add(CheckResult.warn("Other operations", "cannot read this machine's lock on the cluster: " + e.getMessage()));
+        }
+        out.addAll(engineOperations(connector, snapshot, List.of()));
+        return out;
+    }
+
+    /** What the engine shows in progress that is not the run's own ({@code own}: its servers): a BLOCK each. */
+    private static List<CheckResult> engineOperations(ClusterConnector connector, ClusterSnapshot snapshot, java.util.Collection<ServerId> own) {
+        try {
+            return connector.otherOperations(snapshot, own).stream()
+                    .map(line -> CheckResult.block("Other operations", line + "; wait for it to end, then try again")).toList();
+        } catch (ConnectorException e) {
+            return List.of(CheckResult.warn("Other operations", "cannot ask the engine for other operations: " + e.getMessage()));
+        }
+    }
+
+    private static Set<String> unrestored(RunInfo run) {
+        try {
+            return RunJournal.unrestoredSettings(run.record().dir()).keySet();
+        } catch (IOException e) {
+            return Set.of();
+        }
+    }
+
+    /** The servers a run itself puts in maintenance: those its removal takes out. */
+    private static List<ServerId> ownServers(RunInfo run) {
+        try {
+            return PlanJson.readGoal(run.record().goal(), run.record().runId()) instanceof RemoveServers rs ? rs.servers() : List.of();
+        } catch (FormatException e) {
+            return List.of();
+        }
+    }
+
     // ---- listing -------------------------------------------------------------------------------
 
     /** One run as the list shows it. */
@@ -943,8 +1101,54 @@ public final class Runs {
         return prepareResume(run, connector, ClusterConnector.StepProgress.NONE);
     }
 
-    /** As above, reporting the wait for what the stopped run left running in the engine to {@code progress}. */
-    public Resume prepareResume(RunInfo run, ClusterConnector connector, ClusterConnector.StepProgress progress) throws ConnectorException {
+    /**
+     * As above, reporting the wait for what the stopped run left running in the engine to {@code progress}.
+     * The run's lock is taken first ({@link #claim}), then its cluster's, and held until the resumed run ends
+     * (or, when nothing is resumed, released at once): a second resume of the run, or another operation on
+     * the cluster from this machine, is refused with a BLOCK naming who holds it, before anything is read.
+     */
+    public Resume prepareResume(RunInfo listed, ClusterConnector connector, ClusterConnector.StepProgress progress) throws ConnectorException {
+        RunInfo run;
+        try {
+            run = claim(listed);
+        } catch (LockedException e) {
+            return new Resume(listed, null, List.of(CheckResult.block("Run", e.getMessage())), null, 0);
+        } catch (IOException | NoSuchRunException e) {
+            return new Resume(listed, null, List.of(CheckResult.block("Run", "cannot lock run " + listed.record().runId() + ": " + e.getMessage())), null, 0);
+        }
+        String id = run.record().runId();
+        boolean keep = false;
+        try {
+            if (run.resumable()) {
+                try {
+                    claims.get(id).add(lockCluster(connector, run.record().cluster(), id, "resumes"));
+                } catch (IOException e) {
+                    return new Resume(run, null, List.of(CheckResult.block("Other operations", e.getMessage())), null, 0);
+                }
+            }
+            Resume r = prepareClaimed(run, connector, progress);
+            if (r.plan() != null && !r.blocked() && r.live() != null) {
+                Set<String> leftChanged = unrestored(run); // a setting the run changed and never put back is its own, not another's
+                List<CheckResult> others = engineOperations(connector, r.live(), ownServers(run)).stream()
+                        .filter(c -> leftChanged.stream().noneMatch(k -> c.message().contains(k))).toList();
+                if (!others.isEmpty()) {
+                    List<CheckResult> checks = new ArrayList<>(r.checks());
+                    checks.addAll(others);
+                    boolean blocked = others.stream().anyMatch(c -> c.verdict() == Verdict.BLOCK);
+                    r = new Resume(r.run(), r.live(), checks, blocked ? null : r.plan(), r.alreadyDone());
+                }
+            }
+            keep = r.plan() != null && !r.blocked();
+            return r;
+        } finally {
+            if (!keep) {
+                release(id);
+            }
+        }
+    }
+
+    /** As above, for a run whose lock this instance holds. */
+    private Resume prepareClaimed(RunInfo run, ClusterConnector connector, ClusterConnector.StepProgress progress) throws ConnectorException {
         Resume r = new ResumePlanner(this).prepare(run, connector, progress);
         if (r.plan() == null && run.resumable() && !r.blocked()) {
             // Nothing left to run: still put back what the killed run changed and never restored.
@@ -1039,17 +1243,46 @@ public final class Runs {
             throw new IllegalStateException("nothing to resume");
         }
         RunRecord r = resume.run().record();
-        RunJournal journal = RunJournal.reopen(r.dir(), journals);
+        List<ProcessLock> locks = claims.remove(r.runId());
+        if (locks == null) { // not prepared by this instance: the locks are taken now, or the resume refused
+            try {
+                claim(resume.run());
+            } catch (NoSuchRunException e) {
+                throw new IOException(e.getMessage(), e);
+            }
+            locks = claims.remove(r.runId());
+            try {
+                locks.add(lockCluster(connector, resume.plan().before().cluster(), r.runId(), "resumes"));
+            } catch (IOException e) {
+                releaseAll(locks);
+                throw e;
+            }
+        }
+        RunJournal journal;
+        try {
+            journal = RunJournal.reopen(r.dir(), journals);
+        } catch (IOException | FormatException | RuntimeException e) {
+            releaseAll(locks);
+            throw e;
+        }
         journal.tornTail().ifPresent(cut -> {
             LOG.warning("run " + r.runId() + ": the journal's last line was torn: " + cut.describe());
             if (listener != null) {
                 listener.log(ExecutionListener.Level.WARN, "The journal's last line was torn: " + cut.describe() + "; the journal goes on on a fresh line");
             }
         });
-        journal.attempt(resume.plan(), "resumed by " + user() + " (process " + ProcessHandle.current().pid() + ") after "
-                + resume.alreadyDone() + " step(s) done; " + resume.plan().steps().size() + " step(s) planned again from the live cluster");
-        anchor(journal, "start", auditBeforeRun(journal, resume.plan().before().cluster(), r.runId(), "run resumed: " + resume.plan().steps().size() + " steps"));
+        try {
+            journal.attempt(resume.plan(), "resumed by " + user() + " (process " + ProcessHandle.current().pid() + ") after "
+                    + resume.alreadyDone() + " step(s) done; " + resume.plan().steps().size() + " step(s) planned again from the live cluster");
+            anchor(journal, "start", auditBeforeRun(journal, resume.plan().before().cluster(), r.runId(), "run resumed: "
+                    + resume.plan().steps().size() + " steps"));
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(journal);
+            releaseAll(locks);
+            throw e;
+        }
         Run run = new Run(r.runId(), journal);
+        run.locks.addAll(locks);
         ExecutionListener l = listener == null ? ExecutionListener.NONE : listener;
         run.connector = connector;
         run.listener = l;

@@ -570,6 +570,9 @@ public final class RunJournal implements Closeable {
         }
         try (Stream<Path> dirs = Files.list(runsDir)) {
             for (Path d : dirs.filter(Files::isDirectory).toList()) {
+                if (startingOnly(d)) {
+                    continue; // a run being started (its lock taken, its journal not yet written): not a run yet
+                }
                 RunRecord r = readOrDamaged(d);
                 if (r.damaged()) {
                     problems.add(d.getFileName() + ": journal " + r.damage().describe());
@@ -579,6 +582,14 @@ public final class RunJournal implements Closeable {
         }
         out.sort(NEWEST_FIRST);
         return out;
+    }
+
+    /** Whether {@code dir} holds a run's lock file and nothing else: a run that is being started. */
+    private static boolean startingOnly(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            List<String> names = files.map(f -> f.getFileName().toString()).toList();
+            return names.equals(List.of("run.lock"));
+        }
     }
 
     /** Highest run sequence first; then (runs from before sequences, and ties) the latest start, then the id. */

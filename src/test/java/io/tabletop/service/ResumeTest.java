@@ -78,6 +78,7 @@ class ResumeTest {
             };
             Runs.Run run = first.start(plan, cluster, "sandbox", false, FAST, null, dying);
             waitFor(() -> ran.get() == 20 && run.execution().coordinatorWaiting()); // nothing more is journaled
+            run.abandonLocks(); // the first process is gone: the OS has let go of its locks
             int movedBefore = cluster.moves.size();
             assertTrue(movedBefore > 0 && movedBefore < onTs2, "died halfway: " + movedBefore + " of " + onTs2 + " moves done");
 
@@ -176,6 +177,7 @@ class ResumeTest {
             };
             Runs.Run run = first.start(plan, sandbox, "sandbox", false, FAST, null, dying);
             waitFor(() -> ran.get() == 10 && run.execution().coordinatorWaiting()); // nothing more is journaled
+            run.abandonLocks(); // the first process is gone: the OS has let go of its locks
             Path journal = dir.resolve("runs").resolve(run.runId()).resolve("journal.jsonl");
             List<String> lines = new java.util.ArrayList<>(Files.readAllLines(journal));
             int damaged = -1;

@@ -30,6 +30,17 @@ public abstract class DelegatingConnector implements ClusterConnector {
     }
 
     @Override
+    public String lockKey(String cluster) {
+        return inner.lockKey(cluster);
+    }
+
+    @Override
+    public java.util.List<String> otherOperations(ClusterSnapshot snapshot, java.util.Collection<io.tabletop.domain.ServerId> own)
+            throws ConnectorException {
+        return inner.otherOperations(snapshot, own);
+    }
+
+    @Override
     public EngineCapabilities capabilities() {
         return inner.capabilities();
     }

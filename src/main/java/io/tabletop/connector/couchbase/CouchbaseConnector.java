@@ -601,6 +601,16 @@ public final class CouchbaseConnector implements ClusterConnector {
     }
 
     /** The rebalance running now, as the task describes it; a stale answer is asked again (never taken as "none"). */
+    /** A rebalance or graceful failover running that is not this run's own (one it started or adopted). */
+    @Override
+    public List<String> otherOperations(ClusterSnapshot snapshot, java.util.Collection<ServerId> own) throws ConnectorException {
+        Optional<EngineWork> w = engineWork();
+        if (w.isEmpty() || adopted.contains(w.get().id())) {
+            return List.of();
+        }
+        return List.of("a " + w.get().describe() + " is running on the cluster (started by another run or by an operator)");
+    }
+
     @Override
     public Optional<EngineWork> engineWork() throws ConnectorException {
         JsonNode task;

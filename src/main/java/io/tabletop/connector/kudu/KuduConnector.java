@@ -466,6 +466,28 @@ public final class KuduConnector implements ClusterConnector {
     }
 
     /** Always a fresh ksck: a health verdict must never be older than the question. */
+    /**
+     * Tablet servers in maintenance mode that {@code own} does not name: another run, from this machine or
+     * another, or an operator's {@code kudu tserver state enter_maintenance}, is draining them, and a second
+     * drain beside it moves replicas onto the server the other empties. Read from the snapshot's tserver
+     * states (the master's {@code tserver list -columns=state}), so it costs no call of its own.
+     */
+    @Override
+    public List<String> otherOperations(ClusterSnapshot snapshot, java.util.Collection<ServerId> own) {
+        return maintenanceBySomeoneElse(snapshot, own);
+    }
+
+    static List<String> maintenanceBySomeoneElse(ClusterSnapshot snapshot, java.util.Collection<ServerId> own) {
+        List<String> out = new ArrayList<>();
+        for (var s : snapshot.servers()) {
+            if (s.state() == io.tabletop.domain.ServerState.MAINTENANCE && !own.contains(s.id())) {
+                out.add("tablet server " + s.id() + " (" + s.address() + ") is in maintenance mode, which this run did not set: "
+                        + "another run or an operator is draining it (kudu tserver state exit_maintenance ends it, once that is done)");
+            }
+        }
+        return out;
+    }
+
     @Override
     public HealthReport health() throws ConnectorException {
         return health(Duration.ZERO);

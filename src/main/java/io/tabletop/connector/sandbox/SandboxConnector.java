@@ -135,6 +135,12 @@ public final class SandboxConnector implements ClusterConnector {
         return name;
     }
 
+    /** A sandbox cluster lives inside this process: two of one name are two clusters. */
+    @Override
+    public String lockKey(String clusterName) {
+        return "sandbox:" + clusterName + "@" + ProcessHandle.current().pid() + "-" + Integer.toHexString(System.identityHashCode(cluster));
+    }
+
     @Override
     public Engine engine() {
         return Engine.SANDBOX;

@@ -353,6 +353,7 @@ class CouchbaseRebalanceTruthTest {
                         null, null);
                 waitFor(() -> emu.movesDone() > 60, "the rebalance to be under way");
                 assertTrue(emu.rebalanceRunning());
+                first.abandonLocks(); // the first process is gone: the OS has let go of its locks
 
                 Runs runs2 = new Runs(dir.resolve("runs"), new AuditLog(dir.resolve("audit.jsonl")));
                 Runs.RunInfo info = runs2.find(first.runId());
@@ -387,6 +388,7 @@ class CouchbaseRebalanceTruthTest {
             Runs.Run first = runs1.start(plan, c, specOf(emu, 0), false, ExecutorOptions.defaults(plan.summary().maxMovesPerServer()),
                     null, (step, work) -> {
                     });
+            first.abandonLocks(); // the first process is gone: the OS has let go of its locks
             emu.otherClientRebalance(false, 2);
             Runs runs2 = new Runs(dir.resolve("runs"), new AuditLog(dir.resolve("audit.jsonl")));
             Runs.Resume resume = runs2.prepareResume(runs2.find(first.runId()), c);
