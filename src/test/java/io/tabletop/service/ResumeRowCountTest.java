@@ -73,6 +73,7 @@ class ResumeRowCountTest {
             };
             Runs.Run run = first.runs().start(plan, sandbox, "sandbox", false, FAST, null, dying);
             waitFor(() -> ran.get() == 10 && run.execution().coordinatorWaiting());
+            run.abandonLocks(); // the first process is gone: the OS has let go of its locks
 
             RemovalService second = new RemovalService();
             Operation resume = Operation.resume(second.runs().find(run.runId()));

@@ -164,6 +164,7 @@ class StorageFaultTest {
             };
             Runs.Run run = first.start(plan, sandbox, "sandbox", false, FAST, null, dying);
             waitFor(() -> ran.get() == 20 && run.execution().coordinatorWaiting());
+            run.abandonLocks(); // the first process is gone: the OS has let go of its locks
             Path runDir = dir.resolve("runs").resolve(run.runId());
             Path journal = runDir.resolve("journal.jsonl");
             try (FileChannel ch = FileChannel.open(journal, StandardOpenOption.WRITE)) {
