@@ -657,6 +657,9 @@ public final class MainView extends BorderPane {
             }
             tabs.getTabs().remove(removalTab);
             removalTab = null;
+            if (removal != null) {
+                removal.discard();
+            }
             if (removal != null && removal.stageProperty().get() == OperationViewModel.Stage.DONE) {
                 model.clearSelection();
             }

@@ -583,6 +583,17 @@ public final class OperationViewModel {
         return connector.capabilities().failoverFirst();
     }
 
+    /**
+     * The operator leaves the tab: a resume that was prepared but not started lets go of the run's and the
+     * cluster's locks it took, so that another process (or a later resume here) can take them.
+     */
+    public void discard() {
+        Operation op = operation.get();
+        if (op.kind() == Operation.Kind.RESUME && execution == null && op.run() != null) {
+            service.runs().release(op.run().record().runId());
+        }
+    }
+
     /** Why leader balance is off unless asked for, on an engine where each leader change risks writes; "" elsewhere. */
     public String balanceLeadersNote() {
         return connector.capabilities().leaderBalanceDefault() ? ""
