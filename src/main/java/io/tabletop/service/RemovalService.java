@@ -152,6 +152,10 @@ public final class RemovalService {
             checks.addAll(plan.checks());
         } catch (PlanRefusedException e) {
             checks.addAll(e.checks());
+        } catch (IllegalStateException e) {
+            // the planner's own safety net tripped on this snapshot (e.g. another operation's move in flight has a
+            // copy arriving on a server to remove): no plan, said as a check rather than an unexpected error
+            checks.add(CheckResult.block("Plan", "no safe plan from the cluster as read now: " + e.getMessage()));
         }
         if (plan != null) {
             try {

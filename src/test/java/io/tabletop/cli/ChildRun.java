@@ -22,9 +22,18 @@ public final class ChildRun {
      * SIGINT on ignored, and the JVM would then never see a Ctrl-C.
      */
     public static Process start(Path out, String... args) throws java.io.IOException {
+        return start(out, io.tabletop.service.AppPaths.home(), java.util.List.of(), args);
+    }
+
+    /**
+     * As {@link #start(Path, String...)}, with Tabletop's home in {@code home} (another operator's machine has a
+     * data directory of its own) and {@code jvmOptions} ("-Dname=value") before the main class.
+     */
+    public static Process start(Path out, Path home, java.util.List<String> jvmOptions, String... args) throws java.io.IOException {
         java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "-Dtabletop.home=" + io.tabletop.service.AppPaths.home().toAbsolutePath(),
-                "io.tabletop.Main"));
+                "-cp", System.getProperty("java.class.path"), "-Dtabletop.home=" + home.toAbsolutePath()));
+        cmd.addAll(jvmOptions);
+        cmd.add("io.tabletop.Main");
         cmd.addAll(java.util.List.of(args));
         if (Files.isExecutable(Path.of("/usr/bin/perl"))) {
             cmd.addAll(0, java.util.List.of("/usr/bin/perl", "-e", "$SIG{INT} = 'DEFAULT'; exec @ARGV or die \"exec: $!\""));
