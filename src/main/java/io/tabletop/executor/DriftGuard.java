@@ -55,7 +55,8 @@ final class DriftGuard {
             listener.log(ExecutionListener.Level.WARN, "Paused before phase " + (phase + 1) + ": the cluster changed since the plan was made, "
                     + "in ways that matter for the steps left: " + r.summary() + ". Someone else may be moving replicas (another run "
                     + "or an operator): wait for that operation to end, then stop this run (Cancel in the console, Ctrl-C on the "
-                    + "command line) and resume it, which plans what is left from the live cluster; or cancel it.");
+                    + "command line) and resume it, which plans what is left from the live cluster for you to preview again; or "
+                    + "cancel it.");
             return false;
         }
         if (!r.noted().isEmpty()) {
