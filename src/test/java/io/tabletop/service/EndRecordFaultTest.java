@@ -33,25 +33,28 @@ class EndRecordFaultTest {
     void aJournalEndThatCannotBeWrittenIsTheRunsFault() throws Exception {
         FaultyStorage disk = new FaultyStorage();
         disk.refuseWritesContaining("\"type\":\"end\"");
-        Runs.Run run = runOn(disk);
-        RunResult r = run.done().get(30, TimeUnit.SECONDS);
-        assertEquals(RunState.SUCCEEDED, r.state(), "every step ran");
-        assertNotNull(run.recordFault(), "the end that could not be written is the run's fault");
-        assertTrue(run.recordFault().contains("journal.jsonl") && run.recordFault().contains("No space left on device"), run.recordFault());
+        try (SandboxConnector sandbox = SandboxConnector.instant(SandboxFixtures.kuduBaseline())) {
+            Runs.Run run = runOn(sandbox, disk);
+            RunResult r = run.done().get(30, TimeUnit.SECONDS);
+            assertEquals(RunState.SUCCEEDED, r.state(), "every step ran");
+            assertNotNull(run.recordFault(), "the end that could not be written is the run's fault");
+            assertTrue(run.recordFault().contains("journal.jsonl") && run.recordFault().contains("No space left on device"), run.recordFault());
+        }
     }
 
     @Test
     void anAuditEndThatCannotBeWrittenIsTheRunsFault() throws Exception {
         FaultyStorage disk = new FaultyStorage();
         disk.refuseWritesContaining("run ended");
-        Runs.Run run = runOn(disk);
-        run.done().get(30, TimeUnit.SECONDS);
-        assertNotNull(run.recordFault());
-        assertTrue(run.recordFault().contains(dir.resolve("audit.jsonl").toString()), run.recordFault());
+        try (SandboxConnector sandbox = SandboxConnector.instant(SandboxFixtures.kuduBaseline())) {
+            Runs.Run run = runOn(sandbox, disk);
+            run.done().get(30, TimeUnit.SECONDS);
+            assertNotNull(run.recordFault());
+            assertTrue(run.recordFault().contains(dir.resolve("audit.jsonl").toString()), run.recordFault());
+        }
     }
 
-    private Runs.Run runOn(FaultyStorage disk) throws Exception {
-        SandboxConnector sandbox = SandboxConnector.instant(SandboxFixtures.kuduBaseline());
+    private Runs.Run runOn(SandboxConnector sandbox, FaultyStorage disk) throws Exception {
         Plan plan = new Planner().plan(sandbox.snapshot(), RemoveServers.of(ServerId.of("ts-2")), sandbox.capabilities());
         Runs runs = new Runs(dir.resolve("runs"), new AuditLog(dir.resolve("audit.jsonl"), disk), disk);
         return runs.start(plan, sandbox, "sandbox", false, FAST, null, null);
