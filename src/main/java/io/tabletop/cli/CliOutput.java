@@ -136,6 +136,11 @@ final class CliOutput {
         if (!result.timeline().describe().isEmpty()) {
             out.println("Timeline: " + result.timeline().describe());
         }
+        if (result.state() == RunState.SUCCEEDED && run.recordFault() != null) {
+            // every step ran, but a record of the run (its end, a settings put-back) could not be written
+            out.flush();
+            throw new TabletopCli.UserError("run " + run.runId() + " succeeded, but not every record of it was written: " + run.recordFault());
+        }
         if (result.state() != RunState.SUCCEEDED) {
             long moved = result.steps().stream().filter(o -> o.state() == StepState.SUCCEEDED
                     && o.step().type() == StepType.MOVE_REPLICA).count();

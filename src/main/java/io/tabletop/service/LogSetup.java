@@ -36,7 +36,33 @@ public final class LogSetup {
         }
         file.setFormatter(new SimpleFormatter());
         file.setLevel(Level.ALL);
+        file.setErrorManager(new QuietErrors(dir.resolve("tabletop.0.log"), System.err));
         return file;
+    }
+
+    /**
+     * What the log file's handler does when it cannot write (a full disk): one line on the error stream, the
+     * first time only, naming the file and the cause; never the JDK's default stack trace.
+     */
+    static final class QuietErrors extends java.util.logging.ErrorManager {
+        private final java.nio.file.Path file;
+        private final java.io.PrintStream err;
+        private final java.util.concurrent.atomic.AtomicBoolean told = new java.util.concurrent.atomic.AtomicBoolean();
+
+        QuietErrors(java.nio.file.Path file, java.io.PrintStream err) {
+            this.file = file;
+            this.err = err;
+        }
+
+        @Override
+        public void error(String msg, Exception ex, int code) {
+            if (told.compareAndSet(false, true)) {
+                String why = ex == null ? msg : ex instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
+                        : ex.getMessage() != null ? ex.getMessage() : ex.getClass().getSimpleName();
+                err.println("tabletop: cannot write the log " + file + ": " + why + " (further log errors are not shown)");
+                err.flush();
+            }
+        }
     }
 
     public static synchronized void init() {

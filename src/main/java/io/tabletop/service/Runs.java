@@ -251,7 +251,10 @@ public final class Runs {
             CompletableFuture<Void> putBack = new CompletableFuture<>();
             Thread t = new Thread(() -> { // the process is stopping: no pool is left to ask
                 try {
-                    runs.putBack(connector, journal, cluster, runId, settings);
+                    String fault = runs.putBack(connector, journal, cluster, runId, settings);
+                    if (fault != null) {
+                        fault(fault);
+                    }
                     putBack.complete(null);
                 } catch (Throwable e) {
                     putBack.completeExceptionally(e);
@@ -363,8 +366,11 @@ public final class Runs {
             return;
         }
         try {
-            putBack(connector, run.journal(), cluster, run.runId(), restore);
+            String fault = putBack(connector, run.journal(), cluster, run.runId(), restore);
             listener.log(ExecutionListener.Level.INFO, "Engine settings put back: " + restore);
+            if (fault != null && run.fault(fault)) {
+                listener.log(ExecutionListener.Level.ERROR, "Engine settings put back, but not recorded: " + fault);
+            }
         } catch (ConnectorException e) {
             run.giveBackRestore(restore);
             LOG.log(Level.SEVERE, "cannot put back " + restore + " after run " + run.runId(), e);
@@ -374,20 +380,26 @@ public final class Runs {
     }
 
     /**
-     * Puts {@code settings} back in the cluster, then journals (where {@code journal} is open; a write that
-     * fails is logged) and audits it.
+     * Puts {@code settings} back in the cluster, then journals (where {@code journal} is open) and audits it;
+     * null when both records were written, else the first that could not be (which file, and why): the
+     * settings are back either way, and the caller makes the failure its run's fault.
      */
-    private void putBack(ClusterConnector connector, RunJournal journal, String cluster, String runId, Map<String, String> settings)
+    private String putBack(ClusterConnector connector, RunJournal journal, String cluster, String runId, Map<String, String> settings)
             throws ConnectorException {
         connector.restoreAfterRun(settings);
+        String fault = null;
         try {
             if (journal != null) {
                 journal.settingsRestored(settings);
             }
         } catch (IOException e) {
-            LOG.log(Level.WARNING, "cannot journal the restore of " + settings + " in run " + runId, e);
+            LOG.log(Level.SEVERE, "cannot journal the restore of " + settings + " in run " + runId, e);
+            fault = e.getMessage();
         }
-        audit(cluster, runId, null, "engine settings put back: " + settings, null);
+        if (audit(cluster, runId, null, "engine settings put back: " + settings, null) == null && fault == null) {
+            fault = "cannot write the audit log " + audit.file() + " (details in the log)";
+        }
+        return fault;
     }
 
     private static void closeQuietly(RunJournal journal) {
@@ -474,13 +486,16 @@ public final class Runs {
                 String summary = e != null ? String.valueOf(e) : r.count(StepState.SUCCEEDED) + " of " + plan.steps().size() + " steps succeeded"
                         + (r.timeline().describe().isEmpty() ? "" : "; " + r.timeline().describe())
                         + (run.recordFault() == null ? "" : "; stopped: " + run.recordFault());
+                // a failure here is the run's record fault (audit() and journalFailed set it): the run's outcome
+                // is then not one to trust as recorded, and the command says which file and why
                 AuditLog.Head end = audit(run, cluster, null, "run ended " + state + ": " + summary, null);
                 journal.end(state, summary);
                 anchor(journal, "end", end);
-                journal.close();
             } catch (IOException io) {
                 LOG.log(Level.SEVERE, "cannot finish the journal of run " + runId, io);
+                journalFailed(run, cluster, io);
             }
+            closeQuietly(journal);
             releaseAll(run.locks); // after the journal's end: a look in between sees the run RUNNING, never INTERRUPTED
             if (e != null) {
                 run.done.completeExceptionally(e);
@@ -553,6 +568,8 @@ public final class Runs {
                 run.journal().event("warn", waiting);
             } catch (IOException e) {
                 LOG.log(Level.SEVERE, "journal write failed", e);
+                journalFailed(run, live.cluster(), e);
+                return null; // no new work without its record
             }
             try {
                 long deadline = System.nanoTime() + ClusterSettling.REREPLICATION_WAIT_MILLIS * 1_000_000L;
@@ -595,7 +612,12 @@ public final class Runs {
     /** A new plan for the run, told to the operator, journaled as a new attempt and audited. */
     private Plan announced(Run run, Plan next, String cluster, String why, ExecutionListener listener) throws IOException {
         listener.log(ExecutionListener.Level.WARN, "Re-planned: " + why);
-        run.journal().attempt(next, "re-planned: " + why);
+        try {
+            run.journal().attempt(next, "re-planned: " + why);
+        } catch (IOException e) {
+            journalFailed(run, cluster, e);
+            throw e;
+        }
         if (audit(run, cluster, null, "run re-planned: " + why, null) == null) {
             throw new IOException(run.recordFault());
         }
@@ -886,15 +908,11 @@ public final class Runs {
     }
 
     /** Records the audit head in the run's journal, where a truncation of the log shows. */
-    private static void anchor(RunJournal journal, String when, AuditLog.Head head) {
+    private static void anchor(RunJournal journal, String when, AuditLog.Head head) throws IOException {
         if (head == null) {
             return;
         }
-        try {
-            journal.auditHead(when, head);
-        } catch (IOException e) {
-            LOG.log(Level.SEVERE, "journal write failed", e);
-        }
+        journal.auditHead(when, head);
     }
 
     /**
@@ -1168,8 +1186,10 @@ public final class Runs {
                     LOG.log(Level.WARNING, "cannot reopen the journal of run " + run.record().runId(), e);
                 }
                 try {
-                    putBack(connector, journal, r.live() == null ? run.record().cluster() : r.live().cluster(), run.record().runId(), pending);
-                    checks.add(CheckResult.pass("Engine settings", "put back what the run had changed: " + pending));
+                    String fault = putBack(connector, journal, r.live() == null ? run.record().cluster() : r.live().cluster(), run.record().runId(), pending);
+                    checks.add(fault == null ? CheckResult.pass("Engine settings", "put back what the run had changed: " + pending)
+                            : CheckResult.warn("Engine settings", "put back what the run had changed (" + pending + "), but its record could not be written: "
+                            + fault + "; a later resume puts it back again"));
                 } catch (ConnectorException e) {
                     checks.add(CheckResult.warn("Engine settings", "could not put back " + pending + ": " + e.getMessage() + "; set it by hand"));
                 } finally {
@@ -1208,8 +1228,10 @@ public final class Runs {
                 + " partition(s) with more voters than their replication factor", connector.command(gate)) == null) {
             listener.log(ExecutionListener.Level.ERROR, "the health gate before re-planning is not run: the audit log " + audit.file()
                     + " cannot be written");
-            return c; // nothing is changed without its record
+            throw new ConnectorException(connector.engine(), gate.describe(), "not done: the audit log " + audit.file()
+                    + " cannot be written (nothing is changed without its record)", false, null);
         }
+        java.util.concurrent.atomic.AtomicReference<String> refused = new java.util.concurrent.atomic.AtomicReference<>();
         try {
             connector.execute(gate, new ClusterConnector.StepProgress() {
                 @Override
@@ -1218,11 +1240,22 @@ public final class Runs {
 
                 @Override
                 public void action(String what, String command) {
-                    audit(c.cluster(), runId, "repair", what, command);
+                    if (audit(c.cluster(), runId, "repair", what, command) == null) {
+                        // as executeAudited: the action does not go ahead without its record
+                        refused.compareAndSet(null, "not done: " + what + ": the audit log " + audit.file() + " cannot be written");
+                        throw new IllegalStateException(refused.get());
+                    }
                     listener.log(ExecutionListener.Level.WARN, what);
                 }
             });
-        } catch (ConnectorException e) {
+        } catch (ConnectorException | RuntimeException e) {
+            if (refused.get() != null) {
+                listener.log(ExecutionListener.Level.ERROR, refused.get() + "; nothing more is changed without its record");
+                throw new ConnectorException(connector.engine(), gate.describe(), refused.get() + " (nothing is changed without its record)", false, e);
+            }
+            if (e instanceof RuntimeException rt) {
+                throw rt;
+            }
             listener.log(ExecutionListener.Level.WARN, "the health gate before re-planning did not pass: " + e.getMessage());
         }
         // A gate that fails (a dead server fails Kudu's ksck) returns before the master has evicted what the
@@ -1306,8 +1339,11 @@ public final class Runs {
     /** Ends an interrupted run whose work the cluster shows done. */
     public void markDone(RunInfo run, String summary) throws IOException, FormatException {
         try (RunJournal j = RunJournal.reopen(run.record().dir(), journals)) {
+            // the audit record first (write-ahead): a failure throws, naming the file, and the run stays as it was
+            AuditLog.Head head = audit.append(new AuditLog.Entry(Instant.now(), user(), run.record().cluster(), run.record().runId(), null,
+                    "run ended SUCCEEDED: " + summary, null));
             j.end("SUCCEEDED", summary);
-            anchor(j, "end", audit(run.record().cluster(), run.record().runId(), null, "run ended SUCCEEDED: " + summary, null));
+            anchor(j, "end", head);
         }
     }
 }

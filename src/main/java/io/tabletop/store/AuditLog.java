@@ -133,9 +133,25 @@ public final class AuditLog {
             if (e.command() != null) {
                 n.put("command", e.command());
             }
+            long own = ch.size();
             String hash = write(ch, n, prev);
             Head head = new Head(count + 1, hash);
-            writeHead(head);
+            try {
+                writeHead(head);
+            } catch (IOException x) {
+                // The record is on disk but its head is not: take the record back off, so that the caller's
+                // "not in the audit log" (a vetoed step, an audit-gap) is true, not a false gap.
+                try {
+                    ch.truncate(own);
+                    ch.force(false);
+                } catch (IOException | RuntimeException y) {
+                    x.addSuppressed(y);
+                    throw new IOException("cannot write the audit log " + file + ": its head file " + headFile(file) + " could not be replaced ("
+                            + TornTail.why(x) + "), and the record could not be taken back off: `tabletop audit` shows it after the head", x);
+                }
+                throw new IOException("cannot write the audit log " + file + ": its head file " + headFile(file) + " could not be replaced ("
+                        + TornTail.why(x) + "); the record was taken back off", x);
+            }
             return head;
         } catch (IOException x) {
             if (x.getMessage() != null && x.getMessage().startsWith("cannot write the audit log ")) {
@@ -180,7 +196,38 @@ public final class AuditLog {
         if (h.isPresent() && h.get().hash().equals(lastHash)) {
             return h.get().count();
         }
-        return ch.size() == 0 ? 0 : count(file);
+        return ch.size() == 0 ? 0 : count(ch);
+    }
+
+    /**
+     * The records in the log, read through {@code ch}: the caller holds the channel's lock, and opening the file
+     * again and closing it would release that lock (POSIX fcntl locks belong to the process and the file).
+     */
+    private static long count(FileChannel ch) throws IOException {
+        long n = 0;
+        boolean blank = true;
+        ByteBuffer b = ByteBuffer.allocate(64 * 1024);
+        long pos = 0;
+        while (true) {
+            b.clear();
+            int r = ch.read(b, pos);
+            if (r <= 0) {
+                break;
+            }
+            pos += r;
+            for (int i = 0; i < r; i++) {
+                byte x = b.get(i);
+                if (x == '\n') {
+                    if (!blank) {
+                        n++;
+                    }
+                    blank = true;
+                } else if (x != ' ' && x != '\t' && x != '\r') {
+                    blank = false;
+                }
+            }
+        }
+        return blank ? n : n + 1;
     }
 
     /** Replaces the head file atomically (a reader sees the old head or the new one, never half of one). */

@@ -60,14 +60,19 @@ public final class ProcessLock implements AutoCloseable {
                 return Optional.empty();
             }
             for (int tries = 1; ; tries++) {
-                FileChannel ch = PrivateFiles.open(key, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                FileChannel ch;
+                try {
+                    ch = PrivateFiles.open(key, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                } catch (IOException e) {
+                    throw RunJournal.named(key, e); // a full disk's bare "No space left on device" names no file
+                }
                 FileLock l;
                 try {
                     l = ch.tryLock();
                 } catch (IOException | OverlappingFileLockException e) {
                     ch.close();
                     if (e instanceof IOException io) {
-                        throw io;
+                        throw RunJournal.named(key, io);
                     }
                     return Optional.empty();
                 }
@@ -79,7 +84,7 @@ public final class ProcessLock implements AutoCloseable {
                     } catch (IOException e) {
                         l.release();
                         ch.close();
-                        throw e;
+                        throw RunJournal.named(key, e);
                     }
                     ProcessLock p = new ProcessLock(key, ch, l, holder);
                     HELD.put(key, p);

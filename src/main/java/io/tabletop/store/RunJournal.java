@@ -62,10 +62,17 @@ public final class RunJournal implements Closeable {
     /** As above, the journal opened through {@code storage}. */
     public static RunJournal create(Path runsDir, Header h, Plan plan, Storage storage) throws IOException {
         Path dir = runsDir.resolve(h.runId());
-        PrivateFiles.createDirectories(dir);
-        SnapshotJson.write(plan.before(), dir.resolve("snapshot-before.json"));
-        FileChannel ch = storage.open(dir.resolve("journal.jsonl"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                StandardOpenOption.APPEND);
+        Path at = dir;
+        FileChannel ch;
+        try {
+            PrivateFiles.createDirectories(dir);
+            at = dir.resolve("snapshot-before.json");
+            SnapshotJson.write(plan.before(), at);
+            at = dir.resolve("journal.jsonl");
+            ch = storage.open(at, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw named(at, e);
+        }
         RunJournal j = new RunJournal(dir, ch, -1);
         ObjectNode n = LINE.createObjectNode().put("type", "run").put("runId", h.runId()).put("seq", nextSequence(runsDir, dir))
                 .put("at", h.startedAt().toString())
@@ -599,5 +606,14 @@ public final class RunJournal implements Closeable {
     /** The snapshot the first plan was made from. */
     public static ClusterSnapshot snapshotBefore(Path dir) throws IOException, FormatException {
         return SnapshotJson.read(dir.resolve("snapshot-before.json"));
+    }
+
+    /** {@code e}, as one line naming {@code file} and the cause (a full disk's bare "No space left on device" names nothing). */
+    static IOException named(Path file, IOException e) {
+        String m = e.getMessage();
+        if (m != null && m.contains(file.toString()) && !(e instanceof java.nio.file.FileSystemException)) {
+            return e;
+        }
+        return new IOException("cannot write " + file + ": " + TornTail.why(e), e);
     }
 }

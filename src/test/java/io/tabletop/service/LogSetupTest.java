@@ -49,4 +49,28 @@ class LogSetupTest {
         assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(logs.getParent())));
         assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(logs.resolve("tabletop.0.log"))));
     }
+
+    @Test
+    void aLogFileThatCannotBeWrittenIsSaidOnceInOneLine(@TempDir Path dir) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        LogSetup.QuietErrors errors = new LogSetup.QuietErrors(dir.resolve("tabletop.0.log"),
+                new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8));
+        java.io.IOException full = new java.nio.file.FileSystemException(dir.resolve("tabletop.0.log").toString(), null, "No space left on device");
+        errors.error("write failure", full, java.util.logging.ErrorManager.WRITE_FAILURE);
+        errors.error("flush failure", full, java.util.logging.ErrorManager.FLUSH_FAILURE);
+        String said = bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(1, said.lines().count(), said);
+        assertEquals("tabletop: cannot write the log " + dir.resolve("tabletop.0.log") + ": No space left on device (further log errors are not shown)",
+                said.strip());
+    }
+
+    @Test
+    void theRotatingHandlerHasTheQuietErrorManager(@TempDir Path dir) throws Exception {
+        FileHandler h = LogSetup.rotating(dir, 1000, 2);
+        try {
+            assertTrue(h.getErrorManager() instanceof LogSetup.QuietErrors);
+        } finally {
+            h.close();
+        }
+    }
 }

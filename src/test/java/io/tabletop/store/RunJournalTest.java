@@ -126,4 +126,13 @@ class RunJournalTest {
         assertEquals(Optional.empty(), AuditLog.verify(file));
         assertNull(new ObjectMapper().readTree(Files.readAllLines(file).get(5)).get("command"), "no command for a run-level record");
     }
+
+    @Test
+    void aJournalThatCannotBeCreatedNamesTheFile() throws Exception {
+        Plan p = plan();
+        Files.createDirectories(dir.resolve("r9").resolve("snapshot-before.json").resolve("in-the-way"));
+        java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                () -> RunJournal.create(dir, header("r9", p), p));
+        assertTrue(e.getMessage().startsWith("cannot write " + dir.resolve("r9").resolve("snapshot-before.json") + ": "), e.getMessage());
+    }
 }

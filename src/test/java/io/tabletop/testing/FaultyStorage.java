@@ -27,6 +27,13 @@ public final class FaultyStorage implements Storage {
         left.set(bytes);
     }
 
+    private volatile String refuse;
+
+    /** From now on a write whose bytes contain {@code marker} puts nothing down and throws "No space left on device". */
+    public void refuseWritesContaining(String marker) {
+        refuse = marker;
+    }
+
     /** The quota is lifted (space was freed). */
     public void free() {
         left.set(Long.MAX_VALUE);
@@ -63,6 +70,10 @@ public final class FaultyStorage implements Storage {
 
         @Override
         public int write(ByteBuffer src) throws IOException {
+            String marker = refuse;
+            if (marker != null && java.nio.charset.StandardCharsets.UTF_8.decode(src.duplicate()).toString().contains(marker)) {
+                throw full();
+            }
             int want = src.remaining();
             int fits = room(want);
             if (fits < want) {
