@@ -92,6 +92,20 @@ class BadNumbersTest {
     }
 
     @Test
+    void aPlanThePlannerFindsUnsafeIsARefusalInOneLine() throws Exception {
+        ClusterSnapshot s = SandboxFixtures.kuduBaseline();
+        ServerId victim = s.servers().get(2).id();
+        Partition p = s.partitions().stream().filter(x -> !x.isOn(victim)).findFirst().orElseThrow();
+        List<io.tabletop.domain.Replica> arriving = new java.util.ArrayList<>(p.replicas());
+        arriving.add(new io.tabletop.domain.Replica(victim, io.tabletop.domain.ReplicaRole.LEARNER));
+        Path f = dir.resolve("moving.json");
+        Files.writeString(f, new ObjectMapper().writeValueAsString(SnapshotJson.toTree(
+                s.withReplaced(List.of(p.withReplicas(arriving)), s.servers()))));
+        TabletopCliTest.Result r = run("plan", "--snapshot", f.toString(), "--remove", victim.value());
+        assertOneLine(r, "Plan: no safe plan from this snapshot: ");
+    }
+
+    @Test
     void aPartitionWithNoReplicaIsALostPartitionBlock() throws Exception {
         Path f = baselineWith("lost", root -> ((ObjectNode) root.get("partitions").get(3)).putArray("replicas"));
         String id = new ObjectMapper().readTree(f.toFile()).at("/partitions/3/id").asText();
