@@ -135,7 +135,20 @@ final class Options {
     /** The plan for {@code s} by its engine's rules, for the commands that plan a saved snapshot (plan, review). */
         io.tabletop.planner.Plan planOffline(ClusterSnapshot s, Connections connections) throws Exception {
             EngineCapabilities caps = connections.capabilitiesFor(s.engine());
-            return new Planner().plan(s, goal(s, caps), capabilities(caps));
+            Goal goal = goal(s, caps);
+            EngineCapabilities withMoves = capabilities(caps);
+            Planner.refuseUnplannable(s);
+            java.util.Optional<io.tabletop.domain.CheckResult> leaderless = Planner.leaderless(s);
+            if (leaderless.isPresent()) {
+                throw new io.tabletop.planner.PlanRefusedException(List.of(leaderless.get()));
+            }
+            try {
+                return new Planner().plan(s, goal, withMoves);
+            } catch (IllegalStateException e) {
+                // the planner's own safety net tripped on this snapshot: said as a refusal, not an unexpected error
+                throw new io.tabletop.planner.PlanRefusedException(List.of(io.tabletop.domain.CheckResult.block("Plan",
+                        "no safe plan from this snapshot: " + e.getMessage())));
+            }
         }
 
         EngineCapabilities capabilities(EngineCapabilities engine) throws TabletopCli.UserError {

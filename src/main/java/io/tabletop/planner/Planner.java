@@ -89,7 +89,7 @@ public final class Planner {
      * What no plan can be made for: a partition with no replica left (lost: nothing to copy from), and sizes
      * whose total over all copies is beyond {@link #MAX_TOTAL_BYTES} (a reading gone wrong).
      */
-    static void refuseUnplannable(ClusterSnapshot snapshot) throws PlanRefusedException {
+    public static void refuseUnplannable(ClusterSnapshot snapshot) throws PlanRefusedException {
         List<CheckResult> blocks = new ArrayList<>();
         List<String> lost = snapshot.partitions().stream().filter(p -> p.replicas().isEmpty()).map(p -> p.id().value()).toList();
         if (!lost.isEmpty()) {
@@ -112,6 +112,25 @@ public final class Planner {
         if (!blocks.isEmpty()) {
             throw new PlanRefusedException(blocks);
         }
+    }
+
+    /**
+     * A BLOCK naming the partitions that have copies but no leader (every copy a follower, learner or stale
+     * one): the engine has not elected a leader, so no plan can keep one per partition. Only for a plan made
+     * before a run (the offline plan and the pre-check): a re-plan during a run is not stopped by an election
+     * in progress.
+     */
+    public static java.util.Optional<CheckResult> leaderless(ClusterSnapshot snapshot) {
+        List<String> ids = snapshot.partitions().stream()
+                .filter(p -> !p.replicas().isEmpty() && p.replicas().stream().noneMatch(r -> r.role() == io.tabletop.domain.ReplicaRole.LEADER))
+                .map(p -> p.id().value()).toList();
+        if (ids.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(CheckResult.block("Leaderless partition", String.join(", ", ids.subList(0, Math.min(5, ids.size())))
+                + (ids.size() > 5 ? " and " + (ids.size() - 5) + " more" : "") + (ids.size() == 1 ? " has" : " have")
+                + " no leader (its copies are all followers or learners): the engine has not elected one, so nothing can be"
+                + " moved safely; wait for the election (or repair the partition) and plan again"));
     }
 
     private Plan planChecked(ClusterSnapshot snapshot, Goal goal, EngineCapabilities caps) throws PlanRefusedException {

@@ -147,9 +147,13 @@ public final class RemovalService {
             checks.addAll(runs.otherOperations(connector, snapshot)); // a run from this machine, or the engine's own work
         }
         Plan plan = null;
+        java.util.Optional<CheckResult> leaderless = Planner.leaderless(snapshot);
+        leaderless.ifPresent(checks::add);
         try {
-            plan = planner.plan(snapshot, goal, connector.capabilities());
-            checks.addAll(plan.checks());
+            if (leaderless.isEmpty()) {
+                plan = planner.plan(snapshot, goal, connector.capabilities());
+                checks.addAll(plan.checks());
+            }
         } catch (PlanRefusedException e) {
             checks.addAll(e.checks());
         } catch (IllegalStateException e) {

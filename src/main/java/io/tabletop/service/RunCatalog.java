@@ -70,6 +70,14 @@ final class RunCatalog {
                 throw new Runs.NoSuchRunException("the newest run, " + newest.record().runId() + ", is DAMAGED: "
                         + damage(newest.record()) + "; name the run to use by its id (tabletop runs lists them)");
             }
+            for (Runs.RunInfo r : all) {
+                RunRecord d = r.record();
+                if (d.damaged() && d.seq() <= 0 && !started(d).isBefore(newest.record().startedAt())) {
+                    throw new Runs.NoSuchRunException("run " + d.runId() + " may be newer than " + newest.record().runId()
+                            + " (it started at or after it, and its run sequence cannot be read) and is DAMAGED: " + damage(d)
+                            + "; name the run to use by its id (tabletop runs lists them)");
+                }
+            }
             return newest;
         }
         List<Runs.RunInfo> hits = all.stream().filter(r -> r.record().runId().startsWith(idOrLatest)
@@ -94,6 +102,37 @@ final class RunCatalog {
             }
         });
         return out;
+    }
+
+    /**
+     * When a damaged run without a readable sequence started, as late as can be told: the later of its record's
+     * time (the header's, else the journal's or the directory's modification time) and the time in its
+     * directory's name ({@code YYYYMMDD-HHMMSS-xxxx}, UTC).
+     */
+    static java.time.Instant started(RunRecord r) {
+        java.time.Instant at = r.startedAt() == null ? java.time.Instant.EPOCH : r.startedAt();
+        String name = r.dir().getFileName().toString();
+        if (name.length() >= 15) {
+            try {
+                java.time.Instant named = java.time.LocalDateTime.parse(name.substring(0, 15),
+                        java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", java.util.Locale.ROOT))
+                        .toInstant(java.time.ZoneOffset.UTC);
+                at = named.isAfter(at) ? named : at;
+            } catch (java.time.format.DateTimeParseException e) {
+                // not a run id: the record's time stands
+            }
+        }
+        try {
+            for (Path p : List.of(r.dir(), r.dir().resolve("journal.jsonl"))) {
+                if (java.nio.file.Files.exists(p)) {
+                    java.time.Instant m = java.nio.file.Files.getLastModifiedTime(p).toInstant();
+                    at = m.isAfter(at) ? m : at;
+                }
+            }
+        } catch (IOException e) {
+            // the times above stand
+        }
+        return at;
     }
 
     /** "journal line 3: not JSON: ... (runs/ID/journal.jsonl)". */

@@ -308,7 +308,7 @@ public final class Runs {
         List<ProcessLock> locks = new ArrayList<>();
         RunJournal journal;
         try {
-            locks.add(lockCluster(connector, plan.before().cluster(), runId, "runs"));
+            locks.addAll(lockCluster(connector, plan.before().cluster(), runId, "runs"));
             locks.add(ProcessLock.tryAcquire(runsDir.resolve(runId).resolve(RUN_LOCK), holderLine(runId, "runs"))
                     .orElseThrow(() -> new LockedException("run " + runId + " is locked by another process")));
             journal = RunJournal.create(runsDir, new RunJournal.Header(runId, Instant.now(), user(),
@@ -959,23 +959,84 @@ public final class Runs {
     }
 
     /** The file of the lock on one cluster, under the data directory: its identity made a file name. */
-    private Path clusterLockFile(ClusterConnector connector, String cluster) {
+    /** The system property naming the machine-wide lock directory (tests point it at a directory of their own). */
+    public static final String SHARED_LOCKS_PROPERTY = "tabletop.locks";
+
+    /**
+     * The machine-wide directory of cluster locks, shared by every user and data directory on this machine:
+     * {@code tabletop.locks} where set, else {@code java.io.tmpdir/tabletop-locks} (made 1777: anyone may add a
+     * lock file, none may remove another's).
+     */
+    static Path sharedLockDir() {
+        String dir = System.getProperty(SHARED_LOCKS_PROPERTY);
+        return dir != null && !dir.isBlank() ? Path.of(dir) : Path.of(System.getProperty("java.io.tmpdir"), "tabletop-locks");
+    }
+
+    /** The cluster's lock key as a file name: {@code cluster-KEY.lock}. */
+    private static String clusterLockName(ClusterConnector connector, String cluster) {
         String key = connector.lockKey(cluster);
         String name = key.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]+", "_");
         if (name.length() > 80) {
             name = name.substring(0, 60) + "-" + Integer.toHexString(key.hashCode());
         }
-        return runsDir.toAbsolutePath().resolveSibling("locks").resolve("cluster-" + name + ".lock");
+        return "cluster-" + name + ".lock";
     }
 
-    /** Takes the cluster's lock for run {@code runId}; refused in one line naming the run that holds it. */
-    private ProcessLock lockCluster(ClusterConnector connector, String cluster, String runId, String verb) throws IOException {
+    /** The cluster's lock in this data directory (what versions before the machine-wide lock took, too). */
+    private Path clusterLockFile(ClusterConnector connector, String cluster) {
+        return runsDir.toAbsolutePath().resolveSibling("locks").resolve(clusterLockName(connector, cluster));
+    }
+
+    /** The cluster's lock in the machine-wide directory, that directory made (1777) where missing. */
+    private static Path sharedClusterLockFile(ClusterConnector connector, String cluster) throws IOException {
+        Path dir = sharedLockDir().toAbsolutePath();
+        if (!java.nio.file.Files.isDirectory(dir)) {
+            try {
+                java.nio.file.Files.createDirectories(dir);
+                java.nio.file.Files.setAttribute(dir, "unix:mode", 01777);
+            } catch (UnsupportedOperationException | IllegalArgumentException e) {
+                // no POSIX modes here: the directory as made
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                // another process made it at the same moment
+            }
+        }
+        return dir.resolve(clusterLockName(connector, cluster));
+    }
+
+    /**
+     * Takes the cluster's locks for run {@code runId}: this data directory's, and the machine-wide one that
+     * another user or data directory on this machine takes too; refused in one line naming the run that holds
+     * either. When the machine-wide lock cannot be used (its directory or file not writable by this user), a
+     * one-line warning says so and the data directory's lock alone is held.
+     */
+    private List<ProcessLock> lockCluster(ClusterConnector connector, String cluster, String runId, String verb) throws IOException {
         Path file = clusterLockFile(connector, cluster);
         Optional<ProcessLock> l = ProcessLock.tryAcquire(file, holderLine(runId, verb));
-        if (l.isPresent()) {
-            return l.get();
+        if (l.isEmpty()) {
+            throw new LockedException(busy(cluster, ProcessLock.holder(file).orElse("another process")));
         }
-        throw new LockedException(busy(cluster, ProcessLock.holder(file).orElse("another process")));
+        List<ProcessLock> out = new ArrayList<>(List.of(l.get()));
+        Path shared = null;
+        try {
+            shared = sharedClusterLockFile(connector, cluster);
+            Optional<ProcessLock> s = ProcessLock.tryAcquireShared(shared, holderLine(runId, verb));
+            if (s.isPresent()) {
+                out.add(s.get());
+                return out;
+            }
+        } catch (IOException e) {
+            LOG.warning("cannot use the machine-wide lock " + (shared == null ? sharedLockDir() : shared) + " (" + e
+                    + "): only this data directory's lock on cluster " + cluster + " is held");
+            return out;
+        }
+        String holder;
+        try {
+            holder = ProcessLock.holder(shared).orElse("another process");
+        } catch (IOException e) {
+            holder = "another process";
+        }
+        releaseAll(out);
+        throw new LockedException(busy(cluster, holder));
     }
 
     private static String busy(String cluster, String holder) {
@@ -1036,8 +1097,15 @@ public final class Runs {
     public List<CheckResult> otherOperations(ClusterConnector connector, ClusterSnapshot snapshot) {
         List<CheckResult> out = new ArrayList<>();
         try {
-            ProcessLock.holder(clusterLockFile(connector, snapshot.cluster()))
-                    .ifPresent(h -> out.add(CheckResult.block("Other operations", busy(snapshot.cluster(), h))));
+            Optional<String> holder = ProcessLock.holder(clusterLockFile(connector, snapshot.cluster()));
+            if (holder.isEmpty()) {
+                try {
+                    holder = ProcessLock.holder(sharedClusterLockFile(connector, snapshot.cluster()));
+                } catch (IOException e) {
+                    LOG.fine("cannot look at the machine-wide lock: " + e);
+                }
+            }
+            holder.ifPresent(h -> out.add(CheckResult.block("Other operations", busy(snapshot.cluster(), h))));
         } catch (IOException e) {
             out.add(CheckResult.warn("Other operations", "cannot read this machine's lock on the cluster: " + e.getMessage()));
         }
@@ -1139,7 +1207,7 @@ public final class Runs {
         try {
             if (run.resumable()) {
                 try {
-                    claims.get(id).add(lockCluster(connector, run.record().cluster(), id, "resumes"));
+                    claims.get(id).addAll(lockCluster(connector, run.record().cluster(), id, "resumes"));
                 } catch (IOException e) {
                     return new Resume(run, null, List.of(CheckResult.block("Other operations", e.getMessage())), null, 0);
                 }
@@ -1285,7 +1353,7 @@ public final class Runs {
             }
             locks = claims.remove(r.runId());
             try {
-                locks.add(lockCluster(connector, resume.plan().before().cluster(), r.runId(), "resumes"));
+                locks.addAll(lockCluster(connector, resume.plan().before().cluster(), r.runId(), "resumes"));
             } catch (IOException e) {
                 releaseAll(locks);
                 throw e;

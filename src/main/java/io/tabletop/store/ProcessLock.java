@@ -54,6 +54,35 @@ public final class ProcessLock implements AutoCloseable {
      * into it; empty when another process or another part of this one holds it. Never waits for a holder.
      */
     public static Optional<ProcessLock> tryAcquire(Path file, String holder) throws IOException {
+        return tryAcquire(file, holder, false);
+    }
+
+    /**
+     * As {@link #tryAcquire}, on a lock file that other users of this machine lock too: created (where
+     * missing) readable and writable by everyone (0666), so that a lock file one user made can be locked by
+     * another. Its directory must exist. Fails (an {@link IOException}, such as access denied) when this user
+     * cannot open the file for writing.
+     */
+    public static Optional<ProcessLock> tryAcquireShared(Path file, String holder) throws IOException {
+        return tryAcquire(file, holder, true);
+    }
+
+    /** Opens a lock file everyone may lock, creating it 0666 where missing. */
+    private static FileChannel openShared(Path key) throws IOException {
+        try {
+            Files.createFile(key);
+            try {
+                Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
+            } catch (UnsupportedOperationException e) {
+                // not a POSIX file system: its own rules stand
+            }
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            // made by this or another user before
+        }
+        return FileChannel.open(key, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    }
+
+    private static Optional<ProcessLock> tryAcquire(Path file, String holder, boolean shared) throws IOException {
         Path key = file.toAbsolutePath().normalize();
         synchronized (JVM) {
             if (HELD.containsKey(key)) {
@@ -62,7 +91,8 @@ public final class ProcessLock implements AutoCloseable {
             for (int tries = 1; ; tries++) {
                 FileChannel ch;
                 try {
-                    ch = PrivateFiles.open(key, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                    ch = shared ? openShared(key)
+                            : PrivateFiles.open(key, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
                 } catch (IOException e) {
                     throw RunJournal.named(key, e); // a full disk's bare "No space left on device" names no file
                 }

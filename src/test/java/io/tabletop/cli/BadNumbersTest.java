@@ -18,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.Consumer;
 
 import static io.tabletop.cli.TabletopCliTest.run;
@@ -69,6 +70,39 @@ class BadNumbersTest {
         PlanRefusedException e = assertThrows(PlanRefusedException.class,
                 () -> new Planner().plan(huge, RemoveServers.of(first), EngineCapabilities.kudu()));
         assertTrue(e.getMessage().startsWith("Sizes: the partitions' copies add up to more than 2^61 bytes"), e.getMessage());
+    }
+
+    @Test
+    void aPartitionWithoutALeaderIsALeaderlessPartitionBlockNotAnUnexpectedError() throws Exception {
+        for (String role : List.of("FOLLOWER", "LEARNER")) {
+            Path f = baselineWith("leaderless-" + role, root -> {
+                ArrayNode replicas = (ArrayNode) root.get("partitions").get(3).get("replicas");
+                if (role.equals("LEARNER")) {
+                    while (replicas.size() > 1) {
+                        replicas.remove(replicas.size() - 1);
+                    }
+                }
+                replicas.forEach(r -> ((ObjectNode) r).put("role", role));
+            });
+            String id = new ObjectMapper().readTree(f.toFile()).at("/partitions/3/id").asText();
+            TabletopCliTest.Result r = run("plan", "--snapshot", f.toString(), "--remove", "ts-2");
+            assertOneLine(r, "Leaderless partition: " + id + " has no leader");
+            assertTrue(!r.err().contains("unexpected error"), r.err());
+        }
+    }
+
+    @Test
+    void aPlanThePlannerFindsUnsafeIsARefusalInOneLine() throws Exception {
+        ClusterSnapshot s = SandboxFixtures.kuduBaseline();
+        ServerId victim = s.servers().get(2).id();
+        Partition p = s.partitions().stream().filter(x -> !x.isOn(victim)).findFirst().orElseThrow();
+        List<io.tabletop.domain.Replica> arriving = new java.util.ArrayList<>(p.replicas());
+        arriving.add(new io.tabletop.domain.Replica(victim, io.tabletop.domain.ReplicaRole.LEARNER));
+        Path f = dir.resolve("moving.json");
+        Files.writeString(f, new ObjectMapper().writeValueAsString(SnapshotJson.toTree(
+                s.withReplaced(List.of(p.withReplicas(arriving)), s.servers()))));
+        TabletopCliTest.Result r = run("plan", "--snapshot", f.toString(), "--remove", victim.value());
+        assertOneLine(r, "Plan: no safe plan from this snapshot: ");
     }
 
     @Test

@@ -32,6 +32,9 @@ public final class ChildRun {
     public static Process start(Path out, Path home, java.util.List<String> jvmOptions, String... args) throws java.io.IOException {
         java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "-Dtabletop.home=" + home.toAbsolutePath()));
+        if (System.getProperty("tabletop.locks") != null) {
+            cmd.add("-Dtabletop.locks=" + System.getProperty("tabletop.locks")); // this machine's locks, as the test's
+        }
         cmd.addAll(jvmOptions);
         cmd.add("io.tabletop.Main");
         cmd.addAll(java.util.List.of(args));

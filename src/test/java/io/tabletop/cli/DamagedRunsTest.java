@@ -108,6 +108,46 @@ class DamagedRunsTest {
     }
 
     @Test
+    void resumeLatestNamesANewerRunWhoseHeaderIsGarbledInsteadOfTakingAnOlderOne() throws Exception {
+        String older = applied();
+        String newer = applied();
+        List<String> lines = new ArrayList<>(Files.readAllLines(journal(newer), StandardCharsets.UTF_8));
+        lines.set(0, "{\"type\":\"run\",\"runId\":\"" + newer + "\",\"se#garbled");
+        Files.write(journal(newer), lines, StandardCharsets.UTF_8);
+        for (String verb : List.of("resume", "restore")) {
+            TabletopCliTest.Result latest = run(verb, "--latest", "--yes");
+            assertEquals(1, latest.code(), latest.out());
+            assertTrue(latest.err().startsWith("tabletop: run " + newer + " may be newer than " + older), latest.err());
+            assertTrue(latest.err().contains("is DAMAGED: journal line 1"), latest.err());
+        }
+    }
+
+    @Test
+    void resumeLatestNamesANewerRunWhoseJournalIsDeletedInsteadOfTakingAnOlderOne() throws Exception {
+        String older = applied();
+        String newer = applied();
+        Files.delete(journal(newer));
+        TabletopCliTest.Result latest = run("resume", "--latest", "--yes");
+        assertEquals(1, latest.code(), latest.out());
+        assertTrue(latest.err().startsWith("tabletop: run " + newer + " may be newer than " + older), latest.err());
+        assertTrue(latest.err().contains("is DAMAGED: journal journal.jsonl is missing"), latest.err());
+    }
+
+    @Test
+    void anOlderDamagedRunWithoutASequenceDoesNotStopLatest() throws Exception {
+        String older = applied();
+        String newer = applied();
+        Files.delete(journal(older));
+        Path dir = home.resolve("runs").resolve(older);
+        Files.setLastModifiedTime(dir, java.nio.file.attribute.FileTime.from(Instant.now().minus(Duration.ofDays(2))));
+        Path renamed = dir.resolveSibling("20200101-000000-dead");
+        Files.move(dir, renamed);
+        Files.setLastModifiedTime(renamed, java.nio.file.attribute.FileTime.from(Instant.now().minus(Duration.ofDays(2))));
+        Runs runs = new Runs(home.resolve("runs"), new AuditLog(home.resolve("audit.jsonl")));
+        assertEquals(newer, runs.find("latest").record().runId());
+    }
+
+    @Test
     void auditNamesARunWhoseJournalIsGone() throws Exception {
         String kept = applied();
         String gone = applied();

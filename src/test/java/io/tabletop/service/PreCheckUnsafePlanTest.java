@@ -47,4 +47,21 @@ class PreCheckUnsafePlanTest {
             assertTrue(blocks.stream().anyMatch(k -> k.name().equals("Plan") && k.message().startsWith("no safe plan")), pre.checks().toString());
         }
     }
+
+    @Test
+    void aPartitionWithoutALeaderIsALeaderlessBlockNamingIt() throws Exception {
+        ClusterSnapshot s = SandboxFixtures.kuduBaseline();
+        ServerId victim = s.servers().get(2).id();
+        Partition p = s.partitions().get(3);
+        List<Replica> followers = p.replicas().stream().map(r -> new Replica(r.server(), ReplicaRole.FOLLOWER)).toList();
+        ClusterSnapshot leaderless = s.withReplaced(List.of(p.withReplicas(followers)), s.servers());
+        RemovalService service = new RemovalService(new Runs(dir.resolve("runs"), new AuditLog(dir.resolve("audit.jsonl"))));
+        try (SandboxConnector c = SandboxConnector.instant(leaderless)) {
+            RemovalService.PreCheck pre = service.preCheck(c, leaderless, Instant.now(), RemoveServers.of(victim));
+            assertNull(pre.plan());
+            List<CheckResult> blocks = pre.checks().stream().filter(k -> k.verdict() == Verdict.BLOCK).toList();
+            assertTrue(blocks.stream().anyMatch(k -> k.name().equals("Leaderless partition")
+                    && k.message().startsWith(p.id().value() + " has no leader")), pre.checks().toString());
+        }
+    }
 }

@@ -191,6 +191,46 @@ class RunLocksTest {
         }
     }
 
+    @Test
+    void twoDataDirectoriesOnOneMachineShareTheClustersLock() throws Exception {
+        String before = System.getProperty(Runs.SHARED_LOCKS_PROPERTY);
+        System.setProperty(Runs.SHARED_LOCKS_PROPERTY, dir.resolve("machine-locks").toString());
+        try (SandboxConnector sandbox = SandboxConnector.instant(SandboxFixtures.kuduBaseline())) {
+            Plan plan = new Planner().plan(sandbox.snapshot(), RemoveServers.of(TS2), sandbox.capabilities());
+            StepDispatcher holding = (step, work) -> {
+            };
+            Runs.Run first = new Runs(dir.resolve("dba-a").resolve("runs"), new AuditLog(dir.resolve("dba-a").resolve("audit.jsonl")))
+                    .start(plan, sandbox, "sandbox", false, FAST, null, holding);
+            Runs other = new Runs(dir.resolve("dba-b").resolve("runs"), new AuditLog(dir.resolve("dba-b").resolve("audit.jsonl")));
+            RemovalService.PreCheck pre = new RemovalService(other).preCheck(sandbox, RemoveServers.of(ServerId.of("ts-3")));
+            CheckResult block = pre.checks().stream().filter(c -> c.name().equals("Other operations")).findFirst().orElseThrow();
+            assertEquals(Verdict.BLOCK, block.verdict());
+            assertTrue(block.message().contains("run " + first.runId()), block.message());
+            Plan second = new Planner().plan(sandbox.snapshot(), RemoveServers.of(ServerId.of("ts-3")), sandbox.capabilities());
+            Runs.LockedException refused = assertThrows(Runs.LockedException.class,
+                    () -> other.start(second, sandbox, "sandbox", false, FAST, null, null));
+            assertTrue(refused.getMessage().contains(first.runId()), refused.getMessage());
+            java.nio.file.Path machine = dir.resolve("machine-locks");
+            try (var files = java.nio.file.Files.list(machine)) {
+                for (java.nio.file.Path f : files.toList()) {
+                    if (java.nio.file.Files.getFileStore(f).supportsFileAttributeView("posix")) {
+                        assertEquals("rw-rw-rw-", java.nio.file.attribute.PosixFilePermissions.toString(
+                                java.nio.file.Files.getPosixFilePermissions(f)), "another user can lock " + f);
+                    }
+                }
+            }
+            first.abandonLocks();
+            assertTrue(new RemovalService(other).preCheck(sandbox, RemoveServers.of(TS2)).checks().stream()
+                    .noneMatch(c -> c.name().equals("Other operations")), "free once the first lets go");
+        } finally {
+            if (before == null) {
+                System.clearProperty(Runs.SHARED_LOCKS_PROPERTY);
+            } else {
+                System.setProperty(Runs.SHARED_LOCKS_PROPERTY, before);
+            }
+        }
+    }
+
     /** Counts the steps the cluster is asked to execute, by kind. */
     static final class Counting extends DelegatingConnector {
         final Map<String, Integer> steps = new ConcurrentHashMap<>();

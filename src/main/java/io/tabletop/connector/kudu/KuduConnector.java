@@ -225,6 +225,28 @@ public final class KuduConnector implements ClusterConnector {
         return name;
     }
 
+    /**
+     * The cluster's lock key: its masters as given to the connector (not those that answer now), in one order
+     * and one spelling ({@link #canonicalMasters}), so that the same cluster typed another way is the same lock.
+     */
+    @Override
+    public String lockKey(String cluster) {
+        return engine().wireName() + ":" + canonicalMasters(allMasters);
+    }
+
+    /**
+     * Master addresses in one form: "kudu://" dropped, each address trimmed and lower-cased, a missing port
+     * made Kudu's default 7051, sorted, duplicates dropped, joined by commas.
+     */
+    public static String canonicalMasters(String masters) {
+        String m = masters.strip();
+        if (m.regionMatches(true, 0, "kudu://", 0, 7)) {
+            m = m.substring(7);
+        }
+        return Arrays.stream(m.split(",")).map(a -> a.strip().toLowerCase(java.util.Locale.ROOT)).filter(a -> !a.isEmpty())
+                .map(a -> a.matches(".*:\\d+") ? a : a + ":7051").sorted().distinct().collect(Collectors.joining(","));
+    }
+
     @Override
     public Engine engine() {
         return Engine.KUDU;

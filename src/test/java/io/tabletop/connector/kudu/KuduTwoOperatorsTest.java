@@ -142,7 +142,8 @@ class KuduTwoOperatorsTest {
         // Operator B, "on another machine": a child JVM with a data directory of its own.
         Path homeB = dir.resolve("operator-b");
         Path out = dir.resolve("b.out");
-        child = ChildRun.start(out, homeB, List.of("-Dtabletop.kudu.home=" + cluster.binary().home().toAbsolutePath()),
+        child = ChildRun.start(out, homeB, List.of("-Dtabletop.kudu.home=" + cluster.binary().home().toAbsolutePath(),
+                        "-Dtabletop.locks=" + homeB.resolve("machine-locks").toAbsolutePath()), // another machine's locks
                 "apply", "--connect", spec(), "--remove", b.address(), "--yes");
         assertTrue(child.waitFor(2, TimeUnit.MINUTES), () -> "B's apply did not end within 2 minutes: " + read(out));
         boolean aStillRunning = !runA.done().isDone();
