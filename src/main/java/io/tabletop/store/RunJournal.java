@@ -193,32 +193,34 @@ public final class RunJournal implements Closeable {
     /** The audit heads every run's journal under {@code runsDir} recorded; an unreadable journal is skipped. */
     public static List<AuditLog.Anchor> auditAnchors(Path runsDir) throws IOException {
         List<AuditLog.Anchor> out = new ArrayList<>();
-        if (!Files.isDirectory(runsDir)) {
-            return out;
-        }
-        try (var dirs = Files.list(runsDir)) {
-            for (Path d : dirs.sorted().toList()) {
-                Path f = d.resolve("journal.jsonl");
-                if (!Files.isRegularFile(f)) {
+        for (Path f : journalFiles(runsDir)) {
+            Path d = f.getParent();
+            for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+                if (!line.contains("\"audit-head\"")) {
                     continue;
                 }
-                for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
-                    if (!line.contains("\"audit-head\"")) {
-                        continue;
+                try {
+                    JsonNode n = LINE.readTree(line);
+                    if ("audit-head".equals(n.path("type").asText())) {
+                        out.add(new AuditLog.Anchor(d.getFileName().toString(), n.path("when").asText(),
+                                new AuditLog.Head(n.path("count").asLong(), n.path("hash").asText())));
                     }
-                    try {
-                        JsonNode n = LINE.readTree(line);
-                        if ("audit-head".equals(n.path("type").asText())) {
-                            out.add(new AuditLog.Anchor(d.getFileName().toString(), n.path("when").asText(),
-                                    new AuditLog.Head(n.path("count").asLong(), n.path("hash").asText())));
-                        }
-                    } catch (IOException e) {
-                        // a torn line: the chain check reports the journal's own damage elsewhere
-                    }
+                } catch (IOException e) {
+                    // a torn line: the chain check reports the journal's own damage elsewhere
                 }
             }
         }
         return out;
+    }
+
+    /** The journal of each run directory under {@code runsDir} that has one, in the directories' name order. */
+    private static List<Path> journalFiles(Path runsDir) throws IOException {
+        if (!Files.isDirectory(runsDir)) {
+            return List.of();
+        }
+        try (var dirs = Files.list(runsDir)) {
+            return dirs.sorted().map(d -> d.resolve("journal.jsonl")).filter(Files::isRegularFile).toList();
+        }
     }
 
     /**
@@ -228,32 +230,23 @@ public final class RunJournal implements Closeable {
      */
     public static List<String> auditGaps(Path runsDir) throws IOException {
         List<String> out = new ArrayList<>();
-        if (!Files.isDirectory(runsDir)) {
-            return out;
-        }
-        try (var dirs = Files.list(runsDir)) {
-            for (Path d : dirs.sorted().toList()) {
-                Path f = d.resolve("journal.jsonl");
-                if (!Files.isRegularFile(f)) {
-                    continue;
-                }
-                List<String> gaps = new ArrayList<>();
-                for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
-                    if (line.contains("\"audit-gap\"")) {
-                        try {
-                            JsonNode n = LINE.readTree(line);
-                            if ("audit-gap".equals(n.path("event").asText())) {
-                                gaps.add(n.path("message").asText());
-                            }
-                        } catch (IOException e) {
-                            // a torn line: not a record of anything
+        for (Path f : journalFiles(runsDir)) {
+            List<String> gaps = new ArrayList<>();
+            for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+                if (line.contains("\"audit-gap\"")) {
+                    try {
+                        JsonNode n = LINE.readTree(line);
+                        if ("audit-gap".equals(n.path("event").asText())) {
+                            gaps.add(n.path("message").asText());
                         }
+                    } catch (IOException e) {
+                        // a torn line: not a record of anything
                     }
                 }
-                if (!gaps.isEmpty()) {
-                    out.add("run " + d.getFileName() + ": " + gaps.size() + " record(s) never reached the audit log, its journal holds them (first: "
-                            + gaps.get(0) + ")");
-                }
+            }
+            if (!gaps.isEmpty()) {
+                out.add("run " + f.getParent().getFileName() + ": " + gaps.size() + " record(s) never reached the audit log, its journal "
+                        + "holds them (first: " + gaps.get(0) + ")");
             }
         }
         return out;

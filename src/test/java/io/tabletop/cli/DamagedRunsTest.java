@@ -12,10 +12,9 @@ import io.tabletop.service.Runs;
 import io.tabletop.store.AuditLog;
 import io.tabletop.store.PlanJson;
 import io.tabletop.store.RunJournal;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import io.tabletop.testing.OwnHome;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,25 +37,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * test has a data directory of its own: a damaged run must not leak into other tests' {@code --latest}.
  */
 class DamagedRunsTest {
-    @TempDir
-    Path home;
-
-    private String before;
-
-    @BeforeEach
-    void ownHome() {
-        before = System.getProperty("tabletop.home");
-        System.setProperty("tabletop.home", home.toString());
-    }
-
-    @AfterEach
-    void restoreHome() {
-        if (before == null) {
-            System.clearProperty("tabletop.home");
-        } else {
-            System.setProperty("tabletop.home", before);
-        }
-    }
+    @RegisterExtension
+    final OwnHome own = new OwnHome();
 
     /** A finished sandbox removal; its run id. */
     private static String applied() {
@@ -68,7 +50,7 @@ class DamagedRunsTest {
     }
 
     private Path journal(String runId) {
-        return home.resolve("runs").resolve(runId).resolve("journal.jsonl");
+        return own.path().resolve("runs").resolve(runId).resolve("journal.jsonl");
     }
 
     private void garbleLine(String runId, int line) throws Exception {
@@ -138,12 +120,12 @@ class DamagedRunsTest {
         String older = applied();
         String newer = applied();
         Files.delete(journal(older));
-        Path dir = home.resolve("runs").resolve(older);
+        Path dir = own.path().resolve("runs").resolve(older);
         Files.setLastModifiedTime(dir, java.nio.file.attribute.FileTime.from(Instant.now().minus(Duration.ofDays(2))));
         Path renamed = dir.resolveSibling("20200101-000000-dead");
         Files.move(dir, renamed);
         Files.setLastModifiedTime(renamed, java.nio.file.attribute.FileTime.from(Instant.now().minus(Duration.ofDays(2))));
-        Runs runs = new Runs(home.resolve("runs"), new AuditLog(home.resolve("audit.jsonl")));
+        Runs runs = new Runs(own.path().resolve("runs"), new AuditLog(own.path().resolve("audit.jsonl")));
         assertEquals(newer, runs.find("latest").record().runId());
     }
 
@@ -151,7 +133,7 @@ class DamagedRunsTest {
     void auditNamesARunWhoseJournalIsGone() throws Exception {
         String kept = applied();
         String gone = applied();
-        try (Stream<Path> files = Files.walk(home.resolve("runs").resolve(gone))) {
+        try (Stream<Path> files = Files.walk(own.path().resolve("runs").resolve(gone))) {
             for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
                 Files.delete(p);
             }
@@ -164,7 +146,7 @@ class DamagedRunsTest {
 
     @Test
     void latestIsTheHighestSequenceEvenWhenTheClockWentBack() throws Exception {
-        Path runsDir = home.resolve("runs");
+        Path runsDir = own.path().resolve("runs");
         Plan p = new Planner().plan(SandboxFixtures.kuduBaseline(), RemoveServers.of(ServerId.of("ts-2")), EngineCapabilities.kudu());
         Instant now = Instant.parse("2026-11-22T07:00:00Z");
         try (RunJournal first = RunJournal.create(runsDir, header("20261122-070000-aaaa", now, p), p);
@@ -172,7 +154,7 @@ class DamagedRunsTest {
             first.end("FAILED", "test");
             second.end("FAILED", "test");
         }
-        Runs runs = new Runs(runsDir, new AuditLog(home.resolve("audit.jsonl")));
+        Runs runs = new Runs(runsDir, new AuditLog(own.path().resolve("audit.jsonl")));
         assertEquals("20261121-070000-bbbb", runs.find("latest").record().runId(), "started second, though its clock read a day earlier");
         TabletopCliTest.Result list = run("runs");
         assertTrue(list.out().indexOf("20261121-070000-bbbb") < list.out().indexOf("20261122-070000-aaaa"), "newest first:\n" + list.out());

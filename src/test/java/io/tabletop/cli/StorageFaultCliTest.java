@@ -1,9 +1,8 @@
 package io.tabletop.cli;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import io.tabletop.testing.OwnHome;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -17,28 +16,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The command line under storage faults: a log that cannot be written stops `apply` in one line; a torn one is named by `audit`. */
 class StorageFaultCliTest {
-    @TempDir
-    Path home;
-    private String before;
-
-    @BeforeEach
-    void ownHome() {
-        before = System.getProperty("tabletop.home");
-        System.setProperty("tabletop.home", home.toString());
-    }
-
-    @AfterEach
-    void sharedHome() {
-        if (before == null) {
-            System.clearProperty("tabletop.home");
-        } else {
-            System.setProperty("tabletop.home", before);
-        }
-    }
+    @RegisterExtension
+    final OwnHome own = new OwnHome();
 
     @Test
     void applyWhoseAuditLogCannotBeWrittenRunsNothingAndSaysWhyInOneLine() throws Exception {
-        Path log = home.resolve("audit.jsonl");
+        Path log = own.path().resolve("audit.jsonl");
         Files.createDirectories(log); // not writable, not even by root
         TabletopCliTest.Result r = run("apply", "--connect", "sandbox:baseline:instant", "--remove", "ts-3", "--yes");
         assertEquals(1, r.code(), r.out());
@@ -50,7 +33,7 @@ class StorageFaultCliTest {
     @Test
     void aTornAuditTailIsNamedByAuditAndAuditingGoesOn() throws Exception {
         assertEquals(0, run("apply", "--connect", "sandbox:baseline:instant", "--remove", "ts-2", "--yes").code());
-        Path log = home.resolve("audit.jsonl");
+        Path log = own.path().resolve("audit.jsonl");
         try (FileChannel ch = FileChannel.open(log, StandardOpenOption.WRITE)) {
             ch.truncate(ch.size() - 40); // truncate -s -40 audit.jsonl
         }

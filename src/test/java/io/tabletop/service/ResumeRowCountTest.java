@@ -12,12 +12,10 @@ import io.tabletop.executor.StepDispatcher;
 import io.tabletop.planner.Plan;
 import io.tabletop.planner.Planner;
 import io.tabletop.planner.RemoveServers;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import io.tabletop.testing.OwnHome;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -34,25 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ResumeRowCountTest {
     private static final ExecutorOptions FAST = new ExecutorOptions(5, 3, Duration.ZERO);
 
-    @TempDir
-    Path home;
-
-    private String before;
-
-    @BeforeEach
-    void ownHome() {
-        before = System.getProperty("tabletop.home");
-        System.setProperty("tabletop.home", home.toString());
-    }
-
-    @AfterEach
-    void restoreHome() {
-        if (before == null) {
-            System.clearProperty("tabletop.home");
-        } else {
-            System.setProperty("tabletop.home", before);
-        }
-    }
+    @RegisterExtension
+    final OwnHome own = new OwnHome();
 
     @Test
     void aResumedRunComparesTheRowsCountedBeforeItWithTheRowsAfter() throws Exception {

@@ -11,12 +11,10 @@ import io.tabletop.planner.RemoveServers;
 import io.tabletop.service.Operation;
 import io.tabletop.service.RemovalService;
 import io.tabletop.service.Runs;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import io.tabletop.testing.OwnHome;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -34,25 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 class ResumePreviewLocksTest {
     private static final ExecutorOptions FAST = new ExecutorOptions(5, 3, Duration.ZERO);
 
-    @TempDir
-    Path home;
-
-    private String before;
-
-    @BeforeEach
-    void ownHome() {
-        before = System.getProperty("tabletop.home");
-        System.setProperty("tabletop.home", home.toString());
-    }
-
-    @AfterEach
-    void restoreHome() {
-        if (before == null) {
-            System.clearProperty("tabletop.home");
-        } else {
-            System.setProperty("tabletop.home", before);
-        }
-    }
+    @RegisterExtension
+    final OwnHome own = new OwnHome();
 
     @Test
     void aResumePreviewLetsGoOfTheRunsLockWhenItsTabCloses() throws Exception {
