@@ -861,9 +861,9 @@ public final class Runs {
     AuditLog.Head audit(Run run, String cluster, String step, String action, String command) {
         try {
             return audit.append(new AuditLog.Entry(Instant.now(), user(), cluster, run.runId(), step, action, command));
-        } catch (IOException e) {
+        } catch (IOException | java.io.UncheckedIOException e) {
             LOG.log(Level.SEVERE, "cannot write the audit log " + audit.file() + " for run " + run.runId(), e);
-            String why = e.getMessage();
+            String why = e.getMessage() != null ? e.getMessage() : "cannot write the audit log " + audit.file() + ": " + e;
             if (run.fault(why)) {
                 run.listener.log(ExecutionListener.Level.ERROR, "The audit log cannot be written: " + why + "; no step starts any more");
             }
