@@ -50,7 +50,7 @@ final class RunCatalog {
             return "RUNNING";
         }
         try {
-            return ProcessLock.holder(r.dir().resolve(Runs.RUN_LOCK)).isPresent() ? "RUNNING" : "INTERRUPTED";
+            return ProcessLock.holder(r.dir().resolve(RunLocks.RUN_LOCK)).isPresent() ? "RUNNING" : "INTERRUPTED";
         } catch (IOException e) {
             LOG.log(Level.WARNING, "cannot look at the lock of run " + r.runId(), e);
             return "INTERRUPTED";

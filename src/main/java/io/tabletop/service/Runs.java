@@ -40,7 +40,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -66,8 +65,8 @@ public final class Runs {
     private final Set<String> active = ConcurrentHashMap.newKeySet();
     private final RunCatalog catalog;
     private final io.tabletop.store.Storage journals;
-    /** The locks this instance holds for resumes being prepared, by run id: the run's, then the cluster's. */
-    private final Map<String, List<ProcessLock>> claims = new ConcurrentHashMap<>();
+    /** The run and cluster locks; those held for resumes being prepared, by run id. */
+    private final RunLocks locks;
 
     public Runs() {
         this(AppPaths.home().resolve("runs"), new AuditLog(AppPaths.home().resolve("audit.jsonl")));
@@ -83,6 +82,7 @@ public final class Runs {
         this.audit = audit;
         this.journals = journals;
         this.catalog = new RunCatalog(runsDir, active);
+        this.locks = new RunLocks(runsDir);
     }
 
     public Path runsDir() {
@@ -285,7 +285,7 @@ public final class Runs {
          * run's lock and its cluster's, as the operating system does when a process ends. The run goes on.
          */
         public void abandonLocks() {
-            releaseAll(locks);
+            RunLocks.releaseAll(locks);
         }
 
         /** Cancels the attempt running now; a cancel that arrives while the run re-plans ends it before the next attempt. */
@@ -308,15 +308,14 @@ public final class Runs {
         List<ProcessLock> locks = new ArrayList<>();
         RunJournal journal;
         try {
-            locks.addAll(lockCluster(connector, plan.before().cluster(), runId, "runs"));
-            locks.add(ProcessLock.tryAcquire(runsDir.resolve(runId).resolve(RUN_LOCK), holderLine(runId, "runs"))
-                    .orElseThrow(() -> new LockedException("run " + runId + " is locked by another process")));
+            locks.addAll(this.locks.lockCluster(connector, plan.before().cluster(), runId, "runs"));
+            locks.add(this.locks.lockRun(runsDir.resolve(runId), runId, "runs"));
             journal = RunJournal.create(runsDir, new RunJournal.Header(runId, Instant.now(), user(),
                     ProcessHandle.current().pid(), connect, plan.before().cluster(), plan.before().engine().wireName(),
                     PlanJson.goalToTree(plan.goal()), stopLocal), plan, journals);
             anchor(journal, "start", auditBeforeRun(journal, plan.before().cluster(), runId, "run started: " + plan.steps().size() + " steps"));
         } catch (IOException | RuntimeException e) {
-            releaseAll(locks);
+            RunLocks.releaseAll(locks);
             throw e;
         }
         Run run = new Run(runId, journal);
@@ -496,7 +495,7 @@ public final class Runs {
                 journalFailed(run, cluster, io);
             }
             closeQuietly(journal);
-            releaseAll(run.locks); // after the journal's end: a look in between sees the run RUNNING, never INTERRUPTED
+            RunLocks.releaseAll(run.locks); // after the journal's end: a look in between sees the run RUNNING, never INTERRUPTED
             if (e != null) {
                 run.done.completeExceptionally(e);
             } else {
@@ -940,10 +939,7 @@ public final class Runs {
         return System.getProperty("user.name", "unknown");
     }
 
-    // ---- locks ---------------------------------------------------------------------------------
-
-    /** The run's lock file, in its directory: held by the process that runs the run ({@link ProcessLock}). */
-    static final String RUN_LOCK = "run.lock";
+    // ---- locks (RunLocks) ----------------------------------------------------------------------
 
     /** A lock another process (or another part of this one) holds; the message is one line naming it. */
     public static final class LockedException extends IOException {
@@ -952,97 +948,8 @@ public final class Runs {
         }
     }
 
-    /** What a holder writes into a lock: "process 4242 (user ana) resumes run 20250101-101010-ab12 since 10:10:11Z". */
-    private static String holderLine(String runId, String verb) {
-        return "process " + ProcessHandle.current().pid() + " (user " + user() + ") " + verb + " run " + runId
-                + " since " + Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
-    }
-
-    /** The file of the lock on one cluster, under the data directory: its identity made a file name. */
     /** The system property naming the machine-wide lock directory (tests point it at a directory of their own). */
-    public static final String SHARED_LOCKS_PROPERTY = "tabletop.locks";
-
-    /**
-     * The machine-wide directory of cluster locks, shared by every user and data directory on this machine:
-     * {@code tabletop.locks} where set, else {@code java.io.tmpdir/tabletop-locks} (made 1777: anyone may add a
-     * lock file, none may remove another's).
-     */
-    static Path sharedLockDir() {
-        String dir = System.getProperty(SHARED_LOCKS_PROPERTY);
-        return dir != null && !dir.isBlank() ? Path.of(dir) : Path.of(System.getProperty("java.io.tmpdir"), "tabletop-locks");
-    }
-
-    /** The cluster's lock key as a file name: {@code cluster-KEY.lock}. */
-    private static String clusterLockName(ClusterConnector connector, String cluster) {
-        String key = connector.lockKey(cluster);
-        String name = key.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]+", "_");
-        if (name.length() > 80) {
-            name = name.substring(0, 60) + "-" + Integer.toHexString(key.hashCode());
-        }
-        return "cluster-" + name + ".lock";
-    }
-
-    /** The cluster's lock in this data directory (what versions before the machine-wide lock took, too). */
-    private Path clusterLockFile(ClusterConnector connector, String cluster) {
-        return runsDir.toAbsolutePath().resolveSibling("locks").resolve(clusterLockName(connector, cluster));
-    }
-
-    /** The cluster's lock in the machine-wide directory, that directory made (1777) where missing. */
-    private static Path sharedClusterLockFile(ClusterConnector connector, String cluster) throws IOException {
-        Path dir = sharedLockDir().toAbsolutePath();
-        if (!java.nio.file.Files.isDirectory(dir)) {
-            try {
-                java.nio.file.Files.createDirectories(dir);
-                java.nio.file.Files.setAttribute(dir, "unix:mode", 01777);
-            } catch (UnsupportedOperationException | IllegalArgumentException e) {
-                // no POSIX modes here: the directory as made
-            } catch (java.nio.file.FileAlreadyExistsException e) {
-                // another process made it at the same moment
-            }
-        }
-        return dir.resolve(clusterLockName(connector, cluster));
-    }
-
-    /**
-     * Takes the cluster's locks for run {@code runId}: this data directory's, and the machine-wide one that
-     * another user or data directory on this machine takes too; refused in one line naming the run that holds
-     * either. When the machine-wide lock cannot be used (its directory or file not writable by this user), a
-     * one-line warning says so and the data directory's lock alone is held.
-     */
-    private List<ProcessLock> lockCluster(ClusterConnector connector, String cluster, String runId, String verb) throws IOException {
-        Path file = clusterLockFile(connector, cluster);
-        Optional<ProcessLock> l = ProcessLock.tryAcquire(file, holderLine(runId, verb));
-        if (l.isEmpty()) {
-            throw new LockedException(busy(cluster, ProcessLock.holder(file).orElse("another process")));
-        }
-        List<ProcessLock> out = new ArrayList<>(List.of(l.get()));
-        Path shared = null;
-        try {
-            shared = sharedClusterLockFile(connector, cluster);
-            Optional<ProcessLock> s = ProcessLock.tryAcquireShared(shared, holderLine(runId, verb));
-            if (s.isPresent()) {
-                out.add(s.get());
-                return out;
-            }
-        } catch (IOException e) {
-            LOG.warning("cannot use the machine-wide lock " + (shared == null ? sharedLockDir() : shared) + " (" + e
-                    + "): only this data directory's lock on cluster " + cluster + " is held");
-            return out;
-        }
-        String holder;
-        try {
-            holder = ProcessLock.holder(shared).orElse("another process");
-        } catch (IOException e) {
-            holder = "another process";
-        }
-        releaseAll(out);
-        throw new LockedException(busy(cluster, holder));
-    }
-
-    private static String busy(String cluster, String holder) {
-        return "another operation runs on cluster " + cluster + " from this machine: " + holder
-                + "; wait for it to end (or cancel it), then try again";
-    }
+    public static final String SHARED_LOCKS_PROPERTY = RunLocks.SHARED_LOCKS_PROPERTY;
 
     /**
      * Takes the run's lock for this process before a resume is prepared, and returns the run as its journal
@@ -1051,19 +958,9 @@ public final class Runs {
      * {@link #release}. Taking it again in this instance changes nothing.
      */
     public RunInfo claim(RunInfo run) throws IOException, NoSuchRunException {
-        String id = run.record().runId();
-        Path dir = run.record().dir();
-        if (!claims.containsKey(id)) {
-            Path file = dir.resolve(RUN_LOCK);
-            Optional<ProcessLock> l = ProcessLock.tryAcquire(file, holderLine(id, "resumes"));
-            if (l.isEmpty()) {
-                throw new LockedException("run " + id + " is taken: " + ProcessLock.holder(file).orElse("another process")
-                        + "; one process at a time runs a run");
-            }
-            claims.put(id, new java.util.concurrent.CopyOnWriteArrayList<>(List.of(l.get())));
-        }
+        locks.claim(run.record().runId(), run.record().dir());
         try {
-            RunRecord now = RunJournal.read(dir);
+            RunRecord now = RunJournal.read(run.record().dir());
             return new RunInfo(now, now.ended() ? now.endState() : "INTERRUPTED"); // no one else runs it: this process holds its lock
         } catch (FormatException e) {
             return new RunInfo(run.record(), run.state().equals("RUNNING") ? "INTERRUPTED" : run.state());
@@ -1072,21 +969,7 @@ public final class Runs {
 
     /** Lets go of the locks taken for a resume that will not run (a preview the operator left). */
     public void release(String runId) {
-        List<ProcessLock> l = claims.remove(runId);
-        if (l != null) {
-            releaseAll(l);
-        }
-    }
-
-    private static void releaseAll(List<ProcessLock> locks) {
-        for (ProcessLock l : locks) {
-            try {
-                l.close();
-            } catch (IOException e) {
-                LOG.log(Level.WARNING, "releasing " + l.file(), e);
-            }
-        }
-        locks.clear();
+        locks.release(runId);
     }
 
     /**
@@ -1097,15 +980,8 @@ public final class Runs {
     public List<CheckResult> otherOperations(ClusterConnector connector, ClusterSnapshot snapshot) {
         List<CheckResult> out = new ArrayList<>();
         try {
-            Optional<String> holder = ProcessLock.holder(clusterLockFile(connector, snapshot.cluster()));
-            if (holder.isEmpty()) {
-                try {
-                    holder = ProcessLock.holder(sharedClusterLockFile(connector, snapshot.cluster()));
-                } catch (IOException e) {
-                    LOG.fine("cannot look at the machine-wide lock: " + e);
-                }
-            }
-            holder.ifPresent(h -> out.add(CheckResult.block("Other operations", busy(snapshot.cluster(), h))));
+            locks.clusterHolder(connector, snapshot.cluster())
+                    .ifPresent(h -> out.add(CheckResult.block("Other operations", RunLocks.busy(snapshot.cluster(), h))));
         } catch (IOException e) {
             out.add(CheckResult.warn("Other operations", "cannot read this machine's lock on the cluster: " + e.getMessage()));
         }
@@ -1207,7 +1083,7 @@ public final class Runs {
         try {
             if (run.resumable()) {
                 try {
-                    claims.get(id).addAll(lockCluster(connector, run.record().cluster(), id, "resumes"));
+                    locks.claimed(id).addAll(locks.lockCluster(connector, run.record().cluster(), id, "resumes"));
                 } catch (IOException e) {
                     return new Resume(run, null, List.of(CheckResult.block("Other operations", e.getMessage())), null, 0);
                 }
@@ -1344,18 +1220,18 @@ public final class Runs {
             throw new IllegalStateException("nothing to resume");
         }
         RunRecord r = resume.run().record();
-        List<ProcessLock> locks = claims.remove(r.runId());
+        List<ProcessLock> locks = this.locks.take(r.runId());
         if (locks == null) { // not prepared by this instance: the locks are taken now, or the resume refused
             try {
                 claim(resume.run());
             } catch (NoSuchRunException e) {
                 throw new IOException(e.getMessage(), e);
             }
-            locks = claims.remove(r.runId());
+            locks = this.locks.take(r.runId());
             try {
-                locks.addAll(lockCluster(connector, resume.plan().before().cluster(), r.runId(), "resumes"));
+                locks.addAll(this.locks.lockCluster(connector, resume.plan().before().cluster(), r.runId(), "resumes"));
             } catch (IOException e) {
-                releaseAll(locks);
+                RunLocks.releaseAll(locks);
                 throw e;
             }
         }
@@ -1363,7 +1239,7 @@ public final class Runs {
         try {
             journal = RunJournal.reopen(r.dir(), journals);
         } catch (IOException | FormatException | RuntimeException e) {
-            releaseAll(locks);
+            RunLocks.releaseAll(locks);
             throw e;
         }
         journal.tornTail().ifPresent(cut -> {
@@ -1379,7 +1255,7 @@ public final class Runs {
                     + resume.plan().steps().size() + " steps"));
         } catch (IOException | RuntimeException e) {
             closeQuietly(journal);
-            releaseAll(locks);
+            RunLocks.releaseAll(locks);
             throw e;
         }
         Run run = new Run(r.runId(), journal);
