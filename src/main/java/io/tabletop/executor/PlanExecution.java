@@ -439,30 +439,13 @@ public final class PlanExecution {
                 throw new IllegalStateException(broken);
             }
             if (cancelRequested) {
-                endHeld(StepState.CANCELLED, "cancelled before it started");
-                for (int i : scheduler.notStarted()) {
-                    transition(i, StepState.CANCELLED, "cancelled before it started");
-                    scheduler.skip(i);
-                }
-                endParked(StepState.CANCELLED, "cancelled while it waited");
+                endUnstarted(StepState.CANCELLED, "cancelled before it started", "cancelled while it waited");
             } else if (halted != null) {
                 // nothing starts without its record: what has not started is not run; the steps in flight finish
-                String why = "not run: " + halted;
-                endHeld(StepState.SKIPPED, why);
-                for (int i : scheduler.notStarted()) {
-                    transition(i, StepState.SKIPPED, why);
-                    scheduler.skip(i);
-                }
-                endParked(StepState.SKIPPED, why);
+                endUnstarted(StepState.SKIPPED, "not run: " + halted, "not run: " + halted);
             } else if (replanWhy != null && !pauseRequested) {
                 // what has not run goes to the next plan; the steps in flight finish first
-                String why = "not run: " + replanWhy;
-                endHeld(StepState.REPLANNED, why);
-                for (int i : scheduler.notStarted()) {
-                    transition(i, StepState.REPLANNED, why);
-                    scheduler.skip(i);
-                }
-                endParked(StepState.REPLANNED, why);
+                endUnstarted(StepState.REPLANNED, "not run: " + replanWhy, "not run: " + replanWhy);
             } else if (!pauseRequested && inFlight == 0 && phaseToCheck() >= 0 && !driftAllows(phaseToCheck())) {
                 continue; // paused by the drift check; the loop waits below
             } else if (!pauseRequested) {
@@ -842,6 +825,19 @@ public final class PlanExecution {
     }
 
     /** Ends every parked and unparked step with {@code to}. Caller holds the lock. */
+    /**
+     * Ends every step that has not started with {@code to}: those held and not yet started with {@code why},
+     * those parked waiting for the engine with {@code whyParked}. Caller holds the lock.
+     */
+    private void endUnstarted(StepState to, String why, String whyParked) {
+        endHeld(to, why);
+        for (int i : scheduler.notStarted()) {
+            transition(i, to, why);
+            scheduler.skip(i);
+        }
+        endParked(to, whyParked);
+    }
+
     private void endParked(StepState to, String why) {
         for (Step u : unparked) {
             waits.remove(u.index());
