@@ -277,8 +277,16 @@ public final class OpenMldbConnector implements ClusterConnector {
     record Row(String endpoint, boolean leader, boolean alive, Long offset) {
     }
 
+    /** One partition as ShowTable lists it now: its rows, and its table's {@code replica_num}. */
+    record Read(List<Row> rows, int replicaNum) {
+    }
+
     /** The rows of one partition, as ShowTable lists them now (only the table of that exact database). */
     List<Row> rows(String[] p) throws ConnectorException {
+        return read(p).rows();
+    }
+
+    private Read read(String[] p) throws ConnectorException {
         // ShowTable {name, db} also lists a legacy default-database table of the same name (src/docs/openmldb.md)
         JsonNode tables = rpc.ok("ShowTable", JSON.createObjectNode().put("name", p[1]).put("db", p[0]));
         for (JsonNode ti : tables.path("table_info")) {
@@ -294,22 +302,11 @@ public final class OpenMldbConnector implements ClusterConnector {
                     out.add(new Row(m.path("endpoint").asText(), m.path("is_leader").asBoolean(false), m.path("is_alive").asBoolean(true),
                             m.has("offset") ? m.path("offset").asLong() : null));
                 }
-                return out;
+                return new Read(out, Math.max(1, ti.path("replica_num").asInt(1)));
             }
         }
         throw new ConnectorException(Engine.OPENMLDB, "read " + OpenMldbTopology.tableId(p[0], p[1]) + "/" + p[2],
                 "the nameserver no longer lists this partition (was the table dropped?)", ConnectorException.Kind.DRIFT, null);
-    }
-
-    /** The partition's table's {@code replica_num}. */
-    private int replicaNum(String[] p) throws ConnectorException {
-        JsonNode tables = rpc.ok("ShowTable", JSON.createObjectNode().put("name", p[1]).put("db", p[0]));
-        for (JsonNode ti : tables.path("table_info")) {
-            if (ti.path("db").asText("").equals(p[0]) && ti.path("name").asText().equals(p[1])) {
-                return Math.max(1, ti.path("replica_num").asInt(1));
-            }
-        }
-        return 1;
     }
 
     private static Row on(List<Row> rows, String endpoint) {
@@ -364,7 +361,8 @@ public final class OpenMldbConnector implements ClusterConnector {
         String to = step.to().value();
         for (int round = 0; round < MAX_ROUNDS; round++) {
             settle(p, progress, 0.02);
-            List<Row> rows = rows(p);
+            Read read = read(p);
+            List<Row> rows = read.rows();
             Row f = on(rows, from);
             Row t = on(rows, to);
             Row leader = aliveLeader(rows);
@@ -381,7 +379,7 @@ public final class OpenMldbConnector implements ClusterConnector {
                 throw new ConnectorException(Engine.OPENMLDB, "move " + step.partition().value(), from + " no longer holds a copy and "
                         + to + " none: the cluster changed under the run", ConnectorException.Kind.DRIFT, null);
             }
-            if (round == 0 && t != null && t.alive() && rows.stream().filter(Row::alive).count() <= replicaNum(p)) {
+            if (round == 0 && t != null && t.alive() && rows.stream().filter(Row::alive).count() <= read.replicaNum()) {
                 // before anything is sent: what the real Migrate answers too (320 "is already in des_endpoint")
                 throw new ConnectorException(Engine.OPENMLDB, "move " + step.partition().value() + " to " + to, to
                         + " holds a copy of the partition already", ConnectorException.Kind.REFUSED, null);
